@@ -1,0 +1,112 @@
+// The model concept the engine explores (Stateright's shape): initial states, the enabled
+// actions of a state in a deterministic order, the next state of an action, named properties
+// checked on states, on steps and on terminal states, a canonical byte encoding, and printable
+// actions. The engine knows nothing else about a model.
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "checker/assert.hpp"
+
+namespace mmcheck {
+
+// A property that failed: its index in the model's property_names() (the index is also the
+// tie-break rank between violations found at the same depth) and a one-line message.
+struct Violation {
+  std::uint32_t property = 0;
+  std::string message;
+};
+
+inline constexpr std::uint32_t kNoLabel = 0xffffffffu;
+
+// What one step reports besides its successor: the label of the step (for coverage and
+// reachability goals) and a violation of a step property, if any.
+struct StepInfo {
+  std::uint32_t label = kNoLabel;
+  std::optional<Violation> violation;
+};
+
+// Canonical encoding sink: fixed width, fixed order, no padding.
+class ByteWriter {
+ public:
+  void clear() { bytes_.clear(); }
+  void u8(std::uint8_t v) { bytes_.push_back(v); }
+  void u16(std::uint16_t v) {
+    u8(static_cast<std::uint8_t>(v));
+    u8(static_cast<std::uint8_t>(v >> 8));
+  }
+  void u32(std::uint32_t v) {
+    u16(static_cast<std::uint16_t>(v));
+    u16(static_cast<std::uint16_t>(v >> 16));
+  }
+  void u64(std::uint64_t v) {
+    u32(static_cast<std::uint32_t>(v));
+    u32(static_cast<std::uint32_t>(v >> 32));
+  }
+  const std::vector<std::uint8_t>& bytes() const { return bytes_; }
+
+ private:
+  std::vector<std::uint8_t> bytes_;
+};
+
+class ByteReader {
+ public:
+  ByteReader(const std::uint8_t* data, std::size_t size) : data_(data), size_(size) {}
+  std::uint8_t u8() {
+    MM_ASSERT(pos_ < size_, "state decoding read past the encoding");
+    return data_[pos_++];
+  }
+  std::uint16_t u16() {
+    std::uint16_t lo = u8();
+    return static_cast<std::uint16_t>(lo | (u8() << 8));
+  }
+  std::uint32_t u32() {
+    std::uint32_t lo = u16();
+    return lo | (static_cast<std::uint32_t>(u16()) << 16);
+  }
+  std::uint64_t u64() {
+    std::uint64_t lo = u32();
+    return lo | (static_cast<std::uint64_t>(u32()) << 32);
+  }
+  bool at_end() const { return pos_ == size_; }
+
+ private:
+  const std::uint8_t* data_;
+  std::size_t size_;
+  std::size_t pos_ = 0;
+};
+
+// A model: State is a regular value type; Action a small value naming one enabled step.
+// - enabled_actions(s, out) fills out (cleared by the caller) in a deterministic order;
+// - apply(s, a, next) writes the successor and reports the step's label and step violations;
+// - check_state(s) evaluates the state properties;
+// - finished(s): every thread of the model has completed (a terminal state that is not
+//   finished is a deadlock, when deadlock_property() names one);
+// - check_final(s): the properties checked once at the end of a complete run;
+// - encode/decode: the canonical encoding, decode(encode(s)) == s.
+template <class M>
+concept Model = requires(const M& m, const typename M::State& s, typename M::State& out,
+                         const typename M::Action& a, std::vector<typename M::Action>& actions,
+                         ByteWriter& w, ByteReader& r) {
+  typename M::State;
+  typename M::Action;
+  { m.initial_states() } -> std::same_as<std::vector<typename M::State>>;
+  { m.enabled_actions(s, actions) };
+  { m.apply(s, a, out) } -> std::same_as<StepInfo>;
+  { m.check_state(s) } -> std::same_as<std::optional<Violation>>;
+  { m.finished(s) } -> std::same_as<bool>;
+  { m.check_final(s) } -> std::same_as<std::optional<Violation>>;
+  { m.encode(s, w) };
+  { m.decode(r) } -> std::same_as<typename M::State>;
+  { m.property_names() } -> std::convertible_to<const std::vector<std::string>&>;
+  { m.deadlock_property() } -> std::same_as<std::optional<std::uint32_t>>;
+  { m.label_names() } -> std::convertible_to<const std::vector<std::string>&>;
+  { m.describe_action(s, a) } -> std::same_as<std::string>;
+};
+
+}  // namespace mmcheck

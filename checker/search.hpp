@@ -1,0 +1,551 @@
+// The exhaustive search: a level-synchronous parallel breadth-first search over every
+// interleaving of a Model, with an exact visited set of canonical encodings. Each level is a
+// oneTBB parallel_for over the frontier with a barrier between levels; new states are numbered
+// at the level's end in the order of their smallest (parent position, action position) key, so
+// the numbering, the counts, the verdict and the counterexample are the same for any number of
+// threads. The first finding is reported at the smallest depth, ties broken by property rank
+// and then by the smallest schedule; the counterexample is rebuilt from parent links and
+// replayed, and every replayed state is checked against the stored encoding.
+#pragma once
+
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/enumerable_thread_specific.h>
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/parallel_sort.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "checker/model.hpp"
+#include "checker/store.hpp"
+#include "checker/sysinfo.hpp"
+
+namespace mmcheck {
+
+struct SearchOptions {
+  unsigned threads = 0;           // 0: every core
+  std::uint64_t max_states = 0;   // 0: unbounded
+  double max_seconds = 0;         // 0: unbounded
+  std::uint32_t max_depth = 0;    // 0: unbounded
+  std::uint64_t max_memory = 0;   // bytes of resident memory; 0: unbounded
+  bool progress = false;          // a progress line on stderr about once a second
+};
+
+enum class Verdict { Holds, Violation, Deadlock, Incomplete, Nondeterministic };
+
+inline const char* verdict_name(Verdict v) {
+  switch (v) {
+    case Verdict::Holds: return "holds";
+    case Verdict::Violation: return "violation";
+    case Verdict::Deadlock: return "deadlock";
+    case Verdict::Incomplete: return "incomplete";
+    case Verdict::Nondeterministic: return "nondeterministic";
+  }
+  return "?";
+}
+
+struct SearchStats {
+  std::uint64_t states = 0;        // distinct states stored
+  std::uint64_t transitions = 0;   // steps applied
+  std::uint32_t depth = 0;         // deepest level reached
+  double seconds = 0;
+  std::uint64_t peak_rss_bytes = 0;
+  std::uint64_t store_bytes = 0;   // visited set and records
+  unsigned threads = 1;
+  const char* store_mode = "exact";  // full encodings are compared: no omission probability
+  double states_per_second() const { return seconds > 0 ? double(states) / seconds : 0; }
+};
+
+template <class M>
+struct SearchResult {
+  Verdict verdict = Verdict::Holds;
+  std::optional<Violation> violation;  // also set for a deadlock
+  // The counterexample: states[0] is initial, actions[i] leads from states[i] to states[i+1].
+  std::vector<typename M::State> states;
+  std::vector<typename M::Action> actions;
+  SearchStats stats;
+  std::vector<std::uint64_t> label_counts;  // per label of the model: times taken
+  std::string incomplete_reason;            // which bound ended the search
+  std::string error;                        // for Nondeterministic
+};
+
+template <Model M>
+class Search {
+ public:
+  using State = typename M::State;
+  using Action = typename M::Action;
+
+  Search(const M& model, SearchOptions options) : model_(model), options_(options) {}
+
+  SearchResult<M> run() {
+    start_ = Clock::now();
+    unsigned threads = options_.threads == 0 ? hardware_threads() : options_.threads;
+    result_.stats.threads = threads;
+    result_.label_counts.assign(model_.label_names().size(), 0);
+    // oneTBB caps its worker pool at the core count and ignores, with a warning on stderr, an
+    // arena asking for more; lift the cap while this search runs, so that `threads` threads
+    // run and the figure reported is true.
+    std::optional<tbb::global_control> parallelism;
+    if (threads > tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism))
+      parallelism.emplace(tbb::global_control::max_allowed_parallelism, threads);
+    tbb::task_arena arena(static_cast<int>(threads));
+    std::thread reporter;
+    if (options_.progress) reporter = std::thread([this] { report_progress(); });
+    arena.execute([this] { explore(); });
+    {
+      std::lock_guard<std::mutex> lock(progress_mutex_);
+      done_ = true;
+    }
+    progress_cv_.notify_all();
+    if (reporter.joinable()) reporter.join();
+    finish_stats();
+    return std::move(result_);
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  enum class FindingKind : std::uint8_t { Step, State, Terminal };
+  struct Finding {
+    std::uint32_t depth = 0;
+    std::uint32_t rank = 0;
+    std::uint64_t key = 0;
+    FindingKind kind = FindingKind::Terminal;
+    std::uint32_t state = 0;  // Step/State: the parent; Terminal: the state itself
+    std::uint16_t action = 0;  // Step/State: position of the action in the parent's list
+    bool deadlock = false;
+    Violation violation;
+    bool before(const Finding& o) const {
+      if (depth != o.depth) return depth < o.depth;
+      if (rank != o.rank) return rank < o.rank;
+      return key < o.key;
+    }
+  };
+  struct Worker {
+    Arena arena;
+    std::vector<Record*> fresh;
+    ByteWriter writer;
+    std::vector<Action> actions;
+    State successor{};
+    std::uint64_t transitions = 0;
+    std::vector<std::uint64_t> labels;
+    std::optional<Finding> best;
+    std::uint64_t since_check = 0;
+  };
+
+  static constexpr std::uint32_t kNoParent = 0xffffffffu;
+  static constexpr std::size_t kGrain = 64;
+
+  void explore() {
+    if (!seed_initial_states()) return;
+    std::size_t level_begin = 0;
+    std::size_t level_end = records_.size();
+    std::uint32_t level = 0;
+    for (;;) {
+      frontier_size_.store(level_end - level_begin, std::memory_order_relaxed);
+      depth_.store(level, std::memory_order_relaxed);
+      if (pending_) {  // initial states violate a state property
+        report(*pending_);
+        return;
+      }
+      if (level_begin == level_end) {
+        result_.verdict = Verdict::Holds;
+        return;
+      }
+      if (options_.max_depth != 0 && level >= options_.max_depth) {
+        if (any_enabled(level_begin, level_end)) return incomplete("max-depth");
+      }
+      if (!expand_level(level_begin, level_end, level, /*terminal_only=*/false)) return;
+      std::optional<Finding> here = take_best();
+      std::size_t next_end = close_level();
+      result_.stats.depth = level;
+      if (here && here->depth == level) {
+        report(*here);
+        return;
+      }
+      if (here) {  // step or state findings one level down: check that level's terminals too
+        pending_ = here;
+        if (!expand_level(level_end, next_end, level + 1, /*terminal_only=*/true)) return;
+        std::optional<Finding> terminal = take_best();
+        if (terminal && terminal->before(*pending_)) pending_ = terminal;
+        result_.stats.depth = level + 1;
+        report(*pending_);
+        return;
+      }
+      if (next_end > level_end) result_.stats.depth = level + 1;
+      if (bound_hit()) return;
+      level_begin = level_end;
+      level_end = next_end;
+      ++level;
+    }
+  }
+
+  bool seed_initial_states() {
+    std::vector<State> initial = model_.initial_states();
+    MM_ASSERT(!initial.empty(), "a model needs at least one initial state");
+    Worker& w = workers_.local();
+    for (std::size_t i = 0; i < initial.size(); ++i) {
+      w.writer.clear();
+      model_.encode(initial[i], w.writer);
+      const auto& bytes = w.writer.bytes();
+      auto r = insert_with_growth(bytes, i, w);
+      if (r.outcome == StateTable::Outcome::Found) continue;
+      r.record->id = static_cast<std::uint32_t>(records_.size());
+      records_.push_back(r.record);
+      parents_.push_back(kNoParent);
+      action_positions_.push_back(static_cast<std::uint16_t>(i));
+      if (auto v = model_.check_state(initial[i])) {
+        Finding f{0, v->property, i, FindingKind::Terminal, r.record->id, 0, false, *v};
+        if (!pending_ || f.before(*pending_)) pending_ = f;
+      }
+    }
+    w.fresh.clear();
+    return true;
+  }
+
+  StateTable::Result insert_with_growth(const std::vector<std::uint8_t>& bytes, std::uint64_t key,
+                                        Worker& w) {
+    for (;;) {
+      auto r = table_.insert(StateTable::hash_bytes(bytes.data(), bytes.size()), bytes.data(),
+                             static_cast<std::uint32_t>(bytes.size()), key, w.arena);
+      if (r.outcome != StateTable::Outcome::Full) return r;
+      table_.grow();
+    }
+  }
+
+  bool any_enabled(std::size_t begin, std::size_t end) {
+    std::vector<Action> actions;
+    for (std::size_t id = begin; id < end; ++id) {
+      State s = decode(id);
+      actions.clear();
+      model_.enabled_actions(s, actions);
+      if (!actions.empty()) return true;
+    }
+    return false;
+  }
+
+  State decode(std::size_t id) const {
+    const Record* r = records_[id];
+    ByteReader reader(r->bytes(), r->length);
+    return model_.decode(reader);
+  }
+
+  // Expands the states [begin, end) of `level`. Returns false when a bound stopped the search.
+  // A level that overfills the table is redone after growing it: records made by the first
+  // attempt stay pending in this level and are found again, so the result is unchanged.
+  bool expand_level(std::size_t begin, std::size_t end, std::uint32_t level, bool terminal_only) {
+    for (;;) {
+      for (Worker& w : workers_) {
+        w.transitions = 0;
+        w.labels.assign(result_.label_counts.size(), 0);
+        w.best.reset();
+      }
+      full_.store(false, std::memory_order_relaxed);
+      if (table_.needs_growth()) table_.grow();
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(begin, end, kGrain),
+                        [&](const tbb::blocked_range<std::size_t>& range) {
+                          Worker& w = workers_.local();
+                          if (w.labels.size() != result_.label_counts.size())
+                            w.labels.assign(result_.label_counts.size(), 0);
+                          for (std::size_t id = range.begin(); id != range.end(); ++id) {
+                            if (stop_.load(std::memory_order_relaxed) ||
+                                full_.load(std::memory_order_relaxed))
+                              return;
+                            expand_state(id, id - begin, level, terminal_only, w);
+                          }
+                        });
+      if (stop_.load()) {
+        incomplete(stop_reason_);
+        return false;
+      }
+      if (!full_.load()) break;
+      table_.grow();
+    }
+    for (Worker& w : workers_) {
+      result_.stats.transitions += w.transitions;
+      for (std::size_t i = 0; i < w.labels.size(); ++i) result_.label_counts[i] += w.labels[i];
+    }
+    return true;
+  }
+
+  void expand_state(std::size_t id, std::size_t position, std::uint32_t level, bool terminal_only,
+                    Worker& w) {
+    State s = decode(id);
+    w.actions.clear();
+    model_.enabled_actions(s, w.actions);
+    if (w.actions.empty()) {
+      std::optional<Violation> v;
+      bool deadlock = false;
+      if (model_.finished(s)) {
+        v = model_.check_final(s);
+      } else if (auto p = model_.deadlock_property()) {
+        v = Violation{*p, ""};
+        deadlock = true;
+      }
+      if (v) {
+        Finding f{level, v->property, records_[id]->key.load(std::memory_order_relaxed),
+                  FindingKind::Terminal, static_cast<std::uint32_t>(id), 0, deadlock, *v};
+        offer(w, f);
+      }
+      return;
+    }
+    if (terminal_only) return;
+    MM_ASSERT(w.actions.size() < 0x10000, "more than 65535 enabled actions in one state");
+    for (std::size_t i = 0; i < w.actions.size(); ++i) {
+      ++w.transitions;
+      StepInfo info = model_.apply(s, w.actions[i], w.successor);
+      if (info.label != kNoLabel) ++w.labels[info.label];
+      std::uint64_t key = (static_cast<std::uint64_t>(position) << 16) | i;
+      if (info.violation) {
+        offer(w, Finding{level + 1, info.violation->property, key, FindingKind::Step,
+                         static_cast<std::uint32_t>(id), static_cast<std::uint16_t>(i), false,
+                         std::move(*info.violation)});
+        continue;
+      }
+      w.writer.clear();
+      model_.encode(w.successor, w.writer);
+      const auto& bytes = w.writer.bytes();
+      auto r = table_.insert(StateTable::hash_bytes(bytes.data(), bytes.size()), bytes.data(),
+                             static_cast<std::uint32_t>(bytes.size()), key, w.arena);
+      if (r.outcome == StateTable::Outcome::Full) {
+        full_.store(true, std::memory_order_relaxed);
+        return;
+      }
+      if (r.outcome == StateTable::Outcome::Inserted) {
+        w.fresh.push_back(r.record);
+      } else if (r.record->id == Record::kPending) {
+        lower_key(r.record, key);
+      } else {
+        continue;  // stored at an earlier level: already checked
+      }
+      if (auto v = model_.check_state(w.successor)) {
+        offer(w, Finding{level + 1, v->property, key, FindingKind::State,
+                         static_cast<std::uint32_t>(id), static_cast<std::uint16_t>(i), false,
+                         std::move(*v)});
+      }
+    }
+    if (++w.since_check >= 256) {
+      w.since_check = 0;
+      check_bounds_during_level();
+    }
+  }
+
+  static void lower_key(Record* record, std::uint64_t key) {
+    std::uint64_t seen = record->key.load(std::memory_order_relaxed);
+    while (key < seen &&
+           !record->key.compare_exchange_weak(seen, key, std::memory_order_relaxed)) {
+    }
+  }
+
+  static void offer(Worker& w, Finding f) {
+    if (!w.best || f.before(*w.best)) w.best = std::move(f);
+  }
+
+  std::optional<Finding> take_best() {
+    std::optional<Finding> best;
+    for (Worker& w : workers_) {
+      if (w.best && (!best || w.best->before(*best))) best = w.best;
+      w.best.reset();
+    }
+    return best;
+  }
+
+  // Numbers the level's new states by their smallest key; returns the new end of the store.
+  std::size_t close_level() {
+    std::vector<Record*> fresh;
+    for (Worker& w : workers_) {
+      fresh.insert(fresh.end(), w.fresh.begin(), w.fresh.end());
+      w.fresh.clear();
+    }
+    tbb::parallel_sort(fresh.begin(), fresh.end(), [](const Record* a, const Record* b) {
+      return a->key.load(std::memory_order_relaxed) < b->key.load(std::memory_order_relaxed);
+    });
+    std::size_t parent_level_begin = level_begin_of_parents_;
+    level_begin_of_parents_ = records_.size();
+    for (Record* r : fresh) {
+      std::uint64_t key = r->key.load(std::memory_order_relaxed);
+      r->id = static_cast<std::uint32_t>(records_.size());
+      records_.push_back(r);
+      parents_.push_back(static_cast<std::uint32_t>(parent_level_begin + (key >> 16)));
+      action_positions_.push_back(static_cast<std::uint16_t>(key & 0xffff));
+    }
+    states_.store(records_.size(), std::memory_order_relaxed);
+    return records_.size();
+  }
+
+  void check_bounds_during_level() {
+    if (stop_.load(std::memory_order_relaxed)) return;
+    if (options_.max_states != 0 && table_.size() > options_.max_states) {
+      stop("max-states");
+    } else if (options_.max_seconds > 0 && elapsed() > options_.max_seconds) {
+      stop("max-seconds");
+    } else if (options_.max_memory != 0 && current_rss_bytes() > options_.max_memory) {
+      stop("max-memory");
+    }
+  }
+
+  void stop(const char* reason) {
+    std::lock_guard<std::mutex> lock(progress_mutex_);
+    if (!stop_.load()) {
+      stop_reason_ = reason;
+      stop_.store(true);
+    }
+  }
+
+  bool bound_hit() {
+    if (options_.max_states != 0 && records_.size() > options_.max_states) {
+      incomplete("max-states");
+      return true;
+    }
+    if (options_.max_seconds > 0 && elapsed() > options_.max_seconds) {
+      incomplete("max-seconds");
+      return true;
+    }
+    if (options_.max_memory != 0 && current_rss_bytes() > options_.max_memory) {
+      incomplete("max-memory");
+      return true;
+    }
+    return false;
+  }
+
+  void incomplete(const std::string& reason) {
+    result_.verdict = Verdict::Incomplete;
+    result_.incomplete_reason = reason;
+  }
+
+  void report(const Finding& f) {
+    result_.verdict = f.deadlock ? Verdict::Deadlock : Verdict::Violation;
+    result_.violation = f.violation;
+    rebuild_trace(f);
+  }
+
+  // Walks parent links back to an initial state, then replays the action positions forward,
+  // checking every re-encoded state against the stored one.
+  void rebuild_trace(const Finding& f) {
+    std::vector<std::uint32_t> ids;
+    for (std::uint32_t id = f.state; id != kNoParent; id = parents_[id]) ids.push_back(id);
+    std::reverse(ids.begin(), ids.end());
+    std::vector<State> initial = model_.initial_states();
+    State s = initial.at(action_positions_[ids[0]]);
+    if (!matches(s, ids[0])) return;
+    result_.states.push_back(s);
+    std::vector<Action> actions;
+    State next{};
+    for (std::size_t k = 1; k < ids.size(); ++k) {
+      actions.clear();
+      model_.enabled_actions(s, actions);
+      std::uint16_t position = action_positions_[ids[k]];
+      if (position >= actions.size()) return nondeterministic(k, "the action is no longer enabled");
+      model_.apply(s, actions[position], next);
+      if (!matches(next, ids[k])) return;
+      result_.actions.push_back(actions[position]);
+      result_.states.push_back(next);
+      s = next;
+    }
+    if (f.kind == FindingKind::Terminal) return;
+    actions.clear();
+    model_.enabled_actions(s, actions);
+    if (f.action >= actions.size()) return nondeterministic(ids.size(), "the last action is gone");
+    StepInfo info = model_.apply(s, actions[f.action], next);
+    std::optional<Violation> again =
+        f.kind == FindingKind::Step ? info.violation : model_.check_state(next);
+    if (!again || again->property != f.violation.property)
+      return nondeterministic(ids.size(), "the violating step no longer violates");
+    result_.actions.push_back(actions[f.action]);
+    result_.states.push_back(next);
+  }
+
+  bool matches(const State& s, std::uint32_t id) {
+    ByteWriter w;
+    model_.encode(s, w);
+    const Record* r = records_[id];
+    if (w.bytes().size() == r->length && std::memcmp(w.bytes().data(), r->bytes(), r->length) == 0)
+      return true;
+    nondeterministic(result_.states.size(), "a replayed state differs from the stored one");
+    return false;
+  }
+
+  void nondeterministic(std::size_t step, const char* what) {
+    result_.verdict = Verdict::Nondeterministic;
+    result_.error = std::string("nondeterministic model: ") + what + " at step " +
+                    std::to_string(step) +
+                    " of the trace; usual causes: reading uninitialised or padding bytes, "
+                    "iterating an unordered container, state kept outside the State value";
+  }
+
+  double elapsed() const {
+    return std::chrono::duration<double>(Clock::now() - start_).count();
+  }
+
+  void finish_stats() {
+    result_.stats.states = records_.size();
+    result_.stats.seconds = elapsed();
+    result_.stats.peak_rss_bytes = peak_rss_bytes();
+    std::size_t arenas = 0;
+    for (Worker& w : workers_) arenas += w.arena.bytes_reserved();
+    result_.stats.store_bytes = table_.bytes_used() + arenas +
+                                records_.capacity() * sizeof(Record*) +
+                                parents_.capacity() * sizeof(std::uint32_t) +
+                                action_positions_.capacity() * sizeof(std::uint16_t);
+  }
+
+  void report_progress() {
+    std::unique_lock<std::mutex> lock(progress_mutex_);
+    double last_time = 0;
+    std::uint64_t last_states = 0;
+    while (!progress_cv_.wait_for(lock, std::chrono::seconds(1), [this] { return done_; })) {
+      double now = elapsed();
+      std::uint64_t states = table_.size();
+      double rate = now > last_time ? double(states - last_states) / (now - last_time) : 0;
+      std::fprintf(stderr, "\r\033[K%.0fs  states %llu  %.2f M states/s  depth %u  frontier %llu",
+                   now, static_cast<unsigned long long>(states), rate / 1e6,
+                   depth_.load(std::memory_order_relaxed),
+                   static_cast<unsigned long long>(frontier_size_.load(std::memory_order_relaxed)));
+      std::fflush(stderr);
+      printed_progress_ = true;
+      last_time = now;
+      last_states = states;
+    }
+    if (printed_progress_) std::fprintf(stderr, "\r\033[K");
+  }
+
+  const M& model_;
+  SearchOptions options_;
+  SearchResult<M> result_;
+  StateTable table_;
+  tbb::enumerable_thread_specific<Worker> workers_;
+  std::vector<Record*> records_;
+  std::vector<std::uint32_t> parents_;
+  std::vector<std::uint16_t> action_positions_;
+  std::size_t level_begin_of_parents_ = 0;
+  std::optional<Finding> pending_;
+  std::atomic<bool> full_{false};
+  std::atomic<bool> stop_{false};
+  std::string stop_reason_;
+  std::atomic<std::uint64_t> states_{0};
+  std::atomic<std::uint64_t> frontier_size_{0};
+  std::atomic<std::uint32_t> depth_{0};
+  Clock::time_point start_;
+  std::mutex progress_mutex_;
+  std::condition_variable progress_cv_;
+  bool done_ = false;
+  bool printed_progress_ = false;
+};
+
+template <Model M>
+SearchResult<M> search(const M& model, SearchOptions options = {}) {
+  return Search<M>(model, options).run();
+}
+
+}  // namespace mmcheck

@@ -1,0 +1,57 @@
+// The invariant table: names, descriptions, where each is checked.
+#include "invariants/registry.hpp"
+
+namespace mmcheck::vm {
+
+const std::vector<InvariantInfo>& invariant_infos() {
+  static const std::vector<InvariantInfo> table = {
+      {Invariant::NoStaleTlbAtCow, "no_stale_tlb_at_cow",
+       "when a write fault decides to copy a !write PTE, no CPU holds a writable TLB entry for "
+       "that page of that mm",
+       "at the copy decision"},
+      {Invariant::PinnedPageNeverCowed, "pinned_page_never_cowed",
+       "a COW copy never replaces, in the mm holding a FOLL_PIN pin on it, the pinned frame",
+       "at the copy's install step"},
+      {Invariant::NoLostWrite, "no_lost_write",
+       "every completed store stays visible through its mm's page table until that mm "
+       "overwrites or unmaps it",
+       "at every load, and at the end"},
+      {Invariant::PinCoherent, "pin_coherent",
+       "while a long-term pin is held, the pinned frame is the frame the pinning mm maps there",
+       "at pin reads/writes, loads, and the end"},
+      {Invariant::NoCrossMmLeak, "no_cross_mm_leak",
+       "a load in one mm never returns a value another mm stored after the fork between them",
+       "at every load and reference read"},
+      {Invariant::SoftDirtySound, "soft_dirty_sound",
+       "a store that starts after a clear_refs completed leaves the page soft-dirty for every "
+       "later pagemap read",
+       "at pagemap, and at the end"},
+      {Invariant::UffdWpSound, "uffd_wp_sound",
+       "no store completes to a uffd write-protected page without a WP fault",
+       "at every store"},
+      {Invariant::RefcountsSane, "refcounts_sane",
+       "refcount >= mapcount + pins + gets + transient refs; a free frame is never mapped, "
+       "pinned, or reached by a store or load",
+       "every step"},
+      {Invariant::NoDeadlock, "no_deadlock",
+       "in every state where some thread is unfinished, some step is enabled", "every state"},
+  };
+  return table;
+}
+
+const std::vector<std::string>& invariant_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& i : invariant_infos()) out.push_back(i.name);
+    return out;
+  }();
+  return names;
+}
+
+std::optional<Invariant> find_invariant(const std::string& name) {
+  for (const auto& i : invariant_infos())
+    if (i.name == name) return i.id;
+  return std::nullopt;
+}
+
+}  // namespace mmcheck::vm

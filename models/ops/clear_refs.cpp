@@ -1,0 +1,136 @@
+// Soft-dirty clearing and reading.
+//
+// Abstracts: clear_refs_write(CLEAR_REFS_SOFT_DIRTY) -> walk_page_range ->
+// clear_refs_pte_range -> clear_soft_dirty (fs/proc/task_mmu.c), and pagemap_read.
+//
+// Steps and locks:
+//   clear_refs.mmap_lock              mmap_lock, read or write [P clear_refs_lock]; clears
+//                                     VM_SOFTDIRTY (the kernel briefly took the write lock for
+//                                     that before 5.11: folded into this step)
+//   clear_refs.inc_tlb_flush_pending  [P clear_refs_flush = pending] (912efa17e512)
+//   clear_refs.pte / .skip_pinned     mmap_lock + PTL, one per present PTE: clear write and
+//                                     soft_dirty, or leave a pinned page [P skip_pinned]
+//   clear_refs.flush_tlb_mm           [P deferred: tlb_finish_mmu; pending: flush_tlb_mm]
+//   clear_refs.dec_tlb_flush_pending  [P pending]
+//   clear_refs.mmap_unlock
+//   pagemap.read                      one step: the PTE's soft-dirty and uffd-wp bits
+//
+// SPEC.md ties tlb_flush_pending to `pending` only. In the kernel, tlb_gather_mmu() also
+// incremented it in the `deferred` and `none` eras; it matters only to do_wp_page's
+// uffd_wp_pending_flush check (5.12+), which no preset combines with those values.
+#include "invariants/checks.hpp"
+#include "models/ops/context.hpp"
+#include "models/ops/phases.hpp"
+#include "models/ops/walk.hpp"
+#include "models/vm_model.hpp"
+
+namespace mmcheck::vm {
+
+namespace {
+
+// The step after the walk: the flush, the decrement or the unlock, whichever comes first.
+void after_walk(Ctx& c) {
+  ThreadState& th = c.th();
+  th.index = 0;
+  switch (c.policy.clear_refs_flush) {
+    case ClearRefsFlush::Deferred:
+    case ClearRefsFlush::Pending:
+      flush_mm(c, c.mm);
+      th.phase = c.policy.clear_refs_flush == ClearRefsFlush::Pending ? kClearRefsDec
+                                                                     : kClearRefsUnlock;
+      c.label("clear_refs.flush_tlb_mm");
+      c.say("flush_tlb_mm(%s)", c.mm_name(c.mm).c_str());
+      return;
+    case ClearRefsFlush::None:
+      th.phase = kClearRefsUnlock;
+      return step_clear_refs(c);  // no flush step at all (0758cd830494): unlock now
+  }
+}
+
+void clear_one(Ctx& c) {
+  ThreadState& th = c.th();
+  int page = next_present(c.m(), th.index, c.sc.page_count());
+  if (page < 0) return after_walk(c);
+  th.index = static_cast<std::uint8_t>(page + 1);
+  Pte& pte = c.m().pte[page];
+  // pte_is_pinned(): writable, COW mapping, has_pinned, page_maybe_dma_pinned.
+  if (c.policy.clear_refs_skip_pinned && pte.write && is_private(c.sc, page) &&
+      c.m().has_pinned && c.s.frames[pte.pfn].pincount > 0) {
+    c.label("clear_refs.skip_pinned");
+    c.say("PTE %s:%s is pinned: left writable and soft-dirty", c.mm_name(c.mm).c_str(),
+          c.page_name(page).c_str());
+    return;
+  }
+  bool was_write = pte.write;
+  pte.write = false;
+  pte.soft_dirty = false;
+  c.label("clear_refs.pte");
+  c.say("PTE %s:%s W%d->W0 SD0%s", c.mm_name(c.mm).c_str(), c.page_name(page).c_str(),
+        was_write, c.policy.clear_refs_flush == ClearRefsFlush::Pending
+                       ? ", flush pending"
+                       : (c.policy.clear_refs_flush == ClearRefsFlush::None ? ", no flush will come"
+                                                                          : ", flush deferred"));
+}
+
+}  // namespace
+
+void step_clear_refs(Ctx& c) {
+  ThreadState& th = c.th();
+  Mm& m = c.m();
+  switch (th.phase) {
+    case kClearRefsLock: {
+      bool write = c.policy.clear_refs_lock == ClearRefsLock::Write;
+      if (write) m.writer = true;
+      else m.readers++;
+      for (int p = 0; p < c.sc.page_count(); ++p) m.vma[p].soft_dirty = false;
+      m.clear_refs_busy = true;
+      m.sd_required = 0;
+      th.phase = c.policy.clear_refs_flush == ClearRefsFlush::Pending ? kClearRefsInc
+                                                                     : kClearRefsPte;
+      c.label("clear_refs.mmap_lock");
+      c.say("mmap_lock %s; VM_SOFTDIRTY cleared", write ? "write" : "read");
+      return;
+    }
+    case kClearRefsInc:
+      m.tlb_flush_pending++;
+      th.phase = kClearRefsPte;
+      c.label("clear_refs.inc_tlb_flush_pending");
+      c.say("tlb_flush_pending=%d", m.tlb_flush_pending);
+      return;
+    case kClearRefsPte:
+      return clear_one(c);
+    case kClearRefsDec:
+      m.tlb_flush_pending--;
+      th.phase = kClearRefsUnlock;
+      c.label("clear_refs.dec_tlb_flush_pending");
+      c.say("tlb_flush_pending=%d", m.tlb_flush_pending);
+      return;
+    case kClearRefsUnlock:
+      if (m.writer) m.writer = false;
+      else m.readers--;
+      m.clear_refs_busy = false;
+      if (m.clear_refs_done < 255) m.clear_refs_done++;
+      c.label("clear_refs.mmap_unlock");
+      c.say("clear_refs done");
+      return c.finish_op();
+    default:
+      MM_ASSERT(false, "unknown clear_refs phase");
+  }
+}
+
+void step_pagemap(Ctx& c) {
+  int page = c.op.page;
+  const Pte& pte = c.m().pte[page];
+  bool soft_dirty = (pte.present && pte.soft_dirty) || c.m().vma[page].soft_dirty;
+  bool uffd_wp = pte.present && pte.uffd_wp;
+  c.label("pagemap.read");
+  c.say("pagemap %s:%s: soft-dirty %d, uffd-wp %d", c.mm_name(c.mm).c_str(),
+        c.page_name(page).c_str(), soft_dirty, uffd_wp);
+  if (c.checks(Invariant::SoftDirtySound)) {
+    if (auto msg = soft_dirty_missed(c.model, c.s, c.mm, page))
+      c.violate(Invariant::SoftDirtySound, *msg);
+  }
+  c.finish_op();
+}
+
+}  // namespace mmcheck::vm

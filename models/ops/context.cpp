@@ -1,0 +1,145 @@
+// The kernel primitives ops share, and the hardware's store and load.
+#include "models/ops/context.hpp"
+
+#include <cstdio>
+
+#include "invariants/checks.hpp"
+#include "models/vm_model.hpp"
+
+namespace mmcheck::vm {
+
+void Ctx::label(const char* step_name) { info.label = step_label(step_name); }
+
+void Ctx::say(const char* fmt, ...) {
+  if (note == nullptr) return;
+  char buffer[512];
+  va_list args;
+  va_start(args, fmt);
+  std::vsnprintf(buffer, sizeof buffer, fmt, args);
+  va_end(args);
+  *note += buffer;
+}
+
+bool Ctx::checks(Invariant inv) const { return model.checks(inv); }
+
+void Ctx::violate(Invariant inv, const std::string& message) {
+  if (!checks(inv)) return;
+  if (info.violation && info.violation->property <= static_cast<std::uint32_t>(inv)) return;
+  info.violation = Violation{static_cast<std::uint32_t>(inv), message};
+}
+
+std::string Ctx::who() const { return sc.processes[mm].name + "/" + sc.threads[thread].name; }
+
+std::uint8_t alloc_frame(Ctx& c) {
+  for (int f = 0; f < c.model.shape().frames; ++f) {
+    if (!c.s.frames[f].in_use) {
+      c.s.frames[f] = Frame{};
+      c.s.frames[f].in_use = true;
+      return static_cast<std::uint8_t>(f);
+    }
+  }
+  MM_ASSERT(false, "the frame pool is exhausted (the loader sizes it for the scenario)");
+  return 0;
+}
+
+void put_frame(State& s, int pfn) {
+  Frame& f = s.frames[pfn];
+  MM_ASSERT(f.in_use && f.refcount > 0, "a reference dropped on a free frame");
+  if (--f.refcount == 0) f = Frame{};  // freed frames are cleared: equal situations, equal states
+}
+
+void flush_page(Ctx& c, int mm, int page) {
+  for (int t = 0; t < c.model.shape().threads; ++t)
+    if (c.sc.threads[t].process == mm) c.s.tlb[t][page] = TlbEntry{};
+}
+
+void flush_mm(Ctx& c, int mm) {
+  for (int p = 0; p < c.sc.page_count(); ++p) flush_page(c, mm, p);
+}
+
+bool is_private(const Scenario& sc, int page) { return !sc.region_of(page).shmem; }
+
+// vma_wants_writenotify() for the shared mappings modelled (shmem: no page_mkwrite, no
+// writeback accounting): soft-dirty tracking (VM_SOFTDIRTY clear) or, since 51d3d5eb74ff,
+// uffd-wp registration.
+bool wants_writenotify(const Scenario& sc, const Policy& policy, int page, const VmaPage& vma) {
+  if (is_private(sc, page) || !vma.write) return false;
+  if (policy.uffd_wp_writenotify && vma.uffd_wp) return true;
+  return !vma.soft_dirty;
+}
+
+// vm_page_prot: private mappings never carry the write bit (COW); shared ones unless they want
+// write-notify.
+bool vm_page_prot_writable(const Scenario& sc, const Policy& policy, int page, const VmaPage& vma) {
+  if (is_private(sc, page) || !vma.write) return false;
+  return !wants_writenotify(sc, policy, page, vma);
+}
+
+std::string pte_text(const Pte& p) {
+  if (!p.present) return "none";
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "frame %d%s W%d D%d SD%d UW%d", p.pfn,
+                p.protnone ? " PROT_NONE" : "", p.write, p.dirty, p.soft_dirty, p.uffd_wp);
+  return buffer;
+}
+
+void record_store(Ctx& c, int m, int page, int word, std::uint8_t value) {
+  std::uint64_t bit = c.model.value_bit(value);
+  bool shared = !is_private(c.sc, page);
+  for (int other = 0; other < c.model.shape().processes; ++other) {
+    Mm& o = c.s.mm[other];
+    if (!o.exists) continue;
+    if (other == m || shared) {
+      // Shared memory: every mapping of the object expects the value.
+      o.expect[page][word] = value;
+      o.expect_valid[page] |= static_cast<std::uint8_t>(1u << word);
+      o.forbidden &= ~bit;
+    } else if (o.live && c.s.mm[m].live) {
+      o.forbidden |= bit;  // stored after the fork that separated the two
+    }
+  }
+}
+
+void user_store(Ctx& c, int pfn, int page, int word, std::uint8_t value) {
+  Frame& f = c.s.frames[pfn];
+  if (!f.in_use && c.checks(Invariant::RefcountsSane))
+    c.violate(Invariant::RefcountsSane, "store of " + std::to_string(value) + " by " + c.who() +
+                                            " reaches free frame " + std::to_string(pfn));
+  if (c.checks(Invariant::UffdWpSound) && (c.m().wp_protected >> page & 1))
+    c.violate(Invariant::UffdWpSound, "store of " + std::to_string(value) + " by " + c.who() +
+                                          " to " + c.page_name(page) +
+                                          " completes while it is uffd write-protected, without "
+                                          "a WP fault");
+  f.content[word] = value;
+  record_store(c, c.mm, page, word, value);
+  ThreadState& th = c.th();
+  Mm& m = c.m();
+  if (th.sd_generation != 0 && th.sd_generation == m.clear_refs_done && !m.clear_refs_busy)
+    m.sd_required |= static_cast<std::uint16_t>(1u << page);
+}
+
+void user_load(Ctx& c, int pfn, int page, int word) {
+  const Frame& f = c.s.frames[pfn];
+  std::uint8_t value = f.content[word];
+  c.say("load %s.%d = %d from frame %d", c.page_name(page).c_str(), word, value, pfn);
+  if (!f.in_use && c.checks(Invariant::RefcountsSane))
+    c.violate(Invariant::RefcountsSane,
+              "load by " + c.who() + " reaches free frame " + std::to_string(pfn));
+  if (c.checks(Invariant::NoLostWrite)) {
+    if (auto msg = lost_write_at_load(c.model, c.s, c.mm, page, word, value, pfn, c.who()))
+      c.violate(Invariant::NoLostWrite, *msg);
+  }
+  if (c.checks(Invariant::NoCrossMmLeak)) {
+    if (auto msg = cross_mm_leak(c.model, c.s, c.mm, value, c.who()))
+      c.violate(Invariant::NoCrossMmLeak, *msg);
+  }
+  if (c.checks(Invariant::PinCoherent)) {
+    for (int h = 0; h < c.model.shape().handles; ++h) {
+      const Handle& hd = c.s.handles[h];
+      if (!hd.active || hd.kind != HandleKind::Pin || hd.mm != c.mm || hd.page != page) continue;
+      if (auto msg = pin_incoherent(c.model, c.s, h)) c.violate(Invariant::PinCoherent, *msg);
+    }
+  }
+}
+
+}  // namespace mmcheck::vm

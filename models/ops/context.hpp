@@ -1,0 +1,94 @@
+// What every op's step works with: the scenario, the policy, the state being changed, the
+// thread taking the step and its op, and what the step reports (its kernel step name, a note
+// for traces, a violation). Also the small kernel primitives several ops share: allocating
+// and freeing frames, TLB flushes, vm_page_prot, and the user store/load the hardware performs.
+#pragma once
+
+#include <cstdarg>
+#include <cstdint>
+#include <string>
+
+#include "checker/model.hpp"
+#include "invariants/registry.hpp"
+#include "models/policy.hpp"
+#include "models/scenario.hpp"
+#include "models/state.hpp"
+
+namespace mmcheck::vm {
+
+class VmModel;
+
+// Phases of the fault handler (shared by read/write and by GUP's faultin); op phases are below.
+enum FaultPhase : std::uint8_t {
+  kFaultLock = 100,    // mmap_read_lock
+  kFaultPtl,           // handle_pte_fault under the PTL: the branch
+  kFaultCopy,          // wp_page_copy: allocate and copy, PTL dropped
+  kFaultInstall,       // wp_page_copy: PTL again, pte_same, install
+  kFaultUnlock,        // mmap_read_unlock
+  kFaultUserfault,     // handle_userfault: releases mmap_lock and blocks until woken
+};
+
+enum class FaultKind : std::uint8_t { None, Load, Store, Unshare };
+
+struct Ctx {
+  const VmModel& model;
+  const Scenario& sc;
+  const Policy& policy;
+  State& s;
+  int thread;
+  int mm;
+  const Op& op;
+  std::string* note;  // null while searching: notes are only built for traces
+  StepInfo info{};
+  bool op_done = false;  // the op completed with this step
+
+  ThreadState& th() { return s.threads[thread]; }
+  Mm& m() { return s.mm[mm]; }
+  void label(const char* step_name);
+  // Appends to the note (printf style) when a note is wanted.
+  void say(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+  // Records a violation of `inv` when the scenario checks it (the first one of a step wins).
+  void violate(Invariant inv, const std::string& message);
+  bool checks(Invariant inv) const;
+  std::string who() const;           // "P/cpu1"
+  std::string page_name(int page) const { return sc.page_name(page); }
+  std::string mm_name(int m) const { return sc.processes[m].name; }
+  void finish_op() { op_done = true; }
+};
+
+// Kernel primitives.
+std::uint8_t alloc_frame(Ctx& c);
+void put_frame(State& s, int pfn);
+void flush_page(Ctx& c, int mm, int page);
+void flush_mm(Ctx& c, int mm);
+bool vm_page_prot_writable(const Scenario& sc, const Policy& policy, int page, const VmaPage& vma);
+bool wants_writenotify(const Scenario& sc, const Policy& policy, int page, const VmaPage& vma);
+bool is_private(const Scenario& sc, int page);
+// The hardware's store and load (after translation): ghost updates and the checks made there.
+void user_store(Ctx& c, int pfn, int page, int word, std::uint8_t value);
+void user_load(Ctx& c, int pfn, int page, int word);
+// A store by mm `m` at `page` (a user store or a pin_write): the ghost state's bookkeeping.
+void record_store(Ctx& c, int m, int page, int word, std::uint8_t value);
+std::string pte_text(const Pte& p);  // "frame 2 W1 D1 SD1 UW0" or "none"
+
+// Op steps (models/ops/*.cpp). Each sets c.op_done when its op completes.
+void step_access(Ctx& c);      // read, write
+void step_fault(Ctx& c);       // every fault phase
+void step_clear_refs(Ctx& c);
+void step_pagemap(Ctx& c);
+void step_uffd_register(Ctx& c);
+void step_uffd_writeprotect(Ctx& c);  // uffd_wp, uffd_unwp
+void step_mprotect(Ctx& c);
+void step_fork(Ctx& c);
+void step_gup(Ctx& c);         // pin, get
+void step_handle(Ctx& c);      // unpin, put, pin_read, pin_write, extra_ref, drop_ref
+void step_munmap(Ctx& c);      // munmap, exit
+
+// Enters the fault handler from an access or from GUP (which already holds mmap_lock).
+void enter_fault(Ctx& c, FaultKind kind, bool lock_held);
+
+// Lock requirements of the phase a thread is at (for enabled_actions).
+enum class LockNeed : std::uint8_t { None, Read, Write, UffdWake };
+LockNeed lock_need(const Op& op, std::uint8_t phase, const Policy& policy);
+
+}  // namespace mmcheck::vm

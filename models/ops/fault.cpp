@@ -1,0 +1,359 @@
+// User accesses and the page-fault handler.
+//
+// Abstracts: the MMU's TLB lookup and page walk; do_user_addr_fault -> handle_mm_fault ->
+// handle_pte_fault -> do_anonymous_page / do_fault (shmem) / do_wp_page -> wp_page_reuse,
+// wp_page_shared, wp_page_copy, handle_userfault; and FAULT_FLAG_UNSHARE (5.19) for GUP.
+//
+// Steps and locks:
+//   access            no lock: TLB hit, or a walk that fills the TLB, or a fault
+//   fault.mmap_read_lock             takes mmap_lock for read
+//   fault.* (the PTL step)           mmap_lock read + PTL: re-read the PTE and branch
+//   wp_page_copy.copy                mmap_lock read, PTL dropped: allocate and copy
+//   wp_page_copy.install / .abort    mmap_lock read + PTL: pte_same, flush, install
+//   fault.mmap_read_unlock           releases mmap_lock; the access is retried
+//   handle_userfault.wait            releases mmap_lock and sleeps; the retried access (or
+//                                    GUP) is enabled once the PTE's uffd_wp is clear
+// A fault entered from GUP (faultin_page) runs with GUP's mmap_lock read already held, skips
+// the lock and unlock steps and returns to GUP's PTL step.
+#include <cstdio>
+
+#include "invariants/checks.hpp"
+#include "models/ops/context.hpp"
+#include "models/ops/phases.hpp"
+#include "models/vm_model.hpp"
+
+namespace mmcheck::vm {
+
+namespace {
+
+bool from_gup(const Ctx& c) { return c.op.kind == OpKind::Pin || c.op.kind == OpKind::Get; }
+bool is_store(const Ctx& c) { return c.op.kind == OpKind::Write; }
+
+// The fault is resolved (or failed): back to the caller's retry point.
+void leave_fault(Ctx& c) {
+  ThreadState& th = c.th();
+  if (from_gup(c)) {
+    th.fault = 0;
+    th.phase = th.failed ? kGupUnlock : kGupPtl;
+    return;
+  }
+  th.phase = kFaultUnlock;
+}
+
+void sigsegv(Ctx& c, const char* why) {
+  c.label("fault.sigsegv");
+  c.say("%s: SIGSEGV", why);
+  c.th().failed = true;
+  leave_fault(c);
+}
+
+// Drops the transient LRU-pagevec references on a frame (lru_add_drain, d4c470970d45).
+void drain_lru(Ctx& c, int pfn) {
+  for (int h = 0; h < c.model.shape().handles; ++h) {
+    Handle& hd = c.s.handles[h];
+    if (hd.active && hd.kind == HandleKind::Extra && hd.lru && hd.pfn == pfn) {
+      hd.active = false;
+      put_frame(c.s, pfn);
+      c.say("lru_add_drain drops the pagevec reference, ");
+    }
+  }
+}
+
+// do_wp_page's reuse-or-copy decision for an anonymous page [P cow_reuse, cow_drain_lru].
+bool may_reuse(Ctx& c, int pfn) {
+  Frame& f = c.s.frames[pfn];
+  switch (c.policy.cow_reuse) {
+    case CowReuse::Mapcount:  // <= 5.8: reuse_swap_page(), extra references ignored
+      return f.mapcount <= 1;
+    case CowReuse::Refcount:  // 09854ba94c6a: reuse only the sole reference
+      if (c.policy.cow_drain_lru && f.refcount <= 3) drain_lru(c, pfn);
+      return f.refcount == 1 && f.mapcount == 1;
+    case CowReuse::AnonExclusive:  // 5.19: PageAnonExclusive, else prove refcount == 1
+      if (f.anon_exclusive) return true;
+      if (f.refcount > 3) return false;
+      if (c.policy.cow_drain_lru) drain_lru(c, pfn);
+      if (f.refcount != 1) return false;
+      f.anon_exclusive = true;  // page_move_anon_rmap()
+      c.say("refcount 1: marked exclusive, ");
+      return true;
+  }
+  return false;
+}
+
+// The copy branch: take a reference on the old frame and leave the PTL (wp_page_copy).
+void decide_copy(Ctx& c, int page, const Pte& pte) {
+  ThreadState& th = c.th();
+  c.label("do_wp_page.copy");
+  if (c.checks(Invariant::NoStaleTlbAtCow)) {
+    if (auto msg = stale_tlb_at_cow(c.model, c.s, c.mm, page, pte.pfn)) c.violate(Invariant::NoStaleTlbAtCow, *msg);
+  }
+  c.s.frames[pte.pfn].refcount++;
+  th.saved = pte;
+  th.old_pfn = pte.pfn;
+  th.phase = kFaultCopy;
+  c.say("copy frame %d (refcount %d, mapcount %d)", pte.pfn, c.s.frames[pte.pfn].refcount,
+        c.s.frames[pte.pfn].mapcount);
+}
+
+void fault_none_pte(Ctx& c, int page, FaultKind kind) {
+  Pte& pte = c.m().pte[page];
+  const Region& region = c.sc.region_of(page);
+  const VmaPage& vma = c.m().vma[page];
+  bool store = kind == FaultKind::Store;
+  if (!region.shmem) {
+    // do_anonymous_page: a fresh exclusive zero frame. A load maps it read-only (the kernel
+    // maps the shared zero page; a private frame behaves the same for every invariant).
+    std::uint8_t pfn = alloc_frame(c);
+    Frame& f = c.s.frames[pfn];
+    f.refcount = 1;
+    f.mapcount = 1;
+    f.anon_exclusive = true;
+    pte = Pte{};
+    pte.present = true;
+    pte.pfn = pfn;
+    pte.write = store;
+    pte.dirty = store;
+    pte.soft_dirty = store;  // x86 pte_mkdirty() sets _PAGE_SOFT_DIRTY too
+    c.label("do_anonymous_page.map");
+    c.say("map new frame %d %s", pfn, store ? "W1 D1 SD1" : "read-only");
+  } else {
+    // do_read_fault / do_shared_fault: the shmem page from the page cache (allocated on first
+    // use, holding the cache's reference). A store maps it writable and dirty (maybe_mkwrite);
+    // a load uses vm_page_prot.
+    std::uint8_t& cached = c.s.page_cache[page];
+    if (cached == 0) {
+      std::uint8_t pfn = alloc_frame(c);
+      c.s.frames[pfn].shmem = true;
+      c.s.frames[pfn].refcount = 1;
+      cached = static_cast<std::uint8_t>(pfn + 1);
+    }
+    int pfn = cached - 1;
+    Frame& f = c.s.frames[pfn];
+    f.refcount++;
+    f.mapcount++;
+    if (store) f.dirty = true;
+    pte = Pte{};
+    pte.present = true;
+    pte.pfn = static_cast<std::uint8_t>(pfn);
+    pte.write = store || vm_page_prot_writable(c.sc, c.policy, page, vma);
+    pte.dirty = store;
+    pte.soft_dirty = store;
+    c.label("do_fault.map");
+    c.say("map shmem frame %d %s", pfn, pte.write ? "writable" : "read-only");
+  }
+  leave_fault(c);
+}
+
+// The anonymous write-protect fault (or unshare): reuse or copy.
+void fault_wp_anon(Ctx& c, int page, FaultKind kind) {
+  Pte& pte = c.m().pte[page];
+  int pfn = pte.pfn;
+  bool reuse = may_reuse(c, pfn);
+  if (kind == FaultKind::Unshare) {
+    if (reuse) {
+      c.label("do_wp_page.unshare");
+      c.say("frame %d exclusive: nothing to unshare", pfn);
+      leave_fault(c);
+    } else {
+      decide_copy(c, page, pte);
+    }
+    return;
+  }
+  if (reuse) {
+    // wp_page_reuse: an upgrade, no flush.
+    pte.write = true;
+    pte.dirty = true;
+    pte.soft_dirty = true;
+    c.s.frames[pfn].anon_exclusive = true;
+    c.label("do_wp_page.reuse");
+    c.say("reuse frame %d: PTE %s:%s W0->W1", pfn, c.mm_name(c.mm).c_str(), c.page_name(page).c_str());
+    leave_fault(c);
+    return;
+  }
+  decide_copy(c, page, pte);
+}
+
+// The PTL step of handle_pte_fault.
+void fault_ptl(Ctx& c, FaultKind kind) {
+  int page = c.op.page;
+  const VmaPage& vma = c.m().vma[page];
+  Pte& pte = c.m().pte[page];
+  bool store = kind == FaultKind::Store;
+  if (!vma.mapped) return sigsegv(c, "no VMA");
+  if (!vma.read && !store) return sigsegv(c, "VMA not readable");
+  if (store && !vma.write) return sigsegv(c, "VMA not writable");
+  if (!pte.present) return fault_none_pte(c, page, kind);
+  MM_ASSERT(!pte.protnone, "a protnone PTE in an accessible VMA");
+  bool allowed = kind == FaultKind::Load || (store && pte.write) ||
+                 (kind == FaultKind::Unshare && (pte.write || c.sc.region_of(page).shmem));
+  if (allowed) {
+    c.label("fault.spurious");
+    c.say("PTE already allows the access");
+    return leave_fault(c);
+  }
+  if (store && pte.uffd_wp && vma.uffd_wp) {
+    // handle_userfault(VM_UFFD_WP): the PTL is dropped here; mmap_lock in the next step.
+    c.th().phase = kFaultUserfault;
+    c.label("do_wp_page.userfault");
+    c.say("PTE is uffd-wp: handle_userfault");
+    return;
+  }
+  if (store && c.policy.uffd_wp_pending_flush && vma.uffd_wp && c.m().tlb_flush_pending > 0) {
+    flush_page(c, c.mm, page);  // 6ce64428d620
+    c.say("tlb_flush_pending=%d: flush_tlb_page first, ", c.m().tlb_flush_pending);
+  }
+  if (c.sc.region_of(page).shmem) {
+    // wp_page_shared: make the PTE writable and dirty; set_page_dirty.
+    pte.write = true;
+    pte.dirty = true;
+    pte.soft_dirty = true;
+    c.s.frames[pte.pfn].dirty = true;
+    c.label("wp_page_shared.mkwrite");
+    c.say("shared frame %d: PTE W0->W1", pte.pfn);
+    return leave_fault(c);
+  }
+  fault_wp_anon(c, page, kind);
+}
+
+void fault_copy(Ctx& c) {
+  ThreadState& th = c.th();
+  std::uint8_t pfn = alloc_frame(c);
+  Frame& f = c.s.frames[pfn];
+  f.refcount = 1;
+  f.content = c.s.frames[th.old_pfn].content;
+  th.new_pfn = pfn;
+  th.phase = kFaultInstall;
+  c.label("wp_page_copy.copy");
+  c.say("frame %d := copy of frame %d", pfn, th.old_pfn);
+}
+
+void fault_install(Ctx& c, FaultKind kind) {
+  ThreadState& th = c.th();
+  int page = c.op.page;
+  Pte& pte = c.m().pte[page];
+  if (!(pte == th.saved)) {
+    put_frame(c.s, th.new_pfn);
+    put_frame(c.s, th.old_pfn);
+    c.label("wp_page_copy.abort");
+    c.say("PTE changed since the decision: frame %d freed", th.new_pfn);
+  } else {
+    if (c.checks(Invariant::PinnedPageNeverCowed)) {
+      if (auto msg = pinned_page_cowed(c.model, c.s, c.mm, page, th.old_pfn))
+        c.violate(Invariant::PinnedPageNeverCowed, *msg);
+    }
+    flush_page(c, c.mm, page);  // ptep_clear_flush_notify
+    Pte fresh{};
+    fresh.present = true;
+    fresh.pfn = th.new_pfn;
+    if (kind == FaultKind::Unshare) {  // read-only copy keeps soft_dirty and uffd_wp
+      fresh.soft_dirty = th.saved.soft_dirty;
+      fresh.uffd_wp = th.saved.uffd_wp;
+    } else {
+      fresh.write = true;
+      fresh.dirty = true;
+      fresh.soft_dirty = true;
+    }
+    pte = fresh;
+    Frame& nf = c.s.frames[th.new_pfn];
+    nf.mapcount = 1;
+    nf.anon_exclusive = true;
+    c.s.frames[th.old_pfn].mapcount--;
+    put_frame(c.s, th.old_pfn);  // the mapping's reference
+    put_frame(c.s, th.old_pfn);  // the one taken at the decision
+    c.label("wp_page_copy.install");
+    c.say("pte_same: flush, PTE %s:%s -> frame %d %s", c.mm_name(c.mm).c_str(),
+          c.page_name(page).c_str(), th.new_pfn, kind == FaultKind::Unshare ? "R/O" : "W1 D1");
+  }
+  th.saved = Pte{};
+  th.old_pfn = 0;
+  th.new_pfn = 0;
+  leave_fault(c);
+}
+
+}  // namespace
+
+void enter_fault(Ctx& c, FaultKind kind, bool lock_held) {
+  ThreadState& th = c.th();
+  th.fault = static_cast<std::uint8_t>(kind);
+  th.phase = lock_held ? kFaultPtl : kFaultLock;
+}
+
+// read / write: the hardware access, one step.
+void step_access(Ctx& c) {
+  ThreadState& th = c.th();
+  int page = c.op.page;
+  bool store = is_store(c);
+  if (c.model.tracks_soft_dirty() && !th.retried)
+    th.sd_generation = c.m().clear_refs_busy ? 0 : c.m().clear_refs_done;
+  TlbEntry& e = c.s.tlb[c.thread][page];
+  if (e.valid && (!store || (e.writable && e.dirty))) {
+    c.label("access.tlb_hit");
+    if (store) {
+      c.say("TLB hit: store %d into frame %d", c.op.value, e.pfn);
+      user_store(c, e.pfn, page, c.op.word, c.op.value);
+    } else {
+      user_load(c, e.pfn, page, c.op.word);
+    }
+    return c.finish_op();
+  }
+  Pte& pte = c.m().pte[page];
+  if (pte.present && !pte.protnone && (!store || pte.write)) {
+    if (store) pte.dirty = true;
+    e = TlbEntry{true, pte.write, pte.dirty, pte.pfn};
+    c.label("access.walk");
+    if (store) {
+      c.say("walk: TLB := frame %d W%d D1, store %d", pte.pfn, pte.write, c.op.value);
+      user_store(c, pte.pfn, page, c.op.word, c.op.value);
+    } else {
+      user_load(c, pte.pfn, page, c.op.word);
+    }
+    return c.finish_op();
+  }
+  e = TlbEntry{};
+  if (c.model.tracks_soft_dirty()) th.retried = true;
+  c.label("access.fault");
+  c.say("%s fault on %s: PTE %s", store ? "write" : "read", c.page_name(page).c_str(),
+        pte_text(pte).c_str());
+  enter_fault(c, store ? FaultKind::Store : FaultKind::Load, false);
+}
+
+void step_fault(Ctx& c) {
+  ThreadState& th = c.th();
+  FaultKind kind = static_cast<FaultKind>(th.fault);
+  switch (th.phase) {
+    case kFaultLock:
+      c.m().readers++;
+      th.phase = kFaultPtl;
+      c.label("fault.mmap_read_lock");
+      c.say("mmap_lock read (readers=%d)", c.m().readers);
+      return;
+    case kFaultPtl:
+      return fault_ptl(c, kind);
+    case kFaultCopy:
+      return fault_copy(c);
+    case kFaultInstall:
+      return fault_install(c, kind);
+    case kFaultUnlock:
+      c.m().readers--;
+      th.fault = 0;
+      c.label("fault.mmap_read_unlock");
+      if (th.failed) {
+        c.say("mmap_lock released; the access ends with SIGSEGV");
+        return c.finish_op();
+      }
+      th.phase = kAccess;
+      c.say("mmap_lock released; retry the access");
+      return;
+    case kFaultUserfault:
+      c.m().readers--;
+      th.fault = 0;
+      th.phase = from_gup(c) ? kGupLockAfterUserfault : kAccessAfterUserfault;
+      c.label("handle_userfault.wait");
+      c.say("mmap_lock released; sleeps until %s is unprotected", c.page_name(c.op.page).c_str());
+      return;
+    default:
+      MM_ASSERT(false, "unknown fault phase");
+  }
+}
+
+}  // namespace mmcheck::vm

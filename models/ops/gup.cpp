@@ -1,0 +1,183 @@
+// GUP pins and references, and what is done through them.
+//
+// Abstracts: pin_user_pages(FOLL_PIN|FOLL_LONGTERM) and get_user_pages(FOLL_GET) slow path
+// (__get_user_pages -> follow_page_pte, faultin_page), vmsplice's FOLL_GET, unpin_user_page,
+// put_page; the device's (or the pipe reader's) direct access to a referenced frame; and the
+// transient references (LRU pagevec, swapcache, O_DIRECT) a page can carry.
+//
+// Steps and locks:
+//   gup.mmap_read_lock      takes mmap_lock for read
+//   gup.pin / gup.get       mmap_lock read + PTL: follow_page_pte takes the reference, or
+//   gup.fault / gup.unshare    enters the fault handler (store, load or FAULT_FLAG_UNSHARE)
+//   gup.fail                the VMA refuses the access (-EFAULT)
+//   gup.mmap_read_unlock    releases mmap_lock
+//   gup.unpin, gup.put, pin.read, pin.write, extra_ref.get, extra_ref.put: one step, no lock
+#include "invariants/checks.hpp"
+#include "models/ops/context.hpp"
+#include "models/ops/phases.hpp"
+#include "models/vm_model.hpp"
+
+namespace mmcheck::vm {
+
+namespace {
+
+void gup_ptl(Ctx& c) {
+  int page = c.op.page;
+  const VmaPage& vma = c.m().vma[page];
+  Pte& pte = c.m().pte[page];
+  bool pin = c.op.kind == OpKind::Pin;
+  bool anon = is_private(c.sc, page);
+  if (!vma.mapped || !vma.read || (c.op.write && !vma.write)) {
+    c.th().failed = true;
+    c.th().phase = kGupUnlock;
+    c.label("gup.fail");
+    c.say("the VMA refuses the access: -EFAULT");
+    return;
+  }
+  // 17839856fd58 (5.8): any GUP of a COW mapping breaks COW first, as if for writing.
+  bool want_write = c.op.write || (c.policy.gup_force_cow_break && anon && vma.write);
+  if (!pte.present) {
+    c.label("gup.fault");
+    c.say("PTE none: faultin_page");
+    return enter_fault(c, want_write ? FaultKind::Store : FaultKind::Load, true);
+  }
+  if (want_write && !pte.write) {
+    c.label("gup.fault");
+    c.say("PTE read-only: faultin_page(FOLL_WRITE)%s",
+          c.op.write ? "" : " to break COW (gup_force_cow_break)");
+    return enter_fault(c, FaultKind::Store, true);
+  }
+  // a7f226604170 (5.19): gup_must_unshare() for an R/O FOLL_PIN of a possibly shared anon page.
+  if (pin && !want_write && c.policy.gup_ro_pin_unshare && anon && !pte.write &&
+      !c.s.frames[pte.pfn].anon_exclusive) {
+    c.label("gup.unshare");
+    c.say("R/O pin of a possibly shared anon page: FAULT_FLAG_UNSHARE");
+    return enter_fault(c, FaultKind::Unshare, true);
+  }
+  Frame& f = c.s.frames[pte.pfn];
+  f.refcount++;
+  if (pin) {
+    f.pincount++;
+    c.m().has_pinned = true;
+  }
+  Handle& h = c.s.handles[c.op.handle];
+  h = Handle{true, pin ? HandleKind::Pin : HandleKind::Get, c.op.write, false, pte.pfn,
+             static_cast<std::uint8_t>(c.mm), static_cast<std::uint8_t>(page)};
+  c.label(pin ? "gup.pin" : "gup.get");
+  c.say("%s frame %d as %s (refcount %d, pincount %d)", pin ? "pin" : "get", pte.pfn,
+        c.sc.handle_names[c.op.handle].c_str(), f.refcount, f.pincount);
+  c.th().phase = kGupUnlock;
+}
+
+void read_through(Ctx& c, const Handle& h) {
+  std::uint8_t value = c.s.frames[h.pfn].content[c.op.word];
+  c.say("%s reads %d from frame %d", c.sc.handle_names[c.op.handle].c_str(), value, h.pfn);
+  if (c.checks(Invariant::RefcountsSane) && !c.s.frames[h.pfn].in_use)
+    c.violate(Invariant::RefcountsSane, c.sc.handle_names[c.op.handle] + " reads free frame " +
+                                            std::to_string(h.pfn));
+  if (c.checks(Invariant::NoCrossMmLeak)) {
+    if (auto msg = cross_mm_leak(c.model, c.s, h.mm, value, c.sc.handle_names[c.op.handle]))
+      c.violate(Invariant::NoCrossMmLeak, *msg);
+  }
+  if (c.checks(Invariant::PinCoherent) && h.kind == HandleKind::Pin) {
+    if (auto msg = pin_incoherent(c.model, c.s, c.op.handle))
+      c.violate(Invariant::PinCoherent, *msg);
+  }
+}
+
+void write_through(Ctx& c, const Handle& h) {
+  c.say("%s writes %d into frame %d", c.sc.handle_names[c.op.handle].c_str(), c.op.value, h.pfn);
+  if (c.checks(Invariant::RefcountsSane) && !c.s.frames[h.pfn].in_use)
+    c.violate(Invariant::RefcountsSane, c.sc.handle_names[c.op.handle] + " writes free frame " +
+                                            std::to_string(h.pfn));
+  c.s.frames[h.pfn].content[c.op.word] = c.op.value;
+  record_store(c, h.mm, h.page, c.op.word, c.op.value);
+  if (c.checks(Invariant::PinCoherent) && h.kind == HandleKind::Pin) {
+    if (auto msg = pin_incoherent(c.model, c.s, c.op.handle))
+      c.violate(Invariant::PinCoherent, *msg);
+  }
+}
+
+}  // namespace
+
+void step_gup(Ctx& c) {
+  ThreadState& th = c.th();
+  switch (th.phase) {
+    case kGupLock:
+    case kGupLockAfterUserfault:
+      c.m().readers++;
+      th.phase = kGupPtl;
+      c.label("gup.mmap_read_lock");
+      c.say("mmap_lock read (readers=%d)", c.m().readers);
+      return;
+    case kGupPtl:
+      return gup_ptl(c);
+    case kGupUnlock:
+      c.m().readers--;
+      c.label("gup.mmap_read_unlock");
+      c.say("mmap_lock released%s", th.failed ? "; GUP failed" : "");
+      return c.finish_op();
+    default:
+      MM_ASSERT(false, "unknown GUP phase");
+  }
+}
+
+void step_handle(Ctx& c) {
+  Handle& h = c.s.handles[c.op.handle];
+  const std::string& name = c.sc.handle_names[c.op.handle];
+  c.finish_op();
+  switch (c.op.kind) {
+    case OpKind::Unpin:
+    case OpKind::Put: {
+      c.label(c.op.kind == OpKind::Unpin ? "gup.unpin" : "gup.put");
+      if (!h.active) {
+        c.say("%s is not held: nothing to drop", name.c_str());
+        return;
+      }
+      if (h.kind == HandleKind::Pin) c.s.frames[h.pfn].pincount--;
+      h.active = false;
+      c.say("drop %s on frame %d", name.c_str(), h.pfn);
+      put_frame(c.s, h.pfn);
+      h = Handle{};
+      return;
+    }
+    case OpKind::PinRead:
+      c.label("pin.read");
+      if (!h.active) return c.say("%s is not held: no access", name.c_str());
+      return read_through(c, h);
+    case OpKind::PinWrite:
+      c.label("pin.write");
+      if (!h.active) return c.say("%s is not held: no access", name.c_str());
+      return write_through(c, h);
+    case OpKind::ExtraRef: {
+      c.label("extra_ref.get");
+      const Pte& pte = c.m().pte[c.op.page];
+      if (!pte.present) return c.say("no page mapped at %s: no reference", c.page_name(c.op.page).c_str());
+      c.s.frames[pte.pfn].refcount++;
+      h = Handle{true, HandleKind::Extra, false, c.op.ref_kind == RefKind::Lru, pte.pfn,
+                 static_cast<std::uint8_t>(c.mm), c.op.page};
+      c.say("%s reference on frame %d (refcount %d)", c.op.ref_kind == RefKind::Lru ? "LRU" : "I/O",
+            pte.pfn, c.s.frames[pte.pfn].refcount);
+      return;
+    }
+    case OpKind::DropRef: {
+      c.label("extra_ref.put");
+      for (int i = 0; i < c.model.shape().handles; ++i) {
+        Handle& e = c.s.handles[i];
+        if (e.active && e.kind == HandleKind::Extra && e.mm == c.mm && e.page == c.op.page) {
+          int pfn = e.pfn;
+          e = Handle{};
+          put_frame(c.s, pfn);
+          c.say("drop the transient reference on frame %d", pfn);
+          return;
+        }
+      }
+      c.say("no transient reference held at %s (drained)", c.page_name(c.op.page).c_str());
+      return;
+    }
+    default:
+      MM_ASSERT(false, "not a handle op");
+  }
+}
+
+}  // namespace mmcheck::vm

@@ -1,0 +1,80 @@
+// munmap and exit.
+//
+// Abstracts: __do_munmap -> unmap_region -> zap_page_range (zap_pte_range under one PTL per
+// page table; mmu_gather defers the page frees until after the TLB flush), and exit_mmap.
+//
+// Steps and locks:
+//   munmap.mmap_write_lock    mmap_lock write; the VMA pages go away
+//   munmap.zap                mmap_lock write + PTL: clear the PTEs, mapcount--, pages gathered
+//   munmap.flush_and_free     flush the range, then drop the gathered references
+//   munmap.mmap_write_unlock
+// `exit` is munmap of every page of the process.
+#include "models/ops/context.hpp"
+#include "models/ops/phases.hpp"
+#include "models/vm_model.hpp"
+
+namespace mmcheck::vm {
+
+namespace {
+
+int range_begin(const Ctx& c) { return c.op.kind == OpKind::Exit ? 0 : c.op.page; }
+int range_end(const Ctx& c) {
+  return c.op.kind == OpKind::Exit ? c.sc.page_count() : c.op.page + c.op.pages;
+}
+
+void zap(Ctx& c) {
+  ThreadState& th = c.th();
+  Mm& m = c.m();
+  std::string zapped;
+  for (int p = range_begin(c); p < range_end(c); ++p) {
+    m.vma[p] = VmaPage{};
+    m.expect_valid[p] = 0;
+    m.expect[p] = {};
+    m.wp_protected &= static_cast<std::uint16_t>(~(1u << p));
+    m.sd_required &= static_cast<std::uint16_t>(~(1u << p));
+    Pte& pte = m.pte[p];
+    if (!pte.present) continue;
+    c.s.frames[pte.pfn].mapcount--;
+    th.frames_to_put |= 1u << pte.pfn;
+    if (c.note) zapped += " " + c.page_name(p) + "(frame " + std::to_string(pte.pfn) + ")";
+    pte = Pte{};
+  }
+  th.phase = kMunmapFlush;
+  c.label("munmap.zap");
+  c.say("PTEs cleared:%s", zapped.empty() ? " none present" : zapped.c_str());
+}
+
+}  // namespace
+
+void step_munmap(Ctx& c) {
+  ThreadState& th = c.th();
+  Mm& m = c.m();
+  switch (th.phase) {
+    case kMunmapLock:
+      m.writer = true;
+      th.phase = kMunmapZap;
+      c.label("munmap.mmap_write_lock");
+      c.say("mmap_lock write");
+      return;
+    case kMunmapZap:
+      return zap(c);
+    case kMunmapFlush:
+      for (int p = range_begin(c); p < range_end(c); ++p) flush_page(c, c.mm, p);
+      for (int f = 0; f < kMaxFrames; ++f)
+        if (th.frames_to_put & (1u << f)) put_frame(c.s, f);
+      th.frames_to_put = 0;
+      th.phase = kMunmapUnlock;
+      c.label("munmap.flush_and_free");
+      c.say("flush, then the unmapped frames' references dropped");
+      return;
+    case kMunmapUnlock:
+      m.writer = false;
+      c.label("munmap.mmap_write_unlock");
+      c.say("%s done", c.op.kind == OpKind::Exit ? "exit_mmap" : "munmap");
+      return c.finish_op();
+    default:
+      MM_ASSERT(false, "unknown munmap phase");
+  }
+}
+
+}  // namespace mmcheck::vm

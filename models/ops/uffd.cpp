@@ -1,0 +1,141 @@
+// userfaultfd write-protect: registration and UFFDIO_WRITEPROTECT.
+//
+// Abstracts: userfaultfd_register (mode WP) with userfaultfd_set_vm_flags (51d3d5eb74ff), and
+// mwriteprotect_range -> change_protection -> change_pte_range (MM_CP_UFFD_WP /
+// MM_CP_UFFD_WP_RESOLVE), fs/userfaultfd.c and mm/userfaultfd.c.
+//
+// Steps and locks:
+//   uffd_register.mmap_write_lock    mmap_lock write; sets VM_UFFD_WP (vm_page_prot is derived
+//                                    from the flags, so write-notify follows [P writenotify])
+//   uffd_register.mmap_write_unlock
+//   uffd_wp|uffd_unwp.mmap_read_lock       mmap_lock READ: the root of race (c)
+//   uffd_wp|uffd_unwp.inc_tlb_flush_pending
+//   uffd_wp|uffd_unwp.pte            mmap_lock read + PTL, one per present PTE: pte_modify with
+//                                    the VMA's protection, then set / clear uffd_wp
+//   uffd_wp|uffd_unwp.flush_tlb_range   after the loop, outside every PTL, if a PTE changed
+//   uffd_wp|uffd_unwp.dec_tlb_flush_pending
+//   uffd_wp|uffd_unwp.mmap_read_unlock  (the unprotect's wake-up is implicit: a waiter may
+//                                    retry as soon as the bit is clear)
+#include "models/ops/context.hpp"
+#include "models/ops/phases.hpp"
+#include "models/ops/walk.hpp"
+#include "models/vm_model.hpp"
+
+namespace mmcheck::vm {
+
+namespace {
+
+const char* name(const Ctx& c, const char* step) {
+  // Step names are interned in the model's table; build "uffd_wp.<step>" or "uffd_unwp.<step>".
+  static thread_local std::string buffer;
+  buffer = std::string(c.op.kind == OpKind::UffdWp ? "uffd_wp." : "uffd_unwp.") + step;
+  return buffer.c_str();
+}
+
+void protect_one(Ctx& c) {
+  ThreadState& th = c.th();
+  bool wp = c.op.kind == OpKind::UffdWp;
+  int end = c.op.page + c.op.pages;
+  int page = next_present(c.m(), th.index, end);
+  if (page < 0) {
+    th.index = 0;
+    if (th.changed) {
+      for (int p = c.op.page; p < end; ++p) flush_page(c, c.mm, p);
+      th.phase = kUffdDec;
+      c.label(name(c, "flush_tlb_range"));
+      c.say("flush_tlb_range %s..+%d", c.page_name(c.op.page).c_str(), c.op.pages);
+      return;
+    }
+    th.phase = kUffdDec;
+    return step_uffd_writeprotect(c);  // nothing changed: no flush step
+  }
+  th.index = static_cast<std::uint8_t>(page + 1);
+  Pte& pte = c.m().pte[page];
+  Pte before = pte;
+  const VmaPage& vma = c.m().vma[page];
+  // wp: vm_get_page_prot(flags & ~VM_WRITE); unwp: vm_get_page_prot(flags), which for a
+  // private mapping never has the write bit (COW), so an unprotect demotes a writable PTE.
+  bool shared_writable = !is_private(c.sc, page) && vma.write;
+  pte.write = wp ? false : shared_writable;
+  pte.uffd_wp = wp;
+  if (!(pte == before)) th.changed = true;
+  c.label(name(c, "pte"));
+  c.say("PTE %s:%s W%d->W%d UW%d->UW%d, flush deferred, tlb_flush_pending=%d",
+        c.mm_name(c.mm).c_str(), c.page_name(page).c_str(), before.write, pte.write,
+        before.uffd_wp, pte.uffd_wp, c.m().tlb_flush_pending);
+}
+
+}  // namespace
+
+void step_uffd_register(Ctx& c) {
+  ThreadState& th = c.th();
+  if (th.phase == kRegisterLock) {
+    c.m().writer = true;
+    for (int p = c.op.page; p < c.op.page + c.op.pages; ++p) c.m().vma[p].uffd_wp = true;
+    th.phase = kRegisterUnlock;
+    c.label("uffd_register.mmap_write_lock");
+    c.say("VM_UFFD_WP set on %s..+%d", c.page_name(c.op.page).c_str(), c.op.pages);
+    return;
+  }
+  c.m().writer = false;
+  c.label("uffd_register.mmap_write_unlock");
+  c.say("registered");
+  c.finish_op();
+}
+
+void step_uffd_writeprotect(Ctx& c) {
+  ThreadState& th = c.th();
+  Mm& m = c.m();
+  bool wp = c.op.kind == OpKind::UffdWp;
+  switch (th.phase) {
+    case kUffdLock: {
+      m.readers++;
+      bool registered = true;
+      for (int p = c.op.page; p < c.op.page + c.op.pages; ++p)
+        registered = registered && m.vma[p].mapped && m.vma[p].uffd_wp;
+      if (!registered) {  // mwriteprotect_range: -ENOENT
+        th.failed = true;
+        th.phase = kUffdUnlock;
+        c.label(name(c, "mmap_read_lock"));
+        c.say("range not registered for WP: -ENOENT");
+        return;
+      }
+      if (!wp) {  // an unprotect has started: the range is no longer protected (ghost)
+        for (int p = c.op.page; p < c.op.page + c.op.pages; ++p)
+          m.wp_protected &= static_cast<std::uint16_t>(~(1u << p));
+      }
+      th.phase = kUffdInc;
+      c.label(name(c, "mmap_read_lock"));
+      c.say("mmap_lock read (readers=%d)", m.readers);
+      return;
+    }
+    case kUffdInc:
+      m.tlb_flush_pending++;
+      th.phase = kUffdPte;
+      c.label(name(c, "inc_tlb_flush_pending"));
+      c.say("tlb_flush_pending=%d", m.tlb_flush_pending);
+      return;
+    case kUffdPte:
+      return protect_one(c);
+    case kUffdDec:
+      m.tlb_flush_pending--;
+      th.changed = false;
+      th.phase = kUffdUnlock;
+      c.label(name(c, "dec_tlb_flush_pending"));
+      c.say("tlb_flush_pending=%d", m.tlb_flush_pending);
+      return;
+    case kUffdUnlock:
+      m.readers--;
+      if (wp && !th.failed) {
+        for (int p = c.op.page; p < c.op.page + c.op.pages; ++p)
+          m.wp_protected |= static_cast<std::uint16_t>(1u << p);
+      }
+      c.label(name(c, "mmap_read_unlock"));
+      c.say("%s done", wp ? "write-protect" : "unprotect");
+      return c.finish_op();
+    default:
+      MM_ASSERT(false, "unknown uffd phase");
+  }
+}
+
+}  // namespace mmcheck::vm

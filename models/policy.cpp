@@ -1,0 +1,194 @@
+// The presets: each row is a mainline release, each value follows from the commit that changed
+// the rule (SPEC.md section 2; ../shared/research/kernel-races.md section 0 for the commits).
+#include "models/policy.hpp"
+
+#include <functional>
+
+namespace mmcheck::vm {
+
+namespace {
+
+Policy linux_5_4() {
+  Policy p;
+  p.cow_reuse = CowReuse::Mapcount;      // reuse_swap_page(): mapcount + swapcount <= 1
+  p.cow_drain_lru = false;
+  p.gup_force_cow_break = false;         // 17839856fd58 came in 5.8
+  p.fork_copy_pinned = false;            // 70e806e4e645 came in 5.9
+  p.gup_ro_pin_unshare = false;          // a7f226604170 came in 5.19
+  p.clear_refs_lock = ClearRefsLock::Read;
+  p.clear_refs_flush = ClearRefsFlush::Deferred;  // tlb_finish_mmu() still flushed
+  p.clear_refs_skip_pinned = false;
+  p.uffd_wp = UffdWpSupport::None;       // 292924b26024 came in 5.7
+  p.uffd_wp_pending_flush = false;
+  p.uffd_wp_writenotify = false;
+  p.mprotect_dirty_accountable = true;   // removed by 64fe24a3e05e in 6.0
+  p.mprotect_try_writable = false;
+  return p;
+}
+
+std::vector<Preset> make_presets() {
+  std::vector<Preset> out;
+  Policy p = linux_5_4();
+  p.clear_refs_flush = ClearRefsFlush::Deferred;
+  out.push_back({"linux-5.4", "mapcount COW, clear_refs under mmap_lock read with its flush", p});
+  p.clear_refs_flush = ClearRefsFlush::None;  // 0758cd830494 (5.5) elided the flush
+  p.uffd_wp = UffdWpSupport::Anon;            // userfaultfd write-protect, anonymous memory
+  out.push_back({"linux-5.7", "uffd-wp for anon memory; clear_refs no longer flushes", p});
+  p.gup_force_cow_break = true;  // 17839856fd58
+  out.push_back({"linux-5.8", "GUP breaks COW first (CVE-2020-29374 fix, first version)", p});
+  p.gup_force_cow_break = false;  // a308c71bf1e6
+  p.cow_reuse = CowReuse::Refcount;  // 09854ba94c6a
+  p.fork_copy_pinned = true;         // 70e806e4e645
+  out.push_back({"linux-5.9", "refcount COW (09854ba94c6a); fork copies pinned pages", p});
+  out.push_back({"linux-5.10", "as 5.9: the uffd-wp and clear_refs stale-TLB races are open", p});
+  p.clear_refs_lock = ClearRefsLock::Write;  // 29a951dfb3c3
+  p.clear_refs_skip_pinned = true;           // 9348b73c2e1b
+  out.push_back({"linux-5.11", "clear_refs takes mmap_lock for write and skips pinned pages", p});
+  p.clear_refs_flush = ClearRefsFlush::Pending;  // 912efa17e512
+  p.uffd_wp_pending_flush = true;                // 6ce64428d620
+  out.push_back({"linux-5.12", "clear_refs flushes; do_wp_page flushes a pending uffd-wp flush", p});
+  p.cow_drain_lru = true;  // d4c470970d45
+  out.push_back({"linux-5.18", "do_wp_page drains the LRU pagevec before the refcount test", p});
+  p.cow_reuse = CowReuse::AnonExclusive;  // PageAnonExclusive series
+  p.gup_ro_pin_unshare = true;            // a7f226604170
+  p.uffd_wp = UffdWpSupport::AnonShmem;   // b1f9e876862d
+  out.push_back({"linux-5.19", "PageAnonExclusive; R/O pins unshare; uffd-wp on shmem", p});
+  p.mprotect_dirty_accountable = false;  // 64fe24a3e05e
+  p.mprotect_try_writable = true;
+  out.push_back({"linux-6.0", "mprotect maps exclusive anon pages writable (64fe24a3e05e)", p});
+  out.push_back({"linux-6.1", "as 6.0 (mainline 6.1.0, without the stable writenotify backport)", p});
+  p.uffd_wp_writenotify = true;  // 51d3d5eb74ff
+  out.push_back({"linux-6.2", "uffd-wp VMAs want write-notify (51d3d5eb74ff)", p});
+  out.push_back({"latest", "= linux-6.2 until newer rules are modelled", p});
+  return out;
+}
+
+std::string bool_text(bool b) { return b ? "true" : "false"; }
+
+struct Field {
+  PolicyInfo info;
+  std::function<std::string(const Policy&)> get;
+  std::function<bool(Policy&, const std::string&)> set;
+};
+
+Field bool_field(std::string name, std::string history, bool Policy::*member) {
+  return {{std::move(name), {"true", "false"}, std::move(history)},
+          [member](const Policy& p) { return bool_text(p.*member); },
+          [member](Policy& p, const std::string& v) {
+            if (v == "true" || v == "on" || v == "1") p.*member = true;
+            else if (v == "false" || v == "off" || v == "0") p.*member = false;
+            else return false;
+            return true;
+          }};
+}
+
+template <class E>
+Field enum_field(std::string name, std::string history, E Policy::*member,
+                 std::vector<std::string> names) {
+  return {{std::move(name), names, std::move(history)},
+          [member, names](const Policy& p) { return names[static_cast<std::size_t>(p.*member)]; },
+          [member, names](Policy& p, const std::string& v) {
+            for (std::size_t i = 0; i < names.size(); ++i)
+              if (names[i] == v) {
+                p.*member = static_cast<E>(i);
+                return true;
+              }
+            return false;
+          }};
+}
+
+const std::vector<Field>& fields() {
+  static const std::vector<Field> table = {
+      enum_field("cow_reuse",
+                 "do_wp_page reuse rule: <=5.8 mapcount, 09854ba94c6a (5.9) refcount == 1, "
+                 "5.19 PageAnonExclusive",
+                 &Policy::cow_reuse, {"mapcount", "refcount", "anon_exclusive"}),
+      bool_field("cow_drain_lru",
+                 "d4c470970d45 (5.18): drop the LRU-pagevec reference before the refcount test",
+                 &Policy::cow_drain_lru),
+      bool_field("gup_force_cow_break",
+                 "17839856fd58 (5.8 only): GUP of a COW page breaks COW first, reads too",
+                 &Policy::gup_force_cow_break),
+      bool_field("fork_copy_pinned",
+                 "70e806e4e645 (5.9): fork copies a maybe-pinned page for the child",
+                 &Policy::fork_copy_pinned),
+      bool_field("gup_ro_pin_unshare",
+                 "a7f226604170 (5.19): an R/O pin of a possibly shared anon page unshares first",
+                 &Policy::gup_ro_pin_unshare),
+      enum_field("clear_refs_lock", "29a951dfb3c3 (5.11): clear_refs takes mmap_lock for write",
+                 &Policy::clear_refs_lock, {"read", "write"}),
+      enum_field("clear_refs_flush",
+                 "<=5.4 flush at the end; 0758cd830494 (5.5) never flushes; 912efa17e512 (5.12) "
+                 "tlb_flush_pending++ then flush_tlb_mm before unlock",
+                 &Policy::clear_refs_flush, {"deferred", "none", "pending"}),
+      bool_field("clear_refs_skip_pinned",
+                 "9348b73c2e1b (5.11): leave pinned pages writable and soft-dirty",
+                 &Policy::clear_refs_skip_pinned),
+      enum_field("uffd_wp", "userfaultfd write-protect: 5.7 anon, b1f9e876862d (5.19) shmem too",
+                 &Policy::uffd_wp, {"none", "anon", "anon_shmem"}),
+      bool_field("uffd_wp_pending_flush",
+                 "6ce64428d620 (5.12): do_wp_page flushes if the VMA is uffd-wp and a flush is "
+                 "pending",
+                 &Policy::uffd_wp_pending_flush),
+      bool_field("uffd_wp_writenotify",
+                 "51d3d5eb74ff (6.2): uffd-wp VMAs want write-notify (read-only vm_page_prot)",
+                 &Policy::uffd_wp_writenotify),
+      bool_field("mprotect_dirty_accountable",
+                 "<=5.19: mprotect makes a dirty PTE of a write-notify shared VMA writable",
+                 &Policy::mprotect_dirty_accountable),
+      bool_field("mprotect_try_writable",
+                 "64fe24a3e05e (6.0): mprotect maps a PTE writable when can_change_pte_writable",
+                 &Policy::mprotect_try_writable),
+  };
+  return table;
+}
+
+}  // namespace
+
+const std::vector<Preset>& presets() {
+  static const std::vector<Preset> table = make_presets();
+  return table;
+}
+
+const std::vector<PolicyInfo>& policy_infos() {
+  static const std::vector<PolicyInfo> infos = [] {
+    std::vector<PolicyInfo> out;
+    for (const Field& f : fields()) out.push_back(f.info);
+    return out;
+  }();
+  return infos;
+}
+
+const Preset* find_preset(const std::string& name) {
+  for (const Preset& p : presets())
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+std::vector<std::string> preset_names() {
+  std::vector<std::string> out;
+  for (const Preset& p : presets()) out.push_back(p.name);
+  return out;
+}
+
+std::string policy_value(const Policy& policy, const std::string& name) {
+  for (const Field& f : fields())
+    if (f.info.name == name) return f.get(policy);
+  return "";
+}
+
+std::optional<std::string> set_policy(Policy& policy, const std::string& name,
+                                      const std::string& value) {
+  for (const Field& f : fields()) {
+    if (f.info.name != name) continue;
+    if (f.set(policy, value)) return std::nullopt;
+    std::string valid;
+    for (const std::string& v : f.info.values) valid += (valid.empty() ? "" : ", ") + v;
+    return "policy " + name + " takes one of: " + valid + " (got \"" + value + "\")";
+  }
+  std::string valid;
+  for (const Field& f : fields()) valid += (valid.empty() ? "" : ", ") + f.info.name;
+  return "unknown policy \"" + name + "\"; valid policies: " + valid;
+}
+
+}  // namespace mmcheck::vm

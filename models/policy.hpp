@@ -1,0 +1,57 @@
+// Kernel policies (one rule that changed over time, a named field each) and presets (every
+// policy fixed to the values of one mainline .0 release), as SPEC.md section 2 tabulates them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mmcheck::vm {
+
+enum class CowReuse : std::uint8_t { Mapcount, Refcount, AnonExclusive };
+enum class ClearRefsLock : std::uint8_t { Read, Write };
+enum class ClearRefsFlush : std::uint8_t { Deferred, None, Pending };
+enum class UffdWpSupport : std::uint8_t { None, Anon, AnonShmem };
+
+struct Policy {
+  CowReuse cow_reuse = CowReuse::AnonExclusive;
+  bool cow_drain_lru = true;
+  bool gup_force_cow_break = false;
+  bool fork_copy_pinned = true;
+  bool gup_ro_pin_unshare = true;
+  ClearRefsLock clear_refs_lock = ClearRefsLock::Write;
+  ClearRefsFlush clear_refs_flush = ClearRefsFlush::Pending;
+  bool clear_refs_skip_pinned = true;
+  UffdWpSupport uffd_wp = UffdWpSupport::AnonShmem;
+  bool uffd_wp_pending_flush = true;
+  bool uffd_wp_writenotify = true;
+  bool mprotect_dirty_accountable = false;
+  bool mprotect_try_writable = true;
+};
+
+struct Preset {
+  std::string name;
+  std::string description;
+  Policy policy;
+};
+
+struct PolicyInfo {
+  std::string name;
+  std::vector<std::string> values;  // the accepted values, "true"/"false" for a bool
+  std::string history;              // one line
+};
+
+const std::vector<Preset>& presets();
+const std::vector<PolicyInfo>& policy_infos();
+// nullptr when unknown.
+const Preset* find_preset(const std::string& name);
+std::vector<std::string> preset_names();
+
+// The value of a policy as text ("refcount", "true"...).
+std::string policy_value(const Policy& policy, const std::string& name);
+// Sets one policy from text; returns an error message (naming the valid values) or nothing.
+std::optional<std::string> set_policy(Policy& policy, const std::string& name,
+                                      const std::string& value);
+
+}  // namespace mmcheck::vm

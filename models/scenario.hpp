@@ -1,0 +1,127 @@
+// A scenario as loaded from its file: regions of memory, processes and their threads (one CPU
+// each), every thread's list of operations, the setup, the invariants to check, the steps that
+// must be reached and the expected outcome per preset. Everything is resolved to indices at load
+// time, so the model never looks a name up while exploring.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "models/policy.hpp"
+
+namespace mmcheck::vm {
+
+inline constexpr int kMaxThreads = 8;
+inline constexpr int kMaxProcesses = 4;
+inline constexpr int kMaxPages = 8;
+inline constexpr int kMaxWords = 4;
+inline constexpr int kMaxFrames = 32;
+inline constexpr int kMaxHandles = 16;
+inline constexpr int kMaxValues = 64;  // distinct stored values (the cross-mm ghost is a bitset)
+
+// Bad input: where (file and JSON pointer) and what was expected. Only the front end catches it.
+struct InputError : std::runtime_error {
+  InputError(std::string file, std::string pointer, const std::string& what)
+      : std::runtime_error(file + (pointer.empty() ? "" : ": " + pointer) + ": " + what),
+        file(std::move(file)),
+        pointer(std::move(pointer)),
+        detail(what) {}
+  std::string file;
+  std::string pointer;
+  std::string detail;
+};
+
+enum class OpKind : std::uint8_t {
+  Read, Write, ClearRefs, Pagemap, UffdRegister, UffdWp, UffdUnwp, Mprotect, Fork,
+  Pin, Get, Unpin, Put, PinRead, PinWrite, ExtraRef, DropRef, Munmap, Exit
+};
+
+enum class Prot : std::uint8_t { None, Read, ReadWrite };
+enum class RefKind : std::uint8_t { Lru, Io };
+
+struct Op {
+  OpKind kind = OpKind::Read;
+  std::uint8_t page = 0;    // first virtual page (global page number)
+  std::uint8_t pages = 1;   // range length
+  std::uint8_t word = 0;
+  std::uint8_t value = 0;   // stored value (write, pin_write)
+  bool write = false;       // pin/get for writing
+  Prot prot = Prot::ReadWrite;
+  std::uint8_t handle = 0;  // handle slot (pin, get, unpin, put, pin_read, pin_write, extra_ref)
+  std::uint8_t child = 0;   // fork: the child process
+  RefKind ref_kind = RefKind::Lru;
+  std::string text;         // the op as written, for traces: "write A.1=3"
+  std::string pointer;      // where it is in the file
+};
+
+struct Region {
+  std::string name;
+  bool shmem = false;
+  std::uint8_t first_page = 0;
+  std::uint8_t pages = 1;
+  std::uint8_t words = 1;
+  Prot prot = Prot::ReadWrite;
+  bool uffd_wp = false;
+  bool soft_dirty = false;
+};
+
+struct Process {
+  std::string name;
+  std::optional<std::uint8_t> forked_by_thread;  // none for a process that exists at start
+};
+
+struct Thread {
+  std::string name;
+  std::uint8_t process = 0;
+  std::vector<Op> ops;
+};
+
+struct SetupOp {
+  std::uint8_t thread = 0;
+  Op op;
+};
+
+enum class Outcome : std::uint8_t { Holds, Violates, Deadlock, Unsupported };
+struct Expectation {
+  Outcome outcome = Outcome::Holds;
+  std::string invariant;  // for Violates
+};
+
+struct Scenario {
+  std::string file;
+  std::string sha256;
+  std::string name;
+  std::string summary;
+  std::vector<std::string> references;
+  std::string kernel = "latest";
+  std::vector<std::pair<std::string, std::string>> policy_overrides;
+  std::vector<Region> regions;
+  std::vector<Process> processes;
+  std::vector<Thread> threads;
+  std::vector<SetupOp> setup;
+  std::vector<std::string> handle_names;  // slot -> name ("" for an extra_ref slot)
+  std::vector<std::uint8_t> values;       // value index -> value
+  std::vector<std::string> check;         // invariant names, in SPEC order
+  std::vector<std::string> must_reach;                        // for every preset
+  std::map<std::string, std::vector<std::string>> must_reach_by_preset;
+  std::map<std::string, Expectation> expect;
+  int page_count() const { return regions.empty() ? 0 : regions.back().first_page + regions.back().pages; }
+  const Region& region_of(int page) const;
+  std::string page_name(int page) const;  // "A", "A+1"
+  int words_of(int page) const { return region_of(page).words; }
+  std::vector<std::string> must_reach_for(const std::string& preset) const;
+};
+
+// Loads and validates a scenario file; throws InputError.
+Scenario load_scenario(const std::string& path);
+// The same from text (tests); `file` names it in errors.
+Scenario parse_scenario(const std::string& text, const std::string& file);
+
+const char* op_name(OpKind kind);
+std::vector<std::string> op_names();
+
+}  // namespace mmcheck::vm

@@ -1,0 +1,690 @@
+// Reading a scenario file (SPEC.md section 4): JSON with comments, validated completely before
+// anything is explored. Every error names the file, the JSON pointer of the offending value,
+// what was expected and, where there is a list, the valid names.
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "checker/sha256.hpp"
+#include "invariants/registry.hpp"
+#include "models/scenario.hpp"
+#include "models/vm_model.hpp"
+
+namespace mmcheck::vm {
+
+using nlohmann::json;
+
+namespace {
+
+struct OpSpec {
+  OpKind kind;
+  const char* name;
+  std::vector<const char*> fields;  // besides "op" (and "thread" in setup)
+};
+
+const std::vector<OpSpec>& op_specs() {
+  static const std::vector<OpSpec> specs = {
+      {OpKind::Read, "read", {"addr", "word"}},
+      {OpKind::Write, "write", {"addr", "word", "value"}},
+      {OpKind::ClearRefs, "clear_refs", {}},
+      {OpKind::Pagemap, "pagemap", {"addr"}},
+      {OpKind::UffdRegister, "uffd_register", {"addr", "pages", "mode"}},
+      {OpKind::UffdWp, "uffd_wp", {"addr", "pages"}},
+      {OpKind::UffdUnwp, "uffd_unwp", {"addr", "pages"}},
+      {OpKind::Mprotect, "mprotect", {"addr", "pages", "prot"}},
+      {OpKind::Fork, "fork", {"child"}},
+      {OpKind::Pin, "pin", {"addr", "write", "as"}},
+      {OpKind::Get, "get", {"addr", "write", "as"}},
+      {OpKind::Get, "vmsplice", {"addr", "write", "as"}},
+      {OpKind::Unpin, "unpin", {"pin"}},
+      {OpKind::Put, "put", {"pin"}},
+      {OpKind::PinRead, "pin_read", {"pin", "word"}},
+      {OpKind::PinWrite, "pin_write", {"pin", "word", "value"}},
+      {OpKind::ExtraRef, "extra_ref", {"addr", "kind"}},
+      {OpKind::DropRef, "drop_ref", {"addr"}},
+      {OpKind::Munmap, "munmap", {"addr", "pages"}},
+      {OpKind::Exit, "exit", {}},
+  };
+  return specs;
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
+  return out;
+}
+
+std::string escape_pointer(const std::string& key) {
+  std::string out;
+  for (char ch : key) {
+    if (ch == '~') out += "~0";
+    else if (ch == '/') out += "~1";
+    else out += ch;
+  }
+  return out;
+}
+
+std::string type_name(const json& j) {
+  if (j.is_object()) return "an object";
+  if (j.is_array()) return "an array";
+  if (j.is_string()) return "a string";
+  if (j.is_boolean()) return "a boolean";
+  if (j.is_number()) return "a number";
+  return "null";
+}
+
+bool valid_identifier(const std::string& s) {
+  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  });
+}
+
+class Loader {
+ public:
+  Loader(std::string file) : file_(std::move(file)) { sc_.file = file_; }
+
+  Scenario load(const std::string& text) {
+    json root = parse(text);
+    sc_.sha256 = sha256_hex(text);
+    expect_object(root, "");
+    check_keys(root, "", {"name", "summary", "references", "kernel", "policy", "memory",
+                          "processes", "setup", "check", "must_reach", "expect"});
+    sc_.name = require_string(root, "", "name");
+    if (root.contains("summary")) sc_.summary = string_at(root["summary"], "/summary");
+    if (root.contains("references")) {
+      const json& refs = root["references"];
+      expect_array(refs, "/references");
+      for (std::size_t i = 0; i < refs.size(); ++i)
+        sc_.references.push_back(string_at(refs[i], "/references/" + std::to_string(i)));
+    }
+    if (root.contains("kernel")) {
+      sc_.kernel = string_at(root["kernel"], "/kernel");
+      if (!find_preset(sc_.kernel))
+        fail("/kernel", "unknown preset \"" + sc_.kernel + "\"; valid presets: " + join(preset_names()));
+    }
+    if (root.contains("policy")) load_policy(root["policy"]);
+    if (!root.contains("memory")) fail("", "missing \"memory\" (the regions of the scenario)");
+    load_memory(root["memory"]);
+    if (!root.contains("processes")) fail("", "missing \"processes\"");
+    load_processes(root["processes"]);
+    if (root.contains("setup")) load_setup(root["setup"]);
+    resolve_forks();
+    resolve_handles();
+    assign_values();
+    load_check(root.contains("check") ? root["check"] : json("all"));
+    if (root.contains("must_reach")) load_must_reach(root["must_reach"]);
+    if (root.contains("expect")) load_expect(root["expect"]);
+    check_limits();
+    return std::move(sc_);
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& pointer, const std::string& what) const {
+    throw InputError(file_, pointer.empty() ? "/" : pointer, what);
+  }
+
+  json parse(const std::string& text) {
+    // Duplicate keys are an error (nlohmann keeps the last one silently): track keys per object.
+    std::vector<std::set<std::string>> keys;
+    std::vector<std::string> path;
+    std::string duplicate;
+    auto callback = [&](int, json::parse_event_t event, json& parsed) {
+      if (event == json::parse_event_t::object_start) keys.emplace_back();
+      else if (event == json::parse_event_t::object_end && !keys.empty()) keys.pop_back();
+      else if (event == json::parse_event_t::key && !keys.empty()) {
+        std::string key = parsed.get<std::string>();
+        if (!keys.back().insert(key).second && duplicate.empty()) duplicate = key;
+      }
+      return true;
+    };
+    try {
+      json root = json::parse(text, callback, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+      if (!duplicate.empty()) fail("", "the key \"" + duplicate + "\" appears twice in one object");
+      return root;
+    } catch (const json::parse_error& e) {
+      std::size_t byte = e.byte == 0 ? 0 : e.byte - 1;
+      std::size_t line = 1, column = 1;
+      for (std::size_t i = 0; i < byte && i < text.size(); ++i) {
+        if (text[i] == '\n') {
+          ++line;
+          column = 1;
+        } else {
+          ++column;
+        }
+      }
+      std::string what = e.what();
+      auto colon = what.find("syntax error");
+      fail("", "not valid JSON (line " + std::to_string(line) + ", column " +
+                   std::to_string(column) + "): " +
+                   (colon == std::string::npos ? what : what.substr(colon)));
+    }
+  }
+
+  void expect_object(const json& j, const std::string& ptr) const {
+    if (!j.is_object()) fail(ptr, "expected an object, got " + type_name(j));
+  }
+  void expect_array(const json& j, const std::string& ptr) const {
+    if (!j.is_array()) fail(ptr, "expected an array, got " + type_name(j));
+  }
+  std::string string_at(const json& j, const std::string& ptr) const {
+    if (!j.is_string()) fail(ptr, "expected a string, got " + type_name(j));
+    return j.get<std::string>();
+  }
+  bool bool_at(const json& j, const std::string& ptr) const {
+    if (!j.is_boolean()) fail(ptr, "expected true or false, got " + type_name(j));
+    return j.get<bool>();
+  }
+  long int_at(const json& j, const std::string& ptr, long lo, long hi) const {
+    if (!j.is_number_integer())
+      fail(ptr, "expected an integer from " + std::to_string(lo) + " to " + std::to_string(hi) +
+                    ", got " + type_name(j));
+    long v = j.get<long>();
+    if (v < lo || v > hi)
+      fail(ptr, "expected an integer from " + std::to_string(lo) + " to " + std::to_string(hi) +
+                    ", got " + std::to_string(v));
+    return v;
+  }
+  std::string require_string(const json& j, const std::string& ptr, const char* key) const {
+    if (!j.contains(key)) fail(ptr, std::string("missing \"") + key + "\"");
+    return string_at(j[key], ptr + "/" + key);
+  }
+  void check_keys(const json& j, const std::string& ptr, const std::vector<std::string>& valid) const {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (std::find(valid.begin(), valid.end(), it.key()) == valid.end())
+        fail(ptr + "/" + escape_pointer(it.key()),
+             "unknown key \"" + it.key() + "\"; valid keys here: " + join(valid));
+    }
+  }
+
+  void load_policy(const json& j) {
+    expect_object(j, "/policy");
+    Policy scratch = find_preset("latest")->policy;
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      std::string ptr = "/policy/" + escape_pointer(it.key());
+      std::string value;
+      if (it.value().is_boolean()) value = it.value().get<bool>() ? "true" : "false";
+      else value = string_at(it.value(), ptr);
+      if (auto err = set_policy(scratch, it.key(), value)) fail(ptr, *err);
+      sc_.policy_overrides.emplace_back(it.key(), value);
+    }
+  }
+
+  void load_memory(const json& j) {
+    expect_object(j, "/memory");
+    if (j.empty()) fail("/memory", "expected at least one region");
+    int next_page = 0;
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      std::string ptr = "/memory/" + escape_pointer(it.key());
+      if (!valid_identifier(it.key()))
+        fail(ptr, "a region name is a letter followed by letters, digits or '_' (got \"" + it.key() + "\")");
+      const json& r = it.value();
+      expect_object(r, ptr);
+      check_keys(r, ptr, {"type", "pages", "words", "prot", "uffd_wp", "soft_dirty"});
+      Region region;
+      region.name = it.key();
+      std::string type = r.contains("type") ? string_at(r["type"], ptr + "/type") : "anon";
+      if (type != "anon" && type != "shmem")
+        fail(ptr + "/type", "expected \"anon\" or \"shmem\", got \"" + type + "\"");
+      region.shmem = type == "shmem";
+      region.pages = static_cast<std::uint8_t>(r.contains("pages") ? int_at(r["pages"], ptr + "/pages", 1, kMaxPages) : 1);
+      region.words = static_cast<std::uint8_t>(r.contains("words") ? int_at(r["words"], ptr + "/words", 1, kMaxWords) : 1);
+      region.prot = r.contains("prot") ? prot_at(r["prot"], ptr + "/prot") : Prot::ReadWrite;
+      if (r.contains("uffd_wp")) region.uffd_wp = bool_at(r["uffd_wp"], ptr + "/uffd_wp");
+      if (r.contains("soft_dirty")) region.soft_dirty = bool_at(r["soft_dirty"], ptr + "/soft_dirty");
+      region.first_page = static_cast<std::uint8_t>(next_page);
+      next_page += region.pages;
+      if (next_page > kMaxPages)
+        fail(ptr + "/pages", "the scenario's regions hold more than " + std::to_string(kMaxPages) + " pages in all");
+      sc_.regions.push_back(region);
+    }
+  }
+
+  Prot prot_at(const json& j, const std::string& ptr) const {
+    std::string p = string_at(j, ptr);
+    if (p == "none") return Prot::None;
+    if (p == "r") return Prot::Read;
+    if (p == "rw") return Prot::ReadWrite;
+    fail(ptr, "expected \"none\", \"r\" or \"rw\", got \"" + p + "\"");
+  }
+
+  void load_processes(const json& j) {
+    expect_object(j, "/processes");
+    if (j.empty()) fail("/processes", "expected at least one process");
+    std::map<std::string, std::string> thread_where;
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      std::string ptr = "/processes/" + escape_pointer(it.key());
+      if (!valid_identifier(it.key())) fail(ptr, "a process name is a letter followed by letters, digits or '_'");
+      expect_object(it.value(), ptr);
+      check_keys(it.value(), ptr, {"threads"});
+      sc_.processes.push_back({it.key(), std::nullopt});
+    }
+    if (sc_.processes.size() > kMaxProcesses)
+      fail("/processes", "at most " + std::to_string(kMaxProcesses) + " processes");
+    // Threads after processes, so fork ops can name any process.
+    std::uint8_t index = 0;
+    for (auto it = j.begin(); it != j.end(); ++it, ++index) {
+      std::string ptr = "/processes/" + escape_pointer(it.key());
+      if (!it.value().contains("threads")) fail(ptr, "missing \"threads\"");
+      const json& threads = it.value()["threads"];
+      expect_object(threads, ptr + "/threads");
+      for (auto t = threads.begin(); t != threads.end(); ++t) {
+        std::string tptr = ptr + "/threads/" + escape_pointer(t.key());
+        if (!valid_identifier(t.key())) fail(tptr, "a thread name is a letter followed by letters, digits or '_'");
+        if (thread_where.count(t.key()))
+          fail(tptr, "thread name \"" + t.key() + "\" is already used at " + thread_where[t.key()] +
+                         " (each thread is a CPU: names are unique across processes)");
+        thread_where[t.key()] = tptr;
+        sc_.threads.push_back({t.key(), index, {}});
+      }
+    }
+    if (sc_.threads.empty()) fail("/processes", "expected at least one thread");
+    if (sc_.threads.size() > kMaxThreads)
+      fail("/processes", "at most " + std::to_string(kMaxThreads) + " threads (CPUs) in all");
+    std::size_t t_index = 0;
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      std::string ptr = "/processes/" + escape_pointer(it.key()) + "/threads";
+      const json& threads = it.value()["threads"];
+      for (auto t = threads.begin(); t != threads.end(); ++t, ++t_index) {
+        std::string tptr = ptr + "/" + escape_pointer(t.key());
+        expect_array(t.value(), tptr);
+        if (t.value().size() > 200) fail(tptr, "at most 200 ops per thread");
+        for (std::size_t i = 0; i < t.value().size(); ++i)
+          sc_.threads[t_index].ops.push_back(
+              load_op(t.value()[i], tptr + "/" + std::to_string(i), false,
+                      sc_.threads[t_index].process));
+      }
+    }
+  }
+
+  void load_setup(const json& j) {
+    expect_array(j, "/setup");
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      std::string ptr = "/setup/" + std::to_string(i);
+      expect_object(j[i], ptr);
+      std::string name = require_string(j[i], ptr, "thread");
+      auto it = std::find_if(sc_.threads.begin(), sc_.threads.end(),
+                             [&](const Thread& t) { return t.name == name; });
+      if (it == sc_.threads.end()) {
+        std::vector<std::string> names;
+        for (const auto& t : sc_.threads) names.push_back(t.name);
+        fail(ptr + "/thread", "unknown thread \"" + name + "\"; threads: " + join(names));
+      }
+      auto thread = static_cast<std::uint8_t>(it - sc_.threads.begin());
+      sc_.setup.push_back({thread, load_op(j[i], ptr, true, it->process)});
+    }
+  }
+
+  // Parses "A" or "A+1" into a global page number.
+  int address_at(const json& j, const std::string& ptr, int pages, int* region_index = nullptr) const {
+    std::string text = string_at(j, ptr);
+    std::string name = text;
+    long offset = 0;
+    auto plus = text.find('+');
+    if (plus != std::string::npos) {
+      name = text.substr(0, plus);
+      std::string digits = text.substr(plus + 1);
+      if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit))
+        fail(ptr, "an address is a region name with an optional +N page offset (\"A\", \"A+1\"), got \"" + text + "\"");
+      offset = std::stol(digits);
+    }
+    for (std::size_t r = 0; r < sc_.regions.size(); ++r) {
+      const Region& region = sc_.regions[r];
+      if (region.name != name) continue;
+      if (offset + pages > region.pages)
+        fail(ptr, "\"" + text + "\"" + (pages > 1 ? " with " + std::to_string(pages) + " pages" : "") +
+                      " is outside region " + name + " (" + std::to_string(region.pages) + " page" +
+                      (region.pages > 1 ? "s" : "") + ")");
+      if (region_index) *region_index = static_cast<int>(r);
+      return region.first_page + static_cast<int>(offset);
+    }
+    std::vector<std::string> names;
+    for (const auto& r : sc_.regions) names.push_back(r.name);
+    fail(ptr, "unknown region \"" + name + "\"; regions: " + join(names));
+  }
+
+  Op load_op(const json& j, const std::string& ptr, bool in_setup, std::uint8_t /*process*/) {
+    expect_object(j, ptr);
+    std::string name = require_string(j, ptr, "op");
+    const OpSpec* spec = nullptr;
+    for (const OpSpec& s : op_specs())
+      if (name == s.name) spec = &s;
+    if (!spec) fail(ptr + "/op", "unknown op \"" + name + "\"; valid ops: " + join(op_names()));
+    std::vector<std::string> valid = {"op"};
+    if (in_setup) valid.push_back("thread");
+    for (const char* f : spec->fields) valid.push_back(f);
+    check_keys(j, ptr, valid);
+    Op op;
+    op.kind = spec->kind;
+    op.pointer = ptr;
+    auto need = [&](const char* key) {
+      if (!j.contains(key)) fail(ptr, std::string("op \"") + name + "\" needs \"" + key + "\"");
+      return j[key];
+    };
+    int pages = 1;
+    if (j.contains("pages")) pages = static_cast<int>(int_at(j["pages"], ptr + "/pages", 1, kMaxPages));
+    op.pages = static_cast<std::uint8_t>(pages);
+    int region = 0;
+    bool has_addr = std::find(spec->fields.begin(), spec->fields.end(), std::string("addr")) != spec->fields.end();
+    if (has_addr) op.page = static_cast<std::uint8_t>(address_at(need("addr"), ptr + "/addr", pages, &region));
+    std::string addr_text = has_addr ? j["addr"].get<std::string>() : "";
+    if (j.contains("word")) {
+      int words = has_addr ? sc_.regions[region].words : kMaxWords;
+      op.word = static_cast<std::uint8_t>(int_at(j["word"], ptr + "/word", 0, words - 1));
+    }
+    if (j.contains("value")) {
+      op.value = static_cast<std::uint8_t>(int_at(j["value"], ptr + "/value", 0, 255));
+      explicit_values_.insert(op.value);
+    } else if (op.kind == OpKind::Write || op.kind == OpKind::PinWrite) {
+      needs_fresh_.push_back(ptr);
+    }
+    if (j.contains("write")) op.write = bool_at(j["write"], ptr + "/write");
+    if (op.kind == OpKind::Mprotect) op.prot = prot_at(need("prot"), ptr + "/prot");
+    if (j.contains("mode")) {
+      std::string mode = string_at(j["mode"], ptr + "/mode");
+      if (mode != "wp") fail(ptr + "/mode", "only \"wp\" registration is modelled (got \"" + mode + "\")");
+    }
+    if (j.contains("kind")) {
+      std::string kind = string_at(j["kind"], ptr + "/kind");
+      if (kind == "lru") op.ref_kind = RefKind::Lru;
+      else if (kind == "io") op.ref_kind = RefKind::Io;
+      else fail(ptr + "/kind", "expected \"lru\" or \"io\", got \"" + kind + "\"");
+    }
+    std::string word_text = j.contains("word") && op.word != 0 ? "." + std::to_string(op.word) : "";
+    std::string range_text = pages > 1 ? "..+" + std::to_string(pages) : "";
+    switch (op.kind) {
+      case OpKind::Fork: {
+        std::string child = string_at(need("child"), ptr + "/child");
+        op.text = "fork " + child;
+        break;
+      }
+      case OpKind::Pin:
+      case OpKind::Get: {
+        std::string as = string_at(need("as"), ptr + "/as");
+        if (!valid_identifier(as)) fail(ptr + "/as", "a handle name is a letter followed by letters, digits or '_'");
+        handle_uses_.push_back({as, ptr + "/as", true});
+        op.text = name + " " + addr_text + (op.write ? " write" : "") + " as " + as;
+        break;
+      }
+      case OpKind::Unpin:
+      case OpKind::Put:
+      case OpKind::PinRead:
+      case OpKind::PinWrite: {
+        std::string pin = string_at(need("pin"), ptr + "/pin");
+        handle_uses_.push_back({pin, ptr + "/pin", false});
+        op.text = name + " " + pin + word_text;
+        break;
+      }
+      case OpKind::ExtraRef:
+        op.text = name + " " + addr_text + (op.ref_kind == RefKind::Io ? " io" : "");
+        break;
+      case OpKind::Mprotect:
+        op.text = name + " " + addr_text + range_text + " " +
+                  (op.prot == Prot::None ? "none" : op.prot == Prot::Read ? "r" : "rw");
+        break;
+      default:
+        op.text = name + (addr_text.empty() ? "" : " " + addr_text) + range_text + word_text;
+    }
+    return op;
+  }
+
+  // Fork ops name their children: each child is forked by exactly one op, never a root.
+  void resolve_forks() {
+    std::map<std::string, std::string> forked_at;
+    auto fix = [&](Op& op, std::uint8_t parent, const std::string& child, const std::string& ptr,
+                   std::uint8_t thread) {
+      auto it = std::find_if(sc_.processes.begin(), sc_.processes.end(),
+                             [&](const Process& p) { return p.name == child; });
+      if (it == sc_.processes.end()) {
+        std::vector<std::string> names;
+        for (const auto& p : sc_.processes) names.push_back(p.name);
+        fail(ptr, "fork names process \"" + child + "\", which is not declared under \"processes\" (declared: " + join(names) + ")");
+      }
+      if (forked_at.count(child)) fail(ptr, "process \"" + child + "\" is already forked at " + forked_at[child]);
+      auto index = static_cast<std::uint8_t>(it - sc_.processes.begin());
+      if (index == parent) fail(ptr, "a process cannot fork itself");
+      forked_at[child] = ptr;
+      op.child = index;
+      it->forked_by_thread = thread;
+    };
+    for (std::size_t s = 0; s < sc_.setup.size(); ++s) {
+      Op& op = sc_.setup[s].op;
+      if (op.kind != OpKind::Fork) continue;
+      fix(op, sc_.threads[sc_.setup[s].thread].process, child_name(op), op.pointer + "/child", sc_.setup[s].thread);
+    }
+    for (std::size_t t = 0; t < sc_.threads.size(); ++t)
+      for (Op& op : sc_.threads[t].ops)
+        if (op.kind == OpKind::Fork)
+          fix(op, sc_.threads[t].process, child_name(op), op.pointer + "/child", static_cast<std::uint8_t>(t));
+    // A forked process must not be an ancestor of its forking process.
+    for (std::size_t p = 0; p < sc_.processes.size(); ++p) {
+      std::set<std::size_t> seen;
+      std::size_t cur = p;
+      while (sc_.processes[cur].forked_by_thread) {
+        if (!seen.insert(cur).second)
+          fail("/processes/" + sc_.processes[p].name, "the fork ops form a cycle: a process forks its own ancestor");
+        cur = sc_.threads[*sc_.processes[cur].forked_by_thread].process;
+      }
+    }
+  }
+
+  std::string child_name(const Op& op) const { return op.text.substr(5); }  // "fork C"
+
+  void resolve_handles() {
+    std::vector<std::string> names;
+    for (const auto& use : handle_uses_)
+      if (use.defines && std::find(names.begin(), names.end(), use.name) == names.end())
+        names.push_back(use.name);
+    for (const auto& use : handle_uses_)
+      if (!use.defines && std::find(names.begin(), names.end(), use.name) == names.end())
+        fail(use.pointer, "no pin or get takes a handle named \"" + use.name + "\"" +
+                              (names.empty() ? "" : "; handles: " + join(names)));
+    sc_.handle_names = names;
+    auto slot_of = [&](const std::string& n) {
+      return static_cast<std::uint8_t>(std::find(names.begin(), names.end(), n) - names.begin());
+    };
+    std::uint8_t next_extra = static_cast<std::uint8_t>(names.size());
+    auto fix = [&](Op& op) {
+      if (op.kind == OpKind::Pin || op.kind == OpKind::Get) op.handle = slot_of(op.text.substr(op.text.rfind(" as ") + 4));
+      else if (op.kind == OpKind::Unpin || op.kind == OpKind::Put || op.kind == OpKind::PinRead ||
+               op.kind == OpKind::PinWrite) {
+        std::string rest = op.text.substr(op.text.find(' ') + 1);
+        op.handle = slot_of(rest.substr(0, rest.find('.')));
+      } else if (op.kind == OpKind::ExtraRef) {
+        op.handle = next_extra++;
+        sc_.handle_names.push_back("");
+      }
+    };
+    for (SetupOp& s : sc_.setup) fix(s.op);
+    for (Thread& t : sc_.threads)
+      for (Op& op : t.ops) fix(op);
+    if (sc_.handle_names.size() > kMaxHandles)
+      fail("/processes", "at most " + std::to_string(kMaxHandles) + " pin/get handles and extra_refs in all");
+  }
+
+  // Every stored value gets a dense index for the ghost state; writes without a value get a
+  // fresh one, unique in the scenario.
+  void assign_values() {
+    std::set<int> used(explicit_values_.begin(), explicit_values_.end());
+    int next = 1;
+    auto fresh = [&]() {
+      while (used.count(next)) ++next;
+      if (next > 255) fail("/processes", "no fresh value left (values are 0-255)");
+      used.insert(next);
+      return static_cast<std::uint8_t>(next);
+    };
+    auto fix = [&](Op& op) {
+      bool store = op.kind == OpKind::Write || op.kind == OpKind::PinWrite;
+      if (!store) return;
+      if (std::find(needs_fresh_.begin(), needs_fresh_.end(), op.pointer) != needs_fresh_.end()) {
+        op.value = fresh();
+      }
+      op.text += "=" + std::to_string(op.value);
+      if (std::find(sc_.values.begin(), sc_.values.end(), op.value) == sc_.values.end())
+        sc_.values.push_back(op.value);
+    };
+    for (SetupOp& s : sc_.setup) fix(s.op);
+    for (Thread& t : sc_.threads)
+      for (Op& op : t.ops) fix(op);
+    if (sc_.values.size() > kMaxValues)
+      fail("/processes", "at most " + std::to_string(kMaxValues) + " distinct stored values");
+  }
+
+  void load_check(const json& j) {
+    if (j.is_string()) {
+      if (j.get<std::string>() != "all")
+        fail("/check", "expected \"all\" or a list of invariants; valid invariants: " + join(invariant_names()));
+      sc_.check = invariant_names();
+      return;
+    }
+    expect_array(j, "/check");
+    std::set<std::string> chosen;
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      std::string name = string_at(j[i], "/check/" + std::to_string(i));
+      if (!find_invariant(name))
+        fail("/check/" + std::to_string(i), "unknown invariant \"" + name + "\"; valid invariants: " + join(invariant_names()));
+      chosen.insert(name);
+    }
+    if (chosen.empty()) fail("/check", "expected at least one invariant");
+    for (const std::string& name : invariant_names())
+      if (chosen.count(name)) sc_.check.push_back(name);
+  }
+
+  std::vector<std::string> step_list(const json& j, const std::string& ptr) const {
+    expect_array(j, ptr);
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      std::string item_ptr = ptr + "/" + std::to_string(i);
+      std::string name = string_at(j[i], item_ptr);
+      bool known = false;
+      for (const std::string& step : step_names())
+        if (step == name || (name.find('.') == std::string::npos && step.rfind(name + ".", 0) == 0))
+          known = true;
+      if (!known) {
+        std::set<std::string> families;
+        for (const std::string& step : step_names()) families.insert(step.substr(0, step.find('.')));
+        fail(item_ptr, "unknown kernel step \"" + name + "\"; valid steps: " + join(step_names()) +
+                           " (or a function name alone: " +
+                           join(std::vector<std::string>(families.begin(), families.end())) + ")");
+      }
+      out.push_back(name);
+    }
+    return out;
+  }
+
+  void load_must_reach(const json& j) {
+    if (j.is_array()) {
+      sc_.must_reach = step_list(j, "/must_reach");
+      return;
+    }
+    if (!j.is_object()) fail("/must_reach", "expected a list of kernel steps, or an object mapping presets to lists");
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      std::string ptr = "/must_reach/" + escape_pointer(it.key());
+      if (!find_preset(it.key())) fail(ptr, "unknown preset \"" + it.key() + "\"; valid presets: " + join(preset_names()));
+      sc_.must_reach_by_preset[it.key()] = step_list(it.value(), ptr);
+    }
+  }
+
+  void load_expect(const json& j) {
+    expect_object(j, "/expect");
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      std::string ptr = "/expect/" + escape_pointer(it.key());
+      if (!find_preset(it.key())) fail(ptr, "unknown preset \"" + it.key() + "\"; valid presets: " + join(preset_names()));
+      const json& v = it.value();
+      Expectation e;
+      if (v.is_string()) {
+        std::string s = v.get<std::string>();
+        if (s == "holds") e.outcome = Outcome::Holds;
+        else if (s == "deadlock") e.outcome = Outcome::Deadlock;
+        else if (s == "unsupported") e.outcome = Outcome::Unsupported;
+        else fail(ptr, "expected \"holds\", \"deadlock\", \"unsupported\" or {\"violates\": NAME}, got \"" + s + "\"");
+        if (e.outcome == Outcome::Deadlock &&
+            std::find(sc_.check.begin(), sc_.check.end(), "no_deadlock") == sc_.check.end())
+          fail(ptr, "expects a deadlock, but \"check\" does not list no_deadlock");
+      } else if (v.is_object()) {
+        check_keys(v, ptr, {"violates"});
+        if (!v.contains("violates")) fail(ptr, "expected {\"violates\": NAME}");
+        e.outcome = Outcome::Violates;
+        e.invariant = string_at(v["violates"], ptr + "/violates");
+        if (!find_invariant(e.invariant))
+          fail(ptr + "/violates", "unknown invariant \"" + e.invariant + "\"; valid invariants: " + join(invariant_names()));
+        if (std::find(sc_.check.begin(), sc_.check.end(), e.invariant) == sc_.check.end())
+          fail(ptr + "/violates", "expects a violation of " + e.invariant + ", which \"check\" does not list (checked: " + join(sc_.check) + ")");
+      } else {
+        fail(ptr, "expected \"holds\", \"deadlock\", \"unsupported\" or {\"violates\": NAME}, got " + type_name(v));
+      }
+      sc_.expect[it.key()] = e;
+    }
+  }
+
+  void check_limits() {
+    int pages = sc_.page_count();
+    int needed = pages * (static_cast<int>(sc_.processes.size()) + 1) + static_cast<int>(sc_.threads.size()) + 1;
+    if (needed > kMaxFrames)
+      fail("/memory", "too large: pages x (processes + 1) + threads must stay within " +
+                          std::to_string(kMaxFrames) + " page frames");
+  }
+
+  struct HandleUse {
+    std::string name;
+    std::string pointer;
+    bool defines;
+  };
+
+  std::string file_;
+  Scenario sc_;
+  std::vector<HandleUse> handle_uses_;
+  std::set<std::uint8_t> explicit_values_;
+  std::vector<std::string> needs_fresh_;
+};
+
+}  // namespace
+
+const Region& Scenario::region_of(int page) const {
+  for (const Region& r : regions)
+    if (page >= r.first_page && page < r.first_page + r.pages) return r;
+  MM_ASSERT(false, "a page outside every region");
+  return regions.front();
+}
+
+std::string Scenario::page_name(int page) const {
+  const Region& r = region_of(page);
+  int offset = page - r.first_page;
+  return offset == 0 ? r.name : r.name + "+" + std::to_string(offset);
+}
+
+std::vector<std::string> Scenario::must_reach_for(const std::string& preset) const {
+  auto it = must_reach_by_preset.find(preset);
+  if (it != must_reach_by_preset.end()) return it->second;
+  return must_reach;
+}
+
+const char* op_name(OpKind kind) {
+  for (const OpSpec& s : op_specs())
+    if (s.kind == kind) return s.name;
+  return "?";
+}
+
+std::vector<std::string> op_names() {
+  std::vector<std::string> out;
+  for (const OpSpec& s : op_specs()) out.push_back(s.name);
+  return out;
+}
+
+Scenario parse_scenario(const std::string& text, const std::string& file) {
+  return Loader(file).load(text);
+}
+
+Scenario load_scenario(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, "", "cannot read the file");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return parse_scenario(buffer.str(), path);
+}
+
+}  // namespace mmcheck::vm

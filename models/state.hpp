@@ -1,0 +1,132 @@
+// The state of the Linux VM model as plain value types (SPEC.md section 1.1): CPUs with TLBs,
+// processes (page table, VMA flags per page, mmap_lock, tlb_flush_pending, has_pinned), page
+// frames, pin/get/transient-reference handles, each thread's position in its program, and the
+// ghost state the invariants read. Fixed-size arrays sized by the limits in scenario.hpp; the
+// canonical encoding writes only the parts the scenario uses, in a fixed order, so equal
+// situations are equal states.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "checker/model.hpp"
+#include "models/scenario.hpp"
+
+namespace mmcheck::vm {
+
+struct TlbEntry {
+  bool valid = false;
+  bool writable = false;
+  bool dirty = false;
+  std::uint8_t pfn = 0;
+  bool operator==(const TlbEntry&) const = default;
+};
+
+struct Pte {
+  bool present = false;
+  bool protnone = false;  // present in memory but inaccessible (PROT_NONE VMA)
+  bool write = false;
+  bool dirty = false;
+  bool soft_dirty = false;
+  bool uffd_wp = false;
+  std::uint8_t pfn = 0;
+  bool operator==(const Pte&) const = default;
+};
+
+// The VMA flags of one page: VMAs are modelled split at page granularity, so an mprotect or
+// munmap of part of a region needs no VMA splitting.
+struct VmaPage {
+  bool mapped = false;
+  bool read = false;
+  bool write = false;
+  bool uffd_wp = false;     // VM_UFFD_WP
+  bool soft_dirty = false;  // VM_SOFTDIRTY
+  bool operator==(const VmaPage&) const = default;
+};
+
+struct Frame {
+  bool in_use = false;
+  bool shmem = false;
+  bool anon_exclusive = false;
+  bool dirty = false;  // PageDirty
+  std::uint8_t refcount = 0;
+  std::uint8_t mapcount = 0;
+  std::uint8_t pincount = 0;
+  std::array<std::uint8_t, kMaxWords> content{};
+  bool operator==(const Frame&) const = default;
+};
+
+struct Mm {
+  bool exists = false;  // created (a child mm exists from the start of its fork)
+  bool live = false;    // its threads may run (a child's from the return of its fork)
+  std::uint8_t readers = 0;
+  bool writer = false;
+  std::uint8_t tlb_flush_pending = 0;
+  bool has_pinned = false;
+  std::array<Pte, kMaxPages> pte{};
+  std::array<VmaPage, kMaxPages> vma{};
+  // Ghost state.
+  std::array<std::array<std::uint8_t, kMaxWords>, kMaxPages> expect{};  // last value stored
+  std::array<std::uint8_t, kMaxPages> expect_valid{};                    // bit per word
+  std::uint64_t forbidden = 0;  // value indices another mm stored after the fork between them
+  std::uint16_t wp_protected = 0;  // bit per page: uffd_wp completed, no unprotect started
+  std::uint16_t sd_required = 0;   // bit per page: a store after a completed clear_refs
+  std::uint8_t clear_refs_done = 0;  // clear_refs completed (generation)
+  bool clear_refs_busy = false;
+  bool operator==(const Mm&) const = default;
+};
+
+enum class HandleKind : std::uint8_t { Pin, Get, Extra };
+
+struct Handle {
+  bool active = false;
+  HandleKind kind = HandleKind::Pin;
+  bool write = false;
+  bool lru = false;  // an extra reference of kind "lru" (dropped by cow_drain_lru)
+  std::uint8_t pfn = 0;
+  std::uint8_t mm = 0;
+  std::uint8_t page = 0;
+  bool operator==(const Handle&) const = default;
+};
+
+// Where a thread is inside its current operation. Fields not in use are zero (canonical).
+struct ThreadState {
+  std::uint8_t pc = 0;     // index of the current op in the thread's list
+  std::uint8_t phase = 0;  // step within the op (see models/ops/*.cpp)
+  std::uint8_t fault = 0;  // the fault in progress: FaultKind, 0 when none
+  std::uint8_t index = 0;  // loop position (per-PTE walks)
+  bool changed = false;    // a walk changed some PTE (flush needed)
+  bool failed = false;     // the op ended in an error (SIGSEGV, -EFAULT, -ENOENT)
+  bool retried = false;    // the access faulted at least once
+  std::uint8_t sd_generation = 0;  // ghost: clear_refs generation when a store started
+  Pte saved{};             // orig_pte of a COW in progress
+  std::uint8_t old_pfn = 0;
+  std::uint8_t new_pfn = 0;
+  std::uint32_t frames_to_put = 0;  // munmap: frames whose mapping reference is dropped
+  bool operator==(const ThreadState&) const = default;
+};
+
+struct State {
+  std::array<ThreadState, kMaxThreads> threads{};
+  std::array<std::array<TlbEntry, kMaxPages>, kMaxThreads> tlb{};
+  std::array<Mm, kMaxProcesses> mm{};
+  std::array<Frame, kMaxFrames> frames{};
+  std::array<Handle, kMaxHandles> handles{};
+  std::array<std::uint8_t, kMaxPages> page_cache{};  // shmem page -> frame + 1, 0 when none
+  bool operator==(const State&) const = default;
+};
+
+// The dimensions of a scenario that the encoding needs.
+struct Shape {
+  int threads = 0;
+  int processes = 0;
+  int pages = 0;
+  int words = 1;
+  int handles = 0;
+  int frames = 0;
+};
+
+void encode_state(const State& s, const Shape& shape, ByteWriter& w);
+State decode_state(ByteReader& r, const Shape& shape);
+
+}  // namespace mmcheck::vm

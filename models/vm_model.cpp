@@ -1,0 +1,404 @@
+// The Linux VM model: builds the initial state (regions mapped, setup run to completion), lists
+// the enabled steps (one per runnable thread, in thread order), dispatches a step to its op's
+// file, and evaluates the state and end-of-run invariants.
+#include "models/vm_model.hpp"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+#include "invariants/checks.hpp"
+#include "models/ops/context.hpp"
+#include "models/ops/phases.hpp"
+
+namespace mmcheck::vm {
+
+namespace {
+
+std::vector<std::string> make_step_names() {
+  std::vector<std::string> names = {
+      "access.tlb_hit", "access.walk", "access.fault",
+      "fault.mmap_read_lock", "fault.sigsegv", "fault.spurious", "fault.mmap_read_unlock",
+      "do_anonymous_page.map", "do_fault.map",
+      "do_wp_page.userfault", "do_wp_page.reuse", "do_wp_page.copy", "do_wp_page.unshare",
+      "wp_page_shared.mkwrite",
+      "wp_page_copy.copy", "wp_page_copy.install", "wp_page_copy.abort",
+      "handle_userfault.wait",
+      "gup.mmap_read_lock", "gup.fail", "gup.fault", "gup.unshare", "gup.pin", "gup.get",
+      "gup.mmap_read_unlock", "gup.unpin", "gup.put",
+      "pin.read", "pin.write", "extra_ref.get", "extra_ref.put",
+      "clear_refs.mmap_lock", "clear_refs.inc_tlb_flush_pending", "clear_refs.pte",
+      "clear_refs.skip_pinned", "clear_refs.flush_tlb_mm", "clear_refs.dec_tlb_flush_pending",
+      "clear_refs.mmap_unlock",
+      "pagemap.read",
+      "uffd_register.mmap_write_lock", "uffd_register.mmap_write_unlock",
+      "mprotect.mmap_write_lock", "mprotect.pte", "mprotect.flush_tlb_range",
+      "mprotect.mmap_write_unlock",
+      "fork.mmap_write_lock", "fork.share", "fork.copy_pinned", "fork.flush_tlb_mm", "fork.return",
+      "munmap.mmap_write_lock", "munmap.zap", "munmap.flush_and_free", "munmap.mmap_write_unlock",
+  };
+  for (const char* op : {"uffd_wp", "uffd_unwp"})
+    for (const char* step : {"mmap_read_lock", "inc_tlb_flush_pending", "pte", "flush_tlb_range",
+                             "dec_tlb_flush_pending", "mmap_read_unlock"})
+      names.push_back(std::string(op) + "." + step);
+  return names;
+}
+
+const std::unordered_map<std::string, std::uint32_t>& step_index() {
+  static const std::unordered_map<std::string, std::uint32_t> index = [] {
+    std::unordered_map<std::string, std::uint32_t> out;
+    const auto& names = step_names();
+    for (std::uint32_t i = 0; i < names.size(); ++i) out.emplace(names[i], i);
+    return out;
+  }();
+  return index;
+}
+
+bool takes_write_lock(OpKind kind) {
+  switch (kind) {
+    case OpKind::UffdRegister:
+    case OpKind::Mprotect:
+    case OpKind::Fork:
+    case OpKind::Munmap:
+    case OpKind::Exit:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+const std::vector<std::string>& step_names() {
+  static const std::vector<std::string> names = make_step_names();
+  return names;
+}
+
+std::uint32_t step_label(const char* name) {
+  auto it = step_index().find(name);
+  MM_ASSERT(it != step_index().end(), "a step name missing from the step table");
+  return it->second;
+}
+
+VmModel::VmModel(const Scenario& scenario, const Policy& policy, std::vector<std::string> checks)
+    : scenario_(scenario), policy_(policy) {
+  shape_.threads = static_cast<int>(scenario.threads.size());
+  shape_.processes = static_cast<int>(scenario.processes.size());
+  shape_.pages = scenario.page_count();
+  shape_.words = 1;
+  for (const Region& r : scenario.regions) shape_.words = std::max<int>(shape_.words, r.words);
+  shape_.handles = static_cast<int>(scenario.handle_names.size());
+  // Each page can have a frame per process, plus one copy in flight per CPU, plus a spare.
+  shape_.frames = std::min(kMaxFrames, shape_.pages * (shape_.processes + 1) + shape_.threads + 1);
+  for (const std::string& name : checks) {
+    auto inv = find_invariant(name);
+    MM_ASSERT(inv.has_value(), "an invariant name the loader accepted is unknown");
+    checked_ |= 1u << static_cast<int>(*inv);
+  }
+  for (std::size_t i = 0; i < scenario.values.size(); ++i)
+    value_bits_[scenario.values[i]] = std::uint64_t{1} << i;
+  for (const Thread& t : scenario.threads)
+    for (const Op& op : t.ops)
+      if (op.kind == OpKind::ClearRefs) tracks_soft_dirty_ = true;
+  for (const SetupOp& s : scenario.setup)
+    if (s.op.kind == OpKind::ClearRefs) tracks_soft_dirty_ = true;
+}
+
+const std::vector<std::string>& VmModel::property_names() const { return invariant_names(); }
+
+std::optional<std::uint32_t> VmModel::deadlock_property() const {
+  if (!checks(Invariant::NoDeadlock)) return std::nullopt;
+  return static_cast<std::uint32_t>(Invariant::NoDeadlock);
+}
+
+const Op* VmModel::current_op(const State& s, int thread) const {
+  const auto& ops = scenario_.threads[thread].ops;
+  int pc = s.threads[thread].pc;
+  return pc < static_cast<int>(ops.size()) ? &ops[pc] : nullptr;
+}
+
+namespace {
+
+// Whether the step a thread is at can run now: the lock it acquires is free, or the page it
+// waits on is no longer write-protected.
+bool phase_enabled(const VmModel& model, const State& s, int thread, const Op& op) {
+  const Mm& m = s.mm[model.scenario().threads[thread].process];
+  std::uint8_t phase = s.threads[thread].phase;
+  if (phase >= kFaultLock) return phase == kFaultLock ? !m.writer : true;
+  bool woken = !(m.pte[op.page].present && m.pte[op.page].uffd_wp);
+  if ((op.kind == OpKind::Read || op.kind == OpKind::Write) && phase == kAccessAfterUserfault)
+    return woken;
+  if ((op.kind == OpKind::Pin || op.kind == OpKind::Get) && phase == kGupLockAfterUserfault)
+    return woken && !m.writer;
+  if (phase != 0) return true;
+  switch (op.kind) {
+    case OpKind::Pin:
+    case OpKind::Get:
+    case OpKind::UffdWp:
+    case OpKind::UffdUnwp:
+      return !m.writer;
+    case OpKind::ClearRefs:
+      return model.policy().clear_refs_lock == ClearRefsLock::Read ? !m.writer
+                                                                   : !m.writer && m.readers == 0;
+    default:
+      if (takes_write_lock(op.kind)) return !m.writer && m.readers == 0;
+      return true;
+  }
+}
+
+void dispatch(Ctx& c) {
+  if (c.th().phase >= kFaultLock) return step_fault(c);
+  switch (c.op.kind) {
+    case OpKind::Read:
+    case OpKind::Write: return step_access(c);
+    case OpKind::ClearRefs: return step_clear_refs(c);
+    case OpKind::Pagemap: return step_pagemap(c);
+    case OpKind::UffdRegister: return step_uffd_register(c);
+    case OpKind::UffdWp:
+    case OpKind::UffdUnwp: return step_uffd_writeprotect(c);
+    case OpKind::Mprotect: return step_mprotect(c);
+    case OpKind::Fork: return step_fork(c);
+    case OpKind::Pin:
+    case OpKind::Get: return step_gup(c);
+    case OpKind::Unpin:
+    case OpKind::Put:
+    case OpKind::PinRead:
+    case OpKind::PinWrite:
+    case OpKind::ExtraRef:
+    case OpKind::DropRef: return step_handle(c);
+    case OpKind::Munmap:
+    case OpKind::Exit: return step_munmap(c);
+  }
+}
+
+StepInfo run_step(const VmModel& model, const State& s, int thread, const Op& op, bool advance_pc,
+                  State& next, std::string* note, bool* op_done = nullptr) {
+  next = s;
+  Ctx c{model, model.scenario(), model.policy(), next, thread,
+        model.scenario().threads[thread].process, op, note};
+  dispatch(c);
+  MM_ASSERT(c.info.label != kNoLabel, "a step without a kernel step name");
+  if (op_done != nullptr) *op_done = c.op_done;
+  if (c.op_done) {
+    std::uint8_t pc = next.threads[thread].pc;
+    next.threads[thread] = ThreadState{};
+    next.threads[thread].pc = static_cast<std::uint8_t>(advance_pc ? pc + 1 : pc);
+  }
+  return c.info;
+}
+
+}  // namespace
+
+std::vector<State> VmModel::initial_states() const {
+  State s{};
+  for (int m = 0; m < shape_.processes; ++m) {
+    if (scenario_.processes[m].forked_by_thread) continue;
+    s.mm[m].exists = true;
+    s.mm[m].live = true;
+    for (const Region& r : scenario_.regions) {
+      for (int p = r.first_page; p < r.first_page + r.pages; ++p) {
+        VmaPage& v = s.mm[m].vma[p];
+        v.mapped = true;
+        v.read = r.prot != Prot::None;
+        v.write = r.prot == Prot::ReadWrite;
+        v.uffd_wp = r.uffd_wp;
+        v.soft_dirty = r.soft_dirty;
+      }
+    }
+  }
+  run_setup(s);
+  return {s};
+}
+
+void VmModel::run_setup(State& s) const {
+  for (std::size_t i = 0; i < scenario_.setup.size(); ++i) {
+    const SetupOp& setup = scenario_.setup[i];
+    int t = setup.thread;
+    std::string where = "/setup/" + std::to_string(i);
+    if (!s.mm[scenario_.threads[t].process].live)
+      throw InputError(scenario_.file, where,
+                       "thread " + scenario_.threads[t].name +
+                           " cannot run in setup before its process is forked");
+    for (int steps = 0;; ++steps) {
+      if (steps > 1000 || !phase_enabled(*this, s, t, setup.op))
+        throw InputError(scenario_.file, where,
+                         "setup op \"" + setup.op.text + "\" cannot complete (" +
+                             (steps > 1000 ? "it does not terminate" : "it blocks") + ")");
+      State next{};
+      bool done = false;
+      run_step(*this, s, t, setup.op, false, next, nullptr, &done);
+      s = next;
+      if (done) break;
+    }
+  }
+}
+
+void VmModel::enabled_actions(const State& s, std::vector<Action>& out) const {
+  for (int t = 0; t < shape_.threads; ++t) {
+    if (!s.mm[scenario_.threads[t].process].live) continue;
+    const Op* op = current_op(s, t);
+    if (op != nullptr && phase_enabled(*this, s, t, *op)) out.push_back(static_cast<Action>(t));
+  }
+}
+
+StepInfo VmModel::apply(const State& s, const Action& a, State& next) const {
+  return run_step(*this, s, a, *current_op(s, a), true, next, nullptr);
+}
+
+StepInfo VmModel::apply_traced(const State& s, Action a, State& next, std::string& note) const {
+  return run_step(*this, s, a, *current_op(s, a), true, next, &note);
+}
+
+std::optional<Violation> VmModel::check_state(const State& s) const {
+  if (!checks(Invariant::RefcountsSane)) return std::nullopt;
+  if (auto msg = refcounts_insane(*this, s))
+    return Violation{static_cast<std::uint32_t>(Invariant::RefcountsSane), *msg};
+  return std::nullopt;
+}
+
+bool VmModel::finished(const State& s) const {
+  for (int t = 0; t < shape_.threads; ++t)
+    if (current_op(s, t) != nullptr) return false;
+  return true;
+}
+
+std::optional<Violation> VmModel::check_final(const State& s) const {
+  auto make = [](Invariant inv, std::string msg) {
+    return Violation{static_cast<std::uint32_t>(inv), std::move(msg)};
+  };
+  if (checks(Invariant::NoLostWrite))
+    if (auto msg = lost_write_at_end(*this, s)) return make(Invariant::NoLostWrite, *msg + " at the end");
+  if (checks(Invariant::PinCoherent))
+    if (auto msg = pin_incoherent_at_end(*this, s)) return make(Invariant::PinCoherent, *msg + " at the end");
+  if (checks(Invariant::SoftDirtySound))
+    if (auto msg = soft_dirty_missed_at_end(*this, s))
+      return make(Invariant::SoftDirtySound, *msg + " (at the end)");
+  return std::nullopt;
+}
+
+std::string VmModel::describe_action(const State& s, const Action& a) const {
+  const Op* op = current_op(s, a);
+  return scenario_.threads[a].name + ": " + (op ? op->text : "(done)");
+}
+
+std::string VmModel::describe_deadlock(const State& s) const {
+  std::string out;
+  for (int t = 0; t < shape_.threads; ++t) {
+    const Op* op = current_op(s, t);
+    if (op == nullptr) continue;
+    const Thread& th = scenario_.threads[t];
+    std::string why;
+    if (!s.mm[th.process].live) why = "its process was never forked";
+    else if ((op->kind == OpKind::Read || op->kind == OpKind::Write) &&
+             s.threads[t].phase == kAccessAfterUserfault)
+      why = "waits in handle_userfault for " + scenario_.processes[th.process].name + ":" +
+            scenario_.page_name(op->page) + " to be unprotected";
+    else why = "waits for " + scenario_.processes[th.process].name + "'s mmap_lock";
+    out += (out.empty() ? "" : "; ") + th.name + " (" + op->text + ") " + why;
+  }
+  return "no step is enabled: " + out;
+}
+
+std::vector<std::pair<std::string, int>> VmModel::flatten(const State& s) const {
+  std::vector<std::pair<std::string, int>> out;
+  auto add = [&](std::string path, int value) { out.emplace_back(std::move(path), value); };
+  for (int m = 0; m < shape_.processes; ++m) {
+    const Mm& mm = s.mm[m];
+    if (!mm.exists) continue;
+    std::string P = scenario_.processes[m].name;
+    add(P + ".mmap_lock.readers", mm.readers);
+    add(P + ".mmap_lock.writer", mm.writer);
+    add(P + ".tlb_flush_pending", mm.tlb_flush_pending);
+    add(P + ".has_pinned", mm.has_pinned);
+    for (int p = 0; p < shape_.pages; ++p) {
+      std::string A = scenario_.page_name(p);
+      const Pte& pte = mm.pte[p];
+      add(P + ".pte." + A + ".present", pte.present);
+      add(P + ".pte." + A + ".pfn", pte.present ? pte.pfn : -1);
+      add(P + ".pte." + A + ".write", pte.write);
+      add(P + ".pte." + A + ".dirty", pte.dirty);
+      add(P + ".pte." + A + ".soft_dirty", pte.soft_dirty);
+      add(P + ".pte." + A + ".uffd_wp", pte.uffd_wp);
+      add(P + ".pte." + A + ".protnone", pte.protnone);
+      const VmaPage& v = mm.vma[p];
+      add(P + ".vma." + A + ".mapped", v.mapped);
+      add(P + ".vma." + A + ".read", v.read);
+      add(P + ".vma." + A + ".write", v.write);
+      add(P + ".vma." + A + ".uffd_wp", v.uffd_wp);
+      add(P + ".vma." + A + ".soft_dirty", v.soft_dirty);
+      for (int w = 0; w < scenario_.words_of(p); ++w)
+        add(P + ".ghost.last." + A + "." + std::to_string(w),
+            (mm.expect_valid[p] >> w & 1) ? mm.expect[p][w] : -1);
+    }
+  }
+  for (int t = 0; t < shape_.threads; ++t) {
+    std::string T = scenario_.threads[t].name;
+    add(T + ".op", s.threads[t].pc);
+    for (int p = 0; p < shape_.pages; ++p) {
+      const TlbEntry& e = s.tlb[t][p];
+      std::string A = scenario_.page_name(p);
+      add(T + ".tlb." + A + ".valid", e.valid);
+      add(T + ".tlb." + A + ".pfn", e.valid ? e.pfn : -1);
+      add(T + ".tlb." + A + ".writable", e.writable);
+      add(T + ".tlb." + A + ".dirty", e.dirty);
+    }
+  }
+  for (int f = 0; f < shape_.frames; ++f) {
+    const Frame& fr = s.frames[f];
+    std::string F = "frame." + std::to_string(f);
+    add(F + ".in_use", fr.in_use);
+    if (!fr.in_use) continue;
+    add(F + ".refcount", fr.refcount);
+    add(F + ".mapcount", fr.mapcount);
+    add(F + ".pincount", fr.pincount);
+    add(F + ".anon_exclusive", fr.anon_exclusive);
+    add(F + ".dirty", fr.dirty);
+    for (int w = 0; w < shape_.words; ++w) add(F + ".content." + std::to_string(w), fr.content[w]);
+  }
+  for (int h = 0; h < shape_.handles; ++h) {
+    const Handle& hd = s.handles[h];
+    std::string name = scenario_.handle_names[h];
+    std::string H = "handle." + (name.empty() ? "ref" + std::to_string(h) : name);
+    add(H + ".active", hd.active);
+    add(H + ".pfn", hd.active ? hd.pfn : -1);
+  }
+  return out;
+}
+
+}  // namespace mmcheck::vm
+
+namespace mmcheck::vm {
+
+std::optional<std::string> unsupported_reason(const Scenario& scenario, const Policy& policy) {
+  auto uses_uffd = [&](const Op& op, int* page, int* pages) {
+    bool uffd = op.kind == OpKind::UffdRegister || op.kind == OpKind::UffdWp ||
+                op.kind == OpKind::UffdUnwp;
+    *page = op.page;
+    *pages = op.pages;
+    return uffd;
+  };
+  auto check_range = [&](int page, int pages) -> std::optional<std::string> {
+    if (policy.uffd_wp == UffdWpSupport::None)
+      return std::string("userfaultfd write-protect does not exist on this kernel (5.7+)");
+    for (int p = page; p < page + pages; ++p)
+      if (scenario.region_of(p).shmem && policy.uffd_wp != UffdWpSupport::AnonShmem)
+        return std::string("userfaultfd write-protect of shmem does not exist on this kernel (5.19+)");
+    return std::nullopt;
+  };
+  for (const Region& r : scenario.regions)
+    if (r.uffd_wp)
+      if (auto why = check_range(r.first_page, r.pages)) return why;
+  auto check_op = [&](const Op& op) -> std::optional<std::string> {
+    int page = 0, pages = 0;
+    if (uses_uffd(op, &page, &pages)) return check_range(page, pages);
+    return std::nullopt;
+  };
+  for (const SetupOp& s : scenario.setup)
+    if (auto why = check_op(s.op)) return why;
+  for (const Thread& t : scenario.threads)
+    for (const Op& op : t.ops)
+      if (auto why = check_op(op)) return why;
+  return std::nullopt;
+}
+
+}  // namespace mmcheck::vm

@@ -1,0 +1,81 @@
+// The Linux VM model as an engine Model: a scenario, a resolved policy and the selected
+// invariants. An action is a thread index; each thread runs its ops one atomic step at a time
+// (models/ops/*.cpp). Setup runs in initial_states(), sequentially, without exploration.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "checker/model.hpp"
+#include "invariants/registry.hpp"
+#include "models/policy.hpp"
+#include "models/scenario.hpp"
+#include "models/state.hpp"
+
+namespace mmcheck::vm {
+
+// The kernel step names used in traces and must_reach (the index is the engine's label).
+const std::vector<std::string>& step_names();
+std::uint32_t step_label(const char* name);
+
+class VmModel {
+ public:
+  using State = vm::State;
+  using Action = std::uint8_t;
+
+  // Throws InputError when a setup op cannot complete.
+  VmModel(const Scenario& scenario, const Policy& policy, std::vector<std::string> checks);
+
+  std::vector<State> initial_states() const;
+  void enabled_actions(const State& s, std::vector<Action>& out) const;
+  StepInfo apply(const State& s, const Action& a, State& next) const;
+  std::optional<Violation> check_state(const State& s) const;
+  bool finished(const State& s) const;
+  std::optional<Violation> check_final(const State& s) const;
+  void encode(const State& s, ByteWriter& w) const { encode_state(s, shape_, w); }
+  State decode(ByteReader& r) const { return decode_state(r, shape_); }
+  const std::vector<std::string>& property_names() const;
+  std::optional<std::uint32_t> deadlock_property() const;
+  const std::vector<std::string>& label_names() const { return step_names(); }
+  std::string describe_action(const State& s, const Action& a) const;
+
+  // The same step as apply(), also producing a one-line note of what it did (for traces).
+  StepInfo apply_traced(const State& s, Action a, State& next, std::string& note) const;
+  // Why each unfinished thread cannot move (for a deadlock's message).
+  std::string describe_deadlock(const State& s) const;
+  // A flat view of the state for diffs: ("P.pte.A.write", 1) ...
+  std::vector<std::pair<std::string, int>> flatten(const State& s) const;
+
+  const Scenario& scenario() const { return scenario_; }
+  const Policy& policy() const { return policy_; }
+  const Shape& shape() const { return shape_; }
+  bool checks(Invariant inv) const { return (checked_ >> static_cast<int>(inv)) & 1; }
+  // The op a thread is at, nullptr when its list is done.
+  const Op* current_op(const State& s, int thread) const;
+  // The ghost's bit for a stored value (values are dense-indexed at load time).
+  std::uint64_t value_bit(std::uint8_t value) const { return value_bits_[value]; }
+  // Whether the soft-dirty ghost (when each store started) is kept: only scenarios with a
+  // clear_refs need it, and the others should not pay for it in states.
+  bool tracks_soft_dirty() const { return tracks_soft_dirty_; }
+
+ private:
+  StepInfo step(const State& s, int thread, State& next, std::string* note) const;
+  void run_setup(State& s) const;
+
+  const Scenario& scenario_;
+  Policy policy_;
+  Shape shape_;
+  std::uint32_t checked_ = 0;
+  std::array<std::uint64_t, 256> value_bits_{};
+  bool tracks_soft_dirty_ = false;
+};
+
+}  // namespace mmcheck::vm
+
+namespace mmcheck::vm {
+// Why a scenario cannot run on a kernel (an op or region feature the policy lacks), if so.
+std::optional<std::string> unsupported_reason(const Scenario& scenario, const Policy& policy);
+}  // namespace mmcheck::vm

@@ -1,0 +1,65 @@
+// `mmcheck check`: one scenario, one kernel, every interleaving.
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "checker/sysinfo.hpp"
+#include "tools/cli/commands.hpp"
+#include "tools/cli/run.hpp"
+
+namespace mmcheck::cli {
+
+std::vector<std::pair<std::string, std::string>> parse_sets(const std::vector<std::string>& sets) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const std::string& s : sets) {
+    auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw vm::InputError("--set", "", "expected POLICY=VALUE, got \"" + s + "\"");
+    out.emplace_back(s.substr(0, eq), s.substr(eq + 1));
+  }
+  return out;
+}
+
+int check_command(const CheckArgs& args) {
+  vm::Scenario scenario = vm::load_scenario(args.file);
+  RunConfig config;
+  config.kernel = args.kernel;
+  config.sets = parse_sets(args.sets);
+  config.search.threads = args.threads;
+  config.search.max_states = args.max_states;
+  config.search.max_seconds = args.max_seconds;
+  config.search.max_depth = args.max_depth;
+  config.search.max_memory = args.max_memory_mib * 1024 * 1024;
+  config.search.progress = !args.quiet && !args.json && stderr_is_terminal();
+  RunOutcome outcome = run_scenario(scenario, config);
+  if (!args.trace.empty()) {
+    if (outcome.trace.empty()) {
+      std::fprintf(stderr, "mmcheck: no counterexample, so no trace written to %s\n", args.trace.c_str());
+    } else {
+      std::ofstream out(args.trace);
+      if (!out) throw vm::InputError("--trace", "", "cannot write " + args.trace);
+      out << trace_json(scenario, outcome).dump(2) << "\n";
+    }
+  }
+  if (args.json) {
+    std::cout << report_json(scenario, outcome).dump(2) << "\n";
+    return outcome.exit_code;
+  }
+  bool colour = isatty(STDOUT_FILENO) != 0;
+  if (!outcome.trace.empty()) {
+    std::cout << "Counterexample (" << outcome.trace.size() << " steps, shortest):\n"
+              << timeline_text(scenario, outcome.trace, colour) << "\n";
+    std::cout << (outcome.verdict == "deadlock" ? "no_deadlock" : outcome.invariant) << ": "
+              << outcome.message << "\n\n";
+  }
+  std::cout << summary_text(scenario, outcome);
+  if (!outcome.unreached.empty())
+    std::cout << "FAILED: must_reach steps not reached on " << outcome.kernel
+              << ": the pass would be vacuous\n";
+  if (outcome.verdict == "nondeterministic") std::cout << outcome.message << "\n";
+  return outcome.exit_code;
+}
+
+}  // namespace mmcheck::cli

@@ -1,0 +1,107 @@
+// The mmcheck command line (CLI11): check, suite, replay and list. Commands return the exit
+// statuses of SPEC.md section 5; bad input of any kind is reported with its location and
+// exits 2, before anything is explored.
+#include "tools/cli/cli.hpp"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "checker/sysinfo.hpp"
+#include "invariants/registry.hpp"
+#include "models/policy.hpp"
+#include "models/scenario.hpp"
+#include "tools/cli/commands.hpp"
+#include "tools/cli/run.hpp"
+
+namespace mmcheck::cli {
+
+namespace {
+
+int list_command(const std::string& what) {
+  if (what == "presets") {
+    for (const auto& p : vm::presets()) std::printf("%-11s %s\n", p.name.c_str(), p.description.c_str());
+  } else if (what == "policies") {
+    for (const auto& info : vm::policy_infos()) {
+      std::string values;
+      for (const auto& v : info.values) values += (values.empty() ? "" : "|") + v;
+      std::printf("%-27s %-31s %s\n", info.name.c_str(), values.c_str(), info.history.c_str());
+    }
+  } else if (what == "ops") {
+    for (const auto& name : vm::op_names()) std::printf("%s\n", name.c_str());
+  } else if (what == "invariants") {
+    for (const auto& info : vm::invariant_infos())
+      std::printf("%-24s %s (checked %s)\n", info.name.c_str(), info.description.c_str(), info.checked.c_str());
+  } else if (what == "steps") {
+    for (const auto& name : vm::step_names()) std::printf("%s\n", name.c_str());
+  }
+  return kExitHolds;
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  CLI::App app{"mmcheck: an exhaustive interleaving model checker for Linux memory-management races.\n"
+               "Exit status: 0 holds / expectations met, 1 expectation or must_reach not met, 2 bad usage\n"
+               "or input, 3 unsupported on this kernel, 10 invariant violated, 11 deadlock, 12 incomplete."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "mmcheck 0.1.0");
+
+  CheckArgs check;
+  auto* check_cmd = app.add_subcommand("check", "Explore every interleaving of one scenario on one kernel");
+  check_cmd->add_option("file", check.file, "Scenario file (JSON with comments)")->required();
+  check_cmd->add_option("--kernel", check.kernel, "Preset (default: the scenario's \"kernel\"); see `mmcheck list presets`");
+  check_cmd->add_option("--set", check.sets, "Override one policy, POLICY=VALUE (repeatable); see `mmcheck list policies`");
+  check_cmd->add_option("--threads", check.threads, "Worker threads (default: every core)");
+  check_cmd->add_option("--trace", check.trace, "Write the counterexample as JSON (mmcheck-trace/1)");
+  check_cmd->add_flag("--json", check.json, "Print the report as JSON");
+  check_cmd->add_option("--max-states", check.max_states, "Stop as incomplete past this many states");
+  check_cmd->add_option("--max-seconds", check.max_seconds, "Stop as incomplete after this long");
+  check_cmd->add_option("--max-depth", check.max_depth, "Explore at most this many steps deep");
+  check_cmd->add_option("--max-memory", check.max_memory_mib, "Stop as incomplete past this resident memory (MiB)");
+  check_cmd->add_flag("--quiet", check.quiet, "No progress line");
+
+  SuiteArgs suite;
+  auto* suite_cmd = app.add_subcommand("suite", "Check every scenario under every preset of its \"expect\"");
+  suite_cmd->add_option("paths", suite.paths, "Scenario files or directories")->required();
+  suite_cmd->add_option("--junit", suite.junit, "Write JUnit XML");
+  suite_cmd->add_flag("--tap", suite.tap, "Print KTAP instead of the matrix");
+  suite_cmd->add_flag("--markdown", suite.markdown, "Print the matrix as Markdown");
+  suite_cmd->add_flag("--json", suite.json, "Print the results as JSON");
+  suite_cmd->add_option("--threads", suite.threads, "Worker threads (default: every core)");
+  suite_cmd->add_option("--traces", suite.traces_dir, "Write every counterexample's trace into this directory");
+
+  ReplayArgs replay;
+  auto* replay_cmd = app.add_subcommand("replay", "Re-execute a trace and confirm it ends in the same violation");
+  replay_cmd->add_option("trace", replay.trace, "Trace file (mmcheck-trace/1)")->required();
+  replay_cmd->add_option("--scenario", replay.scenario, "Scenario file (default: the path recorded in the trace)");
+  replay_cmd->add_flag("--quiet", replay.quiet, "Print only the conclusion");
+
+  std::string what;
+  auto* list_cmd = app.add_subcommand("list", "List presets, policies, ops, invariants or kernel steps");
+  list_cmd->add_option("what", what, "presets|policies|ops|invariants|steps")
+      ->required()
+      ->check(CLI::IsMember({"presets", "policies", "ops", "invariants", "steps"}));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : kExitUsage;
+  }
+  try {
+    if (*check_cmd) return check_command(check);
+    if (*suite_cmd) return suite_command(suite);
+    if (*replay_cmd) return replay_command(replay);
+    if (*list_cmd) return list_command(what);
+  } catch (const vm::InputError& e) {
+    std::fprintf(stderr, "mmcheck: %s\n", e.what());
+    return kExitUsage;
+  }
+  return kExitUsage;
+}
+
+}  // namespace mmcheck::cli

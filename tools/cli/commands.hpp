@@ -1,0 +1,48 @@
+// The subcommands and their arguments.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mmcheck::cli {
+
+struct CheckArgs {
+  std::string file;
+  std::string kernel;
+  std::vector<std::string> sets;
+  unsigned threads = 0;
+  std::string trace;
+  bool json = false;
+  std::uint64_t max_states = 0;
+  double max_seconds = 0;
+  std::uint32_t max_depth = 0;
+  std::uint64_t max_memory_mib = 0;
+  bool quiet = false;
+};
+
+struct SuiteArgs {
+  std::vector<std::string> paths;
+  std::string junit;
+  bool tap = false;
+  bool markdown = false;
+  bool json = false;
+  unsigned threads = 0;
+  std::string traces_dir;
+};
+
+struct ReplayArgs {
+  std::string trace;
+  std::string scenario;
+  bool quiet = false;
+};
+
+int check_command(const CheckArgs& args);
+int suite_command(const SuiteArgs& args);
+int replay_command(const ReplayArgs& args);
+
+// "POLICY=VALUE" pairs; throws vm::InputError naming --set.
+std::vector<std::pair<std::string, std::string>> parse_sets(const std::vector<std::string>& sets);
+
+}  // namespace mmcheck::cli

@@ -1,0 +1,193 @@
+// One scenario on one kernel, from policy resolution to exit status.
+#include "tools/cli/run.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "models/policy.hpp"
+
+namespace mmcheck::cli {
+
+using nlohmann::json;
+
+vm::Policy resolve_policy(const vm::Scenario& scenario, const std::string& kernel,
+                          const std::vector<std::pair<std::string, std::string>>& sets,
+                          std::string* kernel_used) {
+  std::string name = kernel.empty() ? scenario.kernel : kernel;
+  const vm::Preset* preset = vm::find_preset(name);
+  if (preset == nullptr) {
+    std::string valid;
+    for (const auto& n : vm::preset_names()) valid += (valid.empty() ? "" : ", ") + n;
+    throw vm::InputError("--kernel", "", "unknown preset \"" + name + "\"; valid presets: " + valid);
+  }
+  vm::Policy policy = preset->policy;
+  for (const auto& [key, value] : scenario.policy_overrides)
+    if (auto err = vm::set_policy(policy, key, value)) throw vm::InputError(scenario.file, "/policy/" + key, *err);
+  for (const auto& [key, value] : sets)
+    if (auto err = vm::set_policy(policy, key, value)) throw vm::InputError("--set", "", *err);
+  if (kernel_used) *kernel_used = name;
+  return policy;
+}
+
+std::vector<TraceStep> describe_schedule(const vm::VmModel& model,
+                                         const std::vector<vm::State>& states,
+                                         const std::vector<std::uint8_t>& actions) {
+  std::vector<TraceStep> out;
+  const vm::Scenario& sc = model.scenario();
+  for (std::size_t i = 0; i < actions.size(); ++i) {
+    const vm::State& before = states[i];
+    int t = actions[i];
+    TraceStep step;
+    step.thread = sc.threads[t].name;
+    step.process = sc.processes[sc.threads[t].process].name;
+    const vm::Op* op = model.current_op(before, t);
+    step.op = op ? op->text : "";
+    step.op_index = before.threads[t].pc;
+    vm::State next{};
+    StepInfo info = model.apply_traced(before, static_cast<std::uint8_t>(t), next, step.note);
+    step.step = info.label == kNoLabel ? "" : vm::step_names()[info.label];
+    std::map<std::string, int> a, b;
+    for (auto& [k, v] : model.flatten(before)) a[k] = v;
+    for (auto& [k, v] : model.flatten(next)) b[k] = v;
+    for (auto& [k, v] : b) {
+      auto it = a.find(k);
+      int from = it == a.end() ? 0 : it->second;
+      if (from != v) step.changes.push_back({k, from, v});
+    }
+    for (auto& [k, v] : a)
+      if (!b.count(k) && v != 0) step.changes.push_back({k, v, 0});
+    out.push_back(std::move(step));
+  }
+  return out;
+}
+
+namespace {
+
+bool reached(const std::map<std::string, std::uint64_t>& coverage, const std::string& name) {
+  for (const auto& [step, count] : coverage) {
+    if (count == 0) continue;
+    if (step == name) return true;
+    if (name.find('.') == std::string::npos && step.rfind(name + ".", 0) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+RunOutcome run_scenario(const vm::Scenario& scenario, const RunConfig& config) {
+  RunOutcome out;
+  out.policy = resolve_policy(scenario, config.kernel, config.sets, &out.kernel);
+  if (auto why = vm::unsupported_reason(scenario, out.policy)) {
+    out.verdict = "unsupported";
+    out.unsupported_reason = *why;
+    out.exit_code = kExitUnsupported;
+    return out;
+  }
+  vm::VmModel model(scenario, out.policy, scenario.check);
+  SearchResult<vm::VmModel> result = search(model, config.search);
+  out.stats = result.stats;
+  out.verdict = verdict_name(result.verdict);
+  out.incomplete_reason = result.incomplete_reason;
+  for (std::size_t i = 0; i < result.label_counts.size(); ++i)
+    out.coverage[vm::step_names()[i]] = result.label_counts[i];
+  if (result.verdict == Verdict::Nondeterministic) {
+    out.message = result.error;
+    out.exit_code = kExitInternal;
+    return out;
+  }
+  if (result.violation) {
+    out.invariant = vm::invariant_names()[result.violation->property];
+    out.message = result.verdict == Verdict::Deadlock ? model.describe_deadlock(result.states.back())
+                                                       : result.violation->message;
+    out.trace = describe_schedule(model, result.states, result.actions);
+    for (auto& [k, v] : model.flatten(result.states.back())) out.final_state[k] = v;
+  }
+  out.must_reach = scenario.must_reach_for(out.kernel);
+  for (const std::string& name : out.must_reach)
+    if (!reached(out.coverage, name)) out.unreached.push_back(name);
+  switch (result.verdict) {
+    case Verdict::Holds:
+      out.exit_code = out.unreached.empty() ? kExitHolds : kExitExpectation;
+      break;
+    case Verdict::Violation: out.exit_code = kExitViolation; break;
+    case Verdict::Deadlock: out.exit_code = kExitDeadlock; break;
+    case Verdict::Incomplete: out.exit_code = kExitIncomplete; break;
+    case Verdict::Nondeterministic: out.exit_code = kExitInternal; break;
+  }
+  return out;
+}
+
+json policy_json(const vm::Policy& policy) {
+  json j = json::object();
+  for (const auto& info : vm::policy_infos()) j[info.name] = vm::policy_value(policy, info.name);
+  return j;
+}
+
+json stats_json(const SearchStats& s) {
+  return {{"states", s.states},
+          {"transitions", s.transitions},
+          {"depth", s.depth},
+          {"seconds", s.seconds},
+          {"states_per_second", s.states_per_second()},
+          {"peak_rss_bytes", s.peak_rss_bytes},
+          {"store_bytes", s.store_bytes},
+          {"bytes_per_state", s.states ? double(s.store_bytes) / double(s.states) : 0.0},
+          {"threads", s.threads},
+          {"store", s.store_mode}};
+}
+
+namespace {
+json steps_json(const std::vector<TraceStep>& steps) {
+  json out = json::array();
+  for (const TraceStep& s : steps) {
+    json changes = json::array();
+    for (const Change& c : s.changes) changes.push_back({{"path", c.path}, {"from", c.from}, {"to", c.to}});
+    out.push_back({{"thread", s.thread}, {"process", s.process}, {"op", s.op},
+                   {"op_index", s.op_index}, {"step", s.step}, {"note", s.note},
+                   {"changes", changes}});
+  }
+  return out;
+}
+}  // namespace
+
+json report_json(const vm::Scenario& scenario, const RunOutcome& o) {
+  json j;
+  j["scenario"] = {{"name", scenario.name}, {"file", scenario.file}, {"sha256", scenario.sha256}};
+  j["kernel"] = o.kernel;
+  j["policy"] = policy_json(o.policy);
+  j["verdict"] = o.verdict;
+  j["exit_code"] = o.exit_code;
+  if (!o.unsupported_reason.empty()) j["unsupported_reason"] = o.unsupported_reason;
+  if (!o.incomplete_reason.empty()) j["incomplete_reason"] = o.incomplete_reason;
+  if (!o.invariant.empty()) j["invariant"] = o.invariant;
+  if (!o.message.empty()) j["message"] = o.message;
+  j["checks"] = scenario.check;
+  if (o.verdict != "unsupported") {
+    j["stats"] = stats_json(o.stats);
+    json reach = json::array();
+    for (const auto& name : o.must_reach)
+      reach.push_back({{"step", name},
+                       {"reached", std::find(o.unreached.begin(), o.unreached.end(), name) == o.unreached.end()}});
+    j["must_reach"] = reach;
+    j["coverage"] = o.coverage;
+  }
+  if (!o.trace.empty()) j["steps"] = steps_json(o.trace);
+  return j;
+}
+
+json trace_json(const vm::Scenario& scenario, const RunOutcome& o) {
+  json j;
+  j["format"] = "mmcheck-trace/1";
+  j["scenario"] = {{"name", scenario.name}, {"file", scenario.file}, {"sha256", scenario.sha256}};
+  j["kernel"] = o.kernel;
+  j["policy"] = policy_json(o.policy);
+  j["verdict"] = o.verdict;
+  j["invariant"] = o.invariant;
+  j["message"] = o.message;
+  j["steps"] = steps_json(o.trace);
+  j["final_state"] = o.final_state;
+  j["stats"] = stats_json(o.stats);
+  return j;
+}
+
+}  // namespace mmcheck::cli

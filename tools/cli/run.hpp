@@ -1,0 +1,87 @@
+// Running one scenario on one kernel: resolve the policy, refuse unsupported pairs, search,
+// rebuild the counterexample as readable steps, check must_reach, pick the exit status.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "checker/search.hpp"
+#include "models/scenario.hpp"
+#include "models/vm_model.hpp"
+
+namespace mmcheck::cli {
+
+// Exit statuses (SPEC.md section 5).
+inline constexpr int kExitHolds = 0;
+inline constexpr int kExitExpectation = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitUnsupported = 3;
+inline constexpr int kExitViolation = 10;
+inline constexpr int kExitDeadlock = 11;
+inline constexpr int kExitIncomplete = 12;
+inline constexpr int kExitInternal = 70;  // a nondeterministic model: a bug in mmcheck
+
+struct RunConfig {
+  std::string kernel;  // empty: the scenario's
+  std::vector<std::pair<std::string, std::string>> sets;  // --set POLICY=VALUE
+  SearchOptions search;
+};
+
+struct Change {
+  std::string path;
+  int from = 0;
+  int to = 0;
+};
+
+struct TraceStep {
+  std::string thread;
+  std::string process;
+  std::string op;
+  int op_index = 0;
+  std::string step;
+  std::string note;
+  std::vector<Change> changes;
+};
+
+struct RunOutcome {
+  std::string kernel;
+  vm::Policy policy;
+  std::string verdict;  // holds, violation, deadlock, incomplete, unsupported, nondeterministic
+  std::string unsupported_reason;
+  std::string invariant;
+  std::string message;
+  std::string incomplete_reason;
+  SearchStats stats;
+  std::vector<TraceStep> trace;
+  nlohmann::json final_state;
+  std::map<std::string, std::uint64_t> coverage;  // step name -> times taken
+  std::vector<std::string> must_reach;
+  std::vector<std::string> unreached;
+  int exit_code = 0;
+};
+
+// Throws vm::InputError for an unknown preset or policy.
+vm::Policy resolve_policy(const vm::Scenario& scenario, const std::string& kernel,
+                          const std::vector<std::pair<std::string, std::string>>& sets,
+                          std::string* kernel_used);
+
+RunOutcome run_scenario(const vm::Scenario& scenario, const RunConfig& config);
+
+// Rebuilds readable steps from a schedule of thread indices (used by check and replay).
+std::vector<TraceStep> describe_schedule(const vm::VmModel& model, const std::vector<vm::State>& states,
+                                         const std::vector<std::uint8_t>& actions);
+
+nlohmann::json policy_json(const vm::Policy& policy);
+nlohmann::json stats_json(const SearchStats& stats);
+nlohmann::json report_json(const vm::Scenario& scenario, const RunOutcome& outcome);
+nlohmann::json trace_json(const vm::Scenario& scenario, const RunOutcome& outcome);
+std::string timeline_text(const vm::Scenario& scenario, const std::vector<TraceStep>& steps,
+                          bool colour);
+std::string summary_text(const vm::Scenario& scenario, const RunOutcome& outcome);
+
+}  // namespace mmcheck::cli
