@@ -1,14 +1,264 @@
-// `mmcheck suite`: placeholder until the suite lands.
-#include <cstdio>
+// `mmcheck suite`: every scenario under every preset of its "expect", as a race x kernel
+// matrix; JUnit XML and KTAP for CI systems, Markdown for the README. A cell passes when the
+// outcome is the expected one and every must_reach step of that preset was reached.
+#include <oneapi/tbb/parallel_for.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "models/policy.hpp"
 #include "tools/cli/commands.hpp"
 #include "tools/cli/run.hpp"
 
 namespace mmcheck::cli {
 
-int suite_command(const SuiteArgs&) {
-  std::fprintf(stderr, "mmcheck: suite is not implemented yet\n");
-  return kExitUsage;
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Job {
+  std::size_t scenario = 0;
+  std::string kernel;
+  vm::Expectation expected;
+  RunOutcome outcome;
+  bool pass = false;
+  std::string why;  // for a mismatch
+};
+
+std::vector<std::string> collect_files(const std::vector<std::string>& paths) {
+  std::vector<std::string> files;
+  for (const std::string& p : paths) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      std::vector<std::string> found;
+      for (const auto& entry : fs::recursive_directory_iterator(p))
+        if (entry.is_regular_file() && entry.path().extension() == ".json")
+          found.push_back(entry.path().string());
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::exists(p, ec)) {
+      files.push_back(p);
+    } else {
+      throw vm::InputError(p, "", "no such file or directory");
+    }
+  }
+  if (files.empty()) throw vm::InputError(paths.empty() ? "suite" : paths.front(), "", "no scenario files (*.json) found");
+  return files;
+}
+
+std::string expected_text(const vm::Expectation& e) {
+  switch (e.outcome) {
+    case vm::Outcome::Holds: return "holds";
+    case vm::Outcome::Violates: return "violates " + e.invariant;
+    case vm::Outcome::Deadlock: return "deadlock";
+    case vm::Outcome::Unsupported: return "unsupported";
+  }
+  return "?";
+}
+
+std::string actual_text(const RunOutcome& o) {
+  if (o.verdict == "violation") return "violates " + o.invariant;
+  if (o.verdict == "incomplete") return "incomplete (" + o.incomplete_reason + ")";
+  return o.verdict;
+}
+
+void judge(Job& job) {
+  const RunOutcome& o = job.outcome;
+  std::string want = expected_text(job.expected);
+  std::string got = actual_text(o);
+  if (want != got) {
+    job.why = "expected " + want + ", got " + got + (o.message.empty() ? "" : ": " + o.message);
+    return;
+  }
+  if (!o.unreached.empty()) {
+    std::string list;
+    for (const auto& s : o.unreached) list += (list.empty() ? "" : ", ") + s;
+    job.why = "must_reach not reached: " + list;
+    return;
+  }
+  job.pass = true;
+}
+
+std::string cell(const Job& job) {
+  if (!job.pass) return "MISMATCH";
+  switch (job.expected.outcome) {
+    case vm::Outcome::Holds: return "✓";
+    case vm::Outcome::Violates: return "✗";
+    case vm::Outcome::Deadlock: return "deadlock";
+    case vm::Outcome::Unsupported: return "–";
+  }
+  return "?";
+}
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::size_t display_width(const std::string& s) {
+  std::size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+std::string pad(const std::string& s, std::size_t width) {
+  std::size_t w = display_width(s);
+  return w >= width ? s : s + std::string(width - w, ' ');
+}
+
+std::string short_kernel(const std::string& k) { return k.rfind("linux-", 0) == 0 ? k.substr(6) : k; }
+
+}  // namespace
+
+int suite_command(const SuiteArgs& args) {
+  auto start = std::chrono::steady_clock::now();
+  std::vector<std::string> files = collect_files(args.paths);
+  std::vector<vm::Scenario> scenarios;
+  for (const std::string& f : files) scenarios.push_back(vm::load_scenario(f));  // bad input: exit 2
+  std::vector<Job> jobs;
+  std::set<std::string> used_kernels;
+  for (std::size_t i = 0; i < scenarios.size(); ++i) {
+    if (scenarios[i].expect.empty())
+      throw vm::InputError(scenarios[i].file, "/expect", "a suite scenario needs an \"expect\" entry for at least one preset");
+    for (const auto& preset : vm::presets()) {
+      auto it = scenarios[i].expect.find(preset.name);
+      if (it == scenarios[i].expect.end()) continue;
+      jobs.push_back({i, preset.name, it->second, {}, false, ""});
+      used_kernels.insert(preset.name);
+    }
+  }
+  // Small scenarios run side by side, one search thread each; the results do not depend on it.
+  tbb::parallel_for(std::size_t{0}, jobs.size(), [&](std::size_t j) {
+    Job& job = jobs[j];
+    RunConfig config;
+    config.kernel = job.kernel;
+    config.search.threads = 1;
+    job.outcome = run_scenario(scenarios[job.scenario], config);
+    judge(job);
+  });
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::vector<std::string> kernels;
+  for (const auto& p : vm::presets())
+    if (used_kernels.count(p.name)) kernels.push_back(p.name);
+  std::size_t failures = std::count_if(jobs.begin(), jobs.end(), [](const Job& j) { return !j.pass; });
+
+  if (!args.traces_dir.empty()) {
+    fs::create_directories(args.traces_dir);
+    for (const Job& job : jobs) {
+      if (job.outcome.trace.empty()) continue;
+      std::string name = fs::path(scenarios[job.scenario].file).stem().string() + "." + job.kernel + ".trace.json";
+      std::ofstream out(fs::path(args.traces_dir) / name);
+      out << trace_json(scenarios[job.scenario], job.outcome).dump(2) << "\n";
+    }
+  }
+  if (!args.junit.empty()) {
+    std::ofstream out(args.junit);
+    if (!out) throw vm::InputError("--junit", "", "cannot write " + args.junit);
+    out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n<testsuite name=\"mmcheck\" tests=\""
+        << jobs.size() << "\" failures=\"" << failures << "\" time=\"" << seconds << "\">\n";
+    for (const Job& job : jobs) {
+      const vm::Scenario& sc = scenarios[job.scenario];
+      out << "  <testcase classname=\"" << xml_escape(sc.name) << "\" name=\"" << job.kernel
+          << "\" time=\"" << job.outcome.stats.seconds << "\">";
+      if (!job.pass)
+        out << "<failure message=\"" << xml_escape(job.why) << "\">mmcheck check " << xml_escape(sc.file)
+            << " --kernel " << job.kernel << "</failure>";
+      out << "</testcase>\n";
+    }
+    out << "</testsuite>\n</testsuites>\n";
+  }
+  if (args.json) {
+    nlohmann::json results = nlohmann::json::array();
+    for (const Job& job : jobs) {
+      nlohmann::json r = report_json(scenarios[job.scenario], job.outcome);
+      r.erase("steps");
+      r.erase("coverage");
+      r["expected"] = expected_text(job.expected);
+      r["pass"] = job.pass;
+      if (!job.pass) r["why"] = job.why;
+      results.push_back(r);
+    }
+    std::cout << nlohmann::json{{"results", results}, {"failures", failures}, {"seconds", seconds}}.dump(2) << "\n";
+    return failures == 0 ? kExitHolds : kExitExpectation;
+  }
+  if (args.tap) {
+    std::cout << "KTAP version 1\n1.." << jobs.size() << "\n";
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+      const Job& job = jobs[j];
+      std::cout << (job.pass ? "ok " : "not ok ") << j + 1 << " " << scenarios[job.scenario].name << "."
+                << job.kernel;
+      if (job.pass) std::cout << " # " << expected_text(job.expected) << "\n";
+      else std::cout << "\n# " << job.why << "\n# reproduce: mmcheck check " << scenarios[job.scenario].file
+                     << " --kernel " << job.kernel << "\n";
+    }
+    std::cout << "# totals: pass:" << jobs.size() - failures << " fail:" << failures << "\n";
+    return failures == 0 ? kExitHolds : kExitExpectation;
+  }
+  // The matrix.
+  std::map<std::pair<std::size_t, std::string>, const Job*> by_cell;
+  for (const Job& job : jobs) by_cell[{job.scenario, job.kernel}] = &job;
+  std::size_t name_width = 8;
+  for (const auto& sc : scenarios) name_width = std::max(name_width, sc.name.size());
+  std::ostringstream out;
+  if (args.markdown) {
+    out << "| scenario |";
+    for (const auto& k : kernels) out << " " << short_kernel(k) << " |";
+    out << "\n|---|";
+    for (std::size_t i = 0; i < kernels.size(); ++i) out << ":-:|";
+    out << "\n";
+    for (std::size_t i = 0; i < scenarios.size(); ++i) {
+      out << "| " << scenarios[i].name << " |";
+      for (const auto& k : kernels) {
+        auto it = by_cell.find({i, k});
+        out << " " << (it == by_cell.end() ? "" : cell(*it->second)) << " |";
+      }
+      out << "\n";
+    }
+    std::cout << out.str();
+  } else {
+    out << pad("scenario", name_width) << " ";
+    for (const auto& k : kernels) out << pad(short_kernel(k), 8) << " ";
+    out << "\n";
+    for (std::size_t i = 0; i < scenarios.size(); ++i) {
+      out << pad(scenarios[i].name, name_width) << " ";
+      for (const auto& k : kernels) {
+        auto it = by_cell.find({i, k});
+        out << pad(it == by_cell.end() ? "" : cell(*it->second), 8) << " ";
+      }
+      out << "\n";
+    }
+    out << "\n✓ holds as expected   ✗ violation as expected   – unsupported as expected\n";
+    std::cout << out.str();
+  }
+  std::uint64_t states = 0;
+  for (const Job& job : jobs) states += job.outcome.stats.states;
+  std::fprintf(args.markdown ? stderr : stdout, "\n%zu scenarios, %zu runs, %llu states, %.2f s: %zu mismatch%s\n",
+               scenarios.size(), jobs.size(), static_cast<unsigned long long>(states), seconds, failures,
+               failures == 1 ? "" : "es");
+  for (const Job& job : jobs) {
+    if (job.pass) continue;
+    std::fprintf(stderr, "MISMATCH %s on %s: %s\n  reproduce: mmcheck check %s --kernel %s\n",
+                 scenarios[job.scenario].name.c_str(), job.kernel.c_str(), job.why.c_str(),
+                 scenarios[job.scenario].file.c_str(), job.kernel.c_str());
+  }
+  return failures == 0 ? kExitHolds : kExitExpectation;
 }
 
 }  // namespace mmcheck::cli

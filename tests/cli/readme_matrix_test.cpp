@@ -1,0 +1,49 @@
+// The README's race x kernel matrix is the suite's own output: a stale copy fails here.
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace {
+
+std::string run_capture(const std::string& command, int* status) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::array<char, 4096> buffer{};
+  std::size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) out.append(buffer.data(), n);
+  int raw = pclose(pipe);
+  *status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return out;
+}
+
+std::string trim(const std::string& s) {
+  auto b = s.find_first_not_of(" \n");
+  auto e = s.find_last_not_of(" \n");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+}  // namespace
+
+TEST_CASE("The README's race x kernel matrix matches what the suite prints", "[readme][suite]") {
+  int status = -1;
+  std::string matrix = run_capture(std::string(MMCHECK_BINARY) + " suite " MMCHECK_SOURCE_DIR
+                                   "/scenarios --markdown 2>/dev/null", &status);
+  REQUIRE(status == 0);
+  std::ifstream in(MMCHECK_SOURCE_DIR "/README.md");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string readme = buffer.str();
+  const std::string begin = "<!-- suite-matrix:begin -->", end = "<!-- suite-matrix:end -->";
+  auto b = readme.find(begin);
+  auto e = readme.find(end);
+  REQUIRE(b != std::string::npos);
+  REQUIRE(e != std::string::npos);
+  std::string copy = readme.substr(b + begin.size(), e - b - begin.size());
+  INFO("regenerate it with tools/update-readme.sh");
+  CHECK(trim(copy) == trim(matrix));
+}

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The main job: install what is missing, build in release mode, and run the known-race suite
+# (every race on every kernel of its "expect"). Exit status: the suite's.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$(nproc)"
+exec build/release/mmcheck suite scenarios "$@"
