@@ -31,11 +31,17 @@ struct StepInfo {
   std::optional<Violation> violation;
 };
 
-// Canonical encoding sink: fixed width, fixed order, no padding.
+// Canonical encoding sink: fixed width, fixed order, no padding. Grows rarely; the hot path is a
+// bounds check and a store.
 class ByteWriter {
  public:
-  void clear() { bytes_.clear(); }
-  void u8(std::uint8_t v) { bytes_.push_back(v); }
+  ByteWriter() : buffer_(256) {}
+  void clear() { size_ = 0; }
+  void u8(std::uint8_t v) {
+    if (size_ == buffer_.size()) [[unlikely]]
+      grow();
+    buffer_[size_++] = v;
+  }
   void u16(std::uint16_t v) {
     u8(static_cast<std::uint8_t>(v));
     u8(static_cast<std::uint8_t>(v >> 8));
@@ -48,10 +54,22 @@ class ByteWriter {
     u32(static_cast<std::uint32_t>(v));
     u32(static_cast<std::uint32_t>(v >> 32));
   }
-  const std::vector<std::uint8_t>& bytes() const { return bytes_; }
+  // A variable-length unsigned integer (7 bits a byte): small values cost one byte.
+  void varint(std::uint64_t v) {
+    while (v >= 0x80) {
+      u8(static_cast<std::uint8_t>(v | 0x80));
+      v >>= 7;
+    }
+    u8(static_cast<std::uint8_t>(v));
+  }
+  const std::uint8_t* data() const { return buffer_.data(); }
+  std::size_t size() const { return size_; }
+  std::vector<std::uint8_t> bytes() const { return {buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(size_)}; }
 
  private:
-  std::vector<std::uint8_t> bytes_;
+  [[gnu::noinline]] void grow() { buffer_.resize(buffer_.size() * 2); }
+  std::vector<std::uint8_t> buffer_;
+  std::size_t size_ = 0;
 };
 
 class ByteReader {
@@ -72,6 +90,14 @@ class ByteReader {
   std::uint64_t u64() {
     std::uint64_t lo = u32();
     return lo | (static_cast<std::uint64_t>(u32()) << 32);
+  }
+  std::uint64_t varint() {
+    std::uint64_t v = 0;
+    for (int shift = 0;; shift += 7) {
+      std::uint8_t b = u8();
+      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+      if (!(b & 0x80)) return v;
+    }
   }
   bool at_end() const { return pos_ == size_; }
 

@@ -368,9 +368,7 @@ class Search {
       fresh.insert(fresh.end(), w.fresh.begin(), w.fresh.end());
       w.fresh.clear();
     }
-    tbb::parallel_sort(fresh.begin(), fresh.end(), [](const Record* a, const Record* b) {
-      return a->key.load(std::memory_order_relaxed) < b->key.load(std::memory_order_relaxed);
-    });
+
     std::size_t parent_level_begin = level_begin_of_parents_;
     level_begin_of_parents_ = records_.size();
     for (Record* r : fresh) {

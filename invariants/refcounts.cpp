@@ -1,5 +1,7 @@
 // refcounts_sane: every reference the model knows of is counted, and a free frame is never
 // mapped or pinned (stores and loads reaching a free frame are caught at the access).
+#include <algorithm>
+
 #include "invariants/checks.hpp"
 #include "models/ops/context.hpp"
 #include "models/vm_model.hpp"
@@ -8,7 +10,10 @@ namespace mmcheck::vm {
 
 std::optional<std::string> refcounts_insane(const VmModel& m, const State& s) {
   const Shape& shape = m.shape();
-  std::array<int, kMaxFrames> mapped{}, refs{}, pins{};
+  std::array<std::uint8_t, kMaxFrames> mapped, refs, pins;
+  std::fill_n(mapped.begin(), shape.frames, 0);
+  std::fill_n(refs.begin(), shape.frames, 0);
+  std::fill_n(pins.begin(), shape.frames, 0);
   for (int mm = 0; mm < shape.processes; ++mm)
     for (int p = 0; p < shape.pages; ++p)
       if (s.mm[mm].pte[p].present) mapped[s.mm[mm].pte[p].pfn]++;
@@ -25,8 +30,8 @@ std::optional<std::string> refcounts_insane(const VmModel& m, const State& s) {
     const ThreadState& th = s.threads[t];
     if (th.phase == kFaultCopy || th.phase == kFaultInstall) refs[th.old_pfn]++;
     if (th.phase == kFaultInstall) refs[th.new_pfn]++;
-    for (int f = 0; f < kMaxFrames; ++f)
-      if (th.frames_to_put >> f & 1) refs[f]++;
+    for (std::uint32_t bits = th.frames_to_put; bits != 0; bits &= bits - 1)
+      refs[__builtin_ctz(bits)]++;
   }
   for (int f = 0; f < shape.frames; ++f) {
     const Frame& fr = s.frames[f];

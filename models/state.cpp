@@ -14,6 +14,7 @@ struct Encoder {
   void u16(std::uint16_t& v) { w.u16(v); }
   void u32(std::uint32_t& v) { w.u32(v); }
   void u64(std::uint64_t& v) { w.u64(v); }
+  void varint(std::uint64_t& v) { w.varint(v); }
   template <class... B>
   void flags(B&... b) {
     std::uint8_t packed = 0, bit = 0;
@@ -29,6 +30,7 @@ struct Decoder {
   void u16(std::uint16_t& v) { v = r.u16(); }
   void u32(std::uint32_t& v) { v = r.u32(); }
   void u64(std::uint64_t& v) { v = r.u64(); }
+  void varint(std::uint64_t& v) { v = r.varint(); }
   template <class... B>
   void flags(B&... b) {
     std::uint8_t packed = r.u8(), bit = 0;
@@ -36,53 +38,89 @@ struct Decoder {
   }
 };
 
+// A PTE: one byte of flags, then the frame number when present.
 template <class Ar>
 void walk_pte(Ar& ar, Pte& p) {
   ar.flags(p.present, p.protnone, p.write, p.dirty, p.soft_dirty, p.uffd_wp);
-  ar.byte(p.pfn);
+  if (p.present) ar.byte(p.pfn);
+}
+
+// A TLB entry in one byte: valid, writable, dirty and a 5-bit frame number.
+template <class Ar>
+void walk_tlb(Ar& ar, TlbEntry& e) {
+  std::uint8_t packed = 0;
+  if constexpr (!Ar::kDecoding)
+    packed = e.valid ? static_cast<std::uint8_t>(0x80 | (e.writable << 6) | (e.dirty << 5) | e.pfn) : 0;
+  ar.byte(packed);
+  if constexpr (Ar::kDecoding) {
+    e.valid = packed & 0x80;
+    e.writable = packed & 0x40;
+    e.dirty = packed & 0x20;
+    e.pfn = packed & 0x1f;
+  }
+}
+
+// A thread: its op and step, then only the locals in use (a mask says which).
+template <class Ar>
+void walk_thread(Ar& ar, ThreadState& th) {
+  ar.byte(th.pc);
+  ar.byte(th.phase);
+  std::uint8_t mask = 0;
+  if constexpr (!Ar::kDecoding) {
+    mask = static_cast<std::uint8_t>((th.fault ? 1 : 0) | (th.index ? 2 : 0) |
+                                     (th.changed || th.failed || th.retried ? 4 : 0) |
+                                     (th.sd_generation ? 8 : 0) |
+                                     (th.saved.present || th.old_pfn || th.new_pfn ? 16 : 0) |
+                                     (th.frames_to_put ? 32 : 0));
+  }
+  ar.byte(mask);
+  if (mask & 1) ar.byte(th.fault);
+  if (mask & 2) ar.byte(th.index);
+  if (mask & 4) ar.flags(th.changed, th.failed, th.retried);
+  if (mask & 8) ar.byte(th.sd_generation);
+  if (mask & 16) {
+    walk_pte(ar, th.saved);
+    ar.byte(th.old_pfn);
+    ar.byte(th.new_pfn);
+  }
+  if (mask & 32) ar.u32(th.frames_to_put);
+}
+
+template <class Ar>
+void walk_mm(Ar& ar, Mm& mm, const Shape& shape) {
+  ar.flags(mm.exists, mm.live, mm.writer, mm.has_pinned, mm.clear_refs_busy);
+  if (!mm.exists) return;
+  ar.byte(mm.readers);
+  ar.byte(mm.tlb_flush_pending);
+  for (int p = 0; p < shape.pages; ++p) {
+    walk_pte(ar, mm.pte[p]);
+    VmaPage& v = mm.vma[p];
+    ar.flags(v.mapped, v.read, v.write, v.uffd_wp, v.soft_dirty);
+    ar.byte(mm.expect_valid[p]);
+    for (int w = 0; w < shape.words; ++w)
+      if (mm.expect_valid[p] >> w & 1) ar.byte(mm.expect[p][w]);
+  }
+  ar.varint(mm.forbidden);
+  std::uint64_t wp = mm.wp_protected, sd = mm.sd_required;
+  ar.varint(wp);
+  ar.varint(sd);
+  mm.wp_protected = static_cast<std::uint16_t>(wp);
+  mm.sd_required = static_cast<std::uint16_t>(sd);
+  ar.byte(mm.clear_refs_done);
 }
 
 template <class Ar>
 void walk(Ar& ar, State& s, const Shape& shape) {
   for (int t = 0; t < shape.threads; ++t) {
-    ThreadState& th = s.threads[t];
-    ar.byte(th.pc);
-    ar.byte(th.phase);
-    ar.byte(th.fault);
-    ar.byte(th.index);
-    ar.flags(th.changed, th.failed, th.retried);
-    ar.byte(th.sd_generation);
-    walk_pte(ar, th.saved);
-    ar.byte(th.old_pfn);
-    ar.byte(th.new_pfn);
-    ar.u32(th.frames_to_put);
-    for (int p = 0; p < shape.pages; ++p) {
-      TlbEntry& e = s.tlb[t][p];
-      ar.flags(e.valid, e.writable, e.dirty);
-      ar.byte(e.pfn);
-    }
+    walk_thread(ar, s.threads[t]);
+    for (int p = 0; p < shape.pages; ++p) walk_tlb(ar, s.tlb[t][p]);
   }
-  for (int m = 0; m < shape.processes; ++m) {
-    Mm& mm = s.mm[m];
-    ar.flags(mm.exists, mm.live, mm.writer, mm.has_pinned, mm.clear_refs_busy);
-    ar.byte(mm.readers);
-    ar.byte(mm.tlb_flush_pending);
-    for (int p = 0; p < shape.pages; ++p) {
-      walk_pte(ar, mm.pte[p]);
-      VmaPage& v = mm.vma[p];
-      ar.flags(v.mapped, v.read, v.write, v.uffd_wp, v.soft_dirty);
-      ar.byte(mm.expect_valid[p]);
-      for (int w = 0; w < shape.words; ++w) ar.byte(mm.expect[p][w]);
-    }
-    ar.u64(mm.forbidden);
-    ar.u16(mm.wp_protected);
-    ar.u16(mm.sd_required);
-    ar.byte(mm.clear_refs_done);
-  }
+  for (int m = 0; m < shape.processes; ++m) walk_mm(ar, s.mm[m], shape);
   for (int h = 0; h < shape.handles; ++h) {
     Handle& hd = s.handles[h];
-    std::uint8_t kind = static_cast<std::uint8_t>(hd.kind);
     ar.flags(hd.active, hd.write, hd.lru);
+    if (!hd.active) continue;
+    std::uint8_t kind = static_cast<std::uint8_t>(hd.kind);
     ar.byte(kind);
     hd.kind = static_cast<HandleKind>(kind);
     ar.byte(hd.pfn);
@@ -100,6 +138,7 @@ void walk(Ar& ar, State& s, const Shape& shape) {
   for (int f = 0; f < used; ++f) {
     Frame& fr = s.frames[f];
     ar.flags(fr.in_use, fr.shmem, fr.anon_exclusive, fr.dirty);
+    if (!fr.in_use) continue;
     ar.byte(fr.refcount);
     ar.byte(fr.mapcount);
     ar.byte(fr.pincount);

@@ -38,7 +38,7 @@ void after_walk(Ctx& c) {
       flush_mm(c, c.mm);
       th.phase = c.policy.clear_refs_flush == ClearRefsFlush::Pending ? kClearRefsDec
                                                                      : kClearRefsUnlock;
-      c.label("clear_refs.flush_tlb_mm");
+      c.label(step<"clear_refs.flush_tlb_mm">());
       c.say("flush_tlb_mm(%s)", c.mm_name(c.mm).c_str());
       return;
     case ClearRefsFlush::None:
@@ -56,7 +56,7 @@ void clear_one(Ctx& c) {
   // pte_is_pinned(): writable, COW mapping, has_pinned, page_maybe_dma_pinned.
   if (c.policy.clear_refs_skip_pinned && pte.write && is_private(c.sc, page) &&
       c.m().has_pinned && c.s.frames[pte.pfn].pincount > 0) {
-    c.label("clear_refs.skip_pinned");
+    c.label(step<"clear_refs.skip_pinned">());
     c.say("PTE %s:%s is pinned: left writable and soft-dirty", c.mm_name(c.mm).c_str(),
           c.page_name(page).c_str());
     return;
@@ -64,7 +64,7 @@ void clear_one(Ctx& c) {
   bool was_write = pte.write;
   pte.write = false;
   pte.soft_dirty = false;
-  c.label("clear_refs.pte");
+  c.label(step<"clear_refs.pte">());
   c.say("PTE %s:%s W%d->W0 SD0%s", c.mm_name(c.mm).c_str(), c.page_name(page).c_str(),
         was_write, c.policy.clear_refs_flush == ClearRefsFlush::Pending
                        ? ", flush pending"
@@ -87,14 +87,14 @@ void step_clear_refs(Ctx& c) {
       m.sd_required = 0;
       th.phase = c.policy.clear_refs_flush == ClearRefsFlush::Pending ? kClearRefsInc
                                                                      : kClearRefsPte;
-      c.label("clear_refs.mmap_lock");
+      c.label(step<"clear_refs.mmap_lock">());
       c.say("mmap_lock %s; VM_SOFTDIRTY cleared", write ? "write" : "read");
       return;
     }
     case kClearRefsInc:
       m.tlb_flush_pending++;
       th.phase = kClearRefsPte;
-      c.label("clear_refs.inc_tlb_flush_pending");
+      c.label(step<"clear_refs.inc_tlb_flush_pending">());
       c.say("tlb_flush_pending=%d", m.tlb_flush_pending);
       return;
     case kClearRefsPte:
@@ -102,7 +102,7 @@ void step_clear_refs(Ctx& c) {
     case kClearRefsDec:
       m.tlb_flush_pending--;
       th.phase = kClearRefsUnlock;
-      c.label("clear_refs.dec_tlb_flush_pending");
+      c.label(step<"clear_refs.dec_tlb_flush_pending">());
       c.say("tlb_flush_pending=%d", m.tlb_flush_pending);
       return;
     case kClearRefsUnlock:
@@ -110,7 +110,7 @@ void step_clear_refs(Ctx& c) {
       else m.readers--;
       m.clear_refs_busy = false;
       if (m.clear_refs_done < 255) m.clear_refs_done++;
-      c.label("clear_refs.mmap_unlock");
+      c.label(step<"clear_refs.mmap_unlock">());
       c.say("clear_refs done");
       return c.finish_op();
     default:
@@ -123,7 +123,7 @@ void step_pagemap(Ctx& c) {
   const Pte& pte = c.m().pte[page];
   bool soft_dirty = (pte.present && pte.soft_dirty) || c.m().vma[page].soft_dirty;
   bool uffd_wp = pte.present && pte.uffd_wp;
-  c.label("pagemap.read");
+  c.label(step<"pagemap.read">());
   c.say("pagemap %s:%s: soft-dirty %d, uffd-wp %d", c.mm_name(c.mm).c_str(),
         c.page_name(page).c_str(), soft_dirty, uffd_wp);
   if (c.checks(Invariant::SoftDirtySound)) {

@@ -8,8 +8,6 @@
 
 namespace mmcheck::vm {
 
-void Ctx::label(const char* step_name) { info.label = step_label(step_name); }
-
 void Ctx::say(const char* fmt, ...) {
   if (note == nullptr) return;
   char buffer[512];

@@ -18,6 +18,22 @@ namespace mmcheck::vm {
 
 class VmModel;
 
+std::uint32_t step_label(const char* name);
+
+// A kernel step name as a template argument, so each call site looks its label up once.
+template <std::size_t N>
+struct StepName {
+  char text[N];
+  constexpr StepName(const char (&s)[N]) {
+    for (std::size_t i = 0; i < N; ++i) text[i] = s[i];
+  }
+};
+template <StepName Name>
+std::uint32_t step() {
+  static const std::uint32_t id = step_label(Name.text);
+  return id;
+}
+
 // Phases of the fault handler (shared by read/write and by GUP's faultin); op phases are below.
 enum FaultPhase : std::uint8_t {
   kFaultLock = 100,    // mmap_read_lock
@@ -44,7 +60,7 @@ struct Ctx {
 
   ThreadState& th() { return s.threads[thread]; }
   Mm& m() { return s.mm[mm]; }
-  void label(const char* step_name);
+  void label(std::uint32_t step) { info.label = step; }
   // Appends to the note (printf style) when a note is wanted.
   void say(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
   // Records a violation of `inv` when the scenario checks it (the first one of a step wins).

@@ -41,7 +41,7 @@ void leave_fault(Ctx& c) {
 }
 
 void sigsegv(Ctx& c, const char* why) {
-  c.label("fault.sigsegv");
+  c.label(step<"fault.sigsegv">());
   c.say("%s: SIGSEGV", why);
   c.th().failed = true;
   leave_fault(c);
@@ -83,7 +83,7 @@ bool may_reuse(Ctx& c, int pfn) {
 // The copy branch: take a reference on the old frame and leave the PTL (wp_page_copy).
 void decide_copy(Ctx& c, int page, const Pte& pte) {
   ThreadState& th = c.th();
-  c.label("do_wp_page.copy");
+  c.label(step<"do_wp_page.copy">());
   if (c.checks(Invariant::NoStaleTlbAtCow)) {
     if (auto msg = stale_tlb_at_cow(c.model, c.s, c.mm, page, pte.pfn)) c.violate(Invariant::NoStaleTlbAtCow, *msg);
   }
@@ -114,7 +114,7 @@ void fault_none_pte(Ctx& c, int page, FaultKind kind) {
     pte.write = store;
     pte.dirty = store;
     pte.soft_dirty = store;  // x86 pte_mkdirty() sets _PAGE_SOFT_DIRTY too
-    c.label("do_anonymous_page.map");
+    c.label(step<"do_anonymous_page.map">());
     c.say("map new frame %d %s", pfn, store ? "W1 D1 SD1" : "read-only");
   } else {
     // do_read_fault / do_shared_fault: the shmem page from the page cache (allocated on first
@@ -138,7 +138,7 @@ void fault_none_pte(Ctx& c, int page, FaultKind kind) {
     pte.write = store || vm_page_prot_writable(c.sc, c.policy, page, vma);
     pte.dirty = store;
     pte.soft_dirty = store;
-    c.label("do_fault.map");
+    c.label(step<"do_fault.map">());
     c.say("map shmem frame %d %s", pfn, pte.write ? "writable" : "read-only");
   }
   leave_fault(c);
@@ -151,7 +151,7 @@ void fault_wp_anon(Ctx& c, int page, FaultKind kind) {
   bool reuse = may_reuse(c, pfn);
   if (kind == FaultKind::Unshare) {
     if (reuse) {
-      c.label("do_wp_page.unshare");
+      c.label(step<"do_wp_page.unshare">());
       c.say("frame %d exclusive: nothing to unshare", pfn);
       leave_fault(c);
     } else {
@@ -165,7 +165,7 @@ void fault_wp_anon(Ctx& c, int page, FaultKind kind) {
     pte.dirty = true;
     pte.soft_dirty = true;
     c.s.frames[pfn].anon_exclusive = true;
-    c.label("do_wp_page.reuse");
+    c.label(step<"do_wp_page.reuse">());
     c.say("reuse frame %d: PTE %s:%s W0->W1", pfn, c.mm_name(c.mm).c_str(), c.page_name(page).c_str());
     leave_fault(c);
     return;
@@ -187,14 +187,14 @@ void fault_ptl(Ctx& c, FaultKind kind) {
   bool allowed = kind == FaultKind::Load || (store && pte.write) ||
                  (kind == FaultKind::Unshare && (pte.write || c.sc.region_of(page).shmem));
   if (allowed) {
-    c.label("fault.spurious");
+    c.label(step<"fault.spurious">());
     c.say("PTE already allows the access");
     return leave_fault(c);
   }
   if (store && pte.uffd_wp && vma.uffd_wp) {
     // handle_userfault(VM_UFFD_WP): the PTL is dropped here; mmap_lock in the next step.
     c.th().phase = kFaultUserfault;
-    c.label("do_wp_page.userfault");
+    c.label(step<"do_wp_page.userfault">());
     c.say("PTE is uffd-wp: handle_userfault");
     return;
   }
@@ -208,7 +208,7 @@ void fault_ptl(Ctx& c, FaultKind kind) {
     pte.dirty = true;
     pte.soft_dirty = true;
     c.s.frames[pte.pfn].dirty = true;
-    c.label("wp_page_shared.mkwrite");
+    c.label(step<"wp_page_shared.mkwrite">());
     c.say("shared frame %d: PTE W0->W1", pte.pfn);
     return leave_fault(c);
   }
@@ -223,7 +223,7 @@ void fault_copy(Ctx& c) {
   f.content = c.s.frames[th.old_pfn].content;
   th.new_pfn = pfn;
   th.phase = kFaultInstall;
-  c.label("wp_page_copy.copy");
+  c.label(step<"wp_page_copy.copy">());
   c.say("frame %d := copy of frame %d", pfn, th.old_pfn);
 }
 
@@ -234,7 +234,7 @@ void fault_install(Ctx& c, FaultKind kind) {
   if (!(pte == th.saved)) {
     put_frame(c.s, th.new_pfn);
     put_frame(c.s, th.old_pfn);
-    c.label("wp_page_copy.abort");
+    c.label(step<"wp_page_copy.abort">());
     c.say("PTE changed since the decision: frame %d freed", th.new_pfn);
   } else {
     if (c.checks(Invariant::PinnedPageNeverCowed)) {
@@ -260,7 +260,7 @@ void fault_install(Ctx& c, FaultKind kind) {
     c.s.frames[th.old_pfn].mapcount--;
     put_frame(c.s, th.old_pfn);  // the mapping's reference
     put_frame(c.s, th.old_pfn);  // the one taken at the decision
-    c.label("wp_page_copy.install");
+    c.label(step<"wp_page_copy.install">());
     c.say("pte_same: flush, PTE %s:%s -> frame %d %s", c.mm_name(c.mm).c_str(),
           c.page_name(page).c_str(), th.new_pfn, kind == FaultKind::Unshare ? "R/O" : "W1 D1");
   }
@@ -287,7 +287,7 @@ void step_access(Ctx& c) {
     th.sd_generation = c.m().clear_refs_busy ? 0 : c.m().clear_refs_done;
   TlbEntry& e = c.s.tlb[c.thread][page];
   if (e.valid && (!store || (e.writable && e.dirty))) {
-    c.label("access.tlb_hit");
+    c.label(step<"access.tlb_hit">());
     if (store) {
       c.say("TLB hit: store %d into frame %d", c.op.value, e.pfn);
       user_store(c, e.pfn, page, c.op.word, c.op.value);
@@ -300,7 +300,7 @@ void step_access(Ctx& c) {
   if (pte.present && !pte.protnone && (!store || pte.write)) {
     if (store) pte.dirty = true;
     e = TlbEntry{true, pte.write, pte.dirty, pte.pfn};
-    c.label("access.walk");
+    c.label(step<"access.walk">());
     if (store) {
       c.say("walk: TLB := frame %d W%d D1, store %d", pte.pfn, pte.write, c.op.value);
       user_store(c, pte.pfn, page, c.op.word, c.op.value);
@@ -311,7 +311,7 @@ void step_access(Ctx& c) {
   }
   e = TlbEntry{};
   if (c.model.tracks_soft_dirty()) th.retried = true;
-  c.label("access.fault");
+  c.label(step<"access.fault">());
   c.say("%s fault on %s: PTE %s", store ? "write" : "read", c.page_name(page).c_str(),
         pte_text(pte).c_str());
   enter_fault(c, store ? FaultKind::Store : FaultKind::Load, false);
@@ -324,7 +324,7 @@ void step_fault(Ctx& c) {
     case kFaultLock:
       c.m().readers++;
       th.phase = kFaultPtl;
-      c.label("fault.mmap_read_lock");
+      c.label(step<"fault.mmap_read_lock">());
       c.say("mmap_lock read (readers=%d)", c.m().readers);
       return;
     case kFaultPtl:
@@ -336,7 +336,7 @@ void step_fault(Ctx& c) {
     case kFaultUnlock:
       c.m().readers--;
       th.fault = 0;
-      c.label("fault.mmap_read_unlock");
+      c.label(step<"fault.mmap_read_unlock">());
       if (th.failed) {
         c.say("mmap_lock released; the access ends with SIGSEGV");
         return c.finish_op();
@@ -348,7 +348,7 @@ void step_fault(Ctx& c) {
       c.m().readers--;
       th.fault = 0;
       th.phase = from_gup(c) ? kGupLockAfterUserfault : kAccessAfterUserfault;
-      c.label("handle_userfault.wait");
+      c.label(step<"handle_userfault.wait">());
       c.say("mmap_lock released; sleeps until %s is unprotected", c.page_name(c.op.page).c_str());
       return;
     default:

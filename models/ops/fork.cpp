@@ -37,7 +37,7 @@ void copy_one(Ctx& c) {
     th.index = 0;
     flush_mm(c, c.mm);
     th.phase = kForkUnlock;
-    c.label("fork.flush_tlb_mm");
+    c.label(step<"fork.flush_tlb_mm">());
     c.say("flush_tlb_mm(%s)", c.mm_name(c.mm).c_str());
     return;
   }
@@ -64,7 +64,7 @@ void copy_one(Ctx& c) {
     fresh.dirty = true;
     fresh.soft_dirty = true;
     cm.pte[page] = fresh;
-    c.label("fork.copy_pinned");
+    c.label(step<"fork.copy_pinned">());
     c.say("frame %d is pinned: child %s gets copy frame %d", pte.pfn, c.mm_name(child).c_str(), pfn);
     return;
   }
@@ -76,7 +76,7 @@ void copy_one(Ctx& c) {
   f.mapcount++;
   f.refcount++;
   if (c.policy.cow_reuse == CowReuse::AnonExclusive) f.anon_exclusive = false;
-  c.label("fork.share");
+  c.label(step<"fork.share">());
   c.say("frame %d shared R/O with %s (parent W%d->W0, mapcount %d)", pte.pfn,
         c.mm_name(child).c_str(), was_write, f.mapcount);
 }
@@ -103,7 +103,7 @@ void step_fork(Ctx& c) {
         cm.expect_valid[p] = parent.expect_valid[p];
       }
       th.phase = kForkPte;
-      c.label("fork.mmap_write_lock");
+      c.label(step<"fork.mmap_write_lock">());
       c.say("mmap_lock write; child %s created", c.mm_name(child).c_str());
       return;
     }
@@ -112,7 +112,7 @@ void step_fork(Ctx& c) {
     case kForkUnlock:
       parent.writer = false;
       c.s.mm[child].live = true;
-      c.label("fork.return");
+      c.label(step<"fork.return">());
       c.say("fork returns: %s runs", c.mm_name(child).c_str());
       return c.finish_op();
     default:

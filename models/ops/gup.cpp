@@ -30,19 +30,19 @@ void gup_ptl(Ctx& c) {
   if (!vma.mapped || !vma.read || (c.op.write && !vma.write)) {
     c.th().failed = true;
     c.th().phase = kGupUnlock;
-    c.label("gup.fail");
+    c.label(step<"gup.fail">());
     c.say("the VMA refuses the access: -EFAULT");
     return;
   }
   // 17839856fd58 (5.8): any GUP of a COW mapping breaks COW first, as if for writing.
   bool want_write = c.op.write || (c.policy.gup_force_cow_break && anon && vma.write);
   if (!pte.present) {
-    c.label("gup.fault");
+    c.label(step<"gup.fault">());
     c.say("PTE none: faultin_page");
     return enter_fault(c, want_write ? FaultKind::Store : FaultKind::Load, true);
   }
   if (want_write && !pte.write) {
-    c.label("gup.fault");
+    c.label(step<"gup.fault">());
     c.say("PTE read-only: faultin_page(FOLL_WRITE)%s",
           c.op.write ? "" : " to break COW (gup_force_cow_break)");
     return enter_fault(c, FaultKind::Store, true);
@@ -50,7 +50,7 @@ void gup_ptl(Ctx& c) {
   // a7f226604170 (5.19): gup_must_unshare() for an R/O FOLL_PIN of a possibly shared anon page.
   if (pin && !want_write && c.policy.gup_ro_pin_unshare && anon && !pte.write &&
       !c.s.frames[pte.pfn].anon_exclusive) {
-    c.label("gup.unshare");
+    c.label(step<"gup.unshare">());
     c.say("R/O pin of a possibly shared anon page: FAULT_FLAG_UNSHARE");
     return enter_fault(c, FaultKind::Unshare, true);
   }
@@ -63,7 +63,7 @@ void gup_ptl(Ctx& c) {
   Handle& h = c.s.handles[c.op.handle];
   h = Handle{true, pin ? HandleKind::Pin : HandleKind::Get, c.op.write, false, pte.pfn,
              static_cast<std::uint8_t>(c.mm), static_cast<std::uint8_t>(page)};
-  c.label(pin ? "gup.pin" : "gup.get");
+  c.label(pin ? step<"gup.pin">() : step<"gup.get">());
   c.say("%s frame %d as %s (refcount %d, pincount %d)", pin ? "pin" : "get", pte.pfn,
         c.sc.handle_names[c.op.handle].c_str(), f.refcount, f.pincount);
   c.th().phase = kGupUnlock;
@@ -107,14 +107,14 @@ void step_gup(Ctx& c) {
     case kGupLockAfterUserfault:
       c.m().readers++;
       th.phase = kGupPtl;
-      c.label("gup.mmap_read_lock");
+      c.label(step<"gup.mmap_read_lock">());
       c.say("mmap_lock read (readers=%d)", c.m().readers);
       return;
     case kGupPtl:
       return gup_ptl(c);
     case kGupUnlock:
       c.m().readers--;
-      c.label("gup.mmap_read_unlock");
+      c.label(step<"gup.mmap_read_unlock">());
       c.say("mmap_lock released%s", th.failed ? "; GUP failed" : "");
       return c.finish_op();
     default:
@@ -129,7 +129,7 @@ void step_handle(Ctx& c) {
   switch (c.op.kind) {
     case OpKind::Unpin:
     case OpKind::Put: {
-      c.label(c.op.kind == OpKind::Unpin ? "gup.unpin" : "gup.put");
+      c.label(c.op.kind == OpKind::Unpin ? step<"gup.unpin">() : step<"gup.put">());
       if (!h.active) {
         c.say("%s is not held: nothing to drop", name.c_str());
         return;
@@ -142,15 +142,15 @@ void step_handle(Ctx& c) {
       return;
     }
     case OpKind::PinRead:
-      c.label("pin.read");
+      c.label(step<"pin.read">());
       if (!h.active) return c.say("%s is not held: no access", name.c_str());
       return read_through(c, h);
     case OpKind::PinWrite:
-      c.label("pin.write");
+      c.label(step<"pin.write">());
       if (!h.active) return c.say("%s is not held: no access", name.c_str());
       return write_through(c, h);
     case OpKind::ExtraRef: {
-      c.label("extra_ref.get");
+      c.label(step<"extra_ref.get">());
       const Pte& pte = c.m().pte[c.op.page];
       if (!pte.present) return c.say("no page mapped at %s: no reference", c.page_name(c.op.page).c_str());
       c.s.frames[pte.pfn].refcount++;
@@ -161,7 +161,7 @@ void step_handle(Ctx& c) {
       return;
     }
     case OpKind::DropRef: {
-      c.label("extra_ref.put");
+      c.label(step<"extra_ref.put">());
       for (int i = 0; i < c.model.shape().handles; ++i) {
         Handle& e = c.s.handles[i];
         if (e.active && e.kind == HandleKind::Extra && e.mm == c.mm && e.page == c.op.page) {

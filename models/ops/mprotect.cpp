@@ -40,7 +40,7 @@ void modify_one(Ctx& c) {
       for (int p = c.op.page; p < end; ++p) flush_page(c, c.mm, p);
       th.changed = false;
       th.phase = kMprotectUnlock;
-      c.label("mprotect.flush_tlb_range");
+      c.label(step<"mprotect.flush_tlb_range">());
       c.say("flush_tlb_range %s..+%d", c.page_name(c.op.page).c_str(), c.op.pages);
       return;
     }
@@ -68,7 +68,7 @@ void modify_one(Ctx& c) {
     why = " (can_change_pte_writable)";
   }
   if (!(pte == before)) th.changed = true;
-  c.label("mprotect.pte");
+  c.label(step<"mprotect.pte">());
   c.say("PTE %s:%s W%d->W%d%s%s", c.mm_name(c.mm).c_str(), c.page_name(page).c_str(),
         before.write, pte.write, pte.protnone ? " PROT_NONE" : "", why);
 }
@@ -86,7 +86,7 @@ void step_mprotect(Ctx& c) {
         m.vma[p].write = c.op.prot == Prot::ReadWrite;
       }
       th.phase = kMprotectPte;
-      c.label("mprotect.mmap_write_lock");
+      c.label(step<"mprotect.mmap_write_lock">());
       c.say("mmap_lock write; VMA %s..+%d now %s", c.page_name(c.op.page).c_str(), c.op.pages,
             c.op.prot == Prot::None ? "PROT_NONE" : (c.op.prot == Prot::Read ? "PROT_READ" : "PROT_READ|PROT_WRITE"));
       return;
@@ -94,7 +94,7 @@ void step_mprotect(Ctx& c) {
       return modify_one(c);
     case kMprotectUnlock:
       m.writer = false;
-      c.label("mprotect.mmap_write_unlock");
+      c.label(step<"mprotect.mmap_write_unlock">());
       c.say("mprotect done");
       return c.finish_op();
     default:

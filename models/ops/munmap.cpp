@@ -40,7 +40,7 @@ void zap(Ctx& c) {
     pte = Pte{};
   }
   th.phase = kMunmapFlush;
-  c.label("munmap.zap");
+  c.label(step<"munmap.zap">());
   c.say("PTEs cleared:%s", zapped.empty() ? " none present" : zapped.c_str());
 }
 
@@ -53,7 +53,7 @@ void step_munmap(Ctx& c) {
     case kMunmapLock:
       m.writer = true;
       th.phase = kMunmapZap;
-      c.label("munmap.mmap_write_lock");
+      c.label(step<"munmap.mmap_write_lock">());
       c.say("mmap_lock write");
       return;
     case kMunmapZap:
@@ -64,12 +64,12 @@ void step_munmap(Ctx& c) {
         if (th.frames_to_put & (1u << f)) put_frame(c.s, f);
       th.frames_to_put = 0;
       th.phase = kMunmapUnlock;
-      c.label("munmap.flush_and_free");
+      c.label(step<"munmap.flush_and_free">());
       c.say("flush, then the unmapped frames' references dropped");
       return;
     case kMunmapUnlock:
       m.writer = false;
-      c.label("munmap.mmap_write_unlock");
+      c.label(step<"munmap.mmap_write_unlock">());
       c.say("%s done", c.op.kind == OpKind::Exit ? "exit_mmap" : "munmap");
       return c.finish_op();
     default:

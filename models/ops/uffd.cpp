@@ -25,13 +25,6 @@ namespace mmcheck::vm {
 
 namespace {
 
-const char* name(const Ctx& c, const char* step) {
-  // Step names are interned in the model's table; build "uffd_wp.<step>" or "uffd_unwp.<step>".
-  static thread_local std::string buffer;
-  buffer = std::string(c.op.kind == OpKind::UffdWp ? "uffd_wp." : "uffd_unwp.") + step;
-  return buffer.c_str();
-}
-
 void protect_one(Ctx& c) {
   ThreadState& th = c.th();
   bool wp = c.op.kind == OpKind::UffdWp;
@@ -42,7 +35,7 @@ void protect_one(Ctx& c) {
     if (th.changed) {
       for (int p = c.op.page; p < end; ++p) flush_page(c, c.mm, p);
       th.phase = kUffdDec;
-      c.label(name(c, "flush_tlb_range"));
+      c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.flush_tlb_range">() : step<"uffd_unwp.flush_tlb_range">());
       c.say("flush_tlb_range %s..+%d", c.page_name(c.op.page).c_str(), c.op.pages);
       return;
     }
@@ -59,7 +52,7 @@ void protect_one(Ctx& c) {
   pte.write = wp ? false : shared_writable;
   pte.uffd_wp = wp;
   if (!(pte == before)) th.changed = true;
-  c.label(name(c, "pte"));
+  c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.pte">() : step<"uffd_unwp.pte">());
   c.say("PTE %s:%s W%d->W%d UW%d->UW%d, flush deferred, tlb_flush_pending=%d",
         c.mm_name(c.mm).c_str(), c.page_name(page).c_str(), before.write, pte.write,
         before.uffd_wp, pte.uffd_wp, c.m().tlb_flush_pending);
@@ -73,12 +66,12 @@ void step_uffd_register(Ctx& c) {
     c.m().writer = true;
     for (int p = c.op.page; p < c.op.page + c.op.pages; ++p) c.m().vma[p].uffd_wp = true;
     th.phase = kRegisterUnlock;
-    c.label("uffd_register.mmap_write_lock");
+    c.label(step<"uffd_register.mmap_write_lock">());
     c.say("VM_UFFD_WP set on %s..+%d", c.page_name(c.op.page).c_str(), c.op.pages);
     return;
   }
   c.m().writer = false;
-  c.label("uffd_register.mmap_write_unlock");
+  c.label(step<"uffd_register.mmap_write_unlock">());
   c.say("registered");
   c.finish_op();
 }
@@ -96,7 +89,7 @@ void step_uffd_writeprotect(Ctx& c) {
       if (!registered) {  // mwriteprotect_range: -ENOENT
         th.failed = true;
         th.phase = kUffdUnlock;
-        c.label(name(c, "mmap_read_lock"));
+        c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.mmap_read_lock">() : step<"uffd_unwp.mmap_read_lock">());
         c.say("range not registered for WP: -ENOENT");
         return;
       }
@@ -105,14 +98,14 @@ void step_uffd_writeprotect(Ctx& c) {
           m.wp_protected &= static_cast<std::uint16_t>(~(1u << p));
       }
       th.phase = kUffdInc;
-      c.label(name(c, "mmap_read_lock"));
+      c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.mmap_read_lock">() : step<"uffd_unwp.mmap_read_lock">());
       c.say("mmap_lock read (readers=%d)", m.readers);
       return;
     }
     case kUffdInc:
       m.tlb_flush_pending++;
       th.phase = kUffdPte;
-      c.label(name(c, "inc_tlb_flush_pending"));
+      c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.inc_tlb_flush_pending">() : step<"uffd_unwp.inc_tlb_flush_pending">());
       c.say("tlb_flush_pending=%d", m.tlb_flush_pending);
       return;
     case kUffdPte:
@@ -121,7 +114,7 @@ void step_uffd_writeprotect(Ctx& c) {
       m.tlb_flush_pending--;
       th.changed = false;
       th.phase = kUffdUnlock;
-      c.label(name(c, "dec_tlb_flush_pending"));
+      c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.dec_tlb_flush_pending">() : step<"uffd_unwp.dec_tlb_flush_pending">());
       c.say("tlb_flush_pending=%d", m.tlb_flush_pending);
       return;
     case kUffdUnlock:
@@ -130,7 +123,7 @@ void step_uffd_writeprotect(Ctx& c) {
         for (int p = c.op.page; p < c.op.page + c.op.pages; ++p)
           m.wp_protected |= static_cast<std::uint16_t>(1u << p);
       }
-      c.label(name(c, "mmap_read_unlock"));
+      c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.mmap_read_unlock">() : step<"uffd_unwp.mmap_read_unlock">());
       c.say("%s done", wp ? "write-protect" : "unprotect");
       return c.finish_op();
     default:
