@@ -41,6 +41,15 @@ struct SearchOptions {
   std::uint32_t max_depth = 0;    // 0: unbounded
   std::uint64_t max_memory = 0;   // bytes of resident memory; 0: unbounded
   bool progress = false;          // a progress line on stderr about once a second
+  bool reduce = false;            // partial-order reduction, when the model offers one
+};
+
+// A model may offer a partial-order reduction: reduce(s, actions) shrinks the enabled actions
+// of s to an ample set. It must be deterministic, and sound for the model's properties.
+template <class M>
+concept ReducibleModel = Model<M> && requires(const M& m, const typename M::State& s,
+                                              std::vector<typename M::Action>& actions) {
+  { m.reduce(s, actions) };
 };
 
 enum class Verdict { Holds, Violation, Deadlock, Incomplete, Nondeterministic };
@@ -65,6 +74,7 @@ struct SearchStats {
   std::uint64_t store_bytes = 0;   // visited set and records
   unsigned threads = 1;
   const char* store_mode = "exact";  // full encodings are compared: no omission probability
+  bool reduced = false;             // partial-order reduction was on for the states counted
   double states_per_second() const { return seconds > 0 ? double(states) / seconds : 0; }
 };
 
@@ -284,6 +294,7 @@ class Search {
     State s = decode(id);
     w.actions.clear();
     model_.enabled_actions(s, w.actions);
+    reduce(s, w.actions);
     if (w.actions.empty()) {
       std::optional<Violation> v;
       bool deadlock = false;
@@ -341,6 +352,12 @@ class Search {
     }
   }
 
+  void reduce(const State& s, std::vector<Action>& actions) const {
+    if constexpr (ReducibleModel<M>) {
+      if (options_.reduce && actions.size() > 1) model_.reduce(s, actions);
+    }
+  }
+
   static void lower_key(Record* record, std::uint64_t key) {
     std::uint64_t seen = record->key.load(std::memory_order_relaxed);
     while (key < seen &&
@@ -368,7 +385,9 @@ class Search {
       fresh.insert(fresh.end(), w.fresh.begin(), w.fresh.end());
       w.fresh.clear();
     }
-
+    tbb::parallel_sort(fresh.begin(), fresh.end(), [](const Record* a, const Record* b) {
+      return a->key.load(std::memory_order_relaxed) < b->key.load(std::memory_order_relaxed);
+    });
     std::size_t parent_level_begin = level_begin_of_parents_;
     level_begin_of_parents_ = records_.size();
     for (Record* r : fresh) {
@@ -443,6 +462,7 @@ class Search {
     for (std::size_t k = 1; k < ids.size(); ++k) {
       actions.clear();
       model_.enabled_actions(s, actions);
+      reduce(s, actions);
       std::uint16_t position = action_positions_[ids[k]];
       if (position >= actions.size()) return nondeterministic(k, "the action is no longer enabled");
       model_.apply(s, actions[position], next);
@@ -454,6 +474,7 @@ class Search {
     if (f.kind == FindingKind::Terminal) return;
     actions.clear();
     model_.enabled_actions(s, actions);
+    reduce(s, actions);
     if (f.action >= actions.size()) return nondeterministic(ids.size(), "the last action is gone");
     StepInfo info = model_.apply(s, actions[f.action], next);
     std::optional<Violation> again =
@@ -487,6 +508,7 @@ class Search {
   }
 
   void finish_stats() {
+    result_.stats.reduced = options_.reduce && ReducibleModel<M>;
     result_.stats.states = records_.size();
     result_.stats.seconds = elapsed();
     result_.stats.peak_rss_bytes = peak_rss_bytes();
@@ -541,9 +563,21 @@ class Search {
   bool printed_progress_ = false;
 };
 
+// Partial-order reduction only speeds up proofs: the reduced graph keeps every terminal state
+// and every reachable violation, but its shortest counterexample can be longer than the full
+// graph's. So a violation or deadlock found with reduction is searched again without it (the
+// full search stops at the same or a smaller depth), and the report is exactly the one of the
+// unreduced search: same verdict, counts and counterexample with reduction on or off.
 template <Model M>
 SearchResult<M> search(const M& model, SearchOptions options = {}) {
-  return Search<M>(model, options).run();
+  SearchResult<M> result = Search<M>(model, options).run();
+  if (options.reduce && (result.verdict == Verdict::Violation || result.verdict == Verdict::Deadlock)) {
+    options.reduce = false;
+    double spent = result.stats.seconds;
+    result = Search<M>(model, options).run();
+    result.stats.seconds += spent;
+  }
+  return result;
 }
 
 }  // namespace mmcheck

@@ -102,6 +102,7 @@ VmModel::VmModel(const Scenario& scenario, const Policy& policy, std::vector<std
       if (op.kind == OpKind::ClearRefs) tracks_soft_dirty_ = true;
   for (const SetupOp& s : scenario.setup)
     if (s.op.kind == OpKind::ClearRefs) tracks_soft_dirty_ = true;
+  build_reduction_tables();
 }
 
 const std::vector<std::string>& VmModel::property_names() const { return invariant_names(); }

@@ -21,6 +21,15 @@ namespace mmcheck::vm {
 const std::vector<std::string>& step_names();
 std::uint32_t step_label(const char* name);
 
+// What a step reads, writes and increments (models/por.cpp), as resource bit sets.
+struct Footprint {
+  std::uint64_t read = 0;
+  std::uint64_t write = 0;
+  std::uint64_t inc = 0;  // increments and decrements of a counter, which commute
+  bool conflicts(const Footprint& o) const;
+  void add(const Footprint& o);
+};
+
 class VmModel {
  public:
   using State = vm::State;
@@ -41,6 +50,8 @@ class VmModel {
   std::optional<std::uint32_t> deadlock_property() const;
   const std::vector<std::string>& label_names() const { return step_names(); }
   std::string describe_action(const State& s, const Action& a) const;
+  // Partial-order reduction: shrinks `actions` to one step when it is safe (models/por.cpp).
+  void reduce(const State& s, std::vector<Action>& actions) const;
 
   // The same step as apply(), also producing a one-line note of what it did (for traces).
   StepInfo apply_traced(const State& s, Action a, State& next, std::string& note) const;
@@ -62,8 +73,9 @@ class VmModel {
   bool tracks_soft_dirty() const { return tracks_soft_dirty_; }
 
  private:
-  StepInfo step(const State& s, int thread, State& next, std::string* note) const;
   void run_setup(State& s) const;
+  Footprint op_footprint(int thread, const Op& op) const;
+  void build_reduction_tables();
 
   const Scenario& scenario_;
   Policy policy_;
@@ -71,6 +83,7 @@ class VmModel {
   std::uint32_t checked_ = 0;
   std::array<std::uint64_t, 256> value_bits_{};
   bool tracks_soft_dirty_ = false;
+  std::vector<std::vector<Footprint>> future_;  // [thread][pc]: every op from pc on
 };
 
 }  // namespace mmcheck::vm

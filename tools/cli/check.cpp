@@ -33,6 +33,7 @@ int check_command(const CheckArgs& args) {
   config.search.max_depth = args.max_depth;
   config.search.max_memory = args.max_memory_mib * 1024 * 1024;
   config.search.progress = !args.quiet && !args.json && stderr_is_terminal();
+  config.search.reduce = args.por == "on";
   RunOutcome outcome = run_scenario(scenario, config);
   if (!args.trace.empty()) {
     if (outcome.trace.empty()) {

@@ -63,6 +63,8 @@ int run(int argc, char** argv) {
   check_cmd->add_option("--max-depth", check.max_depth, "Explore at most this many steps deep");
   check_cmd->add_option("--max-memory", check.max_memory_mib, "Stop as incomplete past this resident memory (MiB)");
   check_cmd->add_flag("--quiet", check.quiet, "No progress line");
+  check_cmd->add_option("--por", check.por, "Partial-order reduction (default on; verdicts and counterexamples are the same either way)")
+      ->check(CLI::IsMember({"on", "off"}));
 
   SuiteArgs suite;
   auto* suite_cmd = app.add_subcommand("suite", "Check every scenario under every preset of its \"expect\"");
@@ -73,12 +75,21 @@ int run(int argc, char** argv) {
   suite_cmd->add_flag("--json", suite.json, "Print the results as JSON");
   suite_cmd->add_option("--threads", suite.threads, "Worker threads (default: every core)");
   suite_cmd->add_option("--traces", suite.traces_dir, "Write every counterexample's trace into this directory");
+  suite_cmd->add_option("--por", suite.por, "Partial-order reduction (default on)")->check(CLI::IsMember({"on", "off"}));
 
   ReplayArgs replay;
   auto* replay_cmd = app.add_subcommand("replay", "Re-execute a trace and confirm it ends in the same violation");
   replay_cmd->add_option("trace", replay.trace, "Trace file (mmcheck-trace/1)")->required();
   replay_cmd->add_option("--scenario", replay.scenario, "Scenario file (default: the path recorded in the trace)");
   replay_cmd->add_flag("--quiet", replay.quiet, "Print only the conclusion");
+  replay_cmd->add_flag("--json", replay.json, "Print the replay's result as JSON");
+
+  ExplainArgs explain;
+  auto* explain_cmd = app.add_subcommand("explain", "Replay a trace and show it as a timeline with the relevant state");
+  explain_cmd->add_option("trace", explain.trace, "Trace file (mmcheck-trace/1)")->required();
+  explain_cmd->add_option("--scenario", explain.scenario, "Scenario file (default: the path recorded in the trace)");
+  explain_cmd->add_option("--html", explain.html, "Write a self-contained HTML timeline to this file");
+  explain_cmd->add_flag("--no-colour,--no-color", explain.no_colour, "No ANSI colour even on a terminal");
 
   std::string what;
   auto* list_cmd = app.add_subcommand("list", "List presets, policies, ops, invariants or kernel steps");
@@ -96,6 +107,7 @@ int run(int argc, char** argv) {
     if (*check_cmd) return check_command(check);
     if (*suite_cmd) return suite_command(suite);
     if (*replay_cmd) return replay_command(replay);
+    if (*explain_cmd) return explain_command(explain);
     if (*list_cmd) return list_command(what);
   } catch (const vm::InputError& e) {
     std::fprintf(stderr, "mmcheck: %s\n", e.what());

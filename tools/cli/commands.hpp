@@ -20,6 +20,7 @@ struct CheckArgs {
   std::uint32_t max_depth = 0;
   std::uint64_t max_memory_mib = 0;
   bool quiet = false;
+  std::string por = "on";
 };
 
 struct SuiteArgs {
@@ -30,17 +31,27 @@ struct SuiteArgs {
   bool json = false;
   unsigned threads = 0;
   std::string traces_dir;
+  std::string por = "on";
 };
 
 struct ReplayArgs {
   std::string trace;
   std::string scenario;
   bool quiet = false;
+  bool json = false;
+};
+
+struct ExplainArgs {
+  std::string trace;
+  std::string scenario;
+  std::string html;
+  bool no_colour = false;
 };
 
 int check_command(const CheckArgs& args);
 int suite_command(const SuiteArgs& args);
 int replay_command(const ReplayArgs& args);
+int explain_command(const ExplainArgs& args);
 
 // "POLICY=VALUE" pairs; throws vm::InputError naming --set.
 std::vector<std::pair<std::string, std::string>> parse_sets(const std::vector<std::string>& sets);

@@ -133,7 +133,8 @@ json stats_json(const SearchStats& s) {
           {"store_bytes", s.store_bytes},
           {"bytes_per_state", s.states ? double(s.store_bytes) / double(s.states) : 0.0},
           {"threads", s.threads},
-          {"store", s.store_mode}};
+          {"store", s.store_mode},
+          {"por", s.reduced}};
 }
 
 namespace {

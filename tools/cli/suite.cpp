@@ -150,6 +150,7 @@ int suite_command(const SuiteArgs& args) {
     RunConfig config;
     config.kernel = job.kernel;
     config.search.threads = 1;
+    config.search.reduce = args.por == "on";
     job.outcome = run_scenario(scenarios[job.scenario], config);
     judge(job);
   });

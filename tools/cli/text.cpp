@@ -98,10 +98,11 @@ std::string summary_text(const vm::Scenario& scenario, const RunOutcome& o) {
   char line[256];
   std::snprintf(line, sizeof line,
                 "  %llu states, %llu transitions, depth %u, %.2f s, %.0f states/s, %u thread%s, "
-                "peak memory %s (%s store)\n",
+                "peak memory %s (%s store%s)\n",
                 static_cast<unsigned long long>(s.states), static_cast<unsigned long long>(s.transitions),
                 s.depth, s.seconds, s.states_per_second(), s.threads, s.threads == 1 ? "" : "s",
-                human_bytes(s.peak_rss_bytes).c_str(), s.store_mode);
+                human_bytes(s.peak_rss_bytes).c_str(), s.store_mode,
+                s.reduced ? ", partial-order reduction" : "");
   out << line;
   if (!o.must_reach.empty()) {
     out << "  must_reach:";
