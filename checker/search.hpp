@@ -42,6 +42,7 @@ struct SearchOptions {
   std::uint64_t max_memory = 0;   // bytes of resident memory; 0: unbounded
   bool progress = false;          // a progress line on stderr about once a second
   bool reduce = false;            // partial-order reduction, when the model offers one
+  bool fingerprint = false;       // store 63-bit fingerprints instead of full encodings
 };
 
 // A model may offer a partial-order reduction: reduce(s, actions) shrinks the enabled actions
@@ -74,6 +75,7 @@ struct SearchStats {
   std::uint64_t store_bytes = 0;   // visited set and records
   unsigned threads = 1;
   const char* store_mode = "exact";  // full encodings are compared: no omission probability
+  double omission_probability = 0;   // fingerprint mode: at most n^2 / 2^64
   bool reduced = false;             // partial-order reduction was on for the states counted
   double states_per_second() const { return seconds > 0 ? double(states) / seconds : 0; }
 };
@@ -97,7 +99,8 @@ class Search {
   using State = typename M::State;
   using Action = typename M::Action;
 
-  Search(const M& model, SearchOptions options) : model_(model), options_(options) {}
+  Search(const M& model, SearchOptions options)
+      : model_(model), options_(options), table_(16, options.fingerprint) {}
 
   SearchResult<M> run() {
     start_ = Clock::now();
@@ -143,7 +146,7 @@ class Search {
     }
   };
   struct Worker {
-    Arena arena;
+    Arena arenas[2];  // records of even and odd levels (fingerprint mode frees old levels)
     std::vector<Record*> fresh;
     ByteWriter writer;
     std::vector<Action> actions;
@@ -151,6 +154,7 @@ class Search {
     std::uint64_t transitions = 0;
     std::vector<std::uint64_t> labels;
     std::optional<Finding> best;
+    std::vector<std::pair<Record*, Violation>> state_findings;
     std::uint64_t since_check = 0;
   };
 
@@ -160,7 +164,7 @@ class Search {
   void explore() {
     if (!seed_initial_states()) return;
     std::size_t level_begin = 0;
-    std::size_t level_end = records_.size();
+    std::size_t level_end = states_total_;
     std::uint32_t level = 0;
     for (;;) {
       frontier_size_.store(level_end - level_begin, std::memory_order_relaxed);
@@ -177,8 +181,8 @@ class Search {
         if (any_enabled(level_begin, level_end)) return incomplete("max-depth");
       }
       if (!expand_level(level_begin, level_end, level, /*terminal_only=*/false)) return;
+      std::size_t next_end = close_level(level);
       std::optional<Finding> here = take_best();
-      std::size_t next_end = close_level();
       result_.stats.depth = level;
       if (here && here->depth == level) {
         report(*here);
@@ -208,11 +212,12 @@ class Search {
     for (std::size_t i = 0; i < initial.size(); ++i) {
       w.writer.clear();
       model_.encode(initial[i], w.writer);
-      const auto& bytes = w.writer.bytes();
-      auto r = insert_with_growth(bytes, i, w);
+      auto r = insert_with_growth(w.writer, i, w);
       if (r.outcome == StateTable::Outcome::Found) continue;
-      r.record->id = static_cast<std::uint32_t>(records_.size());
+      r.record->id = static_cast<std::uint32_t>(states_total_);
       records_.push_back(r.record);
+      ++states_total_;
+      if (table_.fingerprint()) table_.settle(r.record);
       parents_.push_back(kNoParent);
       action_positions_.push_back(static_cast<std::uint16_t>(i));
       if (auto v = model_.check_state(initial[i])) {
@@ -224,11 +229,10 @@ class Search {
     return true;
   }
 
-  StateTable::Result insert_with_growth(const std::vector<std::uint8_t>& bytes, std::uint64_t key,
-                                        Worker& w) {
+  StateTable::Result insert_with_growth(const ByteWriter& bytes, std::uint64_t key, Worker& w) {
     for (;;) {
       auto r = table_.insert(StateTable::hash_bytes(bytes.data(), bytes.size()), bytes.data(),
-                             static_cast<std::uint32_t>(bytes.size()), key, w.arena);
+                             static_cast<std::uint32_t>(bytes.size()), key, w.arenas[0]);
       if (r.outcome != StateTable::Outcome::Full) return r;
       table_.grow();
     }
@@ -246,7 +250,7 @@ class Search {
   }
 
   State decode(std::size_t id) const {
-    const Record* r = records_[id];
+    const Record* r = record(id);
     ByteReader reader(r->bytes(), r->length);
     return model_.decode(reader);
   }
@@ -263,6 +267,12 @@ class Search {
       }
       full_.store(false, std::memory_order_relaxed);
       if (table_.needs_growth()) table_.grow();
+      // Fingerprint mode: the arena the new level goes to held the level before this one,
+      // whose states are all expanded; free it (once, not on a redo).
+      if (table_.fingerprint() && !terminal_only && !arena_reset_done_) {
+        for (Worker& w : workers_) w.arenas[(level + 1) & 1].reset();
+        arena_reset_done_ = true;
+      }
       tbb::parallel_for(tbb::blocked_range<std::size_t>(begin, end, kGrain),
                         [&](const tbb::blocked_range<std::size_t>& range) {
                           Worker& w = workers_.local();
@@ -305,7 +315,7 @@ class Search {
         deadlock = true;
       }
       if (v) {
-        Finding f{level, v->property, records_[id]->key.load(std::memory_order_relaxed),
+        Finding f{level, v->property, record(id)->key.load(std::memory_order_relaxed),
                   FindingKind::Terminal, static_cast<std::uint32_t>(id), 0, deadlock, *v};
         offer(w, f);
       }
@@ -326,24 +336,21 @@ class Search {
       }
       w.writer.clear();
       model_.encode(w.successor, w.writer);
-      const auto& bytes = w.writer.bytes();
+      const ByteWriter& bytes = w.writer;
       auto r = table_.insert(StateTable::hash_bytes(bytes.data(), bytes.size()), bytes.data(),
-                             static_cast<std::uint32_t>(bytes.size()), key, w.arena);
+                             static_cast<std::uint32_t>(bytes.size()), key, w.arenas[(level + 1) & 1]);
       if (r.outcome == StateTable::Outcome::Full) {
         full_.store(true, std::memory_order_relaxed);
         return;
       }
       if (r.outcome == StateTable::Outcome::Inserted) {
         w.fresh.push_back(r.record);
-      } else if (r.record->id == Record::kPending) {
+        // State properties are checked once per state; the finding takes the state's final
+        // (smallest) key when the level closes.
+        if (auto v = model_.check_state(w.successor))
+          w.state_findings.emplace_back(r.record, std::move(*v));
+      } else if (r.record != nullptr && r.record->id == Record::kPending) {
         lower_key(r.record, key);
-      } else {
-        continue;  // stored at an earlier level: already checked
-      }
-      if (auto v = model_.check_state(w.successor)) {
-        offer(w, Finding{level + 1, v->property, key, FindingKind::State,
-                         static_cast<std::uint32_t>(id), static_cast<std::uint16_t>(i), false,
-                         std::move(*v)});
       }
     }
     if (++w.since_check >= 256) {
@@ -379,7 +386,7 @@ class Search {
   }
 
   // Numbers the level's new states by their smallest key; returns the new end of the store.
-  std::size_t close_level() {
+  std::size_t close_level(std::uint32_t level) {
     std::vector<Record*> fresh;
     for (Worker& w : workers_) {
       fresh.insert(fresh.end(), w.fresh.begin(), w.fresh.end());
@@ -389,17 +396,37 @@ class Search {
       return a->key.load(std::memory_order_relaxed) < b->key.load(std::memory_order_relaxed);
     });
     std::size_t parent_level_begin = level_begin_of_parents_;
-    level_begin_of_parents_ = records_.size();
+    level_begin_of_parents_ = states_total_;
+    arena_reset_done_ = false;
+    // Fingerprint mode keeps the records of the level just expanded and the new one only.
+    if (table_.fingerprint() && parent_level_begin > records_base_) {
+      records_.erase(records_.begin(),
+                     records_.begin() + static_cast<std::ptrdiff_t>(parent_level_begin - records_base_));
+      records_base_ = parent_level_begin;
+    }
     for (Record* r : fresh) {
       std::uint64_t key = r->key.load(std::memory_order_relaxed);
-      r->id = static_cast<std::uint32_t>(records_.size());
+      r->id = static_cast<std::uint32_t>(states_total_);
       records_.push_back(r);
+      ++states_total_;
+      if (table_.fingerprint()) table_.settle(r);
       parents_.push_back(static_cast<std::uint32_t>(parent_level_begin + (key >> 16)));
       action_positions_.push_back(static_cast<std::uint16_t>(key & 0xffff));
     }
-    states_.store(records_.size(), std::memory_order_relaxed);
-    return records_.size();
+    states_.store(states_total_, std::memory_order_relaxed);
+    for (Worker& w : workers_) {
+      for (auto& [record, violation] : w.state_findings) {
+        std::uint64_t key = record->key.load(std::memory_order_relaxed);
+        offer(w, Finding{level + 1, violation.property, key, FindingKind::State,
+                         static_cast<std::uint32_t>(parent_level_begin + (key >> 16)),
+                         static_cast<std::uint16_t>(key & 0xffff), false, std::move(violation)});
+      }
+      w.state_findings.clear();
+    }
+    return states_total_;
   }
+
+  const Record* record(std::size_t id) const { return records_[id - records_base_]; }
 
   void check_bounds_during_level() {
     if (stop_.load(std::memory_order_relaxed)) return;
@@ -421,7 +448,7 @@ class Search {
   }
 
   bool bound_hit() {
-    if (options_.max_states != 0 && records_.size() > options_.max_states) {
+    if (options_.max_states != 0 && states_total_ > options_.max_states) {
       incomplete("max-states");
       return true;
     }
@@ -488,9 +515,16 @@ class Search {
   bool matches(const State& s, std::uint32_t id) {
     ByteWriter w;
     model_.encode(s, w);
-    const Record* r = records_[id];
-    if (w.bytes().size() == r->length && std::memcmp(w.bytes().data(), r->bytes(), r->length) == 0)
-      return true;
+    if (table_.fingerprint()) {
+      // Only fingerprints are kept: the replayed state must be one the search stored.
+      if (table_.contains(StateTable::hash_bytes(w.data(), w.size()), w.data(),
+                          static_cast<std::uint32_t>(w.size())))
+        return true;
+    } else {
+      const Record* r = record(id);
+      if (w.size() == r->length && std::memcmp(w.data(), r->bytes(), r->length) == 0)
+        return true;
+    }
     nondeterministic(result_.states.size(), "a replayed state differs from the stored one");
     return false;
   }
@@ -509,11 +543,18 @@ class Search {
 
   void finish_stats() {
     result_.stats.reduced = options_.reduce && ReducibleModel<M>;
-    result_.stats.states = records_.size();
+    result_.stats.states = states_total_;
+    if (table_.fingerprint()) {
+      result_.stats.store_mode = "fingerprint";
+      double n = static_cast<double>(states_total_);
+      result_.stats.omission_probability = n * n / 18446744073709551616.0;
+    }
     result_.stats.seconds = elapsed();
     result_.stats.peak_rss_bytes = peak_rss_bytes();
     std::size_t arenas = 0;
-    for (Worker& w : workers_) arenas += w.arena.bytes_reserved();
+    for (Worker& w : workers_)
+      arenas += table_.fingerprint() ? w.arenas[0].peak_bytes() + w.arenas[1].peak_bytes()
+                                     : w.arenas[0].bytes_reserved() + w.arenas[1].bytes_reserved();
     result_.stats.store_bytes = table_.bytes_used() + arenas +
                                 records_.capacity() * sizeof(Record*) +
                                 parents_.capacity() * sizeof(std::uint32_t) +
@@ -545,7 +586,10 @@ class Search {
   SearchResult<M> result_;
   StateTable table_;
   tbb::enumerable_thread_specific<Worker> workers_;
-  std::vector<Record*> records_;
+  std::vector<Record*> records_;  // by state number, from records_base_ on
+  std::size_t records_base_ = 0;
+  std::size_t states_total_ = 0;
+  bool arena_reset_done_ = false;
   std::vector<std::uint32_t> parents_;
   std::vector<std::uint16_t> action_positions_;
   std::size_t level_begin_of_parents_ = 0;

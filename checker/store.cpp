@@ -1,8 +1,9 @@
-// The lock-free visited set and the arenas records live in.
+// The lock-free visited set (exact and fingerprint modes) and the arenas records live in.
 #include "checker/store.hpp"
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "checker/assert.hpp"
@@ -12,6 +13,7 @@ namespace mmcheck {
 namespace {
 constexpr std::size_t kChunkBytes = std::size_t{1} << 20;
 constexpr std::size_t kAlign = alignof(Record);
+constexpr std::uint64_t kTag = 1;  // fingerprint mode: the slot holds a pending record's address
 }  // namespace
 
 Record* Arena::make_record(const std::uint8_t* bytes, std::uint32_t length, std::uint64_t key) {
@@ -22,6 +24,7 @@ Record* Arena::make_record(const std::uint8_t* bytes, std::uint32_t length, std:
     used_ = 0;
     capacity_ = size;
     reserved_ += size;
+    peak_ = std::max(peak_, reserved_);
   }
   void* where = chunks_.back().get() + used_;
   used_ += need;
@@ -29,16 +32,28 @@ Record* Arena::make_record(const std::uint8_t* bytes, std::uint32_t length, std:
   record->key.store(key, std::memory_order_relaxed);
   record->id = Record::kPending;
   record->length = length;
+  record->slot = 0;
   std::memcpy(record->bytes(), bytes, length);
   return record;
 }
 
-StateTable::StateTable(std::size_t initial_capacity_log2)
-    : slots_(new Slot[std::size_t{1} << initial_capacity_log2]),
-      mask_((std::size_t{1} << initial_capacity_log2) - 1) {
-  for (std::size_t i = 0; i <= mask_; ++i) {
-    slots_[i].hash.store(0, std::memory_order_relaxed);
-    slots_[i].record.store(nullptr, std::memory_order_relaxed);
+void Arena::reset() {
+  chunks_.clear();
+  used_ = capacity_ = reserved_ = 0;
+}
+
+StateTable::StateTable(std::size_t initial_capacity_log2, bool fingerprint)
+    : fingerprint_(fingerprint), mask_((std::size_t{1} << initial_capacity_log2) - 1) {
+  std::size_t n = mask_ + 1;
+  if (fingerprint_) {
+    fps_.reset(new std::atomic<std::uint64_t>[n]);
+    for (std::size_t i = 0; i < n; ++i) fps_[i].store(0, std::memory_order_relaxed);
+  } else {
+    slots_.reset(new Slot[n]);
+    for (std::size_t i = 0; i < n; ++i) {
+      slots_[i].hash.store(0, std::memory_order_relaxed);
+      slots_[i].record.store(nullptr, std::memory_order_relaxed);
+    }
   }
 }
 
@@ -52,6 +67,12 @@ StateTable::Result StateTable::insert(std::uint64_t hash, const std::uint8_t* by
   // Refuse past 15/16 load: linear probing degrades sharply there, and the engine grows the
   // table and redoes the level instead.
   if (size_.load(std::memory_order_relaxed) * 16 > (mask_ + 1) * 15) return {Outcome::Full, nullptr};
+  return fingerprint_ ? insert_fingerprint(hash, bytes, length, key, arena)
+                      : insert_exact(hash, bytes, length, key, arena);
+}
+
+StateTable::Result StateTable::insert_exact(std::uint64_t hash, const std::uint8_t* bytes,
+                                            std::uint32_t length, std::uint64_t key, Arena& arena) {
   std::size_t index = hash & mask_;
   for (std::size_t probes = 0; probes <= mask_; ++probes, index = (index + 1) & mask_) {
     Slot& slot = slots_[index];
@@ -76,24 +97,101 @@ StateTable::Result StateTable::insert(std::uint64_t hash, const std::uint8_t* by
   return {Outcome::Full, nullptr};
 }
 
+StateTable::Result StateTable::insert_fingerprint(std::uint64_t hash, const std::uint8_t* bytes,
+                                                  std::uint32_t length, std::uint64_t key,
+                                                  Arena& arena) {
+  std::uint64_t fp = fingerprint_of(hash);
+  std::size_t index = fp & mask_;
+  Record* mine = nullptr;
+  for (std::size_t probes = 0; probes <= mask_; ++probes, index = (index + 1) & mask_) {
+    std::atomic<std::uint64_t>& slot = fps_[index];
+    std::uint64_t seen = slot.load(std::memory_order_acquire);
+    if (seen == 0) {
+      if (mine == nullptr) mine = arena.make_record(bytes, length, key);
+      mine->slot = index;
+      std::uint64_t tagged = reinterpret_cast<std::uint64_t>(mine) | kTag;
+      if (slot.compare_exchange_strong(seen, tagged, std::memory_order_acq_rel)) {
+        size_.fetch_add(1, std::memory_order_relaxed);
+        return {Outcome::Inserted, mine};
+      }
+      // Lost the race for this slot: `seen` is what the winner put there.
+    }
+    if (seen & kTag) {
+      // A pending state of this level: compare encodings (a record made for a lost race stays
+      // unused in the arena until its level is freed).
+      Record* pending = reinterpret_cast<Record*>(seen & ~kTag);
+      if (pending->length == length && std::memcmp(pending->bytes(), bytes, length) == 0)
+        return {Outcome::Found, pending};
+    } else if (seen == fp) {
+      return {Outcome::Found, nullptr};
+    }
+  }
+  return {Outcome::Full, nullptr};
+}
+
+void StateTable::settle(const Record* record) {
+  MM_ASSERT(fingerprint_, "settle() is for the fingerprint store");
+  std::uint64_t fp = fingerprint_of(hash_bytes(record->bytes(), record->length));
+  fps_[record->slot].store(fp, std::memory_order_relaxed);
+}
+
+bool StateTable::contains(std::uint64_t hash, const std::uint8_t* bytes, std::uint32_t length) const {
+  std::size_t index = (fingerprint_ ? fingerprint_of(hash) : hash) & mask_;
+  for (std::size_t probes = 0; probes <= mask_; ++probes, index = (index + 1) & mask_) {
+    if (fingerprint_) {
+      std::uint64_t seen = fps_[index].load(std::memory_order_relaxed);
+      if (seen == 0) return false;
+      if (seen == fingerprint_of(hash)) return true;
+      if (seen & kTag) {
+        const Record* r = reinterpret_cast<const Record*>(seen & ~kTag);
+        if (r->length == length && std::memcmp(r->bytes(), bytes, length) == 0) return true;
+      }
+    } else {
+      std::uint64_t seen = slots_[index].hash.load(std::memory_order_relaxed);
+      if (seen == 0) return false;
+      const Record* r = slots_[index].record.load(std::memory_order_relaxed);
+      if (seen == hash && r->length == length && std::memcmp(r->bytes(), bytes, length) == 0)
+        return true;
+    }
+  }
+  return false;
+}
+
 void StateTable::grow() {
   std::size_t new_capacity = (mask_ + 1) * 2;
-  std::unique_ptr<Slot[]> fresh(new Slot[new_capacity]);
   std::size_t new_mask = new_capacity - 1;
-  for (std::size_t i = 0; i < new_capacity; ++i) {
-    fresh[i].hash.store(0, std::memory_order_relaxed);
-    fresh[i].record.store(nullptr, std::memory_order_relaxed);
+  if (fingerprint_) {
+    std::unique_ptr<std::atomic<std::uint64_t>[]> fresh(new std::atomic<std::uint64_t>[new_capacity]);
+    for (std::size_t i = 0; i < new_capacity; ++i) fresh[i].store(0, std::memory_order_relaxed);
+    for (std::size_t i = 0; i <= mask_; ++i) {
+      std::uint64_t v = fps_[i].load(std::memory_order_relaxed);
+      if (v == 0) continue;
+      // Slots are indexed by fingerprint, which a pending record recomputes from its bytes.
+      Record* pending = (v & kTag) ? reinterpret_cast<Record*>(v & ~kTag) : nullptr;
+      std::uint64_t fp = pending ? fingerprint_of(hash_bytes(pending->bytes(), pending->length)) : v;
+      std::size_t index = fp & new_mask;
+      while (fresh[index].load(std::memory_order_relaxed) != 0) index = (index + 1) & new_mask;
+      fresh[index].store(v, std::memory_order_relaxed);
+      if (pending) pending->slot = index;
+    }
+    fps_ = std::move(fresh);
+  } else {
+    std::unique_ptr<Slot[]> fresh(new Slot[new_capacity]);
+    for (std::size_t i = 0; i < new_capacity; ++i) {
+      fresh[i].hash.store(0, std::memory_order_relaxed);
+      fresh[i].record.store(nullptr, std::memory_order_relaxed);
+    }
+    for (std::size_t i = 0; i <= mask_; ++i) {
+      std::uint64_t hash = slots_[i].hash.load(std::memory_order_relaxed);
+      if (hash == 0) continue;
+      std::size_t index = hash & new_mask;
+      while (fresh[index].hash.load(std::memory_order_relaxed) != 0) index = (index + 1) & new_mask;
+      fresh[index].hash.store(hash, std::memory_order_relaxed);
+      fresh[index].record.store(slots_[i].record.load(std::memory_order_relaxed),
+                                std::memory_order_relaxed);
+    }
+    slots_ = std::move(fresh);
   }
-  for (std::size_t i = 0; i <= mask_; ++i) {
-    std::uint64_t hash = slots_[i].hash.load(std::memory_order_relaxed);
-    if (hash == 0) continue;
-    std::size_t index = hash & new_mask;
-    while (fresh[index].hash.load(std::memory_order_relaxed) != 0) index = (index + 1) & new_mask;
-    fresh[index].hash.store(hash, std::memory_order_relaxed);
-    fresh[index].record.store(slots_[i].record.load(std::memory_order_relaxed),
-                              std::memory_order_relaxed);
-  }
-  slots_ = std::move(fresh);
   mask_ = new_mask;
 }
 

@@ -1,9 +1,20 @@
-// The visited set: a lock-free open-addressing table of canonical state encodings (exact mode)
-// with per-thread append-only arenas. A slot holds the encoding's 64-bit hash and a pointer to
-// its record; records never move, so a state's bytes stay valid for the whole search. During a
-// BFS level every new record is "pending" and carries the smallest (parent position, action
-// position) key that produced it; at the level's end the engine sorts them by that key and
-// numbers them, which makes state numbering, parents and traces independent of thread timing.
+// The visited set: a lock-free open-addressing table with per-thread append-only arenas.
+//
+// Exact mode: a slot holds the encoding's 64-bit hash and a pointer to its record; records
+// never move and are kept for the whole search, and a state is found only by comparing its
+// full encoding, so no state is ever lost.
+//
+// Fingerprint mode: a slot is 8 bytes, a 63-bit fingerprint of the encoding; records live only
+// while their state is in the frontier (two BFS levels), so a state costs its slot plus its
+// parent link. Two states with the same fingerprint are taken for one (an omission), with
+// probability at most n^2 / 2^64 for n states, which the report prints. During a level a new
+// slot holds its pending record's address with the low bit set; the level's end settles it to
+// the fingerprint.
+//
+// In both modes every new record is "pending" during its BFS level and carries the smallest
+// (parent position, action position) key that produced it; at the level's end the engine sorts
+// the level by that key and numbers it, which makes state numbering, parents and traces
+// independent of thread timing.
 #pragma once
 
 #include <atomic>
@@ -17,53 +28,73 @@ struct Record {
   std::atomic<std::uint64_t> key;  // smallest (parent position << 16 | action position)
   std::uint32_t id;                // state number once its level is closed; kPending before
   std::uint32_t length;            // encoding length in bytes
+  std::uint64_t slot;              // fingerprint mode: the table slot holding it while pending
   // followed by `length` bytes of encoding
   const std::uint8_t* bytes() const { return reinterpret_cast<const std::uint8_t*>(this + 1); }
   std::uint8_t* bytes() { return reinterpret_cast<std::uint8_t*>(this + 1); }
   static constexpr std::uint32_t kPending = 0xffffffffu;
 };
 
-// One thread's arena: chunks of memory records are carved from; never freed before the search.
+// One thread's arena: chunks of memory records are carved from.
 class Arena {
  public:
   Record* make_record(const std::uint8_t* bytes, std::uint32_t length, std::uint64_t key);
+  // Frees every record (fingerprint mode: the level they belonged to is done).
+  void reset();
   std::size_t bytes_reserved() const { return reserved_; }
+  std::size_t peak_bytes() const { return peak_; }
 
  private:
   std::vector<std::unique_ptr<std::uint8_t[]>> chunks_;
   std::size_t used_ = 0;
   std::size_t capacity_ = 0;
   std::size_t reserved_ = 0;
+  std::size_t peak_ = 0;
 };
 
 class StateTable {
  public:
-  explicit StateTable(std::size_t initial_capacity_log2 = 16);
+  explicit StateTable(std::size_t initial_capacity_log2 = 16, bool fingerprint = false);
 
   enum class Outcome { Inserted, Found, Full };
   struct Result {
     Outcome outcome;
-    Record* record;
+    Record* record;  // Found in fingerprint mode: the pending record, or null for an old state
   };
   // Thread-safe. Inserts the encoding unless present; a new record is made in `arena` with
   // `key`. Returns Full when the table is too loaded to guarantee progress (grow and retry).
   Result insert(std::uint64_t hash, const std::uint8_t* bytes, std::uint32_t length,
                 std::uint64_t key, Arena& arena);
+  // Fingerprint mode, not thread-safe: a closed level's record leaves its slot.
+  void settle(const Record* record);
+  // Whether a state with this hash was stored (fingerprint mode: by fingerprint).
+  bool contains(std::uint64_t hash, const std::uint8_t* bytes, std::uint32_t length) const;
   // Not thread-safe: doubles the capacity (call between levels).
   void grow();
   std::size_t size() const { return size_.load(std::memory_order_relaxed); }
   std::size_t capacity() const { return mask_ + 1; }
   bool needs_growth() const { return size() * 4 > capacity() * 3; }
-  std::size_t bytes_used() const { return capacity() * sizeof(Slot); }
+  std::size_t bytes_used() const { return capacity() * (fingerprint_ ? 8 : sizeof(Slot)); }
+  bool fingerprint() const { return fingerprint_; }
 
   static std::uint64_t hash_bytes(const std::uint8_t* bytes, std::size_t length);
+  static std::uint64_t fingerprint_of(std::uint64_t hash) {
+    std::uint64_t fp = hash & ~std::uint64_t{1};
+    return fp == 0 ? 2 : fp;
+  }
 
  private:
   struct Slot {
     std::atomic<std::uint64_t> hash;
     std::atomic<Record*> record;
   };
-  std::unique_ptr<Slot[]> slots_;
+  Result insert_exact(std::uint64_t hash, const std::uint8_t* bytes, std::uint32_t length,
+                      std::uint64_t key, Arena& arena);
+  Result insert_fingerprint(std::uint64_t hash, const std::uint8_t* bytes, std::uint32_t length,
+                            std::uint64_t key, Arena& arena);
+  bool fingerprint_;
+  std::unique_ptr<Slot[]> slots_;                      // exact mode
+  std::unique_ptr<std::atomic<std::uint64_t>[]> fps_;  // fingerprint mode
   std::size_t mask_;
   std::atomic<std::size_t> size_{0};
 };

@@ -11,6 +11,7 @@ packages=(
   libtbb-dev                     # parallel search (oneTBB)
   libxxhash-dev                  # state hashing (xxHash)
   python3-jsonschema             # tests validate every trace against its JSON Schema
+  chromium                       # a test renders the HTML timeline in headless Chromium
 )
 if [[ "${MMCHECK_WITH_BENCH:-0}" == 1 ]]; then
   packages+=(spin)               # the benchmark runs SPIN beside mmcheck when it is installed

@@ -34,6 +34,7 @@ int check_command(const CheckArgs& args) {
   config.search.max_memory = args.max_memory_mib * 1024 * 1024;
   config.search.progress = !args.quiet && !args.json && stderr_is_terminal();
   config.search.reduce = args.por == "on";
+  config.search.fingerprint = args.fingerprint;
   RunOutcome outcome = run_scenario(scenario, config);
   if (!args.trace.empty()) {
     if (outcome.trace.empty()) {

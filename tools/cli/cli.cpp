@@ -65,6 +65,9 @@ int run(int argc, char** argv) {
   check_cmd->add_flag("--quiet", check.quiet, "No progress line");
   check_cmd->add_option("--por", check.por, "Partial-order reduction (default on; verdicts and counterexamples are the same either way)")
       ->check(CLI::IsMember({"on", "off"}));
+  check_cmd->add_flag("--fingerprint", check.fingerprint,
+                      "Store 63-bit fingerprints, not full states (about 16 bytes a state; the "
+                      "report gives the omission probability)");
 
   SuiteArgs suite;
   auto* suite_cmd = app.add_subcommand("suite", "Check every scenario under every preset of its \"expect\"");

@@ -21,6 +21,7 @@ struct CheckArgs {
   std::uint64_t max_memory_mib = 0;
   bool quiet = false;
   std::string por = "on";
+  bool fingerprint = false;
 };
 
 struct SuiteArgs {

@@ -134,6 +134,7 @@ json stats_json(const SearchStats& s) {
           {"bytes_per_state", s.states ? double(s.store_bytes) / double(s.states) : 0.0},
           {"threads", s.threads},
           {"store", s.store_mode},
+          {"omission_probability", s.omission_probability},
           {"por", s.reduced}};
 }
 

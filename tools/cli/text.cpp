@@ -104,6 +104,11 @@ std::string summary_text(const vm::Scenario& scenario, const RunOutcome& o) {
                 human_bytes(s.peak_rss_bytes).c_str(), s.store_mode,
                 s.reduced ? ", partial-order reduction" : "");
   out << line;
+  if (s.omission_probability > 0) {
+    std::snprintf(line, sizeof line, "  fingerprint store: a state may have been omitted with probability <= %.1e\n",
+                  s.omission_probability);
+    out << line;
+  }
   if (!o.must_reach.empty()) {
     out << "  must_reach:";
     for (const auto& name : o.must_reach) {
