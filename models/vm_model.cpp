@@ -290,8 +290,10 @@ std::string VmModel::describe_deadlock(const State& s) const {
     const Thread& th = scenario_.threads[t];
     std::string why;
     if (!s.mm[th.process].live) why = "its process was never forked";
-    else if ((op->kind == OpKind::Read || op->kind == OpKind::Write) &&
-             s.threads[t].phase == kAccessAfterUserfault)
+    else if (((op->kind == OpKind::Read || op->kind == OpKind::Write) &&
+              s.threads[t].phase == kAccessAfterUserfault) ||
+             ((op->kind == OpKind::Pin || op->kind == OpKind::Get) &&
+              s.threads[t].phase == kGupLockAfterUserfault))
       why = "waits in handle_userfault for " + scenario_.processes[th.process].name + ":" +
             scenario_.page_name(op->page) + " to be unprotected";
     else why = "waits for " + scenario_.processes[th.process].name + "'s mmap_lock";

@@ -81,13 +81,17 @@ std::string pte_text(const Pte& p) {
   return buffer;
 }
 
-void record_store(Ctx& c, int m, int page, int word, std::uint8_t value) {
+void record_store(Ctx& c, int m, int page, int word, std::uint8_t value, int pfn) {
   std::uint64_t bit = c.model.value_bit(value);
   bool shared = !is_private(c.sc, page);
   for (int other = 0; other < c.model.shape().processes; ++other) {
     Mm& o = c.s.mm[other];
     if (!o.exists) continue;
-    if (other == m || shared) {
+    // A child still being forked that already maps the frame the store went to (its parent
+    // stored through a TLB entry fork has not flushed yet): the store is concurrent with fork,
+    // and the child's snapshot contains it.
+    bool forking_child_sees_it = !o.live && o.pte[page].present && o.pte[page].pfn == pfn;
+    if (other == m || shared || forking_child_sees_it) {
       // Shared memory: every mapping of the object expects the value.
       o.expect[page][word] = value;
       o.expect_valid[page] |= static_cast<std::uint8_t>(1u << word);
@@ -109,7 +113,7 @@ void user_store(Ctx& c, int pfn, int page, int word, std::uint8_t value) {
                                           " completes while it is uffd write-protected, without "
                                           "a WP fault");
   f.content[word] = value;
-  record_store(c, c.mm, page, word, value);
+  record_store(c, c.mm, page, word, value, pfn);
   ThreadState& th = c.th();
   Mm& m = c.m();
   if (th.sd_generation != 0 && th.sd_generation == m.clear_refs_done && !m.clear_refs_busy)

@@ -83,8 +83,9 @@ bool is_private(const Scenario& sc, int page);
 // The hardware's store and load (after translation): ghost updates and the checks made there.
 void user_store(Ctx& c, int pfn, int page, int word, std::uint8_t value);
 void user_load(Ctx& c, int pfn, int page, int word);
-// A store by mm `m` at `page` (a user store or a pin_write): the ghost state's bookkeeping.
-void record_store(Ctx& c, int m, int page, int word, std::uint8_t value);
+// A store by mm `m` at `page` into frame `pfn` (a user store or a pin_write): the ghost
+// state's bookkeeping.
+void record_store(Ctx& c, int m, int page, int word, std::uint8_t value, int pfn);
 std::string pte_text(const Pte& p);  // "frame 2 W1 D1 SD1 UW0" or "none"
 
 // Op steps (models/ops/*.cpp). Each sets c.op_done when its op completes.

@@ -75,7 +75,11 @@ void copy_one(Ctx& c) {
   cm.pte[page] = shared;
   f.mapcount++;
   f.refcount++;
-  if (c.policy.cow_reuse == CowReuse::AnonExclusive) f.anon_exclusive = false;
+  // page_try_dup_anon_rmap (5.19) clears PageAnonExclusive. Older kernels have no such flag,
+  // and none of their branches reads it; clearing it under every policy keeps a combination
+  // such as cow_reuse=refcount with mprotect_try_writable from treating a shared page as
+  // exclusive.
+  f.anon_exclusive = false;
   c.label(step<"fork.share">());
   c.say("frame %d shared R/O with %s (parent W%d->W0, mapcount %d)", pte.pfn,
         c.mm_name(child).c_str(), was_write, f.mapcount);

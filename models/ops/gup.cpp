@@ -91,7 +91,7 @@ void write_through(Ctx& c, const Handle& h) {
     c.violate(Invariant::RefcountsSane, c.sc.handle_names[c.op.handle] + " writes free frame " +
                                             std::to_string(h.pfn));
   c.s.frames[h.pfn].content[c.op.word] = c.op.value;
-  record_store(c, h.mm, h.page, c.op.word, c.op.value);
+  record_store(c, h.mm, h.page, c.op.word, c.op.value, h.pfn);
   if (c.checks(Invariant::PinCoherent) && h.kind == HandleKind::Pin) {
     if (auto msg = pin_incoherent(c.model, c.s, c.op.handle))
       c.violate(Invariant::PinCoherent, *msg);

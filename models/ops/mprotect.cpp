@@ -2,7 +2,9 @@
 //
 // Abstracts: do_mprotect_pkey -> mprotect_fixup (VMA flags, vma_set_page_prot) ->
 // change_protection -> change_pte_range, with the pre-6.0 dirty_accountable upgrade and the
-// 6.0 can_change_pte_writable() upgrade (64fe24a3e05e, with 76aefad628aa's soft-dirty fix).
+// 6.0 can_change_pte_writable() upgrade (64fe24a3e05e, with 76aefad628aa's soft-dirty fix). As
+// in 6.0 and 6.1, the upgrade needs a dirty PTE for private pages too; a later kernel dropped
+// that for exclusive anonymous pages, which the presets do not model yet.
 //
 // Steps and locks:
 //   mprotect.mmap_write_lock   mmap_lock write; the new VMA flags
@@ -23,11 +25,11 @@ namespace {
 // can_change_pte_writable() (6.0, mm/mprotect.c).
 bool can_change_pte_writable(Ctx& c, int page, const Pte& pte) {
   const VmaPage& vma = c.m().vma[page];
-  if (!vma.write || pte.protnone) return false;
+  if (!vma.write || pte.protnone || !pte.dirty) return false;
   if (!vma.soft_dirty && !pte.soft_dirty) return false;  // soft-dirty tracking wants the fault
   if (vma.uffd_wp && pte.uffd_wp) return false;
   if (is_private(c.sc, page)) return c.s.frames[pte.pfn].anon_exclusive;
-  return pte.dirty;
+  return true;
 }
 
 void modify_one(Ctx& c) {

@@ -297,12 +297,11 @@ TEST_CASE("no_deadlock fails when a WP fault waits for an unprotect that never c
 }
 
 TEST_CASE("a deadlocked pin waiting in handle_userfault is described as waiting for the unprotect",
-          "[invariant][!mayfail]") {
+          "[invariant]") {
   // A R/W pin of a write-protected page enters handle_userfault from faultin_page and sleeps
   // with mmap_lock released (fault.cpp kFaultUserfault -> kGupLockAfterUserfault). Nothing
-  // unprotects it. The deadlock is found, but VmModel::describe_deadlock (models/vm_model.cpp)
-  // only recognises read/write ops at kAccessAfterUserfault; for a pin it falls through to
-  // "waits for P's mmap_lock", while mmap_lock is free (readers 0, no writer).
+  // unprotects it: the deadlock's message must say where the pin waits, not blame mmap_lock,
+  // which is free (readers 0, no writer).
   std::string text = scenario_text(
       R"({"A": {"uffd_wp": true}})",
       R"({"P": {"threads": {"cpu1": [{"op": "pin", "addr": "A", "write": true, "as": "p"}]}}})",
@@ -317,16 +316,15 @@ TEST_CASE("a deadlocked pin waiting in handle_userfault is described as waiting 
 }
 
 TEST_CASE("a parent store racing fork through a stale TLB entry is not a lost write in the child",
-          "[invariant][!mayfail]") {
+          "[invariant]") {
   // cpu1 keeps its writable entry for A while cpu0 forks: fork.share write-protects the parent
   // PTE and maps frame 0 into C, but dup_mmap flushes the parent's TLB only after
   // copy_page_range (fork.flush_tlb_mm). cpu1's store of 2 through the entry lands in the frame
   // now shared with C. fork has not returned, so the store is concurrent with fork and C's
   // snapshot may contain it: the kernel (every version) allows C to load 2, and C itself never
-  // stored anything. The model copies P's ghost `expect` (1) into C at fork.share (fork.cpp
-  // copy_one) and record_store (context.cpp) leaves a not-yet-live child's ghost alone, so C's
-  // load of 2 is reported as "store of 1 to C:A lost" on every preset, latest included. The
-  // same store is, consistently with holding, not in C's no_cross_mm_leak `forbidden` set.
+  // stored anything. So record_store (context.cpp) updates the ghost of a child still being
+  // forked that maps the frame the store went to, and C's load of 2 is no lost write. The
+  // same store is not in C's no_cross_mm_leak `forbidden` set either.
   std::string text = scenario_text(
       R"({"A": {}})",
       R"({"P": {"threads": {"cpu0": [{"op": "fork", "child": "C"}],

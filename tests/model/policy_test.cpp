@@ -470,14 +470,11 @@ TEST_CASE("mprotect_try_writable maps an exclusive dirty anon page writable", "[
 }
 
 TEST_CASE("mprotect_try_writable on 6.0 leaves a clean exclusive anon PTE read-only",
-          "[policy][!mayfail]") {
+          "[policy]") {
   // 64fe24a3e05e's can_change_pte_writable() (6.0, and 6.1) starts with
   //   if (pte_protnone(pte) || !pte_dirty(pte)) return false;
-  // for private and shared mappings alike; SPEC section 2 lists "dirty" among its conditions.
-  // Only "mm/mprotect: allow clean exclusive anon pages to be writable" (Nadav Amit, Nov 2022,
-  // merged for 6.2) dropped the dirty test for exclusive anon pages. The model's version
-  // (models/ops/mprotect.cpp can_change_pte_writable) asks for dirty only on shared pages, so
-  // on the linux-6.0 preset it makes this clean PTE writable.
+  // for private and shared mappings alike, so on the linux-6.0 preset a clean exclusive anon
+  // PTE stays read-only. (A later kernel dropped the dirty test for exclusive anon pages.)
   // The clean exclusive PTE comes from an R/O pin's unshare: wp_page_copy maps the copy
   // read-only and clean, keeping soft_dirty.
   Sim sim(scenario_text(R"({"A": {}})",
