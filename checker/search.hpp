@@ -43,6 +43,14 @@ struct SearchOptions {
   bool progress = false;          // a progress line on stderr about once a second
   bool reduce = false;            // partial-order reduction, when the model offers one
   bool fingerprint = false;       // store 63-bit fingerprints instead of full encodings
+  bool symmetry = false;          // store one representative per orbit, when the model has one
+};
+
+// A model may offer symmetry reduction: canonicalize(s) replaces s by the representative of its
+// orbit under a permutation group the model's properties are invariant under.
+template <class M>
+concept SymmetricModel = Model<M> && requires(const M& m, typename M::State& s) {
+  { m.canonicalize(s) };
 };
 
 // A model may offer a partial-order reduction: reduce(s, actions) shrinks the enabled actions
@@ -77,6 +85,7 @@ struct SearchStats {
   const char* store_mode = "exact";  // full encodings are compared: no omission probability
   double omission_probability = 0;   // fingerprint mode: at most n^2 / 2^64
   bool reduced = false;             // partial-order reduction was on for the states counted
+  bool symmetric = false;           // symmetry reduction was on
   double states_per_second() const { return seconds > 0 ? double(states) / seconds : 0; }
 };
 
@@ -210,6 +219,7 @@ class Search {
     MM_ASSERT(!initial.empty(), "a model needs at least one initial state");
     Worker& w = workers_.local();
     for (std::size_t i = 0; i < initial.size(); ++i) {
+      canonicalize(initial[i]);
       w.writer.clear();
       model_.encode(initial[i], w.writer);
       auto r = insert_with_growth(w.writer, i, w);
@@ -326,6 +336,7 @@ class Search {
     for (std::size_t i = 0; i < w.actions.size(); ++i) {
       ++w.transitions;
       StepInfo info = model_.apply(s, w.actions[i], w.successor);
+      canonicalize(w.successor);
       if (info.label != kNoLabel) ++w.labels[info.label];
       std::uint64_t key = (static_cast<std::uint64_t>(position) << 16) | i;
       if (info.violation) {
@@ -356,6 +367,17 @@ class Search {
     if (++w.since_check >= 256) {
       w.since_check = 0;
       check_bounds_during_level();
+    }
+  }
+
+  bool symmetric() const {
+    if constexpr (SymmetricModel<M>) return options_.symmetry;
+    return false;
+  }
+
+  void canonicalize(State& s) const {
+    if constexpr (SymmetricModel<M>) {
+      if (options_.symmetry) model_.canonicalize(s);
     }
   }
 
@@ -475,41 +497,101 @@ class Search {
   }
 
   // Walks parent links back to an initial state, then replays the action positions forward,
-  // checking every re-encoded state against the stored one.
+  // checking every re-encoded state against the stored one. With symmetry reduction the stored
+  // states are orbit representatives: the replay runs the actual execution, taking at each
+  // step the first enabled action whose successor has the stored representative.
   void rebuild_trace(const Finding& f) {
     std::vector<std::uint32_t> ids;
     for (std::uint32_t id = f.state; id != kNoParent; id = parents_[id]) ids.push_back(id);
     std::reverse(ids.begin(), ids.end());
     std::vector<State> initial = model_.initial_states();
-    State s = initial.at(action_positions_[ids[0]]);
-    if (!matches(s, ids[0])) return;
-    result_.states.push_back(s);
+    State actual = initial.at(action_positions_[ids[0]]);
+    State rep = actual;
+    canonicalize(rep);
+    if (!matches(rep, ids[0])) return;
+    result_.states.push_back(actual);
     std::vector<Action> actions;
     State next{};
     for (std::size_t k = 1; k < ids.size(); ++k) {
       actions.clear();
-      model_.enabled_actions(s, actions);
-      reduce(s, actions);
+      model_.enabled_actions(rep, actions);
+      reduce(rep, actions);
       std::uint16_t position = action_positions_[ids[k]];
       if (position >= actions.size()) return nondeterministic(k, "the action is no longer enabled");
-      model_.apply(s, actions[position], next);
+      model_.apply(rep, actions[position], next);
+      canonicalize(next);
       if (!matches(next, ids[k])) return;
-      result_.actions.push_back(actions[position]);
-      result_.states.push_back(next);
-      s = next;
+      if (!symmetric()) {
+        result_.actions.push_back(actions[position]);
+        result_.states.push_back(next);
+        actual = rep = next;
+        continue;
+      }
+      auto step = actual_step(actual, next, std::nullopt);
+      if (!step) return nondeterministic(k, "no action of the actual state reaches the stored one");
+      result_.actions.push_back(step->first);
+      result_.states.push_back(step->second);
+      actual = step->second;
+      rep = next;
     }
-    if (f.kind == FindingKind::Terminal) return;
+    if (f.kind == FindingKind::Terminal) {
+      if (symmetric() && model_.finished(actual))
+        if (auto v = model_.check_final(actual); v && v->property == f.violation.property)
+          result_.violation = *v;  // the message names the objects of the actual execution
+      return;
+    }
     actions.clear();
-    model_.enabled_actions(s, actions);
-    reduce(s, actions);
+    model_.enabled_actions(rep, actions);
+    reduce(rep, actions);
     if (f.action >= actions.size()) return nondeterministic(ids.size(), "the last action is gone");
-    StepInfo info = model_.apply(s, actions[f.action], next);
-    std::optional<Violation> again =
-        f.kind == FindingKind::Step ? info.violation : model_.check_state(next);
+    StepInfo info = model_.apply(rep, actions[f.action], next);
+    std::optional<Violation> again = f.kind == FindingKind::Step ? info.violation : model_.check_state(next);
     if (!again || again->property != f.violation.property)
       return nondeterministic(ids.size(), "the violating step no longer violates");
-    result_.actions.push_back(actions[f.action]);
-    result_.states.push_back(next);
+    if (!symmetric()) {
+      result_.actions.push_back(actions[f.action]);
+      result_.states.push_back(next);
+      return;
+    }
+    canonicalize(next);
+    auto step = actual_step(actual, next, again->property);
+    if (!step) return nondeterministic(ids.size(), "no action of the actual state violates as stored");
+    result_.actions.push_back(step->first);
+    result_.states.push_back(step->second);
+    // The message names the objects of the actual execution.
+    if (step->third) result_.violation = *step->third;
+  }
+
+  struct ActualStep {
+    Action first;
+    State second;
+    std::optional<Violation> third;
+  };
+  // The first enabled action of `actual` whose successor's representative is `rep` (and, for the
+  // last step of a step or state violation, that violates `property`). Without symmetry this is
+  // the recorded action itself, as `actual` is the representative.
+  std::optional<ActualStep> actual_step(const State& actual, const State& rep,
+                                        std::optional<std::uint32_t> property) {
+    std::vector<Action> actions;
+    model_.enabled_actions(actual, actions);
+    ByteWriter want, got;
+    model_.encode(rep, want);
+    for (const Action& a : actions) {
+      State next{};
+      StepInfo info = model_.apply(actual, a, next);
+      std::optional<Violation> v;
+      if (property) {
+        v = info.violation ? info.violation : model_.check_state(next);
+        if (!v || v->property != *property) continue;
+      }
+      State canon = next;
+      canonicalize(canon);
+      got.clear();
+      model_.encode(canon, got);
+      if (got.size() == want.size() && std::memcmp(got.data(), want.data(), got.size()) == 0)
+        return ActualStep{a, next, v};
+    }
+    return std::nullopt;
   }
 
   bool matches(const State& s, std::uint32_t id) {
@@ -543,6 +625,7 @@ class Search {
 
   void finish_stats() {
     result_.stats.reduced = options_.reduce && ReducibleModel<M>;
+    result_.stats.symmetric = options_.symmetry && SymmetricModel<M>;
     result_.stats.states = states_total_;
     if (table_.fingerprint()) {
       result_.stats.store_mode = "fingerprint";

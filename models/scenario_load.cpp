@@ -2,8 +2,11 @@
 // anything is explored. Every error names the file, the JSON pointer of the offending value,
 // what was expected and, where there is a list, the valid names.
 #include <algorithm>
+#include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -16,7 +19,9 @@
 
 namespace mmcheck::vm {
 
-using nlohmann::json;
+// ordered_json keeps object members in file order (nlohmann::json sorts them), so regions,
+// processes and threads (CPUs) are numbered in the order the scenario declares them.
+using json = nlohmann::ordered_json;
 
 namespace {
 
@@ -77,6 +82,11 @@ std::string type_name(const json& j) {
   return "null";
 }
 
+// The rule valid_identifier() enforces, for an error about a `what` name `got`.
+std::string identifier_rule(const std::string& what, const std::string& got) {
+  return "a " + what + " name is a letter or '_' followed by letters, digits, '_' or '-' (got \"" + got + "\")";
+}
+
 bool valid_identifier(const std::string& s) {
   if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
@@ -95,6 +105,7 @@ class Loader {
     check_keys(root, "", {"name", "summary", "references", "kernel", "policy", "memory",
                           "processes", "setup", "check", "must_reach", "expect"});
     sc_.name = require_string(root, "", "name");
+    if (sc_.name.empty()) fail("/name", "expected a non-empty name");
     if (root.contains("summary")) sc_.summary = string_at(root["summary"], "/summary");
     if (root.contains("references")) {
       const json& refs = root["references"];
@@ -129,22 +140,51 @@ class Loader {
   }
 
   json parse(const std::string& text) {
-    // Duplicate keys are an error (nlohmann keeps the last one silently): track keys per object.
-    std::vector<std::set<std::string>> keys;
-    std::vector<std::string> path;
-    std::string duplicate;
+    // Duplicate keys are an error (nlohmann keeps one silently): track the keys of every open
+    // object, and the path to it (the current key of each open object, the index of the current
+    // element of each open array), to locate the object holding the first duplicate.
+    struct Open {
+      bool object;
+      std::set<std::string> keys;  // object: the keys seen so far
+      std::string key;             // object: the member being read
+      std::size_t index = 0;       // array: the element being read
+    };
+    std::vector<Open> open;
+    std::string duplicate, duplicate_at;
+    auto pointer_of_top = [&]() {  // the JSON pointer of the innermost open value
+      std::string ptr;
+      for (std::size_t i = 0; i + 1 < open.size(); ++i)
+        ptr += "/" + (open[i].object ? escape_pointer(open[i].key) : std::to_string(open[i].index));
+      return ptr;
+    };
+    auto element_done = [&]() {  // a value inside the innermost open container is complete
+      if (!open.empty() && !open.back().object) ++open.back().index;
+    };
     auto callback = [&](int, json::parse_event_t event, json& parsed) {
-      if (event == json::parse_event_t::object_start) keys.emplace_back();
-      else if (event == json::parse_event_t::object_end && !keys.empty()) keys.pop_back();
-      else if (event == json::parse_event_t::key && !keys.empty()) {
-        std::string key = parsed.get<std::string>();
-        if (!keys.back().insert(key).second && duplicate.empty()) duplicate = key;
+      switch (event) {
+        case json::parse_event_t::object_start: open.push_back({true, {}, {}, 0}); break;
+        case json::parse_event_t::array_start: open.push_back({false, {}, {}, 0}); break;
+        case json::parse_event_t::object_end:
+        case json::parse_event_t::array_end:
+          if (!open.empty()) open.pop_back();
+          element_done();
+          break;
+        case json::parse_event_t::key:
+          if (!open.empty() && open.back().object) {
+            open.back().key = parsed.get<std::string>();
+            if (!open.back().keys.insert(open.back().key).second && duplicate.empty()) {
+              duplicate = open.back().key;
+              duplicate_at = pointer_of_top();
+            }
+          }
+          break;
+        case json::parse_event_t::value: element_done(); break;
       }
       return true;
     };
     try {
       json root = json::parse(text, callback, /*allow_exceptions=*/true, /*ignore_comments=*/true);
-      if (!duplicate.empty()) fail("", "the key \"" + duplicate + "\" appears twice in one object");
+      if (!duplicate.empty()) fail(duplicate_at, "the key \"" + duplicate + "\" appears twice in one object");
       return root;
     } catch (const json::parse_error& e) {
       std::size_t byte = e.byte == 0 ? 0 : e.byte - 1;
@@ -179,15 +219,21 @@ class Loader {
     if (!j.is_boolean()) fail(ptr, "expected true or false, got " + type_name(j));
     return j.get<bool>();
   }
-  long int_at(const json& j, const std::string& ptr, long lo, long hi) const {
-    if (!j.is_number_integer())
-      fail(ptr, "expected an integer from " + std::to_string(lo) + " to " + std::to_string(hi) +
-                    ", got " + type_name(j));
-    long v = j.get<long>();
-    if (v < lo || v > hi)
-      fail(ptr, "expected an integer from " + std::to_string(lo) + " to " + std::to_string(hi) +
-                    ", got " + std::to_string(v));
-    return v;
+  // An integer from lo to hi; `note` follows the range in the error. A number out of range is
+  // reported as written: read by its own kind (unsigned, signed or float), never wrapped.
+  long int_at(const json& j, const std::string& ptr, long lo, long hi, const std::string& note = "") const {
+    std::string expected = "expected an integer from " + std::to_string(lo) + " to " + std::to_string(hi) + note;
+    if (!j.is_number()) fail(ptr, expected + ", got " + type_name(j));
+    if (j.is_number_float()) fail(ptr, expected + ", got " + j.dump());
+    if (j.is_number_unsigned()) {
+      std::uint64_t v = j.get<std::uint64_t>();
+      if (hi < 0 || v < static_cast<std::uint64_t>(std::max(lo, 0L)) || v > static_cast<std::uint64_t>(hi))
+        fail(ptr, expected + ", got " + std::to_string(v));
+      return static_cast<long>(v);
+    }
+    std::int64_t v = j.get<std::int64_t>();
+    if (v < lo || v > hi) fail(ptr, expected + ", got " + std::to_string(v));
+    return static_cast<long>(v);
   }
   std::string require_string(const json& j, const std::string& ptr, const char* key) const {
     if (!j.contains(key)) fail(ptr, std::string("missing \"") + key + "\"");
@@ -207,8 +253,23 @@ class Loader {
     for (auto it = j.begin(); it != j.end(); ++it) {
       std::string ptr = "/policy/" + escape_pointer(it.key());
       std::string value;
-      if (it.value().is_boolean()) value = it.value().get<bool>() ? "true" : "false";
-      else value = string_at(it.value(), ptr);
+      if (it.value().is_boolean()) {
+        value = it.value().get<bool>() ? "true" : "false";
+      } else if (it.value().is_string()) {
+        value = it.value().get<std::string>();
+      } else {
+        auto info = std::find_if(policy_infos().begin(), policy_infos().end(),
+                                 [&](const PolicyInfo& p) { return p.name == it.key(); });
+        if (info == policy_infos().end()) {
+          if (auto err = set_policy(scratch, it.key(), "")) fail(ptr, *err);  // names the policies
+        } else if (info->values == std::vector<std::string>{"true", "false"}) {
+          fail(ptr, "policy " + it.key() + " takes true or false, got " + type_name(it.value()));
+        } else {
+          std::vector<std::string> quoted;
+          for (const auto& v : info->values) quoted.push_back("\"" + v + "\"");
+          fail(ptr, "policy " + it.key() + " takes one of: " + join(quoted) + ", got " + type_name(it.value()));
+        }
+      }
       if (auto err = set_policy(scratch, it.key(), value)) fail(ptr, *err);
       sc_.policy_overrides.emplace_back(it.key(), value);
     }
@@ -221,7 +282,7 @@ class Loader {
     for (auto it = j.begin(); it != j.end(); ++it) {
       std::string ptr = "/memory/" + escape_pointer(it.key());
       if (!valid_identifier(it.key()))
-        fail(ptr, "a region name is a letter followed by letters, digits or '_' (got \"" + it.key() + "\")");
+        fail(ptr, identifier_rule("region", it.key()));
       const json& r = it.value();
       expect_object(r, ptr);
       check_keys(r, ptr, {"type", "pages", "words", "prot", "uffd_wp", "soft_dirty"});
@@ -258,7 +319,7 @@ class Loader {
     std::map<std::string, std::string> thread_where;
     for (auto it = j.begin(); it != j.end(); ++it) {
       std::string ptr = "/processes/" + escape_pointer(it.key());
-      if (!valid_identifier(it.key())) fail(ptr, "a process name is a letter followed by letters, digits or '_'");
+      if (!valid_identifier(it.key())) fail(ptr, identifier_rule("process", it.key()));
       expect_object(it.value(), ptr);
       check_keys(it.value(), ptr, {"threads"});
       sc_.processes.push_back({it.key(), std::nullopt});
@@ -274,7 +335,7 @@ class Loader {
       expect_object(threads, ptr + "/threads");
       for (auto t = threads.begin(); t != threads.end(); ++t) {
         std::string tptr = ptr + "/threads/" + escape_pointer(t.key());
-        if (!valid_identifier(t.key())) fail(tptr, "a thread name is a letter followed by letters, digits or '_'");
+        if (!valid_identifier(t.key())) fail(tptr, identifier_rule("thread", t.key()));
         if (thread_where.count(t.key()))
           fail(tptr, "thread name \"" + t.key() + "\" is already used at " + thread_where[t.key()] +
                          " (each thread is a CPU: names are unique across processes)");
@@ -323,24 +384,26 @@ class Loader {
   int address_at(const json& j, const std::string& ptr, int pages, int* region_index = nullptr) const {
     std::string text = string_at(j, ptr);
     std::string name = text;
-    long offset = 0;
+    // The offset saturates at kMaxPages + 1: any larger offset is outside every region anyway,
+    // and neither parsing nor offset + pages can overflow.
+    int offset = 0;
     auto plus = text.find('+');
     if (plus != std::string::npos) {
       name = text.substr(0, plus);
       std::string digits = text.substr(plus + 1);
       if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit))
         fail(ptr, "an address is a region name with an optional +N page offset (\"A\", \"A+1\"), got \"" + text + "\"");
-      offset = std::stol(digits);
+      for (char d : digits) offset = std::min(offset * 10 + (d - '0'), kMaxPages + 1);
     }
     for (std::size_t r = 0; r < sc_.regions.size(); ++r) {
       const Region& region = sc_.regions[r];
       if (region.name != name) continue;
-      if (offset + pages > region.pages)
+      if (offset >= region.pages || pages > region.pages - offset)
         fail(ptr, "\"" + text + "\"" + (pages > 1 ? " with " + std::to_string(pages) + " pages" : "") +
                       " is outside region " + name + " (" + std::to_string(region.pages) + " page" +
                       (region.pages > 1 ? "s" : "") + ")");
       if (region_index) *region_index = static_cast<int>(r);
-      return region.first_page + static_cast<int>(offset);
+      return region.first_page + offset;
     }
     std::vector<std::string> names;
     for (const auto& r : sc_.regions) names.push_back(r.name);
@@ -372,9 +435,15 @@ class Loader {
     bool has_addr = std::find(spec->fields.begin(), spec->fields.end(), std::string("addr")) != spec->fields.end();
     if (has_addr) op.page = static_cast<std::uint8_t>(address_at(need("addr"), ptr + "/addr", pages, &region));
     std::string addr_text = has_addr ? j["addr"].get<std::string>() : "";
+    std::optional<json> handle_word;  // pin_read/pin_write: checked once the handle's region is known
     if (j.contains("word")) {
-      int words = has_addr ? sc_.regions[region].words : kMaxWords;
-      op.word = static_cast<std::uint8_t>(int_at(j["word"], ptr + "/word", 0, words - 1));
+      if (has_addr) {
+        op.word = static_cast<std::uint8_t>(int_at(j["word"], ptr + "/word", 0, sc_.regions[region].words - 1));
+      } else {
+        handle_word = j["word"];
+        if (j["word"].is_number_unsigned() && j["word"].get<std::uint64_t>() < kMaxWords)
+          op.word = static_cast<std::uint8_t>(j["word"].get<std::uint64_t>());
+      }
     }
     if (j.contains("value")) {
       op.value = static_cast<std::uint8_t>(int_at(j["value"], ptr + "/value", 0, 255));
@@ -405,8 +474,15 @@ class Loader {
       case OpKind::Pin:
       case OpKind::Get: {
         std::string as = string_at(need("as"), ptr + "/as");
-        if (!valid_identifier(as)) fail(ptr + "/as", "a handle name is a letter followed by letters, digits or '_'");
-        handle_uses_.push_back({as, ptr + "/as", true});
+        if (!valid_identifier(as)) fail(ptr + "/as", identifier_rule("handle", as));
+        // A handle name is taken by exactly one pin or get in the whole scenario (setup
+        // included), even after an unpin or put: each name is one slot of the state, and a
+        // second pin/get under the same name would silently share, and overwrite, the first's.
+        for (const HandleUse& use : handle_uses_)
+          if (use.defines && use.name == as)
+            fail(ptr + "/as", "handle \"" + as + "\" is already taken at " + use.pointer +
+                                  " (each pin or get takes a handle name of its own)");
+        handle_uses_.push_back({as, ptr + "/as", true, region, std::nullopt});
         op.text = name + " " + addr_text + (op.write ? " write" : "") + " as " + as;
         break;
       }
@@ -415,7 +491,7 @@ class Loader {
       case OpKind::PinRead:
       case OpKind::PinWrite: {
         std::string pin = string_at(need("pin"), ptr + "/pin");
-        handle_uses_.push_back({pin, ptr + "/pin", false});
+        handle_uses_.push_back({pin, ptr + "/pin", false, -1, handle_word});
         op.text = name + " " + pin + word_text;
         break;
       }
@@ -484,6 +560,17 @@ class Loader {
         fail(use.pointer, "no pin or get takes a handle named \"" + use.name + "\"" +
                               (names.empty() ? "" : "; handles: " + join(names)));
     sc_.handle_names = names;
+    // pin_read/pin_write: "word" indexes the words of the region the handle was taken on.
+    for (const auto& use : handle_uses_) {
+      if (!use.word) continue;
+      auto def = std::find_if(handle_uses_.begin(), handle_uses_.end(),
+                              [&](const HandleUse& d) { return d.defines && d.name == use.name; });
+      const Region& region = sc_.regions[def->region];
+      std::string ptr = use.pointer.substr(0, use.pointer.rfind('/')) + "/word";
+      int_at(*use.word, ptr, 0, region.words - 1,
+             " (handle \"" + use.name + "\" is on region " + region.name + ", which has " +
+                 std::to_string(region.words) + " word" + (region.words > 1 ? "s" : "") + ")");
+    }
     auto slot_of = [&](const std::string& n) {
       return static_cast<std::uint8_t>(std::find(names.begin(), names.end(), n) - names.begin());
     };
@@ -511,27 +598,30 @@ class Loader {
   void assign_values() {
     std::set<int> used(explicit_values_.begin(), explicit_values_.end());
     int next = 1;
-    auto fresh = [&]() {
+    auto fresh = [&](const std::string& ptr) {
       while (used.count(next)) ++next;
-      if (next > 255) fail("/processes", "no fresh value left (values are 0-255)");
+      if (next > 255) fail(ptr, "no fresh value left for this store (values are 0-255)");
       used.insert(next);
       return static_cast<std::uint8_t>(next);
     };
     auto fix = [&](Op& op) {
       bool store = op.kind == OpKind::Write || op.kind == OpKind::PinWrite;
       if (!store) return;
-      if (std::find(needs_fresh_.begin(), needs_fresh_.end(), op.pointer) != needs_fresh_.end()) {
-        op.value = fresh();
-      }
+      bool fresh_value = std::find(needs_fresh_.begin(), needs_fresh_.end(), op.pointer) != needs_fresh_.end();
+      if (fresh_value) op.value = fresh(op.pointer);
       op.text += "=" + std::to_string(op.value);
-      if (std::find(sc_.values.begin(), sc_.values.end(), op.value) == sc_.values.end())
+      if (std::find(sc_.values.begin(), sc_.values.end(), op.value) == sc_.values.end()) {
+        if (sc_.values.size() == kMaxValues)
+          fail(fresh_value ? op.pointer : op.pointer + "/value",
+               "this store's value " + std::to_string(op.value) + " would be distinct stored value " +
+                   std::to_string(kMaxValues + 1) + "; at most " + std::to_string(kMaxValues) +
+                   " distinct stored values in a scenario");
         sc_.values.push_back(op.value);
+      }
     };
     for (SetupOp& s : sc_.setup) fix(s.op);
     for (Thread& t : sc_.threads)
       for (Op& op : t.ops) fix(op);
-    if (sc_.values.size() > kMaxValues)
-      fail("/processes", "at most " + std::to_string(kMaxValues) + " distinct stored values");
   }
 
   void load_check(const json& j) {
@@ -631,8 +721,10 @@ class Loader {
 
   struct HandleUse {
     std::string name;
-    std::string pointer;
-    bool defines;
+    std::string pointer;            // of "as" (defines) or "pin"
+    bool defines;                   // a pin/get taking the handle
+    int region;                     // defines: the region of its "addr"
+    std::optional<json> word;       // pin_read/pin_write: its "word"
   };
 
   std::string file_;
@@ -680,10 +772,15 @@ Scenario parse_scenario(const std::string& text, const std::string& file) {
 }
 
 Scenario load_scenario(const std::string& path) {
+  // An ifstream opens a directory and reads nothing from it: say so rather than "not valid JSON".
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw InputError(path, "", "cannot read it: it is a directory, not a scenario file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, "", "cannot read the file");
   std::stringstream buffer;
   buffer << in.rdbuf();
+  if (in.bad()) throw InputError(path, "", "cannot read the file");
   return parse_scenario(buffer.str(), path);
 }
 

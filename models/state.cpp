@@ -153,6 +153,13 @@ void encode_state(const State& s, const Shape& shape, ByteWriter& w) {
   walk(e, const_cast<State&>(s), shape);  // the encoder only reads
 }
 
+void encode_thread(const State& s, int thread, const Shape& shape, ByteWriter& w) {
+  Encoder e{w};
+  State& m = const_cast<State&>(s);  // the encoder only reads
+  walk_thread(e, m.threads[thread]);
+  for (int p = 0; p < shape.pages; ++p) walk_tlb(e, m.tlb[thread][p]);
+}
+
 State decode_state(ByteReader& r, const Shape& shape) {
   State s{};
   Decoder d{r};

@@ -127,6 +127,9 @@ struct Shape {
 };
 
 void encode_state(const State& s, const Shape& shape, ByteWriter& w);
+// One thread's part of the encoding (its position, locals and TLB row): the key symmetry
+// reduction sorts identical threads by.
+void encode_thread(const State& s, int thread, const Shape& shape, ByteWriter& w);
 State decode_state(ByteReader& r, const Shape& shape);
 
 }  // namespace mmcheck::vm

@@ -103,6 +103,7 @@ VmModel::VmModel(const Scenario& scenario, const Policy& policy, std::vector<std
   for (const SetupOp& s : scenario.setup)
     if (s.op.kind == OpKind::ClearRefs) tracks_soft_dirty_ = true;
   build_reduction_tables();
+  build_symmetry_groups();
 }
 
 const std::vector<std::string>& VmModel::property_names() const { return invariant_names(); }

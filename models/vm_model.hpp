@@ -52,6 +52,10 @@ class VmModel {
   std::string describe_action(const State& s, const Action& a) const;
   // Partial-order reduction: shrinks `actions` to one step when it is safe (models/por.cpp).
   void reduce(const State& s, std::vector<Action>& actions) const;
+  // Symmetry reduction: threads of one process with identical programs are interchangeable;
+  // sorts each such group by its threads' state (models/symmetry.cpp).
+  void canonicalize(State& s) const;
+  const std::vector<std::vector<int>>& symmetry_groups() const { return symmetry_groups_; }
 
   // The same step as apply(), also producing a one-line note of what it did (for traces).
   StepInfo apply_traced(const State& s, Action a, State& next, std::string& note) const;
@@ -84,6 +88,8 @@ class VmModel {
   std::array<std::uint64_t, 256> value_bits_{};
   bool tracks_soft_dirty_ = false;
   std::vector<std::vector<Footprint>> future_;  // [thread][pc]: every op from pc on
+  std::vector<std::vector<int>> symmetry_groups_;
+  void build_symmetry_groups();
 };
 
 }  // namespace mmcheck::vm

@@ -35,6 +35,7 @@ int check_command(const CheckArgs& args) {
   config.search.progress = !args.quiet && !args.json && stderr_is_terminal();
   config.search.reduce = args.por == "on";
   config.search.fingerprint = args.fingerprint;
+  config.search.symmetry = args.symmetry;
   RunOutcome outcome = run_scenario(scenario, config);
   if (!args.trace.empty()) {
     if (outcome.trace.empty()) {

@@ -41,6 +41,17 @@ int list_command(const std::string& what) {
   return kExitHolds;
 }
 
+// Counts and bounds are never negative: without this check CLI11 converts "-5" into a huge
+// unsigned number (or takes a negative --max-seconds), and the bound is silently dropped. A value
+// that is not a number at all is left to the conversion, which rejects it.
+const CLI::Validator kNonNegative(
+    [](std::string& input) -> std::string {
+      double v = 0;
+      if (CLI::detail::lexical_cast(input, v) && v < 0) return "expected a number >= 0, got " + input;
+      return {};
+    },
+    "NONNEGATIVE");
+
 }  // namespace
 
 int run(int argc, char** argv) {
@@ -55,16 +66,20 @@ int run(int argc, char** argv) {
   check_cmd->add_option("file", check.file, "Scenario file (JSON with comments)")->required();
   check_cmd->add_option("--kernel", check.kernel, "Preset (default: the scenario's \"kernel\"); see `mmcheck list presets`");
   check_cmd->add_option("--set", check.sets, "Override one policy, POLICY=VALUE (repeatable); see `mmcheck list policies`");
-  check_cmd->add_option("--threads", check.threads, "Worker threads (default: every core)");
+  check_cmd->add_option("--threads", check.threads, "Worker threads (default: every core)")->check(kNonNegative);
   check_cmd->add_option("--trace", check.trace, "Write the counterexample as JSON (mmcheck-trace/1)");
   check_cmd->add_flag("--json", check.json, "Print the report as JSON");
-  check_cmd->add_option("--max-states", check.max_states, "Stop as incomplete past this many states");
-  check_cmd->add_option("--max-seconds", check.max_seconds, "Stop as incomplete after this long");
-  check_cmd->add_option("--max-depth", check.max_depth, "Explore at most this many steps deep");
-  check_cmd->add_option("--max-memory", check.max_memory_mib, "Stop as incomplete past this resident memory (MiB)");
+  check_cmd->add_option("--max-states", check.max_states, "Stop as incomplete past this many states")->check(kNonNegative);
+  check_cmd->add_option("--max-seconds", check.max_seconds, "Stop as incomplete after this long")->check(kNonNegative);
+  check_cmd->add_option("--max-depth", check.max_depth, "Explore at most this many steps deep")->check(kNonNegative);
+  check_cmd->add_option("--max-memory", check.max_memory_mib, "Stop as incomplete past this resident memory (MiB)")
+      ->check(kNonNegative);
   check_cmd->add_flag("--quiet", check.quiet, "No progress line");
   check_cmd->add_option("--por", check.por, "Partial-order reduction (default on; verdicts and counterexamples are the same either way)")
       ->check(CLI::IsMember({"on", "off"}));
+  check_cmd->add_flag("--symmetry", check.symmetry,
+                      "Symmetry reduction: threads of one process with identical programs are "
+                      "interchangeable (same verdicts; the counterexample may swap their names)");
   check_cmd->add_flag("--fingerprint", check.fingerprint,
                       "Store 63-bit fingerprints, not full states (about 16 bytes a state; the "
                       "report gives the omission probability)");
@@ -76,7 +91,7 @@ int run(int argc, char** argv) {
   suite_cmd->add_flag("--tap", suite.tap, "Print KTAP instead of the matrix");
   suite_cmd->add_flag("--markdown", suite.markdown, "Print the matrix as Markdown");
   suite_cmd->add_flag("--json", suite.json, "Print the results as JSON");
-  suite_cmd->add_option("--threads", suite.threads, "Worker threads (default: every core)");
+  suite_cmd->add_option("--threads", suite.threads, "Worker threads (default: every core)")->check(kNonNegative);
   suite_cmd->add_option("--traces", suite.traces_dir, "Write every counterexample's trace into this directory");
   suite_cmd->add_option("--por", suite.por, "Partial-order reduction (default on)")->check(CLI::IsMember({"on", "off"}));
 

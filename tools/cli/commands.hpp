@@ -22,6 +22,7 @@ struct CheckArgs {
   bool quiet = false;
   std::string por = "on";
   bool fingerprint = false;
+  bool symmetry = false;
 };
 
 struct SuiteArgs {

@@ -135,7 +135,8 @@ json stats_json(const SearchStats& s) {
           {"threads", s.threads},
           {"store", s.store_mode},
           {"omission_probability", s.omission_probability},
-          {"por", s.reduced}};
+          {"por", s.reduced},
+          {"symmetry", s.symmetric}};
 }
 
 namespace {
