@@ -56,16 +56,17 @@ std::string timeline_text(const vm::Scenario& scenario, const std::vector<TraceS
   const char* bold = colour ? "\033[1m" : "";
   const char* dim = colour ? "\033[2m" : "";
   const char* reset = colour ? "\033[0m" : "";
-  out << "  #  ";
-  for (const auto& c : cpus) out << bold << pad(c, width) << reset << " ";
-  out << "\n";
+  std::string header = "  #  ";
+  for (std::size_t c = 0; c < cpus.size(); ++c)
+    header += std::string(bold) + (c + 1 == cpus.size() ? cpus[c] : pad(cpus[c], width) + " ") + reset;
+  out << header << "\n";
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const TraceStep& s = steps[i];
     std::size_t column = std::find(cpus.begin(), cpus.end(), s.thread) - cpus.begin();
     std::vector<std::string> lines = {s.step};
     for (auto& l : wrap(s.note, width - 1)) lines.push_back(" " + l);
     for (std::size_t k = 0; k < lines.size(); ++k) {
-      char num[8];
+      char num[24];
       std::snprintf(num, sizeof num, "%3zu  ", i + 1);
       out << (k == 0 ? num : "     ");
       for (std::size_t c = 0; c < cpus.size(); ++c) {
@@ -76,6 +77,12 @@ std::string timeline_text(const vm::Scenario& scenario, const std::vector<TraceS
         }
       }
       out << "\n";
+      // No trailing blanks: the last column's padding is not part of the picture.
+      std::string text = out.str();
+      std::size_t end = text.find_last_not_of(' ', text.size() - 2);
+      text.erase(end + 1, text.size() - 2 - end);
+      out.str(text);
+      out.seekp(0, std::ios::end);
     }
   }
   return out.str();
