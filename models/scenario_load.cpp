@@ -613,9 +613,11 @@ class Loader {
       if (std::find(sc_.values.begin(), sc_.values.end(), op.value) == sc_.values.end()) {
         if (sc_.values.size() == kMaxValues)
           fail(fresh_value ? op.pointer : op.pointer + "/value",
-               "this store's value " + std::to_string(op.value) + " would be distinct stored value " +
-                   std::to_string(kMaxValues + 1) + "; at most " + std::to_string(kMaxValues) +
-                   " distinct stored values in a scenario");
+               (fresh_value ? "this store has no \"value\", so it stores a fresh one (" +
+                                  std::to_string(op.value) + "), the "
+                            : "value " + std::to_string(op.value) + " is the ") +
+                   std::to_string(kMaxValues + 1) + "th distinct stored value; at most " +
+                   std::to_string(kMaxValues) + " distinct stored values in a scenario");
         sc_.values.push_back(op.value);
       }
     };

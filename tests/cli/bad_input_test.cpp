@@ -3,8 +3,8 @@
 // stderr), and the message names the file, the JSON pointer of the offending value and what was
 // expected, listing the valid names where there is a list.
 //
-// Tests tagged [!mayfail] pin down bugs found in the loader or the CLI: they describe the
-// behaviour SPEC.md asks for and fail until the bug is fixed.
+// The tests at the end pin down bugs found in the loader and the CLI (crashes, wrapped numbers,
+// wrong locations), now fixed.
 #include "tests/cli/cli_support.hpp"
 
 namespace mmcheck::clitest {
@@ -127,11 +127,16 @@ TEST_CASE("A bad boolean policy value in the scenario's policy is rejected", "[c
 }
 
 TEST_CASE("A number given for a boolean policy names true and false as the valid values",
-          "[cli][bad-input][!mayfail]") {
-  // BUG: the loader says only "expected a string, got a number", although true/false (JSON
-  // booleans) are what a boolean policy takes.
+          "[cli][bad-input]") {
+  // Was: only "expected a string, got a number", although true/false (JSON booleans) are what a
+  // boolean policy takes.
   expect_bad_scenario(scenario(kRead, R"(, "policy": { "cow_drain_lru": 1 })"), "/policy/cow_drain_lru",
-                      {"true", "false"});
+                      {"cow_drain_lru", "true", "false", "number"});
+}
+
+TEST_CASE("A number given for an enumerated policy names the policy's values", "[cli][bad-input]") {
+  expect_bad_scenario(scenario(kRead, R"(, "policy": { "cow_reuse": 2 })"), "/policy/cow_reuse",
+                      {"cow_reuse", "mapcount", "refcount", "anon_exclusive", "number"});
 }
 
 TEST_CASE("An unknown policy given with --set is rejected and every policy is listed", "[cli][bad-input]") {
@@ -212,6 +217,12 @@ TEST_CASE("A scenario without name is rejected", "[cli][bad-input]") {
                       {"\"name\""});
 }
 
+TEST_CASE("A scenario with an empty name is rejected", "[cli][bad-input]") {
+  // Reports and traces require a non-empty scenario name.
+  expect_bad_scenario(R"({ "name": "", "memory": { "A": {} }, "processes": { "P": { "threads": { "cpu0": [] } } } })",
+                      "/name", {"non-empty"});
+}
+
 // --- processes, threads and forks ------------------------------------------------------------
 
 TEST_CASE("A child forked twice is rejected at the second fork", "[cli][bad-input]") {
@@ -263,6 +274,11 @@ TEST_CASE("A handle that no pin or get defines is rejected", "[cli][bad-input]")
   expect_bad_scenario(scenario(R"({ "op": "pin_read", "pin": "h" })"), kOpPointer + "/pin", {"\"h\""});
 }
 
+TEST_CASE("A bad handle name is echoed and the rule mentions '-'", "[cli][bad-input]") {
+  expect_bad_scenario(scenario(R"({ "op": "pin", "addr": "A", "as": "2nd pin" })"), kOpPointer + "/as",
+                      {"\"2nd pin\"", "handle", "'-'"});
+}
+
 TEST_CASE("A handle that no pin or get defines is rejected and the defined handles are listed",
           "[cli][bad-input]") {
   expect_bad_scenario(scenario(R"({ "op": "pin", "addr": "A", "as": "g" }, { "op": "pin_read", "pin": "h" })"),
@@ -282,14 +298,19 @@ TEST_CASE("A key duplicated in one object is rejected naming the key", "[cli][ba
 }
 
 TEST_CASE("A key duplicated in one object is located by the JSON pointer of that object",
-          "[cli][bad-input][!mayfail]") {
-  // BUG: the duplicate-key check in the parser callback does not track the path, so the error
-  // says "FILE: /: the key "pages" appears twice in one object" instead of /memory/A.
-  std::string file = write_scenario(scenario(kRead, "", R"({ "A": { "pages": 1, "pages": 2 } })"));
-  Result r = run_mmcheck({"check", file, "--json"});
-  INFO(describe(r));
-  CHECK(r.status == 2);
-  CHECK_THAT(r.err, Catch::Contains(file + ": /memory/A"));
+          "[cli][bad-input]") {
+  // Was: "FILE: /: the key ..." wherever the object was (the parser callback kept no path).
+  expect_bad_scenario(scenario(kRead, "", R"({ "A": { "pages": 1, "pages": 2 } })"), "/memory/A",
+                      {"\"pages\"", "twice"});
+}
+
+TEST_CASE("A key duplicated in an op is located by the op's index in its thread", "[cli][bad-input]") {
+  expect_bad_scenario(scenario(kRead + R"(, [ 1, [] ], { "op": "read", "addr": "A", "addr": "A" })"),
+                      "/processes/P/threads/cpu0/2", {"\"addr\"", "twice"});
+}
+
+TEST_CASE("A key duplicated at the top level is located at the root", "[cli][bad-input]") {
+  expect_bad_scenario(scenario(kRead, R"(, "name": "again")"), "/", {"\"name\"", "twice"});
 }
 
 // --- values ----------------------------------------------------------------------------------
@@ -315,11 +336,30 @@ TEST_CASE("A pin_write value out of range is rejected", "[cli][bad-input]") {
       "/processes/P/threads/cpu0/1/value", {"0 to 255", "300"});
 }
 
-TEST_CASE("A huge stored value is reported as given, not wrapped around", "[cli][bad-input][!mayfail]") {
-  // BUG: int_at() reads an unsigned 64-bit JSON number with get<long>(), so 2^64-1 is reported
-  // as "got -1" (and 2^63 as a negative number).
+TEST_CASE("A huge stored value is reported as given, not wrapped around", "[cli][bad-input]") {
+  // Was: read with get<long>(), so 2^64-1 was reported as "got -1" (and 2^63 as negative).
   expect_bad_scenario(scenario(R"({ "op": "write", "addr": "A", "value": 18446744073709551615 })"),
-                      kOpPointer + "/value", {"0 to 255", "18446744073709551615"});
+                      kOpPointer + "/value", {"0 to 255", "got 18446744073709551615"});
+  expect_bad_scenario(scenario(R"({ "op": "write", "addr": "A", "value": 9223372036854775808 })"),
+                      kOpPointer + "/value", {"0 to 255", "got 9223372036854775808"});
+  expect_bad_scenario(scenario(R"({ "op": "write", "addr": "A", "value": -9223372036854775808 })"),
+                      kOpPointer + "/value", {"0 to 255", "got -9223372036854775808"});
+}
+
+TEST_CASE("A fractional stored value is reported as a fraction", "[cli][bad-input]") {
+  expect_bad_scenario(scenario(R"({ "op": "write", "addr": "A", "value": 1.5 })"), kOpPointer + "/value",
+                      {"0 to 255", "got 1.5"});
+}
+
+TEST_CASE("A 65th distinct stored value is rejected at the op that stores it", "[cli][bad-input]") {
+  std::string explicit_values, fresh_values;
+  for (int v = 1; v <= 65; ++v) {
+    explicit_values += std::string(v > 1 ? ", " : "") + R"({ "op": "write", "addr": "A", "value": )" +
+                       std::to_string(v) + " }";
+    fresh_values += std::string(v > 1 ? ", " : "") + R"({ "op": "write", "addr": "A" })";
+  }
+  expect_bad_scenario(scenario(explicit_values), "/processes/P/threads/cpu0/64/value", {"at most 64", "65"});
+  expect_bad_scenario(scenario(fresh_values), "/processes/P/threads/cpu0/64", {"at most 64", "fresh"});
 }
 
 TEST_CASE("A word beyond the region's words is rejected", "[cli][bad-input]") {
@@ -333,16 +373,24 @@ TEST_CASE("A word beyond a one-word region's word is rejected in setup too", "[c
                       "/setup/0/word", {"0 to 0", "1"});
 }
 
-TEST_CASE("A pin_read word beyond the pinned region's words is rejected", "[cli][bad-input][!mayfail]") {
-  // BUG: for pin_read/pin_write the loader bounds "word" by kMaxWords (4), not by the words of
-  // the region the handle was pinned from, so word 3 of a one-word region is accepted and the
-  // scenario is explored (exit 0).
+TEST_CASE("A pin_read word beyond the pinned region's words is rejected", "[cli][bad-input]") {
+  // Was: bounded by kMaxWords (4), not by the words of the region the handle was pinned from, so
+  // word 3 of a one-word region was accepted and the scenario explored (exit 0).
   expect_bad_scenario(R"({ "name": "pin-word", "memory": { "A": {} },
     "processes": { "P": { "threads": { "cpu0": [
       { "op": "pin", "addr": "A", "write": true, "as": "h" },
       { "op": "pin_write", "pin": "h", "word": 3, "value": 7 },
       { "op": "pin_read", "pin": "h", "word": 3 } ] } } } })",
-                      "/processes/P/threads/cpu0/1/word", {"0 to 0"});
+                      "/processes/P/threads/cpu0/1/word", {"0 to 0", "\"h\"", "region A", "1 word"});
+}
+
+TEST_CASE("A pin_read word is bounded by the region of a handle taken later, on another CPU",
+          "[cli][bad-input]") {
+  expect_bad_scenario(R"({ "name": "pin-word", "memory": { "A": { "words": 4 }, "B": { "words": 2 } },
+    "processes": { "P": { "threads": {
+      "cpu0": [ { "op": "pin_read", "pin": "h", "word": 1 }, { "op": "pin_read", "pin": "h", "word": 2 } ],
+      "cpu1": [ { "op": "get", "addr": "B", "as": "h" } ] } } } })",
+                      "/processes/P/threads/cpu0/1/word", {"0 to 1", "got 2", "region B", "2 words"});
 }
 
 // --- the file itself -------------------------------------------------------------------------
@@ -380,13 +428,13 @@ TEST_CASE("A missing file is rejected naming the file", "[cli][bad-input]") {
 }
 
 TEST_CASE("A directory given as the scenario file is reported as unreadable, not as bad JSON",
-          "[cli][bad-input][!mayfail]") {
-  // BUG: std::ifstream opens a directory, reading it yields nothing, and the error is
+          "[cli][bad-input]") {
+  // Was: std::ifstream opens a directory and reads nothing from it, so the error was
   // "not valid JSON (line 1, column 1): ... unexpected end of input".
   std::string dir = temp_dir().fresh("a-directory", "");
   fs::create_directory(dir);
   Result r = run_mmcheck({"check", dir, "--json"});
-  require_bad_input(r, dir, "", {"read"});
+  require_bad_input(r, dir, "", {"read", "directory"});
   CHECK_THAT(r.err, !Catch::Contains("JSON"));
 }
 
@@ -417,35 +465,38 @@ TEST_CASE("An expected violation of an unknown invariant is rejected and the inv
 // --- crashes and other bugs found by these tests ---------------------------------------------
 
 TEST_CASE("An address with a page offset too large for a long is rejected, not a crash",
-          "[cli][bad-input][!mayfail]") {
-  // BUG: address_at() calls std::stol on the digits; std::out_of_range escapes and mmcheck
-  // terminates (exit 134, "terminate called after throwing an instance of 'std::out_of_range'").
+          "[cli][bad-input]") {
+  // Was: std::stol on the digits threw std::out_of_range and mmcheck terminated (exit 134).
   expect_bad_scenario(scenario(R"({ "op": "read", "addr": "A+99999999999999999999999" })"), kOpPointer + "/addr",
                       {"A+99999999999999999999999", "outside"});
 }
 
 TEST_CASE("An address with the largest long page offset is rejected, not an internal error",
-          "[cli][bad-input][!mayfail]") {
-  // BUG: offset + pages overflows a long in address_at(), the range check passes, and
-  // Scenario::region_of() later fails an MM_ASSERT (exit 134, "internal error: a page outside
-  // every region").
+          "[cli][bad-input]") {
+  // Was: offset + pages overflowed a long, the range check passed, and Scenario::region_of()
+  // later failed an MM_ASSERT (exit 134, "internal error: a page outside every region").
   expect_bad_scenario(scenario(R"({ "op": "read", "addr": "A+9223372036854775807" })"), kOpPointer + "/addr",
                       {"A+9223372036854775807", "outside"});
 }
 
-TEST_CASE("A handle name taken by two pins is rejected", "[cli][bad-input][!mayfail]") {
-  // BUG: the loader accepts two pin ops with the same "as"; both share one handle slot, the
-  // second pin overwrites the first's handle, and the model then reports refcounts_sane
-  // ("refcount 3, mapcount 1 ..., pincount 2, other references 1") for a scenario that only
-  // pins a page twice.
+TEST_CASE("A handle name taken by two pins is rejected", "[cli][bad-input]") {
+  // Was: accepted; both pins shared one handle slot, the second overwrote the first's handle, and
+  // the model then reported refcounts_sane ("refcount 3, mapcount 1 ..., pincount 2, other
+  // references 1") for a scenario that only pins a page twice.
   expect_bad_scenario(
       scenario(R"({ "op": "pin", "addr": "A", "as": "h" }, { "op": "pin", "addr": "A", "as": "h" })"),
-      "/processes/P/threads/cpu0/1/as", {"\"h\""});
+      "/processes/P/threads/cpu0/1/as", {"\"h\"", "already taken at /processes/P/threads/cpu0/0/as"});
 }
 
-TEST_CASE("A negative --max-states is bad usage", "[cli][bad-input][!mayfail]") {
-  // BUG: CLI11 converts "-5" into a huge std::uint64_t, so the bound is silently dropped and the
-  // whole search runs (exit 0 on this scenario) instead of exit 2.
+TEST_CASE("A handle name taken in setup and again by a thread is rejected", "[cli][bad-input]") {
+  expect_bad_scenario(scenario(R"({ "op": "get", "addr": "A", "as": "h" }, { "op": "put", "pin": "h" })",
+                               R"(, "setup": [ { "thread": "cpu0", "op": "pin", "addr": "A", "as": "h" } ])"),
+                      "/setup/0/as", {"\"h\"", "already taken at /processes/P/threads/cpu0/0/as"});
+}
+
+TEST_CASE("A negative --max-states is bad usage", "[cli][bad-input]") {
+  // Was: CLI11 converted "-5" into a huge std::uint64_t, so the bound was silently dropped and
+  // the whole search ran (exit 0 on this scenario).
   std::string file = write_scenario(scenario(kRead));
   Result r = run_mmcheck({"check", file, "--json", "--max-states", "-5"});
   INFO(describe(r));
@@ -454,14 +505,30 @@ TEST_CASE("A negative --max-states is bad usage", "[cli][bad-input][!mayfail]") 
   CHECK_THAT(r.err, Catch::Contains("--max-states"));
 }
 
-TEST_CASE("A negative --max-seconds is bad usage", "[cli][bad-input][!mayfail]") {
-  // BUG: a negative time bound is accepted and ignored.
+TEST_CASE("A negative --max-seconds is bad usage", "[cli][bad-input]") {
+  // Was: a negative time bound was accepted and ignored.
   std::string file = write_scenario(scenario(kRead));
   Result r = run_mmcheck({"check", file, "--json", "--max-seconds", "-1"});
   INFO(describe(r));
   CHECK(r.status == 2);
   CHECK(r.out.empty());
   CHECK_THAT(r.err, Catch::Contains("--max-seconds"));
+}
+
+TEST_CASE("A negative --max-depth, --max-memory or --threads is bad usage", "[cli][bad-input]") {
+  std::string file = write_scenario(scenario(kRead));
+  for (const std::string option : {"--max-depth", "--max-memory", "--threads"}) {
+    Result r = run_mmcheck({"check", file, "--json", option, "-2"});
+    INFO(describe(r));
+    CHECK(r.status == 2);
+    CHECK(r.out.empty());
+    CHECK_THAT(r.err, Catch::Contains(option));
+  }
+  Result s = run_mmcheck({"suite", file, "--json", "--threads", "-2"});
+  INFO(describe(s));
+  CHECK(s.status == 2);
+  CHECK(s.out.empty());
+  CHECK_THAT(s.err, Catch::Contains("--threads"));
 }
 
 TEST_CASE("A non-numeric --max-states or --threads is bad usage", "[cli][bad-input]") {
@@ -498,6 +565,50 @@ TEST_CASE("check without a file and list with an unknown subject are bad usage",
   INFO(describe(l));
   CHECK(l.status == 2);
   CHECK_THAT(l.err, Catch::Contains("presets"));
+}
+
+// --- file order ----------------------------------------------------------------------------
+
+// Regions, processes and threads keep the order of the file (JSON objects are unordered, and a
+// std::map-backed parser would sort them): the lists in errors and the CPUs of a counterexample
+// come in the order the scenario declares them.
+TEST_CASE("Regions are listed in file order", "[cli][bad-input]") {
+  expect_bad_scenario(scenario(R"({ "op": "read", "addr": "B" })", "", R"({ "Z": {}, "A": { "words": 2 } })"),
+                      kOpPointer + "/addr", {"\"B\"", "regions: Z, A"});
+}
+
+TEST_CASE("Processes and threads are listed in file order", "[cli][bad-input]") {
+  std::string text = R"({ "name": "order", "memory": { "A": {} },
+    "processes": { "Q": { "threads": { "zeta": [ { "op": "fork", "child": "X" } ] } },
+                   "P": { "threads": { "beta": [], "alpha": [] } } },
+    "setup": [ { "thread": "omega", "op": "read", "addr": "A" } ] })";
+  expect_bad_scenario(text, "/setup/0/thread", {"\"omega\"", "threads: zeta, beta, alpha"});
+  std::string no_setup = text.substr(0, text.find(",\n    \"setup\"")) + " }";
+  expect_bad_scenario(no_setup, "/processes/Q/threads/zeta/0/child", {"\"X\"", "declared: Q, P"});
+}
+
+TEST_CASE("A counterexample shows the CPUs in file order", "[cli][bad-input]") {
+  // The SPEC example with its CPUs renamed so that file order is not alphabetical order.
+  std::string text = kSpecExample;
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"cpu0", "zeta"}, {"cpu1", "alpha"}, {"cpu2", "mid"}}) {
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at))
+      text.replace(at, from.size(), to);
+  }
+  std::string file = write_scenario(text);
+  Result r = run_mmcheck({"check", file, "--kernel", "linux-5.10"});
+  INFO(describe(r));
+  REQUIRE(r.status == 10);
+  auto header = r.out.find("  #  ");
+  REQUIRE(header != std::string::npos);
+  std::string line = r.out.substr(header, r.out.find('\n', header) - header);
+  INFO(line);
+  auto zeta = line.find("zeta"), alpha = line.find("alpha"), mid = line.find("mid");
+  REQUIRE(zeta != std::string::npos);
+  REQUIRE(alpha != std::string::npos);
+  REQUIRE(mid != std::string::npos);
+  CHECK(zeta < alpha);
+  CHECK(alpha < mid);
 }
 
 }  // namespace
