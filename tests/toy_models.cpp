@@ -110,11 +110,14 @@ void Peterson::enabled_actions(const State& s, std::vector<Action>& out) const {
     switch (s.pc[i]) {
       case 0:
       case 1:
-      case 3: out.push_back(static_cast<Action>(i)); break;
+      case 3:
+        out.push_back(static_cast<Action>(i));
+        break;
       case 2:
         if (s.flag[j] == 0 || s.turn == i) out.push_back(static_cast<Action>(i));
         break;
-      default: break;  // 4: finished
+      default:
+        break;  // 4: finished
     }
   }
 }
@@ -143,7 +146,8 @@ StepInfo Peterson::apply(const State& s, Action a, State& next) const {
         next.pc[a] = next.rounds_done[a] == rounds ? 4 : 0;
       }
       return {kLeave, std::nullopt};
-    default: MM_ASSERT(false, "a finished Peterson thread was stepped");
+    default:
+      MM_ASSERT(false, "a finished Peterson thread was stepped");
   }
   return {};
 }
@@ -189,7 +193,9 @@ void BrokenMutex::enabled_actions(const State& s, std::vector<Action>& out) cons
 StepInfo BrokenMutex::apply(const State& s, Action a, State& next) const {
   next = s;
   switch (s.pc[a]) {
-    case 0: next.pc[a] = 1; return {kTest, std::nullopt};
+    case 0:
+      next.pc[a] = 1;
+      return {kTest, std::nullopt};
     case 1:
       next.flag[0] = 1;
       next.pc[a] = 2;
@@ -198,7 +204,8 @@ StepInfo BrokenMutex::apply(const State& s, Action a, State& next) const {
       next.flag[0] = 0;
       next.pc[a] = 3;
       return {kClear, std::nullopt};
-    default: MM_ASSERT(false, "a finished BrokenMutex thread was stepped");
+    default:
+      MM_ASSERT(false, "a finished BrokenMutex thread was stepped");
   }
   return {};
 }

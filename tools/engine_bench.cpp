@@ -75,8 +75,8 @@ struct Row {
 };
 
 void print_table(const std::vector<Row>& rows) {
-  std::printf("%-22s %7s %10s %12s %8s %12s %8s  %s\n", "model", "threads", "states",
-              "transitions", "seconds", "states/s", "speedup", "verdict");
+  std::printf("%-22s %7s %10s %12s %8s %12s %8s  %s\n", "model", "threads", "states", "transitions",
+              "seconds", "states/s", "speedup", "verdict");
   for (const Row& r : rows) {
     std::printf("%-22s %7u %10llu %12llu %8.3f %12.0f %7.2fx  %s\n", r.model.c_str(), r.threads,
                 static_cast<unsigned long long>(r.run.states),
@@ -151,9 +151,10 @@ int main(int argc, char** argv) {
       return usage(argv[0]);
     }
   }
-  std::printf("mmcheck engine benchmark: %u cores, load average %s; 1 vs 2 search threads, "
-              "best of %u\n\n",
-              hardware_threads(), load_average().c_str(), repeat);
+  std::printf(
+      "mmcheck engine benchmark: %u cores, load average %s; 1 vs 2 search threads, "
+      "best of %u\n\n",
+      hardware_threads(), load_average().c_str(), repeat);
   std::vector<Row> rows;
   bool agree = true;
   for (const Case& c : cases(quick)) {

@@ -31,8 +31,9 @@ constexpr std::uint64_t kTwoThreadSteps = 14;
 constexpr std::uint32_t kTwoThreadDepth = 4;
 const std::vector<std::uint64_t> kTwoThreadLabels{6, 8};  // read, write
 
-TEST_CASE("Two threads incrementing a counter reach exactly the 12 states and 14 steps counted by hand",
-          "[engine][counter]") {
+TEST_CASE(
+    "Two threads incrementing a counter reach exactly the 12 states and 14 steps counted by hand",
+    "[engine][counter]") {
   Counter model{.threads = 2, .check_total = false};
   for (unsigned threads : {1u, 4u}) {
     SearchResult<Counter> r = search(model, with_threads(threads));
@@ -171,7 +172,8 @@ TEST_CASE("A max_depth bound below the depth ends the search incomplete with eve
 
 TEST_CASE("A tiny max_seconds bound ends a big counter search incomplete, never holds",
           "[engine][bounds]") {
-  // 96679 states (see the benchmark); the bound is checked after every level at the latest.
+  // 96679 states (counted by the reference explorer); the bound is checked after every level
+  // at the latest, so the search stops long before.
   Counter model{.threads = 7, .check_total = false};
   for (unsigned threads : {1u, 4u}) {
     SearchOptions options = with_threads(threads);

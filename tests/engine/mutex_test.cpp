@@ -76,6 +76,35 @@ TEST_CASE("Peterson's lock reaches the contended state where only the turn decid
   CHECK(enabled[0] == last.turn);
 }
 
+// Peterson's lock with the classic slip: a thread keeps the turn (turn = i) instead of giving
+// it away. The same search must now find two threads in the critical section.
+struct PetersonKeepsTurn : Peterson {
+  StepInfo apply(const State& s, Action a, State& next) const {
+    StepInfo info = Peterson::apply(s, a, next);
+    if (info.label == kGiveTurn) next.turn = a;
+    return info;
+  }
+};
+
+TEST_CASE("Peterson's lock that keeps the turn instead of giving it loses mutual exclusion",
+          "[engine][peterson]") {
+  // By hand: thread 0 raises its flag, keeps the turn and enters (thread 1's flag is down);
+  // thread 1 raises its flag, takes the turn and enters too: 6 steps, and none shorter, since
+  // each thread needs 3 steps to enter.
+  PetersonKeepsTurn model;
+  model.rounds = 1;
+  std::optional<std::vector<Peterson::Action>> expected = testing::reference_counterexample(model);
+  REQUIRE(expected.has_value());
+  for (unsigned threads : {1u, 4u}) {
+    SearchResult<PetersonKeepsTurn> r = search(model, with_threads(threads));
+    REQUIRE(r.verdict == Verdict::Violation);
+    CHECK(model.property_names()[r.violation->property] == "mutual_exclusion");
+    CHECK(r.actions == std::vector<Peterson::Action>{0, 0, 0, 1, 1, 1});
+    CHECK(r.actions == *expected);
+    CHECK(testing::trace_replays(model, r));
+  }
+}
+
 TEST_CASE("The broken test-then-set lock loses mutual exclusion after 4 steps", "[engine][mutex]") {
   // By hand: a thread reaches the critical section with 2 steps (test, set), so both need 4;
   // 4 suffice when both test the flag before either sets it: test0, test1, set0, set1. BFS gives
@@ -93,7 +122,8 @@ TEST_CASE("The broken test-then-set lock loses mutual exclusion after 4 steps", 
     CHECK(r.actions == std::vector<BrokenMutex::Action>{0, 1, 0, 1});
     REQUIRE(testing::trace_replays(model, r));
     // Only the last state violates.
-    for (std::size_t i = 0; i + 1 < r.states.size(); ++i) CHECK_FALSE(model.check_state(r.states[i]));
+    for (std::size_t i = 0; i + 1 < r.states.size(); ++i)
+      CHECK_FALSE(model.check_state(r.states[i]));
     CHECK(model.check_state(r.states.back()).has_value());
     // The search stops after the level the violation was found in: levels 0..4 stored, levels
     // 0..3 expanded.

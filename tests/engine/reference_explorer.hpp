@@ -114,14 +114,37 @@ ReferenceGraph explore_reference(const M& model) {
 // is the order of their smallest (parent position, action position) key. The finding reported
 // is at the smallest depth, then of the smallest property index, then of the smallest key: a
 // state's own key for a state property or a terminal finding, the step's key for a step
-// property. Returns the actions leading to it, or nothing when the model has no finding.
+// property.
 template <class M>
-std::optional<std::vector<typename M::Action>> reference_counterexample(const M& model) {
+class ReferenceCounterexample {
+ public:
   using State = typename M::State;
   using Action = typename M::Action;
+
+  explicit ReferenceCounterexample(const M& model) : model_(model) {}
+
+  // The actions leading to the finding, or nothing when the model has none.
+  std::optional<std::vector<Action>> find() {
+    std::vector<State> initial = model_.initial_states();
+    for (std::size_t i = 0; i < initial.size(); ++i)
+      if (visited_.insert(encoding_of(model_, initial[i])).second)
+        nodes_.push_back({initial[i], -1, Action{}, i});
+    std::size_t level_begin = 0;
+    for (;;) {
+      std::size_t level_end = nodes_.size();
+      if (level_begin == level_end && !best_) return std::nullopt;
+      // Step findings into this level were offered while expanding the level above.
+      offer_level_findings(level_begin, level_end);
+      if (best_) return trace_to_best();
+      expand_level(level_begin, level_end);
+      level_begin = level_end;
+    }
+  }
+
+ private:
   struct Node {
     State state;
-    std::int64_t parent;  // index into nodes, -1 for an initial state
+    std::int64_t parent;  // index into nodes_, -1 for an initial state
     Action action;        // the step from the parent (unset for an initial state)
     std::uint64_t key;    // position of the parent in its level << 16 | action position
   };
@@ -131,58 +154,62 @@ std::optional<std::vector<typename M::Action>> reference_counterexample(const M&
     std::int64_t node;                // the violating state, or the parent of a violating step
     std::optional<Action> last_step;  // set for a step property
   };
-  std::vector<Node> nodes;
-  std::set<std::vector<std::uint8_t>, EncodingLess> visited;
-  std::vector<State> initial = model.initial_states();
-  std::size_t level_begin = 0;
-  for (std::size_t i = 0; i < initial.size(); ++i)
-    if (visited.insert(encoding_of(model, initial[i])).second)
-      nodes.push_back({initial[i], -1, Action{}, i});
-  std::optional<Candidate> best;
-  auto offer = [&best](Candidate c) {
-    if (!best || c.rank < best->rank || (c.rank == best->rank && c.key < best->key)) best = c;
-  };
-  for (;;) {
-    std::size_t level_end = nodes.size();
-    if (level_begin == level_end) return std::nullopt;
-    // Findings at this depth: state properties and terminal states of this level, and step
-    // properties of the steps into it (offered while expanding the level above, kept in best).
-    for (std::size_t n = level_begin; n < level_end; ++n) {
-      const State s = nodes[n].state;
-      if (auto v = model.check_state(s)) offer({v->property, nodes[n].key, std::int64_t(n), {}});
+
+  void offer(Candidate c) {
+    if (!best_ || c.rank < best_->rank || (c.rank == best_->rank && c.key < best_->key)) best_ = c;
+  }
+
+  // State properties and terminal findings of the states [begin, end).
+  void offer_level_findings(std::size_t begin, std::size_t end) {
+    for (std::size_t n = begin; n < end; ++n) {
+      const State& s = nodes_[n].state;
+      if (auto v = model_.check_state(s)) offer({v->property, nodes_[n].key, std::int64_t(n), {}});
       std::vector<Action> actions;
-      model.enabled_actions(s, actions);
+      model_.enabled_actions(s, actions);
       if (!actions.empty()) continue;
-      std::optional<Violation> v = model.finished(s) ? model.check_final(s) : std::nullopt;
-      if (!model.finished(s) && model.deadlock_property())
-        v = Violation{*model.deadlock_property(), ""};
-      if (v) offer({v->property, nodes[n].key, std::int64_t(n), {}});
+      std::optional<Violation> v;
+      if (model_.finished(s))
+        v = model_.check_final(s);
+      else if (model_.deadlock_property())
+        v = Violation{*model_.deadlock_property(), ""};
+      if (v) offer({v->property, nodes_[n].key, std::int64_t(n), {}});
     }
-    if (best) break;
-    for (std::size_t n = level_begin; n < level_end; ++n) {
-      const State s = nodes[n].state;
+  }
+
+  void expand_level(std::size_t begin, std::size_t end) {
+    for (std::size_t n = begin; n < end; ++n) {
+      const State s = nodes_[n].state;  // a copy: nodes_ grows below
       std::vector<Action> actions;
-      model.enabled_actions(s, actions);
+      model_.enabled_actions(s, actions);
       for (std::size_t i = 0; i < actions.size(); ++i) {
         State next{};
-        StepInfo info = model.apply(s, actions[i], next);
-        std::uint64_t key = (std::uint64_t(n - level_begin) << 16) | i;
-        if (info.violation) {
+        StepInfo info = model_.apply(s, actions[i], next);
+        std::uint64_t key = (std::uint64_t(n - begin) << 16) | i;
+        if (info.violation)
           offer({info.violation->property, key, std::int64_t(n), actions[i]});
-          continue;
-        }
-        if (visited.insert(encoding_of(model, next)).second)
-          nodes.push_back({next, std::int64_t(n), actions[i], key});
+        else if (visited_.insert(encoding_of(model_, next)).second)
+          nodes_.push_back({next, std::int64_t(n), actions[i], key});
       }
     }
-    level_begin = level_end;
-    if (best && nodes.size() == level_end) break;  // only step findings, nothing new stored
   }
-  std::vector<Action> actions;
-  if (best->last_step) actions.push_back(*best->last_step);
-  for (std::int64_t n = best->node; nodes[n].parent >= 0; n = nodes[n].parent)
-    actions.push_back(nodes[n].action);
-  return std::vector<Action>(actions.rbegin(), actions.rend());
+
+  std::vector<Action> trace_to_best() const {
+    std::vector<Action> actions;
+    if (best_->last_step) actions.push_back(*best_->last_step);
+    for (std::int64_t n = best_->node; nodes_[n].parent >= 0; n = nodes_[n].parent)
+      actions.push_back(nodes_[n].action);
+    return std::vector<Action>(actions.rbegin(), actions.rend());
+  }
+
+  const M& model_;
+  std::vector<Node> nodes_;
+  std::set<std::vector<std::uint8_t>, EncodingLess> visited_;
+  std::optional<Candidate> best_;
+};
+
+template <class M>
+std::optional<std::vector<typename M::Action>> reference_counterexample(const M& model) {
+  return ReferenceCounterexample<M>(model).find();
 }
 
 // True when the counterexample is a real run of the model: states[0] is initial, each action

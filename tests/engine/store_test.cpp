@@ -2,16 +2,16 @@
 // across growth, concurrent inserts of one encoding make one record, and a search whose BFS
 // level overfills the table in its middle (so the level is redone after growing) still gives
 // exact figures, equal to a closed form and to the reference explorer.
-#include <catch2/catch.hpp>
+#include "checker/store.hpp"
 
 #include <algorithm>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <map>
 #include <memory>
 #include <thread>
 
 #include "checker/search.hpp"
-#include "checker/store.hpp"
 #include "tests/engine/reference_explorer.hpp"
 #include "tests/toy_models.hpp"
 
