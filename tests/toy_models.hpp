@@ -1,7 +1,8 @@
 // Toy models that prove the engine on its own, with nothing of Linux in them: a shared counter
-// with a lost update, Peterson's lock, a broken test-then-set lock, and two threads taking two
-// locks in opposite orders. Each is small enough to count its states by hand or with a naive
-// reference explorer, and each has one finding (or none) the engine must report exactly.
+// with a lost update, Peterson's lock, a broken test-then-set lock, two threads taking two
+// locks in opposite orders, and independent walkers on a line (the scalable one). Each is small
+// enough to count its states by hand, by a closed form or with a naive reference explorer, and
+// each has one finding (or none) the engine must report exactly.
 // Every model is a plain struct of named fields (`Counter{.threads = 3, .check_total = false}`);
 // an action is the index of the thread that steps, and enabled actions come in thread order.
 #pragma once
