@@ -178,7 +178,10 @@ class Search {
     for (;;) {
       frontier_size_.store(level_end - level_begin, std::memory_order_relaxed);
       depth_.store(level, std::memory_order_relaxed);
-      if (pending_) {  // initial states violate a state property
+      if (pending_) {  // initial states violate a state property; a terminal one may rank first
+        if (!expand_level(level_begin, level_end, level, /*terminal_only=*/true)) return;
+        std::optional<Finding> terminal = take_best();
+        if (terminal && terminal->before(*pending_)) pending_ = terminal;
         report(*pending_);
         return;
       }
@@ -186,8 +189,13 @@ class Search {
         result_.verdict = Verdict::Holds;
         return;
       }
-      if (options_.max_depth != 0 && level >= options_.max_depth) {
-        if (any_enabled(level_begin, level_end)) return incomplete("max-depth");
+      if (options_.max_depth != 0 && level >= options_.max_depth &&
+          any_enabled(level_begin, level_end)) {
+        // The level at the bound is stored and its state properties checked; its terminal
+        // states (deadlocks, final checks) are findings too, not a reason to give up.
+        if (!expand_level(level_begin, level_end, level, /*terminal_only=*/true)) return;
+        if (std::optional<Finding> terminal = take_best()) return report(*terminal);
+        return incomplete("max-depth");
       }
       if (!expand_level(level_begin, level_end, level, /*terminal_only=*/false)) return;
       std::size_t next_end = close_level(level);

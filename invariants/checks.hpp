@@ -1,5 +1,5 @@
 // The invariant predicates. Each returns the violation's one-line message (naming the objects
-// involved) when it fails at the point where SPEC.md section 3 checks it, nothing otherwise.
+// involved) when it fails at the point where the README's invariant table checks it, nothing otherwise.
 // They read the state only; the ops call them at their check points.
 #pragma once
 

@@ -1,5 +1,5 @@
 // The presets: each row is a mainline release, each value follows from the commit that changed
-// the rule (SPEC.md section 2; ../shared/research/kernel-races.md section 0 for the commits).
+// the rule (the README's policy table).
 #include "models/policy.hpp"
 
 #include <functional>

@@ -1,5 +1,5 @@
 // Kernel policies (one rule that changed over time, a named field each) and presets (every
-// policy fixed to the values of one mainline .0 release), as SPEC.md section 2 tabulates them.
+// policy fixed to the values of one mainline .0 release), as the README's policy table gives them.
 #pragma once
 
 #include <cstdint>

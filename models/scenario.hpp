@@ -105,7 +105,7 @@ struct Scenario {
   std::vector<SetupOp> setup;
   std::vector<std::string> handle_names;  // slot -> name ("" for an extra_ref slot)
   std::vector<std::uint8_t> values;       // value index -> value
-  std::vector<std::string> check;         // invariant names, in SPEC order
+  std::vector<std::string> check;         // invariant names, in the invariant table's order
   std::vector<std::string> must_reach;                        // for every preset
   std::map<std::string, std::vector<std::string>> must_reach_by_preset;
   std::map<std::string, Expectation> expect;

@@ -1,4 +1,4 @@
-// Reading a scenario file (SPEC.md section 4): JSON with comments, validated completely before
+// Reading a scenario file (the README's "Scenario files"): JSON with comments, validated completely before
 // anything is explored. Every error names the file, the JSON pointer of the offending value,
 // what was expected and, where there is a list, the valid names.
 #include <algorithm>

@@ -1,4 +1,4 @@
-// The state of the Linux VM model as plain value types (SPEC.md section 1.1): CPUs with TLBs,
+// The state of the Linux VM model as plain value types (the README's "The model"): CPUs with TLBs,
 // processes (page table, VMA flags per page, mmap_lock, tlb_flush_pending, has_pinned), page
 // frames, pin/get/transient-reference handles, each thread's position in its program, and the
 // ghost state the invariants read. Fixed-size arrays sized by the limits in scenario.hpp; the

@@ -15,7 +15,7 @@
 //   clear_refs.mmap_unlock
 //   pagemap.read                      one step: the PTE's soft-dirty and uffd-wp bits
 //
-// SPEC.md ties tlb_flush_pending to `pending` only. In the kernel, tlb_gather_mmu() also
+// The clear_refs_flush policy ties tlb_flush_pending to `pending` only. In the kernel, tlb_gather_mmu() also
 // incremented it in the `deferred` and `none` eras; it matters only to do_wp_page's
 // uffd_wp_pending_flush check (5.12+), which no preset combines with those values.
 #include "invariants/checks.hpp"

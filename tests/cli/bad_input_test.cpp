@@ -1,4 +1,4 @@
-// Bad scenario files and bad command-line values (SPEC.md sections 4 and 5): every one exits
+// Bad scenario files and bad command-line values (the README's "Scenario files" and "Using it"): every one exits
 // with status 2 before anything is explored (nothing on stdout under --json, no counts on
 // stderr), and the message names the file, the JSON pointer of the offending value and what was
 // expected, listing the valid names where there is a list.
@@ -545,7 +545,7 @@ TEST_CASE("A non-numeric --max-states or --threads is bad usage", "[cli][bad-inp
 }
 
 TEST_CASE("An unwritable --trace path is bad usage and prints no report", "[cli][bad-input]") {
-  // The SPEC section 4 example on linux-5.10: a violation, so a trace would be written.
+  // The the README's "Scenario files" example on linux-5.10: a violation, so a trace would be written.
   std::string file = write_scenario(kSpecExample);
   std::string trace = (temp_dir().path() / "no-such-dir" / "trace.json").string();
   Result r = run_mmcheck({"check", file, "--json", "--kernel", "linux-5.10", "--trace", trace});
@@ -588,7 +588,7 @@ TEST_CASE("Processes and threads are listed in file order", "[cli][bad-input]") 
 }
 
 TEST_CASE("A counterexample shows the CPUs in file order", "[cli][bad-input]") {
-  // The SPEC example with its CPUs renamed so that file order is not alphabetical order.
+  // The README's example with its CPUs renamed so that file order is not alphabetical order.
   std::string text = kSpecExample;
   for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
            {"cpu0", "zeta"}, {"cpu1", "alpha"}, {"cpu2", "mid"}}) {

@@ -226,7 +226,7 @@ inline void expect_bad_scenario(const std::string& text, const std::string& poin
   require_bad_input(run_mmcheck(args), file, pointer, expected);
 }
 
-// The reference lists of SPEC.md sections 2-4.
+// The reference lists of the README's tables.
 inline const std::vector<std::string> kPresets = {
     "linux-5.4",  "linux-5.7",  "linux-5.8",  "linux-5.9", "linux-5.10", "linux-5.11", "linux-5.12",
     "linux-5.18", "linux-5.19", "linux-6.0",  "linux-6.1", "linux-6.2",  "latest"};
@@ -243,7 +243,7 @@ inline const std::vector<std::string> kInvariants = {
     "no_stale_tlb_at_cow", "pinned_page_never_cowed", "no_lost_write", "pin_coherent",
     "no_cross_mm_leak", "soft_dirty_sound", "uffd_wp_sound", "refcounts_sane", "no_deadlock"};
 
-// The example of SPEC.md section 4 (uffd-wp unprotect vs COW vs a stale TLB entry): violates
+// The example of the README's "Scenario files" (uffd-wp unprotect vs COW vs a stale TLB entry): violates
 // no_lost_write on linux-5.10 (its "kernel"), holds on linux-5.8 and linux-5.12.
 inline const std::string kSpecExample = R"({
   // comments are allowed

@@ -1,4 +1,4 @@
-// Determinism through the command line (SPEC.md section 5): the verdict, the counts, the
+// Determinism through the command line (the README's "Using it"): the verdict, the counts, the
 // coverage and the counterexample do not depend on the number of worker threads. The --json
 // reports of --threads 1 and --threads 2 are byte-identical except the timing and memory
 // figures ("seconds", "states_per_second", "peak_rss_bytes", "store_bytes", "bytes_per_state")

@@ -1,4 +1,4 @@
-// The exit statuses of `mmcheck check` (SPEC.md section 5) on tiny scenarios, read together with
+// The exit statuses of `mmcheck check` (the README's "Using it") on tiny scenarios, read together with
 // the --json report: 0 holds, 1 a must_reach step not reached, 3 unsupported, 10 violation,
 // 11 deadlock, 12 incomplete. Every trace written is validated against
 // tools/schema/mmcheck-trace-1.schema.json and every report against mmcheck-report-1.schema.json.
@@ -86,7 +86,7 @@ TEST_CASE("check exits 10 on a violation and writes a schema-valid trace", "[cli
   check_trace_matches(trace, c.report, file);
 }
 
-TEST_CASE("The SPEC example holds on the kernels that fixed the race and with the fix as --set",
+TEST_CASE("The README's example holds on the kernels that fixed the race and with the fix as --set",
           "[cli][exit-status]") {
   std::string file = write_scenario(kSpecExample);
   for (const std::string kernel : {"linux-5.8", "linux-5.12"}) {

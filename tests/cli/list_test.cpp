@@ -1,5 +1,5 @@
 // `mmcheck list presets|policies|ops|invariants|steps` prints what exists, one line each
-// (SPEC.md section 5): every preset of section 2, the 13 policies, every op of section 4's
+// (the README's "Using it"): every preset of section 2, the 13 policies, every op of section 4's
 // table and the 9 invariants of section 3, each exactly once; and what it lists is what
 // `check` accepts.
 #include <map>
@@ -56,7 +56,7 @@ void require_exactly(const std::vector<std::string>& listed, const std::vector<s
 
 bool has_text(const std::string& s) { return s.find_first_not_of(" \t") != std::string::npos; }
 
-TEST_CASE("list presets prints every preset of SPEC section 2 with a description", "[cli][list]") {
+TEST_CASE("list presets prints every preset of the README's policy table with a description", "[cli][list]") {
   std::vector<Line> lines = list("presets");
   require_exactly(names_of(lines), kPresets);
   for (const auto& l : lines) {
@@ -82,7 +82,7 @@ TEST_CASE("list policies prints all 13 policies with their values", "[cli][list]
   }
 }
 
-TEST_CASE("list ops prints every op of SPEC section 4's table", "[cli][list]") {
+TEST_CASE("list ops prints every op of the README's op table", "[cli][list]") {
   require_exactly(names_of(list("ops")), kOps);
 }
 
@@ -95,7 +95,7 @@ TEST_CASE("list invariants prints all 9 invariants with a description", "[cli][l
   }
 }
 
-TEST_CASE("list steps prints the kernel steps SPEC names for must_reach", "[cli][list]") {
+TEST_CASE("list steps prints the kernel steps the model names for must_reach", "[cli][list]") {
   std::vector<std::string> steps = names_of(list("steps"));
   std::set<std::string> unique(steps.begin(), steps.end());
   CHECK(unique.size() == steps.size());

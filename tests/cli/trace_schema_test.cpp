@@ -1,4 +1,4 @@
-// Counterexample traces (`mmcheck check --trace`, format mmcheck-trace/1, SPEC.md section 5)
+// Counterexample traces (`mmcheck check --trace`, format mmcheck-trace/1, the README's "Using it")
 // validate against tools/schema/mmcheck-trace-1.schema.json, on races that exercise forks,
 // pins, pipes and soft-dirty; and the schema is not vacuous: broken traces are refused.
 #include "tests/cli/cli_support.hpp"

@@ -1,5 +1,5 @@
 // The VM model under the engine gives the same answer whatever the number of search threads
-// (SPEC.md section 5): states, transitions, depth, step coverage, verdict and the
+// (the README's "Using it"): states, transitions, depth, step coverage, verdict and the
 // counterexample, state by state.
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-// Each invariant of SPEC.md section 3 on a tiny scenario where it fails and on the same
+// Each invariant of the README's invariant table on a tiny scenario where it fails and on the same
 // situation where it holds (a kernel with the fix, or the racing step removed). Whole-scenario
 // verdicts come from cli::run_scenario, as `mmcheck check` reports them.
 #include <catch2/catch.hpp>
@@ -27,14 +27,14 @@ void check_holds(const mmcheck::cli::RunOutcome& o) {
   CHECK(o.stats.states > 1);
 }
 
-TEST_CASE("the nine invariants have SPEC's stable names in SPEC's order", "[invariant]") {
+TEST_CASE("the nine invariants have their stable names in the documented order", "[invariant]") {
   CHECK(vm::invariant_names() ==
         std::vector<std::string>{"no_stale_tlb_at_cow", "pinned_page_never_cowed", "no_lost_write",
                                  "pin_coherent", "no_cross_mm_leak", "soft_dirty_sound",
                                  "uffd_wp_sound", "refcounts_sane", "no_deadlock"});
 }
 
-// Scenario 1 of SPEC section 4 (race (c), 6ce64428d620).
+// Scenario 1 of the README's "Scenario files" (race (c), 6ce64428d620).
 std::string scenario1(const std::string& check, bool read_after = false, int words = 1) {
   std::string cpu2 = words == 1 ? R"([{"op": "write", "addr": "A", "value": 3})"
                                 : R"([{"op": "write", "addr": "A", "word": 1, "value": 3})";

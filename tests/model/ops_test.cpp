@@ -1,4 +1,4 @@
-// Each op of the VM model, step by step on a small state (SPEC.md sections 1.2-1.3): which
+// Each op of the VM model, step by step on a small state (the README's "The model"): which
 // kernel step it takes, and what that step changes in the PTEs, TLBs, frames, locks and ghost.
 #include <catch2/catch.hpp>
 
@@ -12,7 +12,7 @@ using Steps = std::vector<std::string>;
 
 const char* kOneThreadOneWrite = R"({"P": {"threads": {"cpu0": [{"op": "write", "addr": "A", "value": 5}]}}})";
 
-// ---- user accesses (SPEC 1.2) ----
+// ---- user accesses (the model's user accesses) ----
 
 TEST_CASE("a store through a writable+dirty TLB entry changes the frame and not the PTE", "[ops]") {
   // clear_refs on 5.10 write-protects the PTE and never flushes: cpu1's entry stays W1 D1.

@@ -1,4 +1,4 @@
-// Each policy of SPEC.md section 2, switched on and off on one base preset: the branch it names
+// Each policy of the README's policy table, switched on and off on one base preset: the branch it names
 // changes, and nothing else in the same situation does.
 #include <catch2/catch.hpp>
 
@@ -360,7 +360,7 @@ TEST_CASE("uffd_wp anon makes uffd-wp on shmem unsupported; anon_shmem supports 
 
 TEST_CASE("uffd_wp_pending_flush flushes the page in do_wp_page while an unprotect's flush is pending",
           "[policy]") {
-  // Scenario 1 (SPEC section 4): cpu2's warm writable entry, an extra reference forcing a copy.
+  // Scenario 1 (the README's "Scenario files"): cpu2's warm writable entry, an extra reference forcing a copy.
   auto make = [](const std::string& value) {
     return std::make_unique<Sim>(
         scenario_text(R"({"A": {"uffd_wp": true}})",

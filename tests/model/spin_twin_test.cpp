@@ -72,7 +72,7 @@ TEST_CASE("the SPIN twins that SPIN finds violated are violated with a counterex
     WARN("no SPIN twin scenarios at " << spin_dir() << ": skipped");
     return;
   }
-  // RESULTS.md 4.1: shortest counterexamples (BFS) of 6 and 10 SPEC steps.
+  // RESULTS.md 4.1: shortest counterexamples (BFS) of 6 and 10 model steps.
   auto stale = run_file("s1-linux-5.10.json", "linux-5.10");
   CHECK(stale.verdict == "violation");
   CHECK(stale.invariant == "no_stale_tlb_at_cow");

@@ -1,5 +1,5 @@
 // The mmcheck command line (CLI11): check, suite, replay and list. Commands return the exit
-// statuses of SPEC.md section 5; bad input of any kind is reported with its location and
+// statuses of the README's "Using it"; bad input of any kind is reported with its location and
 // exits 2, before anything is explored.
 #include "tools/cli/cli.hpp"
 

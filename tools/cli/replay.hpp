@@ -1,4 +1,4 @@
-// Counterexamples after the search: reading a trace (mmcheck-trace/1, SPEC.md section 5),
+// Counterexamples after the search: reading a trace (mmcheck-trace/1, the README's "Using it"),
 // re-executing its schedule on its scenario step by step, and the views of the replayed states
 // that `mmcheck replay`, `mmcheck explain` and the HTML timeline print.
 #pragma once

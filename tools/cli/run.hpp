@@ -16,7 +16,7 @@
 
 namespace mmcheck::cli {
 
-// Exit statuses (SPEC.md section 5).
+// Exit statuses (the README's "Using it").
 inline constexpr int kExitHolds = 0;
 inline constexpr int kExitExpectation = 1;
 inline constexpr int kExitUsage = 2;

@@ -1,0 +1,93 @@
+// Golden figures, as Storm and Stateright pin them: the exact state and transition counts of
+// every race scenario, on linux 6.2 ("latest", where every race is fixed, so the whole graph
+// is explored) with partial-order reduction off and on, and on the scenario's own kernel (where
+// most violate, so the count is the search up to the shortest counterexample). A changed count
+// with an unchanged verdict is a change of the model's semantics or a reduction regression,
+// and must be explained, not re-pinned silently. The same with 1 and 2 search threads.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "models/scenario.hpp"
+#include "tools/cli/run.hpp"
+
+namespace {
+
+struct Pinned {
+  const char* scenario;
+  const char* kernel;
+  const char* verdict;
+  std::uint64_t states, transitions;  // partial-order reduction off
+  std::uint64_t reduced_states, reduced_transitions;
+};
+
+const std::vector<Pinned> kPinned = {
+    {"clear-refs-no-flush-lost-write-until-pae", "latest", "holds", 48, 66, 47, 61},
+    {"clear-refs-no-flush-soft-dirty-missed", "latest", "holds", 38, 50, 37, 45},
+    {"clear-refs-pinned-page-cow", "latest", "holds", 18, 25, 18, 23},
+    {"clear-refs-soft-dirty-lost-write", "latest", "holds", 178, 281, 144, 191},
+    {"cow-after-fork-child-writes", "latest", "holds", 22, 29, 22, 27},
+    {"cow-after-fork-mprotect-upgrade", "latest", "holds", 46, 71, 46, 67},
+    {"cow-after-fork-parent-writes", "latest", "holds", 22, 29, 22, 27},
+    {"odirect-get-clear-refs-lost-dma", "latest", "holds", 81, 144, 81, 132},
+    {"pin-fork-parent-write-cow", "latest", "holds", 10, 11, 10, 11},
+    {"pin-mprotect-clear-refs-write-cow", "latest", "holds", 40, 58, 40, 54},
+    {"pin-mprotect-ro-rw-write-cow", "latest", "holds", 22, 31, 22, 31},
+    {"ro-pin-exclusive-readonly-pte-cow", "latest", "holds", 23, 22, 23, 22},
+    {"ro-pin-previously-shared-unshare", "latest", "holds", 12, 11, 12, 11},
+    {"ro-pin-shared-after-fork-cow", "latest", "holds", 28, 40, 27, 35},
+    {"uffd-wp-anon-protect-sound", "latest", "holds", 77, 119, 70, 88},
+    {"uffd-wp-protect-unprotect-cow-stale-tlb", "latest", "holds", 7768, 24540, 3549, 6357},
+    {"uffd-wp-shmem-mprotect-writable", "latest", "holds", 63, 91, 54, 64},
+    {"uffd-wp-unprotect-cow-stale-tlb", "latest", "holds", 161, 328, 119, 165},
+    {"vmsplice-after-fork-parent-unmap-wrong-way-cow", "latest", "holds", 72, 127, 63, 92},
+    {"vmsplice-before-fork-parent-unmap-wrong-way-cow", "latest", "holds", 48, 82, 48, 72},
+    {"vmsplice-child-unmap-wrong-way-cow", "latest", "holds", 72, 127, 63, 92},
+    {"clear-refs-no-flush-lost-write-until-pae", "linux-5.12", "violation", 72, 92, 72, 92},
+    {"clear-refs-no-flush-soft-dirty-missed", "linux-5.10", "violation", 12, 14, 12, 14},
+    {"clear-refs-pinned-page-cow", "linux-5.10", "violation", 21, 27, 21, 27},
+    {"clear-refs-soft-dirty-lost-write", "linux-5.10", "violation", 98, 139, 98, 139},
+    {"odirect-get-clear-refs-lost-dma", "linux-5.12", "violation", 115, 188, 115, 188},
+    {"pin-fork-parent-write-cow", "linux-5.8", "violation", 14, 18, 14, 18},
+    {"pin-mprotect-clear-refs-write-cow", "linux-5.10", "violation", 35, 48, 35, 48},
+    {"pin-mprotect-ro-rw-write-cow", "linux-5.10", "violation", 29, 39, 29, 39},
+    {"ro-pin-exclusive-readonly-pte-cow", "linux-5.10", "violation", 21, 21, 21, 21},
+    {"ro-pin-previously-shared-unshare", "linux-5.10", "violation", 11, 11, 11, 11},
+    {"ro-pin-shared-after-fork-cow", "linux-5.10", "violation", 22, 32, 22, 32},
+    {"uffd-wp-protect-unprotect-cow-stale-tlb", "linux-5.10", "violation", 18146, 55521, 18146, 55521},
+    {"uffd-wp-shmem-mprotect-writable", "linux-6.1", "violation", 11, 11, 11, 11},
+    {"uffd-wp-unprotect-cow-stale-tlb", "linux-5.10", "violation", 309, 610, 309, 610},
+    {"vmsplice-after-fork-parent-unmap-wrong-way-cow", "linux-5.7", "violation", 81, 138, 81, 138},
+    {"vmsplice-before-fork-parent-unmap-wrong-way-cow", "linux-5.8", "violation", 57, 93, 57, 93},
+    {"vmsplice-child-unmap-wrong-way-cow", "linux-5.7", "violation", 81, 138, 81, 138},
+};
+
+mmcheck::cli::RunOutcome run(const mmcheck::vm::Scenario& sc, const char* kernel, bool por,
+                             unsigned threads) {
+  mmcheck::cli::RunConfig config;
+  config.kernel = kernel;
+  config.search.reduce = por;
+  config.search.threads = threads;
+  return mmcheck::cli::run_scenario(sc, config);
+}
+
+}  // namespace
+
+TEST_CASE("Every race scenario explores exactly its pinned number of states", "[pinned]") {
+  for (const Pinned& p : kPinned) {
+    auto sc = mmcheck::vm::load_scenario(std::string(MMCHECK_SOURCE_DIR "/scenarios/") + p.scenario + ".json");
+    for (unsigned threads : {1u, 2u}) {
+      INFO(p.scenario << " on " << p.kernel << ", " << threads << " thread(s)");
+      auto full = run(sc, p.kernel, false, threads);
+      CHECK(full.verdict == p.verdict);
+      CHECK(full.stats.states == p.states);
+      CHECK(full.stats.transitions == p.transitions);
+      auto reduced = run(sc, p.kernel, true, threads);
+      CHECK(reduced.verdict == p.verdict);
+      CHECK(reduced.stats.states == p.reduced_states);
+      CHECK(reduced.stats.transitions == p.reduced_transitions);
+    }
+  }
+}
+
