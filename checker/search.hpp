@@ -165,6 +165,10 @@ class Search {
     std::optional<Finding> best;
     std::vector<std::pair<Record*, Violation>> state_findings;
     std::uint64_t since_check = 0;
+    std::vector<State> successors;     // one state's successors, before insertion
+    std::vector<ByteWriter> encodings;  // their encodings (empty: a violating step)
+    std::vector<std::uint64_t> hashes;
+    std::size_t unreported_inserts = 0;  // insertions not yet added to the table's size
   };
 
   static constexpr std::uint32_t kNoParent = 0xffffffffu;
@@ -303,6 +307,10 @@ class Search {
                             expand_state(id, id - begin, level, terminal_only, w);
                           }
                         });
+      for (Worker& w : workers_) {
+        table_.add_size(w.unreported_inserts);
+        w.unreported_inserts = 0;
+      }
       if (stop_.load()) {
         incomplete(stop_reason_);
         return false;
@@ -340,33 +348,51 @@ class Search {
       return;
     }
     if (terminal_only) return;
-    MM_ASSERT(w.actions.size() < 0x10000, "more than 65535 enabled actions in one state");
-    for (std::size_t i = 0; i < w.actions.size(); ++i) {
+    std::size_t n = w.actions.size();
+    MM_ASSERT(n < 0x10000, "more than 65535 enabled actions in one state");
+    if (w.successors.size() < n) {
+      w.successors.resize(n);
+      w.encodings.resize(n);
+      w.hashes.resize(n);
+    }
+    // First every successor, encoded and hashed, with its table slot prefetched; then the
+    // insertions, whose cache misses now overlap.
+    for (std::size_t i = 0; i < n; ++i) {
       ++w.transitions;
-      StepInfo info = model_.apply(s, w.actions[i], w.successor);
-      canonicalize(w.successor);
+      StepInfo info = model_.apply(s, w.actions[i], w.successors[i]);
+      canonicalize(w.successors[i]);
       if (info.label != kNoLabel) ++w.labels[info.label];
-      std::uint64_t key = (static_cast<std::uint64_t>(position) << 16) | i;
+      w.encodings[i].clear();
       if (info.violation) {
+        std::uint64_t key = (static_cast<std::uint64_t>(position) << 16) | i;
         offer(w, Finding{level + 1, info.violation->property, key, FindingKind::Step,
                          static_cast<std::uint32_t>(id), static_cast<std::uint16_t>(i), false,
                          std::move(*info.violation)});
-        continue;
+        continue;  // an empty encoding marks it: the violating successor is not stored
       }
-      w.writer.clear();
-      model_.encode(w.successor, w.writer);
-      const ByteWriter& bytes = w.writer;
-      auto r = table_.insert(StateTable::hash_bytes(bytes.data(), bytes.size()), bytes.data(),
-                             static_cast<std::uint32_t>(bytes.size()), key, w.arenas[(level + 1) & 1]);
+      model_.encode(w.successors[i], w.encodings[i]);
+      w.hashes[i] = StateTable::hash_bytes(w.encodings[i].data(), w.encodings[i].size());
+      table_.prefetch(w.hashes[i]);
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const ByteWriter& bytes = w.encodings[i];
+      if (bytes.size() == 0) continue;
+      std::uint64_t key = (static_cast<std::uint64_t>(position) << 16) | i;
+      auto r = table_.insert(w.hashes[i], bytes.data(), static_cast<std::uint32_t>(bytes.size()),
+                             key, w.arenas[(level + 1) & 1], /*count=*/false);
       if (r.outcome == StateTable::Outcome::Full) {
         full_.store(true, std::memory_order_relaxed);
         return;
       }
       if (r.outcome == StateTable::Outcome::Inserted) {
         w.fresh.push_back(r.record);
+        if (++w.unreported_inserts >= 1024) {
+          table_.add_size(w.unreported_inserts);
+          w.unreported_inserts = 0;
+        }
         // State properties are checked once per state; the finding takes the state's final
         // (smallest) key when the level closes.
-        if (auto v = model_.check_state(w.successor))
+        if (auto v = model_.check_state(w.successors[i]))
           w.state_findings.emplace_back(r.record, std::move(*v));
       } else if (r.record != nullptr && r.record->id == Record::kPending) {
         lower_key(r.record, key);

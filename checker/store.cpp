@@ -63,12 +63,15 @@ std::uint64_t StateTable::hash_bytes(const std::uint8_t* bytes, std::size_t leng
 }
 
 StateTable::Result StateTable::insert(std::uint64_t hash, const std::uint8_t* bytes,
-                                      std::uint32_t length, std::uint64_t key, Arena& arena) {
+                                      std::uint32_t length, std::uint64_t key, Arena& arena,
+                                      bool count) {
   // Refuse past 15/16 load: linear probing degrades sharply there, and the engine grows the
   // table and redoes the level instead.
   if (size_.load(std::memory_order_relaxed) * 16 > (mask_ + 1) * 15) return {Outcome::Full, nullptr};
-  return fingerprint_ ? insert_fingerprint(hash, bytes, length, key, arena)
-                      : insert_exact(hash, bytes, length, key, arena);
+  Result r = fingerprint_ ? insert_fingerprint(hash, bytes, length, key, arena)
+                         : insert_exact(hash, bytes, length, key, arena);
+  if (count && r.outcome == Outcome::Inserted) size_.fetch_add(1, std::memory_order_relaxed);
+  return r;
 }
 
 StateTable::Result StateTable::insert_exact(std::uint64_t hash, const std::uint8_t* bytes,
@@ -81,7 +84,6 @@ StateTable::Result StateTable::insert_exact(std::uint64_t hash, const std::uint8
       if (slot.hash.compare_exchange_strong(seen, hash, std::memory_order_acq_rel)) {
         Record* record = arena.make_record(bytes, length, key);
         slot.record.store(record, std::memory_order_release);
-        size_.fetch_add(1, std::memory_order_relaxed);
         return {Outcome::Inserted, record};
       }
       // `seen` now holds the hash another thread claimed the slot with.
@@ -111,7 +113,6 @@ StateTable::Result StateTable::insert_fingerprint(std::uint64_t hash, const std:
       mine->slot = index;
       std::uint64_t tagged = reinterpret_cast<std::uint64_t>(mine) | kTag;
       if (slot.compare_exchange_strong(seen, tagged, std::memory_order_acq_rel)) {
-        size_.fetch_add(1, std::memory_order_relaxed);
         return {Outcome::Inserted, mine};
       }
       // Lost the race for this slot: `seen` is what the winner put there.

@@ -63,8 +63,18 @@ class StateTable {
   };
   // Thread-safe. Inserts the encoding unless present; a new record is made in `arena` with
   // `key`. Returns Full when the table is too loaded to guarantee progress (grow and retry).
+  // With count = false the caller counts its insertions and reports them with add_size() in
+  // batches, so the hot path writes no shared counter; the load check then lags by at most
+  // those batches, which the 15/16 limit leaves room for (a full probe sequence still returns
+  // Full).
   Result insert(std::uint64_t hash, const std::uint8_t* bytes, std::uint32_t length,
-                std::uint64_t key, Arena& arena);
+                std::uint64_t key, Arena& arena, bool count = true);
+  void add_size(std::size_t n) { size_.fetch_add(n, std::memory_order_relaxed); }
+  // Brings the slot a hash starts probing at into the cache.
+  void prefetch(std::uint64_t hash) const {
+    if (fingerprint_) __builtin_prefetch(&fps_[fingerprint_of(hash) & mask_]);
+    else __builtin_prefetch(&slots_[hash & mask_]);
+  }
   // Fingerprint mode, not thread-safe: a closed level's record leaves its slot.
   void settle(const Record* record);
   // Whether a state with this hash was stored (fingerprint mode: by fingerprint).
