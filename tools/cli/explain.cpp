@@ -152,26 +152,6 @@ struct Style {
   std::string reset() const { return colour ? "\033[0m" : ""; }
 };
 
-std::vector<std::string> wrap(const std::string& text, std::size_t width) {
-  std::vector<std::string> lines;
-  std::istringstream words(text);
-  std::string word, line;
-  while (words >> word) {
-    while (word.size() > width) {
-      if (!line.empty()) lines.push_back(line), line.clear();
-      lines.push_back(word.substr(0, width));
-      word = word.substr(width);
-    }
-    if (line.empty())
-      line = word;
-    else if (line.size() + 1 + word.size() <= width)
-      line += " " + word;
-    else
-      lines.push_back(line), line = word;
-  }
-  if (!line.empty()) lines.push_back(line);
-  return lines;
-}
 
 std::string pad(const std::string& s, std::size_t width) {
   return s.size() >= width ? s : s + std::string(width - s.size(), ' ');

@@ -80,6 +80,8 @@ nlohmann::json policy_json(const vm::Policy& policy);
 nlohmann::json stats_json(const SearchStats& stats);
 nlohmann::json report_json(const vm::Scenario& scenario, const RunOutcome& outcome);
 nlohmann::json trace_json(const vm::Scenario& scenario, const RunOutcome& outcome);
+// Word-wraps text into lines of at most `width` characters (longer words are cut).
+std::vector<std::string> wrap(const std::string& text, std::size_t width);
 std::string timeline_text(const vm::Scenario& scenario, const std::vector<TraceStep>& steps,
                           bool colour);
 std::string summary_text(const vm::Scenario& scenario, const RunOutcome& outcome);

@@ -10,6 +10,20 @@ namespace mmcheck::cli {
 
 namespace {
 
+
+std::string pad(const std::string& s, std::size_t width) {
+  return s.size() >= width ? s : s + std::string(width - s.size(), ' ');
+}
+
+std::string human_bytes(std::uint64_t bytes) {
+  char buf[32];
+  if (bytes >= (1ull << 30)) std::snprintf(buf, sizeof buf, "%.1f GiB", double(bytes) / (1ull << 30));
+  else std::snprintf(buf, sizeof buf, "%.1f MiB", double(bytes) / (1ull << 20));
+  return buf;
+}
+
+}  // namespace
+
 std::vector<std::string> wrap(const std::string& text, std::size_t width) {
   std::vector<std::string> lines;
   std::istringstream words(text);
@@ -33,19 +47,6 @@ std::vector<std::string> wrap(const std::string& text, std::size_t width) {
   if (!line.empty()) lines.push_back(line);
   return lines;
 }
-
-std::string pad(const std::string& s, std::size_t width) {
-  return s.size() >= width ? s : s + std::string(width - s.size(), ' ');
-}
-
-std::string human_bytes(std::uint64_t bytes) {
-  char buf[32];
-  if (bytes >= (1ull << 30)) std::snprintf(buf, sizeof buf, "%.1f GiB", double(bytes) / (1ull << 30));
-  else std::snprintf(buf, sizeof buf, "%.1f MiB", double(bytes) / (1ull << 20));
-  return buf;
-}
-
-}  // namespace
 
 std::string timeline_text(const vm::Scenario& scenario, const std::vector<TraceStep>& steps,
                           bool colour) {
