@@ -57,7 +57,8 @@ const CLI::Validator kNonNegative(
 int run(int argc, char** argv) {
   CLI::App app{"mmcheck: an exhaustive interleaving model checker for Linux memory-management races.\n"
                "Exit status: 0 holds / expectations met, 1 expectation or must_reach not met, 2 bad usage\n"
-               "or input, 3 unsupported on this kernel, 10 invariant violated, 11 deadlock, 12 incomplete."};
+               "or input, 3 unsupported on this kernel, 10 invariant violated, 11 deadlock, 12 incomplete,\n"
+               "70 internal error (a bug in mmcheck)."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "mmcheck 0.1.0");
 
@@ -81,8 +82,8 @@ int run(int argc, char** argv) {
                       "Symmetry reduction: threads of one process with identical programs are "
                       "interchangeable (same verdicts; the counterexample may swap their names)");
   check_cmd->add_flag("--fingerprint", check.fingerprint,
-                      "Store 63-bit fingerprints, not full states (about 16 bytes a state; the "
-                      "report gives the omission probability)");
+                      "Store 63-bit fingerprints, not full states (about 40 bytes a state "
+                      "instead of 140; the report gives the omission probability)");
 
   SuiteArgs suite;
   auto* suite_cmd = app.add_subcommand("suite", "Check every scenario under every preset of its \"expect\"");
