@@ -17,8 +17,10 @@ void assertion_failed(const char* cond, const char* why, const char* file, int l
   std::string msg = std::string("internal error: ") + why + " (" + cond + ") at " + file + ":" +
                     std::to_string(line);
   if (g_assert_throws.load()) throw InternalError(msg);
-  std::fprintf(stderr, "mmcheck: %s\nmmcheck: this is a bug in mmcheck; please report it with the scenario.\n",
-               msg.c_str());
+  std::fprintf(
+      stderr,
+      "mmcheck: %s\nmmcheck: this is a bug in mmcheck; please report it with the scenario.\n",
+      msg.c_str());
   std::abort();
 }
 

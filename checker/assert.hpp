@@ -19,8 +19,8 @@ void set_assert_throws(bool throws);
 
 }  // namespace mmcheck
 
-#define MM_ASSERT(cond, why)                                              \
-  do {                                                                    \
-    if (!(cond)) [[unlikely]]                                             \
-      ::mmcheck::assertion_failed(#cond, (why), __FILE__, __LINE__);      \
+#define MM_ASSERT(cond, why)                                         \
+  do {                                                               \
+    if (!(cond)) [[unlikely]]                                        \
+      ::mmcheck::assertion_failed(#cond, (why), __FILE__, __LINE__); \
   } while (0)

@@ -64,7 +64,9 @@ class ByteWriter {
   }
   const std::uint8_t* data() const { return buffer_.data(); }
   std::size_t size() const { return size_; }
-  std::vector<std::uint8_t> bytes() const { return {buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(size_)}; }
+  std::vector<std::uint8_t> bytes() const {
+    return {buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(size_)};
+  }
 
  private:
   [[gnu::noinline]] void grow() { buffer_.resize(buffer_.size() * 2); }
@@ -122,12 +124,12 @@ concept Model = requires(const M& m, const typename M::State& s, typename M::Sta
   typename M::State;
   typename M::Action;
   { m.initial_states() } -> std::same_as<std::vector<typename M::State>>;
-  { m.enabled_actions(s, actions) };
+  {m.enabled_actions(s, actions)};
   { m.apply(s, a, out) } -> std::same_as<StepInfo>;
   { m.check_state(s) } -> std::same_as<std::optional<Violation>>;
   { m.finished(s) } -> std::same_as<bool>;
   { m.check_final(s) } -> std::same_as<std::optional<Violation>>;
-  { m.encode(s, w) };
+  {m.encode(s, w)};
   { m.decode(r) } -> std::same_as<typename M::State>;
   { m.property_names() } -> std::convertible_to<const std::vector<std::string>&>;
   { m.deadlock_property() } -> std::same_as<std::optional<std::uint32_t>>;

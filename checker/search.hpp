@@ -35,57 +35,62 @@
 namespace mmcheck {
 
 struct SearchOptions {
-  unsigned threads = 0;           // 0: every core
-  std::uint64_t max_states = 0;   // 0: unbounded
-  double max_seconds = 0;         // 0: unbounded
-  std::uint32_t max_depth = 0;    // 0: unbounded
-  std::uint64_t max_memory = 0;   // bytes of resident memory; 0: unbounded
-  bool progress = false;          // a progress line on stderr about once a second
-  bool reduce = false;            // partial-order reduction, when the model offers one
-  bool fingerprint = false;       // store 63-bit fingerprints instead of full encodings
-  bool symmetry = false;          // store one representative per orbit, when the model has one
+  unsigned threads = 0;          // 0: every core
+  std::uint64_t max_states = 0;  // 0: unbounded
+  double max_seconds = 0;        // 0: unbounded
+  std::uint32_t max_depth = 0;   // 0: unbounded
+  std::uint64_t max_memory = 0;  // bytes of resident memory; 0: unbounded
+  bool progress = false;         // a progress line on stderr about once a second
+  bool reduce = false;           // partial-order reduction, when the model offers one
+  bool fingerprint = false;      // store 63-bit fingerprints instead of full encodings
+  bool symmetry = false;         // store one representative per orbit, when the model has one
 };
 
 // A model may offer symmetry reduction: canonicalize(s) replaces s by the representative of its
 // orbit under a permutation group the model's properties are invariant under.
 template <class M>
 concept SymmetricModel = Model<M> && requires(const M& m, typename M::State& s) {
-  { m.canonicalize(s) };
+  {m.canonicalize(s)};
 };
 
 // A model may offer a partial-order reduction: reduce(s, actions) shrinks the enabled actions
 // of s to an ample set. It must be deterministic, and sound for the model's properties.
 template <class M>
-concept ReducibleModel = Model<M> && requires(const M& m, const typename M::State& s,
-                                              std::vector<typename M::Action>& actions) {
-  { m.reduce(s, actions) };
+concept ReducibleModel = Model<M> &&
+    requires(const M& m, const typename M::State& s, std::vector<typename M::Action>& actions) {
+  {m.reduce(s, actions)};
 };
 
 enum class Verdict { Holds, Violation, Deadlock, Incomplete, Nondeterministic };
 
 inline const char* verdict_name(Verdict v) {
   switch (v) {
-    case Verdict::Holds: return "holds";
-    case Verdict::Violation: return "violation";
-    case Verdict::Deadlock: return "deadlock";
-    case Verdict::Incomplete: return "incomplete";
-    case Verdict::Nondeterministic: return "nondeterministic";
+    case Verdict::Holds:
+      return "holds";
+    case Verdict::Violation:
+      return "violation";
+    case Verdict::Deadlock:
+      return "deadlock";
+    case Verdict::Incomplete:
+      return "incomplete";
+    case Verdict::Nondeterministic:
+      return "nondeterministic";
   }
   return "?";
 }
 
 struct SearchStats {
-  std::uint64_t states = 0;        // distinct states stored
-  std::uint64_t transitions = 0;   // steps applied
-  std::uint32_t depth = 0;         // deepest level reached
+  std::uint64_t states = 0;       // distinct states stored
+  std::uint64_t transitions = 0;  // steps applied
+  std::uint32_t depth = 0;        // deepest level reached
   double seconds = 0;
   std::uint64_t peak_rss_bytes = 0;
-  std::uint64_t store_bytes = 0;   // visited set and records
+  std::uint64_t store_bytes = 0;  // visited set and records
   unsigned threads = 1;
   const char* store_mode = "exact";  // full encodings are compared: no omission probability
   double omission_probability = 0;   // fingerprint mode: at most n^2 / 2^64
-  bool reduced = false;             // partial-order reduction was on for the states counted
-  bool symmetric = false;           // symmetry reduction was on
+  bool reduced = false;              // partial-order reduction was on for the states counted
+  bool symmetric = false;            // symmetry reduction was on
   double states_per_second() const { return seconds > 0 ? double(states) / seconds : 0; }
 };
 
@@ -144,7 +149,7 @@ class Search {
     std::uint32_t rank = 0;
     std::uint64_t key = 0;
     FindingKind kind = FindingKind::Terminal;
-    std::uint32_t state = 0;  // Step/State: the parent; Terminal: the state itself
+    std::uint32_t state = 0;   // Step/State: the parent; Terminal: the state itself
     std::uint16_t action = 0;  // Step/State: position of the action in the parent's list
     bool deadlock = false;
     Violation violation;
@@ -165,7 +170,7 @@ class Search {
     std::optional<Finding> best;
     std::vector<std::pair<Record*, Violation>> state_findings;
     std::uint64_t since_check = 0;
-    std::vector<State> successors;     // one state's successors, before insertion
+    std::vector<State> successors;      // one state's successors, before insertion
     std::vector<ByteWriter> encodings;  // their encodings (empty: a violating step)
     std::vector<std::uint64_t> hashes;
     std::size_t unreported_inserts = 0;  // insertions not yet added to the table's size
@@ -295,18 +300,18 @@ class Search {
         for (Worker& w : workers_) w.arenas[(level + 1) & 1].reset();
         arena_reset_done_ = true;
       }
-      tbb::parallel_for(tbb::blocked_range<std::size_t>(begin, end, kGrain),
-                        [&](const tbb::blocked_range<std::size_t>& range) {
-                          Worker& w = workers_.local();
-                          if (w.labels.size() != result_.label_counts.size())
-                            w.labels.assign(result_.label_counts.size(), 0);
-                          for (std::size_t id = range.begin(); id != range.end(); ++id) {
-                            if (stop_.load(std::memory_order_relaxed) ||
-                                full_.load(std::memory_order_relaxed))
-                              return;
-                            expand_state(id, id - begin, level, terminal_only, w);
-                          }
-                        });
+      tbb::parallel_for(
+          tbb::blocked_range<std::size_t>(begin, end, kGrain),
+          [&](const tbb::blocked_range<std::size_t>& range) {
+            Worker& w = workers_.local();
+            if (w.labels.size() != result_.label_counts.size())
+              w.labels.assign(result_.label_counts.size(), 0);
+            for (std::size_t id = range.begin(); id != range.end(); ++id) {
+              if (stop_.load(std::memory_order_relaxed) || full_.load(std::memory_order_relaxed))
+                return;
+              expand_state(id, id - begin, level, terminal_only, w);
+            }
+          });
       for (Worker& w : workers_) {
         table_.add_size(w.unreported_inserts);
         w.unreported_inserts = 0;
@@ -341,8 +346,14 @@ class Search {
         deadlock = true;
       }
       if (v) {
-        Finding f{level, v->property, record(id)->key.load(std::memory_order_relaxed),
-                  FindingKind::Terminal, static_cast<std::uint32_t>(id), 0, deadlock, *v};
+        Finding f{level,
+                  v->property,
+                  record(id)->key.load(std::memory_order_relaxed),
+                  FindingKind::Terminal,
+                  static_cast<std::uint32_t>(id),
+                  0,
+                  deadlock,
+                  *v};
         offer(w, f);
       }
       return;
@@ -423,8 +434,7 @@ class Search {
 
   static void lower_key(Record* record, std::uint64_t key) {
     std::uint64_t seen = record->key.load(std::memory_order_relaxed);
-    while (key < seen &&
-           !record->key.compare_exchange_weak(seen, key, std::memory_order_relaxed)) {
+    while (key < seen && !record->key.compare_exchange_weak(seen, key, std::memory_order_relaxed)) {
     }
   }
 
@@ -456,8 +466,8 @@ class Search {
     arena_reset_done_ = false;
     // Fingerprint mode keeps the records of the level just expanded and the new one only.
     if (table_.fingerprint() && parent_level_begin > records_base_) {
-      records_.erase(records_.begin(),
-                     records_.begin() + static_cast<std::ptrdiff_t>(parent_level_begin - records_base_));
+      records_.erase(records_.begin(), records_.begin() + static_cast<std::ptrdiff_t>(
+                                                              parent_level_begin - records_base_));
       records_base_ = parent_level_begin;
     }
     for (Record* r : fresh) {
@@ -579,7 +589,8 @@ class Search {
     reduce(rep, actions);
     if (f.action >= actions.size()) return nondeterministic(ids.size(), "the last action is gone");
     StepInfo info = model_.apply(rep, actions[f.action], next);
-    std::optional<Violation> again = f.kind == FindingKind::Step ? info.violation : model_.check_state(next);
+    std::optional<Violation> again =
+        f.kind == FindingKind::Step ? info.violation : model_.check_state(next);
     if (!again || again->property != f.violation.property)
       return nondeterministic(ids.size(), "the violating step no longer violates");
     if (!symmetric()) {
@@ -589,7 +600,8 @@ class Search {
     }
     canonicalize(next);
     auto step = actual_step(actual, next, again->property);
-    if (!step) return nondeterministic(ids.size(), "no action of the actual state violates as stored");
+    if (!step)
+      return nondeterministic(ids.size(), "no action of the actual state violates as stored");
     result_.actions.push_back(step->first);
     result_.states.push_back(step->second);
     // The message names the objects of the actual execution.
@@ -638,8 +650,7 @@ class Search {
         return true;
     } else {
       const Record* r = record(id);
-      if (w.size() == r->length && std::memcmp(w.data(), r->bytes(), r->length) == 0)
-        return true;
+      if (w.size() == r->length && std::memcmp(w.data(), r->bytes(), r->length) == 0) return true;
     }
     nondeterministic(result_.states.size(), "a replayed state differs from the stored one");
     return false;
@@ -653,9 +664,7 @@ class Search {
                     "iterating an unordered container, state kept outside the State value";
   }
 
-  double elapsed() const {
-    return std::chrono::duration<double>(Clock::now() - start_).count();
-  }
+  double elapsed() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
 
   void finish_stats() {
     result_.stats.reduced = options_.reduce && ReducibleModel<M>;
@@ -732,7 +741,8 @@ class Search {
 template <Model M>
 SearchResult<M> search(const M& model, SearchOptions options = {}) {
   SearchResult<M> result = Search<M>(model, options).run();
-  if (options.reduce && (result.verdict == Verdict::Violation || result.verdict == Verdict::Deadlock)) {
+  if (options.reduce &&
+      (result.verdict == Verdict::Violation || result.verdict == Verdict::Deadlock)) {
     options.reduce = false;
     double spent = result.stats.seconds;
     result = Search<M>(model, options).run();

@@ -35,7 +35,8 @@ std::string sha256_hex(const std::string& data) {
   for (std::size_t chunk = 0; chunk < msg.size(); chunk += 64) {
     std::array<std::uint32_t, 64> w{};
     for (int i = 0; i < 16; ++i)
-      w[i] = (std::uint32_t{msg[chunk + 4 * i]} << 24) | (std::uint32_t{msg[chunk + 4 * i + 1]} << 16) |
+      w[i] = (std::uint32_t{msg[chunk + 4 * i]} << 24) |
+             (std::uint32_t{msg[chunk + 4 * i + 1]} << 16) |
              (std::uint32_t{msg[chunk + 4 * i + 2]} << 8) | std::uint32_t{msg[chunk + 4 * i + 3]};
     for (int i = 16; i < 64; ++i) {
       std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
@@ -50,9 +51,23 @@ std::string sha256_hex(const std::string& data) {
       std::uint32_t s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
       std::uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
       std::uint32_t t2 = s0 + maj;
-      hh = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+      hh = g;
+      g = f;
+      f = e;
+      e = d + t1;
+      d = c;
+      c = b;
+      b = a;
+      a = t1 + t2;
     }
-    h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+    h[0] += a;
+    h[1] += b;
+    h[2] += c;
+    h[3] += d;
+    h[4] += e;
+    h[5] += f;
+    h[6] += g;
+    h[7] += hh;
   }
   std::string out;
   char buf[9];

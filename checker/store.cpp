@@ -67,9 +67,10 @@ StateTable::Result StateTable::insert(std::uint64_t hash, const std::uint8_t* by
                                       bool count) {
   // Refuse past 15/16 load: linear probing degrades sharply there, and the engine grows the
   // table and redoes the level instead.
-  if (size_.load(std::memory_order_relaxed) * 16 > (mask_ + 1) * 15) return {Outcome::Full, nullptr};
+  if (size_.load(std::memory_order_relaxed) * 16 > (mask_ + 1) * 15)
+    return {Outcome::Full, nullptr};
   Result r = fingerprint_ ? insert_fingerprint(hash, bytes, length, key, arena)
-                         : insert_exact(hash, bytes, length, key, arena);
+                          : insert_exact(hash, bytes, length, key, arena);
   if (count && r.outcome == Outcome::Inserted) size_.fetch_add(1, std::memory_order_relaxed);
   return r;
 }
@@ -136,7 +137,8 @@ void StateTable::settle(const Record* record) {
   fps_[record->slot].store(fp, std::memory_order_relaxed);
 }
 
-bool StateTable::contains(std::uint64_t hash, const std::uint8_t* bytes, std::uint32_t length) const {
+bool StateTable::contains(std::uint64_t hash, const std::uint8_t* bytes,
+                          std::uint32_t length) const {
   std::size_t index = (fingerprint_ ? fingerprint_of(hash) : hash) & mask_;
   for (std::size_t probes = 0; probes <= mask_; ++probes, index = (index + 1) & mask_) {
     if (fingerprint_) {
@@ -162,14 +164,16 @@ void StateTable::grow() {
   std::size_t new_capacity = (mask_ + 1) * 2;
   std::size_t new_mask = new_capacity - 1;
   if (fingerprint_) {
-    std::unique_ptr<std::atomic<std::uint64_t>[]> fresh(new std::atomic<std::uint64_t>[new_capacity]);
+    std::unique_ptr<std::atomic<std::uint64_t>[]> fresh(
+        new std::atomic<std::uint64_t>[new_capacity]);
     for (std::size_t i = 0; i < new_capacity; ++i) fresh[i].store(0, std::memory_order_relaxed);
     for (std::size_t i = 0; i <= mask_; ++i) {
       std::uint64_t v = fps_[i].load(std::memory_order_relaxed);
       if (v == 0) continue;
       // Slots are indexed by fingerprint, which a pending record recomputes from its bytes.
       Record* pending = (v & kTag) ? reinterpret_cast<Record*>(v & ~kTag) : nullptr;
-      std::uint64_t fp = pending ? fingerprint_of(hash_bytes(pending->bytes(), pending->length)) : v;
+      std::uint64_t fp =
+          pending ? fingerprint_of(hash_bytes(pending->bytes(), pending->length)) : v;
       std::size_t index = fp & new_mask;
       while (fresh[index].load(std::memory_order_relaxed) != 0) index = (index + 1) & new_mask;
       fresh[index].store(v, std::memory_order_relaxed);

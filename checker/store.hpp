@@ -72,8 +72,10 @@ class StateTable {
   void add_size(std::size_t n) { size_.fetch_add(n, std::memory_order_relaxed); }
   // Brings the slot a hash starts probing at into the cache.
   void prefetch(std::uint64_t hash) const {
-    if (fingerprint_) __builtin_prefetch(&fps_[fingerprint_of(hash) & mask_]);
-    else __builtin_prefetch(&slots_[hash & mask_]);
+    if (fingerprint_)
+      __builtin_prefetch(&fps_[fingerprint_of(hash) & mask_]);
+    else
+      __builtin_prefetch(&slots_[hash & mask_]);
   }
   // Fingerprint mode, not thread-safe: a closed level's record leaves its slot.
   void settle(const Record* record);

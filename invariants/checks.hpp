@@ -1,6 +1,6 @@
 // The invariant predicates. Each returns the violation's one-line message (naming the objects
-// involved) when it fails at the point where the README's invariant table checks it, nothing otherwise.
-// They read the state only; the ops call them at their check points.
+// involved) when it fails at the point where the README's invariant table checks it, nothing
+// otherwise. They read the state only; the ops call them at their check points.
 #pragma once
 
 #include <optional>
@@ -13,8 +13,10 @@ namespace mmcheck::vm {
 class VmModel;
 
 // cow.cpp
-std::optional<std::string> stale_tlb_at_cow(const VmModel& m, const State& s, int mm, int page, int pfn);
-std::optional<std::string> pinned_page_cowed(const VmModel& m, const State& s, int mm, int page, int pfn);
+std::optional<std::string> stale_tlb_at_cow(const VmModel& m, const State& s, int mm, int page,
+                                            int pfn);
+std::optional<std::string> pinned_page_cowed(const VmModel& m, const State& s, int mm, int page,
+                                             int pfn);
 // data.cpp
 std::optional<std::string> lost_write_at_load(const VmModel& m, const State& s, int mm, int page,
                                               int word, int value, int pfn, const std::string& who);

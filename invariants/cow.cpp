@@ -13,8 +13,8 @@ std::optional<std::string> stale_tlb_at_cow(const VmModel& m, const State& s, in
     if (sc.threads[t].process != mm) continue;
     const TlbEntry& e = s.tlb[t][page];
     if (e.valid && e.writable)
-      return sc.threads[t].name + " holds a writable TLB entry for " + sc.processes[mm].name +
-             ":" + sc.page_name(page) + " (frame " + std::to_string(e.pfn) +
+      return sc.threads[t].name + " holds a writable TLB entry for " + sc.processes[mm].name + ":" +
+             sc.page_name(page) + " (frame " + std::to_string(e.pfn) +
              ") while a write fault decides to copy frame " + std::to_string(pfn);
   }
   return std::nullopt;

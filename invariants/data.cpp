@@ -21,8 +21,7 @@ std::optional<std::string> lost_write_at_load(const VmModel& m, const State& s, 
   if (!(o.expect_valid[page] >> word & 1) || o.expect[page][word] == value) return std::nullopt;
   const Scenario& sc = m.scenario();
   return "store of " + std::to_string(o.expect[page][word]) + " to " + where(sc, mm, page, word) +
-         " lost: " + who + " loads " + std::to_string(value) + " from frame " +
-         std::to_string(pfn);
+         " lost: " + who + " loads " + std::to_string(value) + " from frame " + std::to_string(pfn);
 }
 
 std::optional<std::string> cross_mm_leak(const VmModel& m, const State& s, int mm, int value,

@@ -37,7 +37,8 @@ std::optional<std::string> refcounts_insane(const VmModel& m, const State& s) {
     const Frame& fr = s.frames[f];
     if (!fr.in_use) {
       if (mapped[f] || refs[f])
-        return "free frame " + std::to_string(f) + " is still " + (mapped[f] ? "mapped" : "referenced");
+        return "free frame " + std::to_string(f) + " is still " +
+               (mapped[f] ? "mapped" : "referenced");
       continue;
     }
     int needed = fr.mapcount + refs[f];

@@ -27,8 +27,7 @@ const std::vector<InvariantInfo>& invariant_infos() {
        "later pagemap read",
        "at pagemap, and at the end"},
       {Invariant::UffdWpSound, "uffd_wp_sound",
-       "no store completes to a uffd write-protected page without a WP fault",
-       "at every store"},
+       "no store completes to a uffd write-protected page without a WP fault", "at every store"},
       {Invariant::RefcountsSane, "refcounts_sane",
        "refcount >= mapcount + pins + gets + transient refs; a free frame is never mapped, "
        "pinned, or reached by a store or load",

@@ -1,7 +1,7 @@
-// The invariants of the README's invariant table: stable names in a fixed order (the order breaks ties
-// between violations found at the same depth), a one-line description each, and the
-// predicates (one family per file in invariants/). An unknown name is an input error that lists
-// the valid ones.
+// The invariants of the README's invariant table: stable names in a fixed order (the order breaks
+// ties between violations found at the same depth), a one-line description each, and the predicates
+// (one family per file in invariants/). An unknown name is an input error that lists the valid
+// ones.
 #pragma once
 
 #include <cstdint>

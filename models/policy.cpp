@@ -10,18 +10,18 @@ namespace {
 
 Policy linux_5_4() {
   Policy p;
-  p.cow_reuse = CowReuse::Mapcount;      // reuse_swap_page(): mapcount + swapcount <= 1
+  p.cow_reuse = CowReuse::Mapcount;  // reuse_swap_page(): mapcount + swapcount <= 1
   p.cow_drain_lru = false;
-  p.gup_force_cow_break = false;         // 17839856fd58 came in 5.8
-  p.fork_copy_pinned = false;            // 70e806e4e645 came in 5.9
-  p.gup_ro_pin_unshare = false;          // a7f226604170 came in 5.19
+  p.gup_force_cow_break = false;  // 17839856fd58 came in 5.8
+  p.fork_copy_pinned = false;     // 70e806e4e645 came in 5.9
+  p.gup_ro_pin_unshare = false;   // a7f226604170 came in 5.19
   p.clear_refs_lock = ClearRefsLock::Read;
   p.clear_refs_flush = ClearRefsFlush::Deferred;  // tlb_finish_mmu() still flushed
   p.clear_refs_skip_pinned = false;
-  p.uffd_wp = UffdWpSupport::None;       // 292924b26024 came in 5.7
+  p.uffd_wp = UffdWpSupport::None;  // 292924b26024 came in 5.7
   p.uffd_wp_pending_flush = false;
   p.uffd_wp_writenotify = false;
-  p.mprotect_dirty_accountable = true;   // removed by 64fe24a3e05e in 6.0
+  p.mprotect_dirty_accountable = true;  // removed by 64fe24a3e05e in 6.0
   p.mprotect_try_writable = false;
   return p;
 }
@@ -36,7 +36,7 @@ std::vector<Preset> make_presets() {
   out.push_back({"linux-5.7", "uffd-wp for anon memory; clear_refs no longer flushes", p});
   p.gup_force_cow_break = true;  // 17839856fd58
   out.push_back({"linux-5.8", "GUP breaks COW first (CVE-2020-29374 fix, first version)", p});
-  p.gup_force_cow_break = false;  // a308c71bf1e6
+  p.gup_force_cow_break = false;     // a308c71bf1e6
   p.cow_reuse = CowReuse::Refcount;  // 09854ba94c6a
   p.fork_copy_pinned = true;         // 70e806e4e645
   out.push_back({"linux-5.9", "refcount COW (09854ba94c6a); fork copies pinned pages", p});
@@ -46,7 +46,8 @@ std::vector<Preset> make_presets() {
   out.push_back({"linux-5.11", "clear_refs takes mmap_lock for write and skips pinned pages", p});
   p.clear_refs_flush = ClearRefsFlush::Pending;  // 912efa17e512
   p.uffd_wp_pending_flush = true;                // 6ce64428d620
-  out.push_back({"linux-5.12", "clear_refs flushes; do_wp_page flushes a pending uffd-wp flush", p});
+  out.push_back(
+      {"linux-5.12", "clear_refs flushes; do_wp_page flushes a pending uffd-wp flush", p});
   p.cow_drain_lru = true;  // d4c470970d45
   out.push_back({"linux-5.18", "do_wp_page drains the LRU pagevec before the refcount test", p});
   p.cow_reuse = CowReuse::AnonExclusive;  // PageAnonExclusive series
@@ -56,7 +57,8 @@ std::vector<Preset> make_presets() {
   p.mprotect_dirty_accountable = false;  // 64fe24a3e05e
   p.mprotect_try_writable = true;
   out.push_back({"linux-6.0", "mprotect maps exclusive anon pages writable (64fe24a3e05e)", p});
-  out.push_back({"linux-6.1", "as 6.0 (mainline 6.1.0, without the stable writenotify backport)", p});
+  out.push_back(
+      {"linux-6.1", "as 6.0 (mainline 6.1.0, without the stable writenotify backport)", p});
   p.uffd_wp_writenotify = true;  // 51d3d5eb74ff
   out.push_back({"linux-6.2", "uffd-wp VMAs want write-notify (51d3d5eb74ff)", p});
   out.push_back({"latest", "= linux-6.2 until newer rules are modelled", p});
@@ -75,9 +77,12 @@ Field bool_field(std::string name, std::string history, bool Policy::*member) {
   return {{std::move(name), {"true", "false"}, std::move(history)},
           [member](const Policy& p) { return bool_text(p.*member); },
           [member](Policy& p, const std::string& v) {
-            if (v == "true" || v == "on" || v == "1") p.*member = true;
-            else if (v == "false" || v == "off" || v == "0") p.*member = false;
-            else return false;
+            if (v == "true" || v == "on" || v == "1")
+              p.*member = true;
+            else if (v == "false" || v == "off" || v == "0")
+              p.*member = false;
+            else
+              return false;
             return true;
           }};
 }

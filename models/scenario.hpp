@@ -36,8 +36,25 @@ struct InputError : std::runtime_error {
 };
 
 enum class OpKind : std::uint8_t {
-  Read, Write, ClearRefs, Pagemap, UffdRegister, UffdWp, UffdUnwp, Mprotect, Fork,
-  Pin, Get, Unpin, Put, PinRead, PinWrite, ExtraRef, DropRef, Munmap, Exit
+  Read,
+  Write,
+  ClearRefs,
+  Pagemap,
+  UffdRegister,
+  UffdWp,
+  UffdUnwp,
+  Mprotect,
+  Fork,
+  Pin,
+  Get,
+  Unpin,
+  Put,
+  PinRead,
+  PinWrite,
+  ExtraRef,
+  DropRef,
+  Munmap,
+  Exit
 };
 
 enum class Prot : std::uint8_t { None, Read, ReadWrite };
@@ -45,17 +62,17 @@ enum class RefKind : std::uint8_t { Lru, Io };
 
 struct Op {
   OpKind kind = OpKind::Read;
-  std::uint8_t page = 0;    // first virtual page (global page number)
-  std::uint8_t pages = 1;   // range length
+  std::uint8_t page = 0;   // first virtual page (global page number)
+  std::uint8_t pages = 1;  // range length
   std::uint8_t word = 0;
-  std::uint8_t value = 0;   // stored value (write, pin_write)
-  bool write = false;       // pin/get for writing
+  std::uint8_t value = 0;  // stored value (write, pin_write)
+  bool write = false;      // pin/get for writing
   Prot prot = Prot::ReadWrite;
   std::uint8_t handle = 0;  // handle slot (pin, get, unpin, put, pin_read, pin_write, extra_ref)
   std::uint8_t child = 0;   // fork: the child process
   RefKind ref_kind = RefKind::Lru;
-  std::string text;         // the op as written, for traces: "write A.1=3"
-  std::string pointer;      // where it is in the file
+  std::string text;     // the op as written, for traces: "write A.1=3"
+  std::string pointer;  // where it is in the file
 };
 
 struct Region {
@@ -106,10 +123,12 @@ struct Scenario {
   std::vector<std::string> handle_names;  // slot -> name ("" for an extra_ref slot)
   std::vector<std::uint8_t> values;       // value index -> value
   std::vector<std::string> check;         // invariant names, in the invariant table's order
-  std::vector<std::string> must_reach;                        // for every preset
+  std::vector<std::string> must_reach;    // for every preset
   std::map<std::string, std::vector<std::string>> must_reach_by_preset;
   std::map<std::string, Expectation> expect;
-  int page_count() const { return regions.empty() ? 0 : regions.back().first_page + regions.back().pages; }
+  int page_count() const {
+    return regions.empty() ? 0 : regions.back().first_page + regions.back().pages;
+  }
   const Region& region_of(int page) const;
   std::string page_name(int page) const;  // "A", "A+1"
   int words_of(int page) const { return region_of(page).words; }

@@ -1,16 +1,15 @@
-// Reading a scenario file (the README's "Scenario files"): JSON with comments, validated completely before
-// anything is explored. Every error names the file, the JSON pointer of the offending value,
+// Reading a scenario file (the README's "Scenario files"): JSON with comments, validated completely
+// before anything is explored. Every error names the file, the JSON pointer of the offending value,
 // what was expected and, where there is a list, the valid names.
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <sstream>
-
-#include <nlohmann/json.hpp>
 
 #include "checker/sha256.hpp"
 #include "invariants/registry.hpp"
@@ -66,9 +65,12 @@ std::string join(const std::vector<std::string>& items) {
 std::string escape_pointer(const std::string& key) {
   std::string out;
   for (char ch : key) {
-    if (ch == '~') out += "~0";
-    else if (ch == '/') out += "~1";
-    else out += ch;
+    if (ch == '~')
+      out += "~0";
+    else if (ch == '/')
+      out += "~1";
+    else
+      out += ch;
   }
   return out;
 }
@@ -84,7 +86,8 @@ std::string type_name(const json& j) {
 
 // The rule valid_identifier() enforces, for an error about a `what` name `got`.
 std::string identifier_rule(const std::string& what, const std::string& got) {
-  return "a " + what + " name is a letter or '_' followed by letters, digits, '_' or '-' (got \"" + got + "\")";
+  return "a " + what + " name is a letter or '_' followed by letters, digits, '_' or '-' (got \"" +
+         got + "\")";
 }
 
 bool valid_identifier(const std::string& s) {
@@ -102,8 +105,9 @@ class Loader {
     json root = parse(text);
     sc_.sha256 = sha256_hex(text);
     expect_object(root, "");
-    check_keys(root, "", {"name", "summary", "references", "kernel", "policy", "memory",
-                          "processes", "setup", "check", "must_reach", "expect"});
+    check_keys(root, "",
+               {"name", "summary", "references", "kernel", "policy", "memory", "processes", "setup",
+                "check", "must_reach", "expect"});
     sc_.name = require_string(root, "", "name");
     if (sc_.name.empty()) fail("/name", "expected a non-empty name");
     if (root.contains("summary")) sc_.summary = string_at(root["summary"], "/summary");
@@ -116,7 +120,8 @@ class Loader {
     if (root.contains("kernel")) {
       sc_.kernel = string_at(root["kernel"], "/kernel");
       if (!find_preset(sc_.kernel))
-        fail("/kernel", "unknown preset \"" + sc_.kernel + "\"; valid presets: " + join(preset_names()));
+        fail("/kernel",
+             "unknown preset \"" + sc_.kernel + "\"; valid presets: " + join(preset_names()));
     }
     if (root.contains("policy")) load_policy(root["policy"]);
     if (!root.contains("memory")) fail("", "missing \"memory\" (the regions of the scenario)");
@@ -162,8 +167,12 @@ class Loader {
     };
     auto callback = [&](int, json::parse_event_t event, json& parsed) {
       switch (event) {
-        case json::parse_event_t::object_start: open.push_back({true, {}, {}, 0}); break;
-        case json::parse_event_t::array_start: open.push_back({false, {}, {}, 0}); break;
+        case json::parse_event_t::object_start:
+          open.push_back({true, {}, {}, 0});
+          break;
+        case json::parse_event_t::array_start:
+          open.push_back({false, {}, {}, 0});
+          break;
         case json::parse_event_t::object_end:
         case json::parse_event_t::array_end:
           if (!open.empty()) open.pop_back();
@@ -178,13 +187,16 @@ class Loader {
             }
           }
           break;
-        case json::parse_event_t::value: element_done(); break;
+        case json::parse_event_t::value:
+          element_done();
+          break;
       }
       return true;
     };
     try {
       json root = json::parse(text, callback, /*allow_exceptions=*/true, /*ignore_comments=*/true);
-      if (!duplicate.empty()) fail(duplicate_at, "the key \"" + duplicate + "\" appears twice in one object");
+      if (!duplicate.empty())
+        fail(duplicate_at, "the key \"" + duplicate + "\" appears twice in one object");
       return root;
     } catch (const json::parse_error& e) {
       std::size_t byte = e.byte == 0 ? 0 : e.byte - 1;
@@ -200,8 +212,8 @@ class Loader {
       std::string what = e.what();
       auto colon = what.find("syntax error");
       fail("", "not valid JSON (line " + std::to_string(line) + ", column " +
-                   std::to_string(column) + "): " +
-                   (colon == std::string::npos ? what : what.substr(colon)));
+                   std::to_string(column) +
+                   "): " + (colon == std::string::npos ? what : what.substr(colon)));
     }
   }
 
@@ -221,13 +233,16 @@ class Loader {
   }
   // An integer from lo to hi; `note` follows the range in the error. A number out of range is
   // reported as written: read by its own kind (unsigned, signed or float), never wrapped.
-  long int_at(const json& j, const std::string& ptr, long lo, long hi, const std::string& note = "") const {
-    std::string expected = "expected an integer from " + std::to_string(lo) + " to " + std::to_string(hi) + note;
+  long int_at(const json& j, const std::string& ptr, long lo, long hi,
+              const std::string& note = "") const {
+    std::string expected =
+        "expected an integer from " + std::to_string(lo) + " to " + std::to_string(hi) + note;
     if (!j.is_number()) fail(ptr, expected + ", got " + type_name(j));
     if (j.is_number_float()) fail(ptr, expected + ", got " + j.dump());
     if (j.is_number_unsigned()) {
       std::uint64_t v = j.get<std::uint64_t>();
-      if (hi < 0 || v < static_cast<std::uint64_t>(std::max(lo, 0L)) || v > static_cast<std::uint64_t>(hi))
+      if (hi < 0 || v < static_cast<std::uint64_t>(std::max(lo, 0L)) ||
+          v > static_cast<std::uint64_t>(hi))
         fail(ptr, expected + ", got " + std::to_string(v));
       return static_cast<long>(v);
     }
@@ -239,7 +254,8 @@ class Loader {
     if (!j.contains(key)) fail(ptr, std::string("missing \"") + key + "\"");
     return string_at(j[key], ptr + "/" + key);
   }
-  void check_keys(const json& j, const std::string& ptr, const std::vector<std::string>& valid) const {
+  void check_keys(const json& j, const std::string& ptr,
+                  const std::vector<std::string>& valid) const {
     for (auto it = j.begin(); it != j.end(); ++it) {
       if (std::find(valid.begin(), valid.end(), it.key()) == valid.end())
         fail(ptr + "/" + escape_pointer(it.key()),
@@ -267,7 +283,8 @@ class Loader {
         } else {
           std::vector<std::string> quoted;
           for (const auto& v : info->values) quoted.push_back("\"" + v + "\"");
-          fail(ptr, "policy " + it.key() + " takes one of: " + join(quoted) + ", got " + type_name(it.value()));
+          fail(ptr, "policy " + it.key() + " takes one of: " + join(quoted) + ", got " +
+                        type_name(it.value()));
         }
       }
       if (auto err = set_policy(scratch, it.key(), value)) fail(ptr, *err);
@@ -281,8 +298,7 @@ class Loader {
     int next_page = 0;
     for (auto it = j.begin(); it != j.end(); ++it) {
       std::string ptr = "/memory/" + escape_pointer(it.key());
-      if (!valid_identifier(it.key()))
-        fail(ptr, identifier_rule("region", it.key()));
+      if (!valid_identifier(it.key())) fail(ptr, identifier_rule("region", it.key()));
       const json& r = it.value();
       expect_object(r, ptr);
       check_keys(r, ptr, {"type", "pages", "words", "prot", "uffd_wp", "soft_dirty"});
@@ -292,15 +308,19 @@ class Loader {
       if (type != "anon" && type != "shmem")
         fail(ptr + "/type", "expected \"anon\" or \"shmem\", got \"" + type + "\"");
       region.shmem = type == "shmem";
-      region.pages = static_cast<std::uint8_t>(r.contains("pages") ? int_at(r["pages"], ptr + "/pages", 1, kMaxPages) : 1);
-      region.words = static_cast<std::uint8_t>(r.contains("words") ? int_at(r["words"], ptr + "/words", 1, kMaxWords) : 1);
+      region.pages = static_cast<std::uint8_t>(
+          r.contains("pages") ? int_at(r["pages"], ptr + "/pages", 1, kMaxPages) : 1);
+      region.words = static_cast<std::uint8_t>(
+          r.contains("words") ? int_at(r["words"], ptr + "/words", 1, kMaxWords) : 1);
       region.prot = r.contains("prot") ? prot_at(r["prot"], ptr + "/prot") : Prot::ReadWrite;
       if (r.contains("uffd_wp")) region.uffd_wp = bool_at(r["uffd_wp"], ptr + "/uffd_wp");
-      if (r.contains("soft_dirty")) region.soft_dirty = bool_at(r["soft_dirty"], ptr + "/soft_dirty");
+      if (r.contains("soft_dirty"))
+        region.soft_dirty = bool_at(r["soft_dirty"], ptr + "/soft_dirty");
       region.first_page = static_cast<std::uint8_t>(next_page);
       next_page += region.pages;
       if (next_page > kMaxPages)
-        fail(ptr + "/pages", "the scenario's regions hold more than " + std::to_string(kMaxPages) + " pages in all");
+        fail(ptr + "/pages", "the scenario's regions hold more than " + std::to_string(kMaxPages) +
+                                 " pages in all");
       sc_.regions.push_back(region);
     }
   }
@@ -355,9 +375,8 @@ class Loader {
         expect_array(t.value(), tptr);
         if (t.value().size() > 200) fail(tptr, "at most 200 ops per thread");
         for (std::size_t i = 0; i < t.value().size(); ++i)
-          sc_.threads[t_index].ops.push_back(
-              load_op(t.value()[i], tptr + "/" + std::to_string(i), false,
-                      sc_.threads[t_index].process));
+          sc_.threads[t_index].ops.push_back(load_op(t.value()[i], tptr + "/" + std::to_string(i),
+                                                     false, sc_.threads[t_index].process));
       }
     }
   }
@@ -381,7 +400,8 @@ class Loader {
   }
 
   // Parses "A" or "A+1" into a global page number.
-  int address_at(const json& j, const std::string& ptr, int pages, int* region_index = nullptr) const {
+  int address_at(const json& j, const std::string& ptr, int pages,
+                 int* region_index = nullptr) const {
     std::string text = string_at(j, ptr);
     std::string name = text;
     // The offset saturates at kMaxPages + 1: any larger offset is outside every region anyway,
@@ -392,14 +412,18 @@ class Loader {
       name = text.substr(0, plus);
       std::string digits = text.substr(plus + 1);
       if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit))
-        fail(ptr, "an address is a region name with an optional +N page offset (\"A\", \"A+1\"), got \"" + text + "\"");
+        fail(
+            ptr,
+            "an address is a region name with an optional +N page offset (\"A\", \"A+1\"), got \"" +
+                text + "\"");
       for (char d : digits) offset = std::min(offset * 10 + (d - '0'), kMaxPages + 1);
     }
     for (std::size_t r = 0; r < sc_.regions.size(); ++r) {
       const Region& region = sc_.regions[r];
       if (region.name != name) continue;
       if (offset >= region.pages || pages > region.pages - offset)
-        fail(ptr, "\"" + text + "\"" + (pages > 1 ? " with " + std::to_string(pages) + " pages" : "") +
+        fail(ptr, "\"" + text + "\"" +
+                      (pages > 1 ? " with " + std::to_string(pages) + " pages" : "") +
                       " is outside region " + name + " (" + std::to_string(region.pages) + " page" +
                       (region.pages > 1 ? "s" : "") + ")");
       if (region_index) *region_index = static_cast<int>(r);
@@ -429,16 +453,21 @@ class Loader {
       return j[key];
     };
     int pages = 1;
-    if (j.contains("pages")) pages = static_cast<int>(int_at(j["pages"], ptr + "/pages", 1, kMaxPages));
+    if (j.contains("pages"))
+      pages = static_cast<int>(int_at(j["pages"], ptr + "/pages", 1, kMaxPages));
     op.pages = static_cast<std::uint8_t>(pages);
     int region = 0;
-    bool has_addr = std::find(spec->fields.begin(), spec->fields.end(), std::string("addr")) != spec->fields.end();
-    if (has_addr) op.page = static_cast<std::uint8_t>(address_at(need("addr"), ptr + "/addr", pages, &region));
+    bool has_addr = std::find(spec->fields.begin(), spec->fields.end(), std::string("addr")) !=
+                    spec->fields.end();
+    if (has_addr)
+      op.page = static_cast<std::uint8_t>(address_at(need("addr"), ptr + "/addr", pages, &region));
     std::string addr_text = has_addr ? j["addr"].get<std::string>() : "";
-    std::optional<json> handle_word;  // pin_read/pin_write: checked once the handle's region is known
+    std::optional<json>
+        handle_word;  // pin_read/pin_write: checked once the handle's region is known
     if (j.contains("word")) {
       if (has_addr) {
-        op.word = static_cast<std::uint8_t>(int_at(j["word"], ptr + "/word", 0, sc_.regions[region].words - 1));
+        op.word = static_cast<std::uint8_t>(
+            int_at(j["word"], ptr + "/word", 0, sc_.regions[region].words - 1));
       } else {
         handle_word = j["word"];
         if (j["word"].is_number_unsigned() && j["word"].get<std::uint64_t>() < kMaxWords)
@@ -455,13 +484,17 @@ class Loader {
     if (op.kind == OpKind::Mprotect) op.prot = prot_at(need("prot"), ptr + "/prot");
     if (j.contains("mode")) {
       std::string mode = string_at(j["mode"], ptr + "/mode");
-      if (mode != "wp") fail(ptr + "/mode", "only \"wp\" registration is modelled (got \"" + mode + "\")");
+      if (mode != "wp")
+        fail(ptr + "/mode", "only \"wp\" registration is modelled (got \"" + mode + "\")");
     }
     if (j.contains("kind")) {
       std::string kind = string_at(j["kind"], ptr + "/kind");
-      if (kind == "lru") op.ref_kind = RefKind::Lru;
-      else if (kind == "io") op.ref_kind = RefKind::Io;
-      else fail(ptr + "/kind", "expected \"lru\" or \"io\", got \"" + kind + "\"");
+      if (kind == "lru")
+        op.ref_kind = RefKind::Lru;
+      else if (kind == "io")
+        op.ref_kind = RefKind::Io;
+      else
+        fail(ptr + "/kind", "expected \"lru\" or \"io\", got \"" + kind + "\"");
     }
     std::string word_text = j.contains("word") && op.word != 0 ? "." + std::to_string(op.word) : "";
     std::string range_text = pages > 1 ? "..+" + std::to_string(pages) : "";
@@ -500,7 +533,9 @@ class Loader {
         break;
       case OpKind::Mprotect:
         op.text = name + " " + addr_text + range_text + " " +
-                  (op.prot == Prot::None ? "none" : op.prot == Prot::Read ? "r" : "rw");
+                  (op.prot == Prot::None   ? "none"
+                   : op.prot == Prot::Read ? "r"
+                                           : "rw");
         break;
       default:
         op.text = name + (addr_text.empty() ? "" : " " + addr_text) + range_text + word_text;
@@ -518,9 +553,12 @@ class Loader {
       if (it == sc_.processes.end()) {
         std::vector<std::string> names;
         for (const auto& p : sc_.processes) names.push_back(p.name);
-        fail(ptr, "fork names process \"" + child + "\", which is not declared under \"processes\" (declared: " + join(names) + ")");
+        fail(ptr, "fork names process \"" + child +
+                      "\", which is not declared under \"processes\" (declared: " + join(names) +
+                      ")");
       }
-      if (forked_at.count(child)) fail(ptr, "process \"" + child + "\" is already forked at " + forked_at[child]);
+      if (forked_at.count(child))
+        fail(ptr, "process \"" + child + "\" is already forked at " + forked_at[child]);
       auto index = static_cast<std::uint8_t>(it - sc_.processes.begin());
       if (index == parent) fail(ptr, "a process cannot fork itself");
       forked_at[child] = ptr;
@@ -530,19 +568,22 @@ class Loader {
     for (std::size_t s = 0; s < sc_.setup.size(); ++s) {
       Op& op = sc_.setup[s].op;
       if (op.kind != OpKind::Fork) continue;
-      fix(op, sc_.threads[sc_.setup[s].thread].process, child_name(op), op.pointer + "/child", sc_.setup[s].thread);
+      fix(op, sc_.threads[sc_.setup[s].thread].process, child_name(op), op.pointer + "/child",
+          sc_.setup[s].thread);
     }
     for (std::size_t t = 0; t < sc_.threads.size(); ++t)
       for (Op& op : sc_.threads[t].ops)
         if (op.kind == OpKind::Fork)
-          fix(op, sc_.threads[t].process, child_name(op), op.pointer + "/child", static_cast<std::uint8_t>(t));
+          fix(op, sc_.threads[t].process, child_name(op), op.pointer + "/child",
+              static_cast<std::uint8_t>(t));
     // A forked process must not be an ancestor of its forking process.
     for (std::size_t p = 0; p < sc_.processes.size(); ++p) {
       std::set<std::size_t> seen;
       std::size_t cur = p;
       while (sc_.processes[cur].forked_by_thread) {
         if (!seen.insert(cur).second)
-          fail("/processes/" + sc_.processes[p].name, "the fork ops form a cycle: a process forks its own ancestor");
+          fail("/processes/" + sc_.processes[p].name,
+               "the fork ops form a cycle: a process forks its own ancestor");
         cur = sc_.threads[*sc_.processes[cur].forked_by_thread].process;
       }
     }
@@ -576,7 +617,8 @@ class Loader {
     };
     std::uint8_t next_extra = static_cast<std::uint8_t>(names.size());
     auto fix = [&](Op& op) {
-      if (op.kind == OpKind::Pin || op.kind == OpKind::Get) op.handle = slot_of(op.text.substr(op.text.rfind(" as ") + 4));
+      if (op.kind == OpKind::Pin || op.kind == OpKind::Get)
+        op.handle = slot_of(op.text.substr(op.text.rfind(" as ") + 4));
       else if (op.kind == OpKind::Unpin || op.kind == OpKind::Put || op.kind == OpKind::PinRead ||
                op.kind == OpKind::PinWrite) {
         std::string rest = op.text.substr(op.text.find(' ') + 1);
@@ -590,7 +632,8 @@ class Loader {
     for (Thread& t : sc_.threads)
       for (Op& op : t.ops) fix(op);
     if (sc_.handle_names.size() > kMaxHandles)
-      fail("/processes", "at most " + std::to_string(kMaxHandles) + " pin/get handles and extra_refs in all");
+      fail("/processes",
+           "at most " + std::to_string(kMaxHandles) + " pin/get handles and extra_refs in all");
   }
 
   // Every stored value gets a dense index for the ghost state; writes without a value get a
@@ -607,7 +650,8 @@ class Loader {
     auto fix = [&](Op& op) {
       bool store = op.kind == OpKind::Write || op.kind == OpKind::PinWrite;
       if (!store) return;
-      bool fresh_value = std::find(needs_fresh_.begin(), needs_fresh_.end(), op.pointer) != needs_fresh_.end();
+      bool fresh_value =
+          std::find(needs_fresh_.begin(), needs_fresh_.end(), op.pointer) != needs_fresh_.end();
       if (fresh_value) op.value = fresh(op.pointer);
       op.text += "=" + std::to_string(op.value);
       if (std::find(sc_.values.begin(), sc_.values.end(), op.value) == sc_.values.end()) {
@@ -629,7 +673,8 @@ class Loader {
   void load_check(const json& j) {
     if (j.is_string()) {
       if (j.get<std::string>() != "all")
-        fail("/check", "expected \"all\" or a list of invariants; valid invariants: " + join(invariant_names()));
+        fail("/check", "expected \"all\" or a list of invariants; valid invariants: " +
+                           join(invariant_names()));
       sc_.check = invariant_names();
       return;
     }
@@ -638,7 +683,8 @@ class Loader {
     for (std::size_t i = 0; i < j.size(); ++i) {
       std::string name = string_at(j[i], "/check/" + std::to_string(i));
       if (!find_invariant(name))
-        fail("/check/" + std::to_string(i), "unknown invariant \"" + name + "\"; valid invariants: " + join(invariant_names()));
+        fail("/check/" + std::to_string(i),
+             "unknown invariant \"" + name + "\"; valid invariants: " + join(invariant_names()));
       chosen.insert(name);
     }
     if (chosen.empty()) fail("/check", "expected at least one invariant");
@@ -658,7 +704,8 @@ class Loader {
           known = true;
       if (!known) {
         std::set<std::string> families;
-        for (const std::string& step : step_names()) families.insert(step.substr(0, step.find('.')));
+        for (const std::string& step : step_names())
+          families.insert(step.substr(0, step.find('.')));
         fail(item_ptr, "unknown kernel step \"" + name + "\"; valid steps: " + join(step_names()) +
                            " (or a function name alone: " +
                            join(std::vector<std::string>(families.begin(), families.end())) + ")");
@@ -673,10 +720,12 @@ class Loader {
       sc_.must_reach = step_list(j, "/must_reach");
       return;
     }
-    if (!j.is_object()) fail("/must_reach", "expected a list of kernel steps, or an object mapping presets to lists");
+    if (!j.is_object())
+      fail("/must_reach", "expected a list of kernel steps, or an object mapping presets to lists");
     for (auto it = j.begin(); it != j.end(); ++it) {
       std::string ptr = "/must_reach/" + escape_pointer(it.key());
-      if (!find_preset(it.key())) fail(ptr, "unknown preset \"" + it.key() + "\"; valid presets: " + join(preset_names()));
+      if (!find_preset(it.key()))
+        fail(ptr, "unknown preset \"" + it.key() + "\"; valid presets: " + join(preset_names()));
       sc_.must_reach_by_preset[it.key()] = step_list(it.value(), ptr);
     }
   }
@@ -685,15 +734,22 @@ class Loader {
     expect_object(j, "/expect");
     for (auto it = j.begin(); it != j.end(); ++it) {
       std::string ptr = "/expect/" + escape_pointer(it.key());
-      if (!find_preset(it.key())) fail(ptr, "unknown preset \"" + it.key() + "\"; valid presets: " + join(preset_names()));
+      if (!find_preset(it.key()))
+        fail(ptr, "unknown preset \"" + it.key() + "\"; valid presets: " + join(preset_names()));
       const json& v = it.value();
       Expectation e;
       if (v.is_string()) {
         std::string s = v.get<std::string>();
-        if (s == "holds") e.outcome = Outcome::Holds;
-        else if (s == "deadlock") e.outcome = Outcome::Deadlock;
-        else if (s == "unsupported") e.outcome = Outcome::Unsupported;
-        else fail(ptr, "expected \"holds\", \"deadlock\", \"unsupported\" or {\"violates\": NAME}, got \"" + s + "\"");
+        if (s == "holds")
+          e.outcome = Outcome::Holds;
+        else if (s == "deadlock")
+          e.outcome = Outcome::Deadlock;
+        else if (s == "unsupported")
+          e.outcome = Outcome::Unsupported;
+        else
+          fail(ptr,
+               "expected \"holds\", \"deadlock\", \"unsupported\" or {\"violates\": NAME}, got \"" +
+                   s + "\"");
         if (e.outcome == Outcome::Deadlock &&
             std::find(sc_.check.begin(), sc_.check.end(), "no_deadlock") == sc_.check.end())
           fail(ptr, "expects a deadlock, but \"check\" does not list no_deadlock");
@@ -703,11 +759,16 @@ class Loader {
         e.outcome = Outcome::Violates;
         e.invariant = string_at(v["violates"], ptr + "/violates");
         if (!find_invariant(e.invariant))
-          fail(ptr + "/violates", "unknown invariant \"" + e.invariant + "\"; valid invariants: " + join(invariant_names()));
+          fail(ptr + "/violates", "unknown invariant \"" + e.invariant +
+                                      "\"; valid invariants: " + join(invariant_names()));
         if (std::find(sc_.check.begin(), sc_.check.end(), e.invariant) == sc_.check.end())
-          fail(ptr + "/violates", "expects a violation of " + e.invariant + ", which \"check\" does not list (checked: " + join(sc_.check) + ")");
+          fail(ptr + "/violates",
+               "expects a violation of " + e.invariant +
+                   ", which \"check\" does not list (checked: " + join(sc_.check) + ")");
       } else {
-        fail(ptr, "expected \"holds\", \"deadlock\", \"unsupported\" or {\"violates\": NAME}, got " + type_name(v));
+        fail(ptr,
+             "expected \"holds\", \"deadlock\", \"unsupported\" or {\"violates\": NAME}, got " +
+                 type_name(v));
       }
       sc_.expect[it.key()] = e;
     }
@@ -715,7 +776,8 @@ class Loader {
 
   void check_limits() {
     int pages = sc_.page_count();
-    int needed = pages * (static_cast<int>(sc_.processes.size()) + 1) + static_cast<int>(sc_.threads.size()) + 1;
+    int needed = pages * (static_cast<int>(sc_.processes.size()) + 1) +
+                 static_cast<int>(sc_.threads.size()) + 1;
     if (needed > kMaxFrames)
       fail("/memory", "too large: pages x (processes + 1) + threads must stay within " +
                           std::to_string(kMaxFrames) + " page frames");
@@ -723,10 +785,10 @@ class Loader {
 
   struct HandleUse {
     std::string name;
-    std::string pointer;            // of "as" (defines) or "pin"
-    bool defines;                   // a pin/get taking the handle
-    int region;                     // defines: the region of its "addr"
-    std::optional<json> word;       // pin_read/pin_write: its "word"
+    std::string pointer;       // of "as" (defines) or "pin"
+    bool defines;              // a pin/get taking the handle
+    int region;                // defines: the region of its "addr"
+    std::optional<json> word;  // pin_read/pin_write: its "word"
   };
 
   std::string file_;

@@ -50,7 +50,8 @@ template <class Ar>
 void walk_tlb(Ar& ar, TlbEntry& e) {
   std::uint8_t packed = 0;
   if constexpr (!Ar::kDecoding)
-    packed = e.valid ? static_cast<std::uint8_t>(0x80 | (e.writable << 6) | (e.dirty << 5) | e.pfn) : 0;
+    packed =
+        e.valid ? static_cast<std::uint8_t>(0x80 | (e.writable << 6) | (e.dirty << 5) | e.pfn) : 0;
   ar.byte(packed);
   if constexpr (Ar::kDecoding) {
     e.valid = packed & 0x80;
@@ -67,11 +68,10 @@ void walk_thread(Ar& ar, ThreadState& th) {
   ar.byte(th.phase);
   std::uint8_t mask = 0;
   if constexpr (!Ar::kDecoding) {
-    mask = static_cast<std::uint8_t>((th.fault ? 1 : 0) | (th.index ? 2 : 0) |
-                                     (th.changed || th.failed || th.retried ? 4 : 0) |
-                                     (th.sd_generation ? 8 : 0) |
-                                     (th.saved.present || th.old_pfn || th.new_pfn ? 16 : 0) |
-                                     (th.frames_to_put ? 32 : 0));
+    mask = static_cast<std::uint8_t>(
+        (th.fault ? 1 : 0) | (th.index ? 2 : 0) | (th.changed || th.failed || th.retried ? 4 : 0) |
+        (th.sd_generation ? 8 : 0) | (th.saved.present || th.old_pfn || th.new_pfn ? 16 : 0) |
+        (th.frames_to_put ? 32 : 0));
   }
   ar.byte(mask);
   if (mask & 1) ar.byte(th.fault);

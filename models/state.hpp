@@ -67,10 +67,10 @@ struct Mm {
   std::array<VmaPage, kMaxPages> vma{};
   // Ghost state.
   std::array<std::array<std::uint8_t, kMaxWords>, kMaxPages> expect{};  // last value stored
-  std::array<std::uint8_t, kMaxPages> expect_valid{};                    // bit per word
-  std::uint64_t forbidden = 0;  // value indices another mm stored after the fork between them
-  std::uint16_t wp_protected = 0;  // bit per page: uffd_wp completed, no unprotect started
-  std::uint16_t sd_required = 0;   // bit per page: a store after a completed clear_refs
+  std::array<std::uint8_t, kMaxPages> expect_valid{};                   // bit per word
+  std::uint64_t forbidden = 0;       // value indices another mm stored after the fork between them
+  std::uint16_t wp_protected = 0;    // bit per page: uffd_wp completed, no unprotect started
+  std::uint16_t sd_required = 0;     // bit per page: a store after a completed clear_refs
   std::uint8_t clear_refs_done = 0;  // clear_refs completed (generation)
   bool clear_refs_busy = false;
   bool operator==(const Mm&) const = default;
@@ -91,15 +91,15 @@ struct Handle {
 
 // Where a thread is inside its current operation. Fields not in use are zero (canonical).
 struct ThreadState {
-  std::uint8_t pc = 0;     // index of the current op in the thread's list
-  std::uint8_t phase = 0;  // step within the op (see models/ops/*.cpp)
-  std::uint8_t fault = 0;  // the fault in progress: FaultKind, 0 when none
-  std::uint8_t index = 0;  // loop position (per-PTE walks)
-  bool changed = false;    // a walk changed some PTE (flush needed)
-  bool failed = false;     // the op ended in an error (SIGSEGV, -EFAULT, -ENOENT)
-  bool retried = false;    // the access faulted at least once
+  std::uint8_t pc = 0;             // index of the current op in the thread's list
+  std::uint8_t phase = 0;          // step within the op (see models/ops/*.cpp)
+  std::uint8_t fault = 0;          // the fault in progress: FaultKind, 0 when none
+  std::uint8_t index = 0;          // loop position (per-PTE walks)
+  bool changed = false;            // a walk changed some PTE (flush needed)
+  bool failed = false;             // the op ended in an error (SIGSEGV, -EFAULT, -ENOENT)
+  bool retried = false;            // the access faulted at least once
   std::uint8_t sd_generation = 0;  // ghost: clear_refs generation when a store started
-  Pte saved{};             // orig_pte of a COW in progress
+  Pte saved{};                     // orig_pte of a COW in progress
   std::uint8_t old_pfn = 0;
   std::uint8_t new_pfn = 0;
   std::uint32_t frames_to_put = 0;  // munmap: frames whose mapping reference is dropped

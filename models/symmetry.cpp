@@ -16,9 +16,8 @@ namespace {
 
 bool same_op(const Op& a, const Op& b) {
   return std::tie(a.kind, a.page, a.pages, a.word, a.value, a.write, a.prot, a.handle, a.child,
-                  a.ref_kind) ==
-         std::tie(b.kind, b.page, b.pages, b.word, b.value, b.write, b.prot, b.handle, b.child,
-                  b.ref_kind);
+                  a.ref_kind) == std::tie(b.kind, b.page, b.pages, b.word, b.value, b.write, b.prot,
+                                          b.handle, b.child, b.ref_kind);
 }
 
 bool same_program(const Thread& a, const Thread& b) {
@@ -26,7 +25,8 @@ bool same_program(const Thread& a, const Thread& b) {
   for (std::size_t i = 0; i < a.ops.size(); ++i)
     if (!same_op(a.ops[i], b.ops[i])) return false;
   // A fork names its child; two threads cannot both fork it, so such threads never match.
-  return std::none_of(a.ops.begin(), a.ops.end(), [](const Op& op) { return op.kind == OpKind::Fork; });
+  return std::none_of(a.ops.begin(), a.ops.end(),
+                      [](const Op& op) { return op.kind == OpKind::Fork; });
 }
 
 }  // namespace
@@ -59,7 +59,8 @@ void VmModel::canonicalize(State& s) const {
     std::stable_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(group.size()),
                      [&](int a, int b) { return keys[a] < keys[b]; });
     bool sorted = true;
-    for (std::size_t i = 0; i < group.size(); ++i) sorted = sorted && order[i] == static_cast<int>(i);
+    for (std::size_t i = 0; i < group.size(); ++i)
+      sorted = sorted && order[i] == static_cast<int>(i);
     if (sorted) continue;
     std::array<ThreadState, kMaxThreads> threads;
     std::array<std::array<TlbEntry, kMaxPages>, kMaxThreads> tlbs;

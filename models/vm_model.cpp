@@ -17,25 +17,60 @@ namespace {
 
 std::vector<std::string> make_step_names() {
   std::vector<std::string> names = {
-      "access.tlb_hit", "access.walk", "access.fault",
-      "fault.mmap_read_lock", "fault.sigsegv", "fault.spurious", "fault.mmap_read_unlock",
-      "do_anonymous_page.map", "do_fault.map",
-      "do_wp_page.userfault", "do_wp_page.reuse", "do_wp_page.copy", "do_wp_page.unshare",
+      "access.tlb_hit",
+      "access.walk",
+      "access.fault",
+      "fault.mmap_read_lock",
+      "fault.sigsegv",
+      "fault.spurious",
+      "fault.mmap_read_unlock",
+      "do_anonymous_page.map",
+      "do_fault.map",
+      "do_wp_page.userfault",
+      "do_wp_page.reuse",
+      "do_wp_page.copy",
+      "do_wp_page.unshare",
       "wp_page_shared.mkwrite",
-      "wp_page_copy.copy", "wp_page_copy.install", "wp_page_copy.abort",
+      "wp_page_copy.copy",
+      "wp_page_copy.install",
+      "wp_page_copy.abort",
       "handle_userfault.wait",
-      "gup.mmap_read_lock", "gup.fail", "gup.fault", "gup.unshare", "gup.pin", "gup.get",
-      "gup.mmap_read_unlock", "gup.unpin", "gup.put",
-      "pin.read", "pin.write", "extra_ref.get", "extra_ref.put",
-      "clear_refs.mmap_lock", "clear_refs.inc_tlb_flush_pending", "clear_refs.pte",
-      "clear_refs.skip_pinned", "clear_refs.flush_tlb_mm", "clear_refs.dec_tlb_flush_pending",
+      "gup.mmap_read_lock",
+      "gup.fail",
+      "gup.fault",
+      "gup.unshare",
+      "gup.pin",
+      "gup.get",
+      "gup.mmap_read_unlock",
+      "gup.unpin",
+      "gup.put",
+      "pin.read",
+      "pin.write",
+      "extra_ref.get",
+      "extra_ref.put",
+      "clear_refs.mmap_lock",
+      "clear_refs.inc_tlb_flush_pending",
+      "clear_refs.pte",
+      "clear_refs.skip_pinned",
+      "clear_refs.flush_tlb_mm",
+      "clear_refs.dec_tlb_flush_pending",
       "clear_refs.mmap_unlock",
       "pagemap.read",
-      "uffd_register.mmap_write_lock", "uffd_register.mmap_write_unlock",
-      "mprotect.mmap_write_lock", "mprotect.pte", "mprotect.flush_tlb_range",
+      "uffd_register.mmap_write_lock",
+      "uffd_register.mmap_write_unlock",
+      "mprotect.mmap_write_lock",
+      "mprotect.pte",
+      "mprotect.flush_tlb_range",
       "mprotect.mmap_write_unlock",
-      "fork.mmap_write_lock", "fork.share", "fork.copy_pinned", "fork.flush_tlb_mm", "fork.return",
-      "munmap.mmap_write_lock", "munmap.zap", "munmap.flush_and_free", "munmap.mmap_write_unlock",
+      "fork.mmap_write_lock",
+      "fork.share",
+      "fork.copy_pinned",
+      "fork.flush_tlb_mm",
+      "fork.return",
+      "munmap.mmap_write_lock",
+      "munmap.zap",
+      "munmap.flush_and_free",
+      "munmap.mmap_write_unlock",
   };
   for (const char* op : {"uffd_wp", "uffd_unwp"})
     for (const char* step : {"mmap_read_lock", "inc_tlb_flush_pending", "pte", "flush_tlb_range",
@@ -152,32 +187,48 @@ void dispatch(Ctx& c) {
   if (c.th().phase >= kFaultLock) return step_fault(c);
   switch (c.op.kind) {
     case OpKind::Read:
-    case OpKind::Write: return step_access(c);
-    case OpKind::ClearRefs: return step_clear_refs(c);
-    case OpKind::Pagemap: return step_pagemap(c);
-    case OpKind::UffdRegister: return step_uffd_register(c);
+    case OpKind::Write:
+      return step_access(c);
+    case OpKind::ClearRefs:
+      return step_clear_refs(c);
+    case OpKind::Pagemap:
+      return step_pagemap(c);
+    case OpKind::UffdRegister:
+      return step_uffd_register(c);
     case OpKind::UffdWp:
-    case OpKind::UffdUnwp: return step_uffd_writeprotect(c);
-    case OpKind::Mprotect: return step_mprotect(c);
-    case OpKind::Fork: return step_fork(c);
+    case OpKind::UffdUnwp:
+      return step_uffd_writeprotect(c);
+    case OpKind::Mprotect:
+      return step_mprotect(c);
+    case OpKind::Fork:
+      return step_fork(c);
     case OpKind::Pin:
-    case OpKind::Get: return step_gup(c);
+    case OpKind::Get:
+      return step_gup(c);
     case OpKind::Unpin:
     case OpKind::Put:
     case OpKind::PinRead:
     case OpKind::PinWrite:
     case OpKind::ExtraRef:
-    case OpKind::DropRef: return step_handle(c);
+    case OpKind::DropRef:
+      return step_handle(c);
     case OpKind::Munmap:
-    case OpKind::Exit: return step_munmap(c);
+    case OpKind::Exit:
+      return step_munmap(c);
   }
 }
 
 StepInfo run_step(const VmModel& model, const State& s, int thread, const Op& op, bool advance_pc,
                   State& next, std::string* note, bool* op_done = nullptr) {
   next = s;
-  Ctx c{model, model.scenario(), model.policy(), next, thread,
-        model.scenario().threads[thread].process, op, note};
+  Ctx c{model,
+        model.scenario(),
+        model.policy(),
+        next,
+        thread,
+        model.scenario().threads[thread].process,
+        op,
+        note};
   dispatch(c);
   MM_ASSERT(c.info.label != kNoLabel, "a step without a kernel step name");
   if (op_done != nullptr) *op_done = c.op_done;
@@ -269,9 +320,11 @@ std::optional<Violation> VmModel::check_final(const State& s) const {
     return Violation{static_cast<std::uint32_t>(inv), std::move(msg)};
   };
   if (checks(Invariant::NoLostWrite))
-    if (auto msg = lost_write_at_end(*this, s)) return make(Invariant::NoLostWrite, *msg + " at the end");
+    if (auto msg = lost_write_at_end(*this, s))
+      return make(Invariant::NoLostWrite, *msg + " at the end");
   if (checks(Invariant::PinCoherent))
-    if (auto msg = pin_incoherent_at_end(*this, s)) return make(Invariant::PinCoherent, *msg + " at the end");
+    if (auto msg = pin_incoherent_at_end(*this, s))
+      return make(Invariant::PinCoherent, *msg + " at the end");
   if (checks(Invariant::SoftDirtySound))
     if (auto msg = soft_dirty_missed_at_end(*this, s))
       return make(Invariant::SoftDirtySound, *msg + " (at the end)");
@@ -290,14 +343,16 @@ std::string VmModel::describe_deadlock(const State& s) const {
     if (op == nullptr) continue;
     const Thread& th = scenario_.threads[t];
     std::string why;
-    if (!s.mm[th.process].live) why = "its process was never forked";
+    if (!s.mm[th.process].live)
+      why = "its process was never forked";
     else if (((op->kind == OpKind::Read || op->kind == OpKind::Write) &&
               s.threads[t].phase == kAccessAfterUserfault) ||
              ((op->kind == OpKind::Pin || op->kind == OpKind::Get) &&
               s.threads[t].phase == kGupLockAfterUserfault))
       why = "waits in handle_userfault for " + scenario_.processes[th.process].name + ":" +
             scenario_.page_name(op->page) + " to be unprotected";
-    else why = "waits for " + scenario_.processes[th.process].name + "'s mmap_lock";
+    else
+      why = "waits for " + scenario_.processes[th.process].name + "'s mmap_lock";
     out += (out.empty() ? "" : "; ") + th.name + " (" + op->text + ") " + why;
   }
   return "no step is enabled: " + out;
@@ -375,8 +430,8 @@ namespace mmcheck::vm {
 
 std::optional<std::string> unsupported_reason(const Scenario& scenario, const Policy& policy) {
   auto uses_uffd = [&](const Op& op, int* page, int* pages) {
-    bool uffd = op.kind == OpKind::UffdRegister || op.kind == OpKind::UffdWp ||
-                op.kind == OpKind::UffdUnwp;
+    bool uffd =
+        op.kind == OpKind::UffdRegister || op.kind == OpKind::UffdWp || op.kind == OpKind::UffdUnwp;
     *page = op.page;
     *pages = op.pages;
     return uffd;
@@ -386,7 +441,8 @@ std::optional<std::string> unsupported_reason(const Scenario& scenario, const Po
       return std::string("userfaultfd write-protect does not exist on this kernel (5.7+)");
     for (int p = page; p < page + pages; ++p)
       if (scenario.region_of(p).shmem && policy.uffd_wp != UffdWpSupport::AnonShmem)
-        return std::string("userfaultfd write-protect of shmem does not exist on this kernel (5.19+)");
+        return std::string(
+            "userfaultfd write-protect of shmem does not exist on this kernel (5.19+)");
     return std::nullopt;
   };
   for (const Region& r : scenario.regions)

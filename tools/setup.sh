@@ -12,6 +12,7 @@ packages=(
   libxxhash-dev                  # state hashing (xxHash)
   python3-jsonschema             # tests validate every trace against its JSON Schema
   chromium                       # a test renders the HTML timeline in headless Chromium
+  clang-format                   # a test checks the sources follow .clang-format
 )
 if [[ "${MMCHECK_WITH_BENCH:-0}" == 1 ]]; then
   packages+=(spin)               # the benchmark runs SPIN beside mmcheck when it is installed

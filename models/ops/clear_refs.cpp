@@ -15,9 +15,9 @@
 //   clear_refs.mmap_unlock
 //   pagemap.read                      one step: the PTE's soft-dirty and uffd-wp bits
 //
-// The clear_refs_flush policy ties tlb_flush_pending to `pending` only. In the kernel, tlb_gather_mmu() also
-// incremented it in the `deferred` and `none` eras; it matters only to do_wp_page's
-// uffd_wp_pending_flush check (5.12+), which no preset combines with those values.
+// The clear_refs_flush policy ties tlb_flush_pending to `pending` only. In the kernel,
+// tlb_gather_mmu() also incremented it in the `deferred` and `none` eras; it matters only to
+// do_wp_page's uffd_wp_pending_flush check (5.12+), which no preset combines with those values.
 #include "invariants/checks.hpp"
 #include "models/ops/context.hpp"
 #include "models/ops/phases.hpp"
@@ -36,8 +36,8 @@ void after_walk(Ctx& c) {
     case ClearRefsFlush::Deferred:
     case ClearRefsFlush::Pending:
       flush_mm(c, c.mm);
-      th.phase = c.policy.clear_refs_flush == ClearRefsFlush::Pending ? kClearRefsDec
-                                                                     : kClearRefsUnlock;
+      th.phase =
+          c.policy.clear_refs_flush == ClearRefsFlush::Pending ? kClearRefsDec : kClearRefsUnlock;
       c.label(step<"clear_refs.flush_tlb_mm">());
       c.say("flush_tlb_mm(%s)", c.mm_name(c.mm).c_str());
       return;
@@ -54,8 +54,8 @@ void clear_one(Ctx& c) {
   th.index = static_cast<std::uint8_t>(page + 1);
   Pte& pte = c.m().pte[page];
   // pte_is_pinned(): writable, COW mapping, has_pinned, page_maybe_dma_pinned.
-  if (c.policy.clear_refs_skip_pinned && pte.write && is_private(c.sc, page) &&
-      c.m().has_pinned && c.s.frames[pte.pfn].pincount > 0) {
+  if (c.policy.clear_refs_skip_pinned && pte.write && is_private(c.sc, page) && c.m().has_pinned &&
+      c.s.frames[pte.pfn].pincount > 0) {
     c.label(step<"clear_refs.skip_pinned">());
     c.say("PTE %s:%s is pinned: left writable and soft-dirty", c.mm_name(c.mm).c_str(),
           c.page_name(page).c_str());
@@ -65,11 +65,11 @@ void clear_one(Ctx& c) {
   pte.write = false;
   pte.soft_dirty = false;
   c.label(step<"clear_refs.pte">());
-  c.say("PTE %s:%s W%d->W0 SD0%s", c.mm_name(c.mm).c_str(), c.page_name(page).c_str(),
-        was_write, c.policy.clear_refs_flush == ClearRefsFlush::Pending
-                       ? ", flush pending"
-                       : (c.policy.clear_refs_flush == ClearRefsFlush::None ? ", no flush will come"
-                                                                          : ", flush deferred"));
+  c.say("PTE %s:%s W%d->W0 SD0%s", c.mm_name(c.mm).c_str(), c.page_name(page).c_str(), was_write,
+        c.policy.clear_refs_flush == ClearRefsFlush::Pending
+            ? ", flush pending"
+            : (c.policy.clear_refs_flush == ClearRefsFlush::None ? ", no flush will come"
+                                                                 : ", flush deferred"));
 }
 
 }  // namespace
@@ -80,13 +80,15 @@ void step_clear_refs(Ctx& c) {
   switch (th.phase) {
     case kClearRefsLock: {
       bool write = c.policy.clear_refs_lock == ClearRefsLock::Write;
-      if (write) m.writer = true;
-      else m.readers++;
+      if (write)
+        m.writer = true;
+      else
+        m.readers++;
       for (int p = 0; p < c.sc.page_count(); ++p) m.vma[p].soft_dirty = false;
       m.clear_refs_busy = true;
       m.sd_required = 0;
-      th.phase = c.policy.clear_refs_flush == ClearRefsFlush::Pending ? kClearRefsInc
-                                                                     : kClearRefsPte;
+      th.phase =
+          c.policy.clear_refs_flush == ClearRefsFlush::Pending ? kClearRefsInc : kClearRefsPte;
       c.label(step<"clear_refs.mmap_lock">());
       c.say("mmap_lock %s; VM_SOFTDIRTY cleared", write ? "write" : "read");
       return;
@@ -106,8 +108,10 @@ void step_clear_refs(Ctx& c) {
       c.say("tlb_flush_pending=%d", m.tlb_flush_pending);
       return;
     case kClearRefsUnlock:
-      if (m.writer) m.writer = false;
-      else m.readers--;
+      if (m.writer)
+        m.writer = false;
+      else
+        m.readers--;
       m.clear_refs_busy = false;
       if (m.clear_refs_done < 255) m.clear_refs_done++;
       c.label(step<"clear_refs.mmap_unlock">());

@@ -36,12 +36,12 @@ std::uint32_t step() {
 
 // Phases of the fault handler (shared by read/write and by GUP's faultin); op phases are below.
 enum FaultPhase : std::uint8_t {
-  kFaultLock = 100,    // mmap_read_lock
-  kFaultPtl,           // handle_pte_fault under the PTL: the branch
-  kFaultCopy,          // wp_page_copy: allocate and copy, PTL dropped
-  kFaultInstall,       // wp_page_copy: PTL again, pte_same, install
-  kFaultUnlock,        // mmap_read_unlock
-  kFaultUserfault,     // handle_userfault: releases mmap_lock and blocks until woken
+  kFaultLock = 100,  // mmap_read_lock
+  kFaultPtl,         // handle_pte_fault under the PTL: the branch
+  kFaultCopy,        // wp_page_copy: allocate and copy, PTL dropped
+  kFaultInstall,     // wp_page_copy: PTL again, pte_same, install
+  kFaultUnlock,      // mmap_read_unlock
+  kFaultUserfault,   // handle_userfault: releases mmap_lock and blocks until woken
 };
 
 enum class FaultKind : std::uint8_t { None, Load, Store, Unshare };
@@ -66,7 +66,7 @@ struct Ctx {
   // Records a violation of `inv` when the scenario checks it (the first one of a step wins).
   void violate(Invariant inv, const std::string& message);
   bool checks(Invariant inv) const;
-  std::string who() const;           // "P/cpu1"
+  std::string who() const;  // "P/cpu1"
   std::string page_name(int page) const { return sc.page_name(page); }
   std::string mm_name(int m) const { return sc.processes[m].name; }
   void finish_op() { op_done = true; }
@@ -89,17 +89,17 @@ void record_store(Ctx& c, int m, int page, int word, std::uint8_t value, int pfn
 std::string pte_text(const Pte& p);  // "frame 2 W1 D1 SD1 UW0" or "none"
 
 // Op steps (models/ops/*.cpp). Each sets c.op_done when its op completes.
-void step_access(Ctx& c);      // read, write
-void step_fault(Ctx& c);       // every fault phase
+void step_access(Ctx& c);  // read, write
+void step_fault(Ctx& c);   // every fault phase
 void step_clear_refs(Ctx& c);
 void step_pagemap(Ctx& c);
 void step_uffd_register(Ctx& c);
 void step_uffd_writeprotect(Ctx& c);  // uffd_wp, uffd_unwp
 void step_mprotect(Ctx& c);
 void step_fork(Ctx& c);
-void step_gup(Ctx& c);         // pin, get
-void step_handle(Ctx& c);      // unpin, put, pin_read, pin_write, extra_ref, drop_ref
-void step_munmap(Ctx& c);      // munmap, exit
+void step_gup(Ctx& c);     // pin, get
+void step_handle(Ctx& c);  // unpin, put, pin_read, pin_write, extra_ref, drop_ref
+void step_munmap(Ctx& c);  // munmap, exit
 
 // Enters the fault handler from an access or from GUP (which already holds mmap_lock).
 void enter_fault(Ctx& c, FaultKind kind, bool lock_held);

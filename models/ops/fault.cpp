@@ -85,7 +85,8 @@ void decide_copy(Ctx& c, int page, const Pte& pte) {
   ThreadState& th = c.th();
   c.label(step<"do_wp_page.copy">());
   if (c.checks(Invariant::NoStaleTlbAtCow)) {
-    if (auto msg = stale_tlb_at_cow(c.model, c.s, c.mm, page, pte.pfn)) c.violate(Invariant::NoStaleTlbAtCow, *msg);
+    if (auto msg = stale_tlb_at_cow(c.model, c.s, c.mm, page, pte.pfn))
+      c.violate(Invariant::NoStaleTlbAtCow, *msg);
   }
   c.s.frames[pte.pfn].refcount++;
   th.saved = pte;
@@ -166,7 +167,8 @@ void fault_wp_anon(Ctx& c, int page, FaultKind kind) {
     pte.soft_dirty = true;
     c.s.frames[pfn].anon_exclusive = true;
     c.label(step<"do_wp_page.reuse">());
-    c.say("reuse frame %d: PTE %s:%s W0->W1", pfn, c.mm_name(c.mm).c_str(), c.page_name(page).c_str());
+    c.say("reuse frame %d: PTE %s:%s W0->W1", pfn, c.mm_name(c.mm).c_str(),
+          c.page_name(page).c_str());
     leave_fault(c);
     return;
   }

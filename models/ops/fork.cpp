@@ -65,7 +65,8 @@ void copy_one(Ctx& c) {
     fresh.soft_dirty = true;
     cm.pte[page] = fresh;
     c.label(step<"fork.copy_pinned">());
-    c.say("frame %d is pinned: child %s gets copy frame %d", pte.pfn, c.mm_name(child).c_str(), pfn);
+    c.say("frame %d is pinned: child %s gets copy frame %d", pte.pfn, c.mm_name(child).c_str(),
+          pfn);
     return;
   }
   bool was_write = pte.write;

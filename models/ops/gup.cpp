@@ -61,8 +61,13 @@ void gup_ptl(Ctx& c) {
     c.m().has_pinned = true;
   }
   Handle& h = c.s.handles[c.op.handle];
-  h = Handle{true, pin ? HandleKind::Pin : HandleKind::Get, c.op.write, false, pte.pfn,
-             static_cast<std::uint8_t>(c.mm), static_cast<std::uint8_t>(page)};
+  h = Handle{true,
+             pin ? HandleKind::Pin : HandleKind::Get,
+             c.op.write,
+             false,
+             pte.pfn,
+             static_cast<std::uint8_t>(c.mm),
+             static_cast<std::uint8_t>(page)};
   c.label(pin ? step<"gup.pin">() : step<"gup.get">());
   c.say("%s frame %d as %s (refcount %d, pincount %d)", pin ? "pin" : "get", pte.pfn,
         c.sc.handle_names[c.op.handle].c_str(), f.refcount, f.pincount);
@@ -73,8 +78,8 @@ void read_through(Ctx& c, const Handle& h) {
   std::uint8_t value = c.s.frames[h.pfn].content[c.op.word];
   c.say("%s reads %d from frame %d", c.sc.handle_names[c.op.handle].c_str(), value, h.pfn);
   if (c.checks(Invariant::RefcountsSane) && !c.s.frames[h.pfn].in_use)
-    c.violate(Invariant::RefcountsSane, c.sc.handle_names[c.op.handle] + " reads free frame " +
-                                            std::to_string(h.pfn));
+    c.violate(Invariant::RefcountsSane,
+              c.sc.handle_names[c.op.handle] + " reads free frame " + std::to_string(h.pfn));
   if (c.checks(Invariant::NoCrossMmLeak)) {
     if (auto msg = cross_mm_leak(c.model, c.s, h.mm, value, c.sc.handle_names[c.op.handle]))
       c.violate(Invariant::NoCrossMmLeak, *msg);
@@ -88,8 +93,8 @@ void read_through(Ctx& c, const Handle& h) {
 void write_through(Ctx& c, const Handle& h) {
   c.say("%s writes %d into frame %d", c.sc.handle_names[c.op.handle].c_str(), c.op.value, h.pfn);
   if (c.checks(Invariant::RefcountsSane) && !c.s.frames[h.pfn].in_use)
-    c.violate(Invariant::RefcountsSane, c.sc.handle_names[c.op.handle] + " writes free frame " +
-                                            std::to_string(h.pfn));
+    c.violate(Invariant::RefcountsSane,
+              c.sc.handle_names[c.op.handle] + " writes free frame " + std::to_string(h.pfn));
   c.s.frames[h.pfn].content[c.op.word] = c.op.value;
   record_store(c, h.mm, h.page, c.op.word, c.op.value, h.pfn);
   if (c.checks(Invariant::PinCoherent) && h.kind == HandleKind::Pin) {
@@ -152,10 +157,13 @@ void step_handle(Ctx& c) {
     case OpKind::ExtraRef: {
       c.label(step<"extra_ref.get">());
       const Pte& pte = c.m().pte[c.op.page];
-      if (!pte.present) return c.say("no page mapped at %s: no reference", c.page_name(c.op.page).c_str());
+      if (!pte.present)
+        return c.say("no page mapped at %s: no reference", c.page_name(c.op.page).c_str());
       c.s.frames[pte.pfn].refcount++;
-      h = Handle{true, HandleKind::Extra, false, c.op.ref_kind == RefKind::Lru, pte.pfn,
-                 static_cast<std::uint8_t>(c.mm), c.op.page};
+      h = Handle{true,     HandleKind::Extra,
+                 false,    c.op.ref_kind == RefKind::Lru,
+                 pte.pfn,  static_cast<std::uint8_t>(c.mm),
+                 c.op.page};
       c.say("%s reference on frame %d (refcount %d)", c.op.ref_kind == RefKind::Lru ? "LRU" : "I/O",
             pte.pfn, c.s.frames[pte.pfn].refcount);
       return;

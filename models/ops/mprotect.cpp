@@ -63,7 +63,8 @@ void modify_one(Ctx& c) {
     why = " (dirty_accountable)";
   }
   // MM_CP_TRY_CHANGE_WRITABLE: private VM_WRITE VMAs, or shared ones that want write-notify.
-  bool try_writable = is_private(c.sc, page) ? vma.write : wants_writenotify(c.sc, c.policy, page, vma);
+  bool try_writable =
+      is_private(c.sc, page) ? vma.write : wants_writenotify(c.sc, c.policy, page, vma);
   if (!pte.write && c.policy.mprotect_try_writable && try_writable &&
       can_change_pte_writable(c, page, pte)) {
     pte.write = true;
@@ -71,8 +72,8 @@ void modify_one(Ctx& c) {
   }
   if (!(pte == before)) th.changed = true;
   c.label(step<"mprotect.pte">());
-  c.say("PTE %s:%s W%d->W%d%s%s", c.mm_name(c.mm).c_str(), c.page_name(page).c_str(),
-        before.write, pte.write, pte.protnone ? " PROT_NONE" : "", why);
+  c.say("PTE %s:%s W%d->W%d%s%s", c.mm_name(c.mm).c_str(), c.page_name(page).c_str(), before.write,
+        pte.write, pte.protnone ? " PROT_NONE" : "", why);
 }
 
 }  // namespace
@@ -90,7 +91,9 @@ void step_mprotect(Ctx& c) {
       th.phase = kMprotectPte;
       c.label(step<"mprotect.mmap_write_lock">());
       c.say("mmap_lock write; VMA %s..+%d now %s", c.page_name(c.op.page).c_str(), c.op.pages,
-            c.op.prot == Prot::None ? "PROT_NONE" : (c.op.prot == Prot::Read ? "PROT_READ" : "PROT_READ|PROT_WRITE"));
+            c.op.prot == Prot::None
+                ? "PROT_NONE"
+                : (c.op.prot == Prot::Read ? "PROT_READ" : "PROT_READ|PROT_WRITE"));
       return;
     case kMprotectPte:
       return modify_one(c);

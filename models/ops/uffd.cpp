@@ -35,7 +35,8 @@ void protect_one(Ctx& c) {
     if (th.changed) {
       for (int p = c.op.page; p < end; ++p) flush_page(c, c.mm, p);
       th.phase = kUffdDec;
-      c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.flush_tlb_range">() : step<"uffd_unwp.flush_tlb_range">());
+      c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.flush_tlb_range">()
+                                          : step<"uffd_unwp.flush_tlb_range">());
       c.say("flush_tlb_range %s..+%d", c.page_name(c.op.page).c_str(), c.op.pages);
       return;
     }
@@ -54,8 +55,8 @@ void protect_one(Ctx& c) {
   if (!(pte == before)) th.changed = true;
   c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.pte">() : step<"uffd_unwp.pte">());
   c.say("PTE %s:%s W%d->W%d UW%d->UW%d, flush deferred, tlb_flush_pending=%d",
-        c.mm_name(c.mm).c_str(), c.page_name(page).c_str(), before.write, pte.write,
-        before.uffd_wp, pte.uffd_wp, c.m().tlb_flush_pending);
+        c.mm_name(c.mm).c_str(), c.page_name(page).c_str(), before.write, pte.write, before.uffd_wp,
+        pte.uffd_wp, c.m().tlb_flush_pending);
 }
 
 }  // namespace
@@ -89,7 +90,8 @@ void step_uffd_writeprotect(Ctx& c) {
       if (!registered) {  // mwriteprotect_range: -ENOENT
         th.failed = true;
         th.phase = kUffdUnlock;
-        c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.mmap_read_lock">() : step<"uffd_unwp.mmap_read_lock">());
+        c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.mmap_read_lock">()
+                                            : step<"uffd_unwp.mmap_read_lock">());
         c.say("range not registered for WP: -ENOENT");
         return;
       }
@@ -98,14 +100,16 @@ void step_uffd_writeprotect(Ctx& c) {
           m.wp_protected &= static_cast<std::uint16_t>(~(1u << p));
       }
       th.phase = kUffdInc;
-      c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.mmap_read_lock">() : step<"uffd_unwp.mmap_read_lock">());
+      c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.mmap_read_lock">()
+                                          : step<"uffd_unwp.mmap_read_lock">());
       c.say("mmap_lock read (readers=%d)", m.readers);
       return;
     }
     case kUffdInc:
       m.tlb_flush_pending++;
       th.phase = kUffdPte;
-      c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.inc_tlb_flush_pending">() : step<"uffd_unwp.inc_tlb_flush_pending">());
+      c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.inc_tlb_flush_pending">()
+                                          : step<"uffd_unwp.inc_tlb_flush_pending">());
       c.say("tlb_flush_pending=%d", m.tlb_flush_pending);
       return;
     case kUffdPte:
@@ -114,7 +118,8 @@ void step_uffd_writeprotect(Ctx& c) {
       m.tlb_flush_pending--;
       th.changed = false;
       th.phase = kUffdUnlock;
-      c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.dec_tlb_flush_pending">() : step<"uffd_unwp.dec_tlb_flush_pending">());
+      c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.dec_tlb_flush_pending">()
+                                          : step<"uffd_unwp.dec_tlb_flush_pending">());
       c.say("tlb_flush_pending=%d", m.tlb_flush_pending);
       return;
     case kUffdUnlock:
@@ -123,7 +128,8 @@ void step_uffd_writeprotect(Ctx& c) {
         for (int p = c.op.page; p < c.op.page + c.op.pages; ++p)
           m.wp_protected |= static_cast<std::uint16_t>(1u << p);
       }
-      c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.mmap_read_unlock">() : step<"uffd_unwp.mmap_read_unlock">());
+      c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.mmap_read_unlock">()
+                                          : step<"uffd_unwp.mmap_read_unlock">());
       c.say("%s done", wp ? "write-protect" : "unprotect");
       return c.finish_op();
     default:

@@ -1,7 +1,7 @@
-// Bad scenario files and bad command-line values (the README's "Scenario files" and "Using it"): every one exits
-// with status 2 before anything is explored (nothing on stdout under --json, no counts on
-// stderr), and the message names the file, the JSON pointer of the offending value and what was
-// expected, listing the valid names where there is a list.
+// Bad scenario files and bad command-line values (the README's "Scenario files" and "Using it"):
+// every one exits with status 2 before anything is explored (nothing on stdout under --json, no
+// counts on stderr), and the message names the file, the JSON pointer of the offending value and
+// what was expected, listing the valid names where there is a list.
 //
 // The tests at the end pin down bugs found in the loader and the CLI (crashes, wrapped numbers,
 // wrong locations), now fixed.
@@ -22,14 +22,16 @@ const std::string kRead = R"({ "op": "read", "addr": "A" })";
 const std::string kOpPointer = "/processes/P/threads/cpu0/0";
 
 TEST_CASE("The base scenario of the bad-input tests is valid and holds", "[cli][bad-input]") {
-  Check c = check_json(write_scenario(scenario(kRead + R"(, { "op": "write", "addr": "A", "word": 1, "value": 3 })")));
+  Check c = check_json(write_scenario(
+      scenario(kRead + R"(, { "op": "write", "addr": "A", "word": 1, "value": 3 })")));
   CHECK(c.result.status == 0);
   CHECK(c.report["verdict"] == "holds");
 }
 
 // --- unknown names ---------------------------------------------------------------------------
 
-TEST_CASE("An unknown top-level key is rejected and the valid keys are listed", "[cli][bad-input]") {
+TEST_CASE("An unknown top-level key is rejected and the valid keys are listed",
+          "[cli][bad-input]") {
   expect_bad_scenario(scenario(kRead, R"(, "bogus": 1)"), "/bogus",
                       {"\"bogus\"", "name", "summary", "references", "kernel", "policy", "memory",
                        "processes", "setup", "check", "must_reach", "expect"});
@@ -41,7 +43,8 @@ TEST_CASE("An unknown key's JSON pointer escapes '/' and '~'", "[cli][bad-input]
 
 TEST_CASE("An unknown key inside a region is rejected and the region's keys are listed",
           "[cli][bad-input]") {
-  expect_bad_scenario(scenario(kRead, "", R"({ "A": { "pages": 1, "size": 4096 } })"), "/memory/A/size",
+  expect_bad_scenario(scenario(kRead, "", R"({ "A": { "pages": 1, "size": 4096 } })"),
+                      "/memory/A/size",
                       {"\"size\"", "type", "pages", "words", "prot", "uffd_wp", "soft_dirty"});
 }
 
@@ -56,12 +59,15 @@ TEST_CASE("An unknown op is rejected and every op is listed", "[cli][bad-input]"
 }
 
 TEST_CASE("An unknown op in setup is rejected at its place in setup", "[cli][bad-input]") {
-  expect_bad_scenario(scenario(kRead, R"(, "setup": [ { "thread": "cpu0", "op": "poke", "addr": "A" } ])"),
-                      "/setup/0/op", {"\"poke\"", "read", "write", "pin_write"});
+  expect_bad_scenario(
+      scenario(kRead, R"(, "setup": [ { "thread": "cpu0", "op": "poke", "addr": "A" } ])"),
+      "/setup/0/op", {"\"poke\"", "read", "write", "pin_write"});
 }
 
-TEST_CASE("An unknown invariant in check is rejected and every invariant is listed", "[cli][bad-input]") {
-  std::string file = write_scenario(scenario(kRead, R"(, "check": ["no_lost_write", "no_lost_writes"])"));
+TEST_CASE("An unknown invariant in check is rejected and every invariant is listed",
+          "[cli][bad-input]") {
+  std::string file =
+      write_scenario(scenario(kRead, R"(, "check": ["no_lost_write", "no_lost_writes"])"));
   Result r = run_mmcheck({"check", file, "--json"});
   require_bad_input(r, file, "/check/1", {"\"no_lost_writes\""});
   for (const auto& inv : kInvariants) {
@@ -70,7 +76,8 @@ TEST_CASE("An unknown invariant in check is rejected and every invariant is list
   }
 }
 
-TEST_CASE("An unknown preset in kernel is rejected and every preset is listed", "[cli][bad-input]") {
+TEST_CASE("An unknown preset in kernel is rejected and every preset is listed",
+          "[cli][bad-input]") {
   std::string file = write_scenario(scenario(kRead, R"(, "kernel": "linux-4.19")"));
   Result r = run_mmcheck({"check", file, "--json"});
   require_bad_input(r, file, "/kernel", {"\"linux-4.19\""});
@@ -80,15 +87,18 @@ TEST_CASE("An unknown preset in kernel is rejected and every preset is listed", 
   }
 }
 
-TEST_CASE("An unknown preset in expect is rejected and the presets are listed", "[cli][bad-input]") {
-  expect_bad_scenario(scenario(kRead, R"(, "expect": { "latest": "holds", "linux-4.19": "holds" })"),
-                      "/expect/linux-4.19", {"\"linux-4.19\"", "linux-5.4", "linux-6.2", "latest"});
+TEST_CASE("An unknown preset in expect is rejected and the presets are listed",
+          "[cli][bad-input]") {
+  expect_bad_scenario(
+      scenario(kRead, R"(, "expect": { "latest": "holds", "linux-4.19": "holds" })"),
+      "/expect/linux-4.19", {"\"linux-4.19\"", "linux-5.4", "linux-6.2", "latest"});
 }
 
 TEST_CASE("An unknown preset in a must_reach object is rejected and the presets are listed",
           "[cli][bad-input]") {
-  expect_bad_scenario(scenario(kRead, R"(, "must_reach": { "latest": ["access"], "linux-9.9": ["access"] })"),
-                      "/must_reach/linux-9.9", {"\"linux-9.9\"", "linux-5.4", "linux-6.2", "latest"});
+  expect_bad_scenario(
+      scenario(kRead, R"(, "must_reach": { "latest": ["access"], "linux-9.9": ["access"] })"),
+      "/must_reach/linux-9.9", {"\"linux-9.9\"", "linux-5.4", "linux-6.2", "latest"});
 }
 
 TEST_CASE("An unknown preset given with --kernel is rejected and the presets are listed",
@@ -117,21 +127,22 @@ TEST_CASE("An unknown policy in the scenario's policy is rejected and every poli
 
 TEST_CASE("A bad policy value in the scenario's policy is rejected and the valid values are listed",
           "[cli][bad-input]") {
-  expect_bad_scenario(scenario(kRead, R"(, "policy": { "cow_reuse": "sometimes" })"), "/policy/cow_reuse",
+  expect_bad_scenario(scenario(kRead, R"(, "policy": { "cow_reuse": "sometimes" })"),
+                      "/policy/cow_reuse",
                       {"cow_reuse", "\"sometimes\"", "mapcount", "refcount", "anon_exclusive"});
 }
 
 TEST_CASE("A bad boolean policy value in the scenario's policy is rejected", "[cli][bad-input]") {
-  expect_bad_scenario(scenario(kRead, R"(, "policy": { "cow_drain_lru": "maybe" })"), "/policy/cow_drain_lru",
-                      {"cow_drain_lru", "maybe", "true", "false"});
+  expect_bad_scenario(scenario(kRead, R"(, "policy": { "cow_drain_lru": "maybe" })"),
+                      "/policy/cow_drain_lru", {"cow_drain_lru", "maybe", "true", "false"});
 }
 
 TEST_CASE("A number given for a boolean policy names true and false as the valid values",
           "[cli][bad-input]") {
   // Was: only "expected a string, got a number", although true/false (JSON booleans) are what a
   // boolean policy takes.
-  expect_bad_scenario(scenario(kRead, R"(, "policy": { "cow_drain_lru": 1 })"), "/policy/cow_drain_lru",
-                      {"cow_drain_lru", "true", "false", "number"});
+  expect_bad_scenario(scenario(kRead, R"(, "policy": { "cow_drain_lru": 1 })"),
+                      "/policy/cow_drain_lru", {"cow_drain_lru", "true", "false", "number"});
 }
 
 TEST_CASE("A number given for an enumerated policy names the policy's values", "[cli][bad-input]") {
@@ -139,7 +150,8 @@ TEST_CASE("A number given for an enumerated policy names the policy's values", "
                       {"cow_reuse", "mapcount", "refcount", "anon_exclusive", "number"});
 }
 
-TEST_CASE("An unknown policy given with --set is rejected and every policy is listed", "[cli][bad-input]") {
+TEST_CASE("An unknown policy given with --set is rejected and every policy is listed",
+          "[cli][bad-input]") {
   std::string file = write_scenario(scenario(kRead));
   Result r = run_mmcheck({"check", file, "--json", "--set", "cow_reus=refcount"});
   require_bad_input(r, "--set", "", {"\"cow_reus\""});
@@ -152,8 +164,8 @@ TEST_CASE("An unknown policy given with --set is rejected and every policy is li
 TEST_CASE("A bad policy value given with --set is rejected and the valid values are listed",
           "[cli][bad-input]") {
   std::string file = write_scenario(scenario(kRead));
-  require_bad_input(run_mmcheck({"check", file, "--json", "--set", "clear_refs_flush=always"}), "--set", "",
-                    {"clear_refs_flush", "\"always\"", "deferred", "none", "pending"});
+  require_bad_input(run_mmcheck({"check", file, "--json", "--set", "clear_refs_flush=always"}),
+                    "--set", "", {"clear_refs_flush", "\"always\"", "deferred", "none", "pending"});
 }
 
 TEST_CASE("A --set without '=' is rejected as expecting POLICY=VALUE", "[cli][bad-input]") {
@@ -166,10 +178,11 @@ TEST_CASE("A --set without '=' is rejected as expecting POLICY=VALUE", "[cli][ba
 
 // --- addresses and ranges --------------------------------------------------------------------
 
-TEST_CASE("An address naming an unknown region is rejected and the regions are listed", "[cli][bad-input]") {
-  expect_bad_scenario(scenario(R"({ "op": "read", "addr": "B" })", "",
-                               R"({ "A": { "words": 2 }, "C": {} })"),
-                      kOpPointer + "/addr", {"\"B\"", "A", "C"});
+TEST_CASE("An address naming an unknown region is rejected and the regions are listed",
+          "[cli][bad-input]") {
+  expect_bad_scenario(
+      scenario(R"({ "op": "read", "addr": "B" })", "", R"({ "A": { "words": 2 }, "C": {} })"),
+      kOpPointer + "/addr", {"\"B\"", "A", "C"});
 }
 
 TEST_CASE("An address A+5 outside a one-page region is rejected", "[cli][bad-input]") {
@@ -194,14 +207,15 @@ TEST_CASE("A page range that runs past its region is rejected", "[cli][bad-input
 }
 
 TEST_CASE("A page range of zero pages is rejected", "[cli][bad-input]") {
-  expect_bad_scenario(scenario(R"({ "op": "uffd_wp", "addr": "A", "pages": 0 })"), kOpPointer + "/pages",
-                      {"integer", "got 0"});
+  expect_bad_scenario(scenario(R"({ "op": "uffd_wp", "addr": "A", "pages": 0 })"),
+                      kOpPointer + "/pages", {"integer", "got 0"});
 }
 
 // --- missing required fields -----------------------------------------------------------------
 
 TEST_CASE("A write without addr is rejected", "[cli][bad-input]") {
-  expect_bad_scenario(scenario(R"({ "op": "write", "value": 1 })"), kOpPointer, {"write", "\"addr\""});
+  expect_bad_scenario(scenario(R"({ "op": "write", "value": 1 })"), kOpPointer,
+                      {"write", "\"addr\""});
 }
 
 TEST_CASE("A fork without child is rejected", "[cli][bad-input]") {
@@ -213,14 +227,16 @@ TEST_CASE("A pin without as is rejected", "[cli][bad-input]") {
 }
 
 TEST_CASE("A scenario without name is rejected", "[cli][bad-input]") {
-  expect_bad_scenario(R"({ "memory": { "A": {} }, "processes": { "P": { "threads": { "cpu0": [] } } } })", "",
-                      {"\"name\""});
+  expect_bad_scenario(
+      R"({ "memory": { "A": {} }, "processes": { "P": { "threads": { "cpu0": [] } } } })", "",
+      {"\"name\""});
 }
 
 TEST_CASE("A scenario with an empty name is rejected", "[cli][bad-input]") {
   // Reports and traces require a non-empty scenario name.
-  expect_bad_scenario(R"({ "name": "", "memory": { "A": {} }, "processes": { "P": { "threads": { "cpu0": [] } } } })",
-                      "/name", {"non-empty"});
+  expect_bad_scenario(
+      R"({ "name": "", "memory": { "A": {} }, "processes": { "P": { "threads": { "cpu0": [] } } } })",
+      "/name", {"non-empty"});
 }
 
 // --- processes, threads and forks ------------------------------------------------------------
@@ -230,7 +246,8 @@ TEST_CASE("A child forked twice is rejected at the second fork", "[cli][bad-inpu
     "processes": {
       "P": { "threads": { "cpu0": [ { "op": "fork", "child": "C" }, { "op": "fork", "child": "C" } ] } },
       "C": { "threads": { "c0": [] } } } })";
-  expect_bad_scenario(text, "/processes/P/threads/cpu0/1/child", {"\"C\"", "/processes/P/threads/cpu0/0/child"});
+  expect_bad_scenario(text, "/processes/P/threads/cpu0/1/child",
+                      {"\"C\"", "/processes/P/threads/cpu0/0/child"});
 }
 
 TEST_CASE("A child forked by two threads is rejected", "[cli][bad-input]") {
@@ -240,7 +257,8 @@ TEST_CASE("A child forked by two threads is rejected", "[cli][bad-input]") {
       "C": { "threads": { "c0": [] } } } })";
   std::string file = write_scenario(text);
   Result r = run_mmcheck({"check", file, "--json"});
-  require_bad_input(r, file, "/processes/P/threads/cpu1/0/child", {"\"C\"", "/processes/P/threads/cpu0/0/child"});
+  require_bad_input(r, file, "/processes/P/threads/cpu1/0/child",
+                    {"\"C\"", "/processes/P/threads/cpu0/0/child"});
 }
 
 TEST_CASE("A fork naming an undeclared process is rejected and the declared ones are listed",
@@ -249,7 +267,8 @@ TEST_CASE("A fork naming an undeclared process is rejected and the declared ones
                       {"\"Q\"", "processes", "P"});
 }
 
-TEST_CASE("A thread name used in two processes is rejected naming both places", "[cli][bad-input]") {
+TEST_CASE("A thread name used in two processes is rejected naming both places",
+          "[cli][bad-input]") {
   std::string text = R"({ "name": "dup-thread", "memory": { "A": {} },
     "processes": {
       "P": { "threads": { "cpu0": [ { "op": "fork", "child": "C" } ] } },
@@ -265,24 +284,28 @@ TEST_CASE("A thread name used in two processes is rejected naming both places", 
   CHECK_THAT(r.err, Catch::Contains("\"cpu0\""));
 }
 
-TEST_CASE("A setup op naming an unknown thread is rejected and the threads are listed", "[cli][bad-input]") {
-  expect_bad_scenario(scenario(kRead, R"(, "setup": [ { "thread": "cpu9", "op": "read", "addr": "A" } ])"),
-                      "/setup/0/thread", {"\"cpu9\"", "cpu0"});
+TEST_CASE("A setup op naming an unknown thread is rejected and the threads are listed",
+          "[cli][bad-input]") {
+  expect_bad_scenario(
+      scenario(kRead, R"(, "setup": [ { "thread": "cpu9", "op": "read", "addr": "A" } ])"),
+      "/setup/0/thread", {"\"cpu9\"", "cpu0"});
 }
 
 TEST_CASE("A handle that no pin or get defines is rejected", "[cli][bad-input]") {
-  expect_bad_scenario(scenario(R"({ "op": "pin_read", "pin": "h" })"), kOpPointer + "/pin", {"\"h\""});
+  expect_bad_scenario(scenario(R"({ "op": "pin_read", "pin": "h" })"), kOpPointer + "/pin",
+                      {"\"h\""});
 }
 
 TEST_CASE("A bad handle name is echoed and the rule mentions '-'", "[cli][bad-input]") {
-  expect_bad_scenario(scenario(R"({ "op": "pin", "addr": "A", "as": "2nd pin" })"), kOpPointer + "/as",
-                      {"\"2nd pin\"", "handle", "'-'"});
+  expect_bad_scenario(scenario(R"({ "op": "pin", "addr": "A", "as": "2nd pin" })"),
+                      kOpPointer + "/as", {"\"2nd pin\"", "handle", "'-'"});
 }
 
 TEST_CASE("A handle that no pin or get defines is rejected and the defined handles are listed",
           "[cli][bad-input]") {
-  expect_bad_scenario(scenario(R"({ "op": "pin", "addr": "A", "as": "g" }, { "op": "pin_read", "pin": "h" })"),
-                      "/processes/P/threads/cpu0/1/pin", {"\"h\"", "g"});
+  expect_bad_scenario(
+      scenario(R"({ "op": "pin", "addr": "A", "as": "g" }, { "op": "pin_read", "pin": "h" })"),
+      "/processes/P/threads/cpu0/1/pin", {"\"h\"", "g"});
 }
 
 // --- duplicated keys -------------------------------------------------------------------------
@@ -304,9 +327,11 @@ TEST_CASE("A key duplicated in one object is located by the JSON pointer of that
                       {"\"pages\"", "twice"});
 }
 
-TEST_CASE("A key duplicated in an op is located by the op's index in its thread", "[cli][bad-input]") {
-  expect_bad_scenario(scenario(kRead + R"(, [ 1, [] ], { "op": "read", "addr": "A", "addr": "A" })"),
-                      "/processes/P/threads/cpu0/2", {"\"addr\"", "twice"});
+TEST_CASE("A key duplicated in an op is located by the op's index in its thread",
+          "[cli][bad-input]") {
+  expect_bad_scenario(
+      scenario(kRead + R"(, [ 1, [] ], { "op": "read", "addr": "A", "addr": "A" })"),
+      "/processes/P/threads/cpu0/2", {"\"addr\"", "twice"});
 }
 
 TEST_CASE("A key duplicated at the top level is located at the root", "[cli][bad-input]") {
@@ -316,23 +341,24 @@ TEST_CASE("A key duplicated at the top level is located at the root", "[cli][bad
 // --- values ----------------------------------------------------------------------------------
 
 TEST_CASE("A stored value of 256 is rejected as out of range", "[cli][bad-input]") {
-  expect_bad_scenario(scenario(R"({ "op": "write", "addr": "A", "value": 256 })"), kOpPointer + "/value",
-                      {"0 to 255", "256"});
+  expect_bad_scenario(scenario(R"({ "op": "write", "addr": "A", "value": 256 })"),
+                      kOpPointer + "/value", {"0 to 255", "256"});
 }
 
 TEST_CASE("A stored value of -1 is rejected as out of range", "[cli][bad-input]") {
-  expect_bad_scenario(scenario(R"({ "op": "write", "addr": "A", "value": -1 })"), kOpPointer + "/value",
-                      {"0 to 255", "-1"});
+  expect_bad_scenario(scenario(R"({ "op": "write", "addr": "A", "value": -1 })"),
+                      kOpPointer + "/value", {"0 to 255", "-1"});
 }
 
 TEST_CASE("A stored value given as a string is rejected", "[cli][bad-input]") {
-  expect_bad_scenario(scenario(R"({ "op": "write", "addr": "A", "value": "3" })"), kOpPointer + "/value",
-                      {"0 to 255", "string"});
+  expect_bad_scenario(scenario(R"({ "op": "write", "addr": "A", "value": "3" })"),
+                      kOpPointer + "/value", {"0 to 255", "string"});
 }
 
 TEST_CASE("A pin_write value out of range is rejected", "[cli][bad-input]") {
   expect_bad_scenario(
-      scenario(R"({ "op": "pin", "addr": "A", "write": true, "as": "h" }, { "op": "pin_write", "pin": "h", "value": 300 })"),
+      scenario(
+          R"({ "op": "pin", "addr": "A", "write": true, "as": "h" }, { "op": "pin_write", "pin": "h", "value": 300 })"),
       "/processes/P/threads/cpu0/1/value", {"0 to 255", "300"});
 }
 
@@ -347,30 +373,34 @@ TEST_CASE("A huge stored value is reported as given, not wrapped around", "[cli]
 }
 
 TEST_CASE("A fractional stored value is reported as a fraction", "[cli][bad-input]") {
-  expect_bad_scenario(scenario(R"({ "op": "write", "addr": "A", "value": 1.5 })"), kOpPointer + "/value",
-                      {"0 to 255", "got 1.5"});
+  expect_bad_scenario(scenario(R"({ "op": "write", "addr": "A", "value": 1.5 })"),
+                      kOpPointer + "/value", {"0 to 255", "got 1.5"});
 }
 
 TEST_CASE("A 65th distinct stored value is rejected at the op that stores it", "[cli][bad-input]") {
   std::string explicit_values, fresh_values;
   for (int v = 1; v <= 65; ++v) {
-    explicit_values += std::string(v > 1 ? ", " : "") + R"({ "op": "write", "addr": "A", "value": )" +
-                       std::to_string(v) + " }";
+    explicit_values += std::string(v > 1 ? ", " : "") +
+                       R"({ "op": "write", "addr": "A", "value": )" + std::to_string(v) + " }";
     fresh_values += std::string(v > 1 ? ", " : "") + R"({ "op": "write", "addr": "A" })";
   }
-  expect_bad_scenario(scenario(explicit_values), "/processes/P/threads/cpu0/64/value", {"at most 64", "65"});
-  expect_bad_scenario(scenario(fresh_values), "/processes/P/threads/cpu0/64", {"at most 64", "fresh"});
+  expect_bad_scenario(scenario(explicit_values), "/processes/P/threads/cpu0/64/value",
+                      {"at most 64", "65"});
+  expect_bad_scenario(scenario(fresh_values), "/processes/P/threads/cpu0/64",
+                      {"at most 64", "fresh"});
 }
 
 TEST_CASE("A word beyond the region's words is rejected", "[cli][bad-input]") {
-  expect_bad_scenario(scenario(R"({ "op": "write", "addr": "A", "word": 2, "value": 1 })"), kOpPointer + "/word",
-                      {"0 to 1", "2"});
+  expect_bad_scenario(scenario(R"({ "op": "write", "addr": "A", "word": 2, "value": 1 })"),
+                      kOpPointer + "/word", {"0 to 1", "2"});
 }
 
 TEST_CASE("A word beyond a one-word region's word is rejected in setup too", "[cli][bad-input]") {
-  expect_bad_scenario(scenario(kRead, R"(, "setup": [ { "thread": "cpu0", "op": "read", "addr": "B", "word": 1 } ])",
-                               R"({ "A": { "words": 2 }, "B": {} })"),
-                      "/setup/0/word", {"0 to 0", "1"});
+  expect_bad_scenario(
+      scenario(kRead,
+               R"(, "setup": [ { "thread": "cpu0", "op": "read", "addr": "B", "word": 1 } ])",
+               R"({ "A": { "words": 2 }, "B": {} })"),
+      "/setup/0/word", {"0 to 0", "1"});
 }
 
 TEST_CASE("A pin_read word beyond the pinned region's words is rejected", "[cli][bad-input]") {
@@ -381,23 +411,27 @@ TEST_CASE("A pin_read word beyond the pinned region's words is rejected", "[cli]
       { "op": "pin", "addr": "A", "write": true, "as": "h" },
       { "op": "pin_write", "pin": "h", "word": 3, "value": 7 },
       { "op": "pin_read", "pin": "h", "word": 3 } ] } } } })",
-                      "/processes/P/threads/cpu0/1/word", {"0 to 0", "\"h\"", "region A", "1 word"});
+                      "/processes/P/threads/cpu0/1/word",
+                      {"0 to 0", "\"h\"", "region A", "1 word"});
 }
 
 TEST_CASE("A pin_read word is bounded by the region of a handle taken later, on another CPU",
           "[cli][bad-input]") {
-  expect_bad_scenario(R"({ "name": "pin-word", "memory": { "A": { "words": 4 }, "B": { "words": 2 } },
+  expect_bad_scenario(
+      R"({ "name": "pin-word", "memory": { "A": { "words": 4 }, "B": { "words": 2 } },
     "processes": { "P": { "threads": {
       "cpu0": [ { "op": "pin_read", "pin": "h", "word": 1 }, { "op": "pin_read", "pin": "h", "word": 2 } ],
       "cpu1": [ { "op": "get", "addr": "B", "as": "h" } ] } } } })",
-                      "/processes/P/threads/cpu0/1/word", {"0 to 1", "got 2", "region B", "2 words"});
+      "/processes/P/threads/cpu0/1/word", {"0 to 1", "got 2", "region B", "2 words"});
 }
 
 // --- the file itself -------------------------------------------------------------------------
 
-TEST_CASE("A file that is not JSON is rejected with the line and column of the error", "[cli][bad-input]") {
+TEST_CASE("A file that is not JSON is rejected with the line and column of the error",
+          "[cli][bad-input]") {
   // The comma after the memory object is missing: the error is on line 4.
-  std::string file = write_scenario("{\n  \"name\": \"t\",\n  \"memory\": { \"A\": {} }\n  \"processes\": {}\n}\n");
+  std::string file = write_scenario(
+      "{\n  \"name\": \"t\",\n  \"memory\": { \"A\": {} }\n  \"processes\": {}\n}\n");
   Result r = run_mmcheck({"check", file, "--json"});
   require_bad_input(r, file, "", {"JSON", "line 4, column "});
   auto at = r.err.find("line 4, column ");
@@ -440,26 +474,32 @@ TEST_CASE("A directory given as the scenario file is reported as unreadable, not
 
 // --- must_reach and expect -------------------------------------------------------------------
 
-TEST_CASE("An unknown must_reach step is rejected and the valid steps are listed", "[cli][bad-input]") {
-  expect_bad_scenario(scenario(kRead, R"(, "must_reach": ["access", "do_wp_page.copyy"])"), "/must_reach/1",
-                      {"\"do_wp_page.copyy\"", "do_wp_page.copy", "handle_userfault.wait", "fork.copy_pinned"});
+TEST_CASE("An unknown must_reach step is rejected and the valid steps are listed",
+          "[cli][bad-input]") {
+  expect_bad_scenario(
+      scenario(kRead, R"(, "must_reach": ["access", "do_wp_page.copyy"])"), "/must_reach/1",
+      {"\"do_wp_page.copyy\"", "do_wp_page.copy", "handle_userfault.wait", "fork.copy_pinned"});
 }
 
 TEST_CASE("An unknown must_reach step inside a preset's list is rejected", "[cli][bad-input]") {
-  expect_bad_scenario(scenario(kRead, R"(, "must_reach": { "latest": ["do_wp"] })"), "/must_reach/latest/0",
-                      {"\"do_wp\"", "do_wp_page"});
+  expect_bad_scenario(scenario(kRead, R"(, "must_reach": { "latest": ["do_wp"] })"),
+                      "/must_reach/latest/0", {"\"do_wp\"", "do_wp_page"});
 }
 
-TEST_CASE("An expected violation of an invariant that check does not list is rejected", "[cli][bad-input]") {
+TEST_CASE("An expected violation of an invariant that check does not list is rejected",
+          "[cli][bad-input]") {
   expect_bad_scenario(
-      scenario(kRead, R"(, "check": ["no_lost_write"], "expect": { "latest": { "violates": "uffd_wp_sound" } })"),
+      scenario(
+          kRead,
+          R"(, "check": ["no_lost_write"], "expect": { "latest": { "violates": "uffd_wp_sound" } })"),
       "/expect/latest/violates", {"uffd_wp_sound", "no_lost_write"});
 }
 
 TEST_CASE("An expected violation of an unknown invariant is rejected and the invariants are listed",
           "[cli][bad-input]") {
-  expect_bad_scenario(scenario(kRead, R"(, "expect": { "latest": { "violates": "no_lost_writes" } })"),
-                      "/expect/latest/violates", {"\"no_lost_writes\"", "no_lost_write", "refcounts_sane"});
+  expect_bad_scenario(
+      scenario(kRead, R"(, "expect": { "latest": { "violates": "no_lost_writes" } })"),
+      "/expect/latest/violates", {"\"no_lost_writes\"", "no_lost_write", "refcounts_sane"});
 }
 
 // --- crashes and other bugs found by these tests ---------------------------------------------
@@ -467,16 +507,16 @@ TEST_CASE("An expected violation of an unknown invariant is rejected and the inv
 TEST_CASE("An address with a page offset too large for a long is rejected, not a crash",
           "[cli][bad-input]") {
   // Was: std::stol on the digits threw std::out_of_range and mmcheck terminated (exit 134).
-  expect_bad_scenario(scenario(R"({ "op": "read", "addr": "A+99999999999999999999999" })"), kOpPointer + "/addr",
-                      {"A+99999999999999999999999", "outside"});
+  expect_bad_scenario(scenario(R"({ "op": "read", "addr": "A+99999999999999999999999" })"),
+                      kOpPointer + "/addr", {"A+99999999999999999999999", "outside"});
 }
 
 TEST_CASE("An address with the largest long page offset is rejected, not an internal error",
           "[cli][bad-input]") {
   // Was: offset + pages overflowed a long, the range check passed, and Scenario::region_of()
   // later failed an MM_ASSERT (exit 134, "internal error: a page outside every region").
-  expect_bad_scenario(scenario(R"({ "op": "read", "addr": "A+9223372036854775807" })"), kOpPointer + "/addr",
-                      {"A+9223372036854775807", "outside"});
+  expect_bad_scenario(scenario(R"({ "op": "read", "addr": "A+9223372036854775807" })"),
+                      kOpPointer + "/addr", {"A+9223372036854775807", "outside"});
 }
 
 TEST_CASE("A handle name taken by two pins is rejected", "[cli][bad-input]") {
@@ -484,14 +524,17 @@ TEST_CASE("A handle name taken by two pins is rejected", "[cli][bad-input]") {
   // the model then reported refcounts_sane ("refcount 3, mapcount 1 ..., pincount 2, other
   // references 1") for a scenario that only pins a page twice.
   expect_bad_scenario(
-      scenario(R"({ "op": "pin", "addr": "A", "as": "h" }, { "op": "pin", "addr": "A", "as": "h" })"),
-      "/processes/P/threads/cpu0/1/as", {"\"h\"", "already taken at /processes/P/threads/cpu0/0/as"});
+      scenario(
+          R"({ "op": "pin", "addr": "A", "as": "h" }, { "op": "pin", "addr": "A", "as": "h" })"),
+      "/processes/P/threads/cpu0/1/as",
+      {"\"h\"", "already taken at /processes/P/threads/cpu0/0/as"});
 }
 
 TEST_CASE("A handle name taken in setup and again by a thread is rejected", "[cli][bad-input]") {
-  expect_bad_scenario(scenario(R"({ "op": "get", "addr": "A", "as": "h" }, { "op": "put", "pin": "h" })",
-                               R"(, "setup": [ { "thread": "cpu0", "op": "pin", "addr": "A", "as": "h" } ])"),
-                      "/setup/0/as", {"\"h\"", "already taken at /processes/P/threads/cpu0/0/as"});
+  expect_bad_scenario(
+      scenario(R"({ "op": "get", "addr": "A", "as": "h" }, { "op": "put", "pin": "h" })",
+               R"(, "setup": [ { "thread": "cpu0", "op": "pin", "addr": "A", "as": "h" } ])"),
+      "/setup/0/as", {"\"h\"", "already taken at /processes/P/threads/cpu0/0/as"});
 }
 
 TEST_CASE("A negative --max-states is bad usage", "[cli][bad-input]") {
@@ -533,7 +576,8 @@ TEST_CASE("A negative --max-depth, --max-memory or --threads is bad usage", "[cl
 
 TEST_CASE("A non-numeric --max-states or --threads is bad usage", "[cli][bad-input]") {
   std::string file = write_scenario(scenario(kRead));
-  for (const auto& args : std::vector<std::vector<std::string>>{{"--max-states", "abc"}, {"--threads", "-1"}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"--max-states", "abc"}, {"--threads", "-1"}}) {
     std::vector<std::string> all = {"check", file, "--json"};
     all.insert(all.end(), args.begin(), args.end());
     Result r = run_mmcheck(all);
@@ -545,7 +589,8 @@ TEST_CASE("A non-numeric --max-states or --threads is bad usage", "[cli][bad-inp
 }
 
 TEST_CASE("An unwritable --trace path is bad usage and prints no report", "[cli][bad-input]") {
-  // The the README's "Scenario files" example on linux-5.10: a violation, so a trace would be written.
+  // The the README's "Scenario files" example on linux-5.10: a violation, so a trace would be
+  // written.
   std::string file = write_scenario(kSpecExample);
   std::string trace = (temp_dir().path() / "no-such-dir" / "trace.json").string();
   Result r = run_mmcheck({"check", file, "--json", "--kernel", "linux-5.10", "--trace", trace});
@@ -556,7 +601,8 @@ TEST_CASE("An unwritable --trace path is bad usage and prints no report", "[cli]
   CHECK_THAT(r.err, Catch::Contains(trace));
 }
 
-TEST_CASE("check without a file and list with an unknown subject are bad usage", "[cli][bad-input]") {
+TEST_CASE("check without a file and list with an unknown subject are bad usage",
+          "[cli][bad-input]") {
   Result r = run_mmcheck({"check"});
   INFO(describe(r));
   CHECK(r.status == 2);
@@ -573,8 +619,9 @@ TEST_CASE("check without a file and list with an unknown subject are bad usage",
 // std::map-backed parser would sort them): the lists in errors and the CPUs of a counterexample
 // come in the order the scenario declares them.
 TEST_CASE("Regions are listed in file order", "[cli][bad-input]") {
-  expect_bad_scenario(scenario(R"({ "op": "read", "addr": "B" })", "", R"({ "Z": {}, "A": { "words": 2 } })"),
-                      kOpPointer + "/addr", {"\"B\"", "regions: Z, A"});
+  expect_bad_scenario(
+      scenario(R"({ "op": "read", "addr": "B" })", "", R"({ "Z": {}, "A": { "words": 2 } })"),
+      kOpPointer + "/addr", {"\"B\"", "regions: Z, A"});
 }
 
 TEST_CASE("Processes and threads are listed in file order", "[cli][bad-input]") {

@@ -14,11 +14,10 @@
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace mmcheck::clitest {
 
@@ -88,8 +87,10 @@ inline std::string write_scenario(const std::string& text, const std::string& st
 inline std::string shell_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
   }
   return out + "'";
 }
@@ -107,11 +108,15 @@ inline Result run_shell(const std::string& command) {
   std::string out_path = temp_dir().fresh("stdout", ".txt");
   std::string err_path = temp_dir().fresh("stderr", ".txt");
   r.command = command;
-  std::string full = command + " </dev/null >" + shell_quote(out_path) + " 2>" + shell_quote(err_path);
+  std::string full =
+      command + " </dev/null >" + shell_quote(out_path) + " 2>" + shell_quote(err_path);
   int raw = std::system(full.c_str());
-  if (raw == -1) r.status = -1;
-  else if (WIFEXITED(raw)) r.status = WEXITSTATUS(raw);
-  else if (WIFSIGNALED(raw)) r.status = 128 + WTERMSIG(raw);
+  if (raw == -1)
+    r.status = -1;
+  else if (WIFEXITED(raw))
+    r.status = WEXITSTATUS(raw);
+  else if (WIFSIGNALED(raw))
+    r.status = 128 + WTERMSIG(raw);
   r.out = read_file(out_path);
   r.err = read_file(err_path);
   return r;
@@ -124,8 +129,8 @@ inline Result run_mmcheck(const std::vector<std::string>& args) {
 }
 
 inline std::string describe(const Result& r) {
-  return "command: " + r.command + "\nexit status: " + std::to_string(r.status) +
-         "\nstdout:\n" + r.out.substr(0, 4000) + "\nstderr:\n" + r.err.substr(0, 4000);
+  return "command: " + r.command + "\nexit status: " + std::to_string(r.status) + "\nstdout:\n" +
+         r.out.substr(0, 4000) + "\nstderr:\n" + r.err.substr(0, 4000);
 }
 
 inline json parse_json(const std::string& text, const std::string& what) {
@@ -152,19 +157,22 @@ inline void require_jsonschema() {
     state = r.status == 0 ? 1 : 2;
   }
   if (state == 2)
-    FAIL("The Python module jsonschema is missing from " << kPython
-         << ": install Debian's package python3-jsonschema (apt-get install -y python3-jsonschema); "
-            "the project's setup script installs it.");
+    FAIL(
+        "The Python module jsonschema is missing from "
+        << kPython
+        << ": install Debian's package python3-jsonschema (apt-get install -y python3-jsonschema); "
+           "the project's setup script installs it.");
 }
 
 // Validates the JSON document in `path` against `schema`; a failure shows the validator's error.
 inline void validate_file(const std::string& path, const std::string& schema) {
   require_jsonschema();
   REQUIRE(fs::exists(schema));
-  Result r = run_shell(shell_quote(kPython) +
-                       " -c 'import jsonschema,json,sys; jsonschema.validate(json.load(open(sys.argv[1])), "
-                       "json.load(open(sys.argv[2])))' " +
-                       shell_quote(path) + " " + shell_quote(schema));
+  Result r = run_shell(
+      shell_quote(kPython) +
+      " -c 'import jsonschema,json,sys; jsonschema.validate(json.load(open(sys.argv[1])), "
+      "json.load(open(sys.argv[2])))' " +
+      shell_quote(path) + " " + shell_quote(schema));
   INFO("validating " << path << " against " << schema << "\n" << r.err.substr(0, 6000));
   CHECK(r.status == 0);
 }
@@ -228,23 +236,32 @@ inline void expect_bad_scenario(const std::string& text, const std::string& poin
 
 // The reference lists of the README's tables.
 inline const std::vector<std::string> kPresets = {
-    "linux-5.4",  "linux-5.7",  "linux-5.8",  "linux-5.9", "linux-5.10", "linux-5.11", "linux-5.12",
-    "linux-5.18", "linux-5.19", "linux-6.0",  "linux-6.1", "linux-6.2",  "latest"};
-inline const std::vector<std::string> kPolicies = {
-    "cow_reuse",        "cow_drain_lru",         "gup_force_cow_break",       "fork_copy_pinned",
-    "gup_ro_pin_unshare", "clear_refs_lock",     "clear_refs_flush",          "clear_refs_skip_pinned",
-    "uffd_wp",          "uffd_wp_pending_flush", "uffd_wp_writenotify",       "mprotect_dirty_accountable",
-    "mprotect_try_writable"};
+    "linux-5.4",  "linux-5.7",  "linux-5.8", "linux-5.9", "linux-5.10", "linux-5.11", "linux-5.12",
+    "linux-5.18", "linux-5.19", "linux-6.0", "linux-6.1", "linux-6.2",  "latest"};
+inline const std::vector<std::string> kPolicies = {"cow_reuse",
+                                                   "cow_drain_lru",
+                                                   "gup_force_cow_break",
+                                                   "fork_copy_pinned",
+                                                   "gup_ro_pin_unshare",
+                                                   "clear_refs_lock",
+                                                   "clear_refs_flush",
+                                                   "clear_refs_skip_pinned",
+                                                   "uffd_wp",
+                                                   "uffd_wp_pending_flush",
+                                                   "uffd_wp_writenotify",
+                                                   "mprotect_dirty_accountable",
+                                                   "mprotect_try_writable"};
 inline const std::vector<std::string> kOps = {
-    "read", "write", "clear_refs", "pagemap", "uffd_register", "uffd_wp", "uffd_unwp",
-    "mprotect", "fork", "pin", "get", "vmsplice", "unpin", "put", "pin_read", "pin_write",
-    "extra_ref", "drop_ref", "munmap", "exit"};
+    "read",     "write",     "clear_refs", "pagemap",  "uffd_register", "uffd_wp", "uffd_unwp",
+    "mprotect", "fork",      "pin",        "get",      "vmsplice",      "unpin",   "put",
+    "pin_read", "pin_write", "extra_ref",  "drop_ref", "munmap",        "exit"};
 inline const std::vector<std::string> kInvariants = {
-    "no_stale_tlb_at_cow", "pinned_page_never_cowed", "no_lost_write", "pin_coherent",
-    "no_cross_mm_leak", "soft_dirty_sound", "uffd_wp_sound", "refcounts_sane", "no_deadlock"};
+    "no_stale_tlb_at_cow", "pinned_page_never_cowed", "no_lost_write",
+    "pin_coherent",        "no_cross_mm_leak",        "soft_dirty_sound",
+    "uffd_wp_sound",       "refcounts_sane",          "no_deadlock"};
 
-// The example of the README's "Scenario files" (uffd-wp unprotect vs COW vs a stale TLB entry): violates
-// no_lost_write on linux-5.10 (its "kernel"), holds on linux-5.8 and linux-5.12.
+// The example of the README's "Scenario files" (uffd-wp unprotect vs COW vs a stale TLB entry):
+// violates no_lost_write on linux-5.10 (its "kernel"), holds on linux-5.8 and linux-5.12.
 inline const std::string kSpecExample = R"({
   // comments are allowed
   "name": "uffd-wp-unprotect-cow-stale-tlb",

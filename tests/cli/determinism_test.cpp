@@ -29,8 +29,8 @@ const std::string kFourCpus = R"({
   "must_reach": ["do_wp_page"]
 })";
 
-const std::set<std::string> kVarying = {"seconds",       "states_per_second", "peak_rss_bytes",
-                                        "store_bytes",   "bytes_per_state",   "threads"};
+const std::set<std::string> kVarying = {"seconds",     "states_per_second", "peak_rss_bytes",
+                                        "store_bytes", "bytes_per_state",   "threads"};
 
 // The output with every line holding one of the varying members removed. The JSON is printed
 // one member per line, so what remains must match byte for byte.
@@ -108,7 +108,8 @@ TEST_CASE("A deadlock's report and trace are the same with one and two worker th
                               "latest", 11);
 }
 
-TEST_CASE("The varying fields are the only ones that differ between repeated runs", "[cli][determinism]") {
+TEST_CASE("The varying fields are the only ones that differ between repeated runs",
+          "[cli][determinism]") {
   // Two runs with the same thread count: a sanity check of the filter itself.
   std::string file = write_scenario(kFourCpus, "determinism");
   Check a = check_json(file, {"--threads", "2"});

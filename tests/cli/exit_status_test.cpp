@@ -1,6 +1,6 @@
-// The exit statuses of `mmcheck check` (the README's "Using it") on tiny scenarios, read together with
-// the --json report: 0 holds, 1 a must_reach step not reached, 3 unsupported, 10 violation,
-// 11 deadlock, 12 incomplete. Every trace written is validated against
+// The exit statuses of `mmcheck check` (the README's "Using it") on tiny scenarios, read together
+// with the --json report: 0 holds, 1 a must_reach step not reached, 3 unsupported, 10 violation, 11
+// deadlock, 12 incomplete. Every trace written is validated against
 // tools/schema/mmcheck-trace-1.schema.json and every report against mmcheck-report-1.schema.json.
 #include "tests/cli/cli_support.hpp"
 
@@ -36,7 +36,8 @@ std::string sha256_of(const std::string& file) {
 }
 
 // The trace agrees with the report it came with.
-void check_trace_matches(const std::string& trace_path, const json& report, const std::string& file) {
+void check_trace_matches(const std::string& trace_path, const json& report,
+                         const std::string& file) {
   validate_trace(trace_path);
   json trace = parse_json(read_file(trace_path), "the trace");
   CHECK(trace["format"] == "mmcheck-trace/1");
@@ -71,7 +72,8 @@ TEST_CASE("check exits 0 when every invariant holds", "[cli][exit-status]") {
   CHECK_THAT(c.result.err, Catch::Contains(trace));
 }
 
-TEST_CASE("check exits 10 on a violation and writes a schema-valid trace", "[cli][exit-status][trace]") {
+TEST_CASE("check exits 10 on a violation and writes a schema-valid trace",
+          "[cli][exit-status][trace]") {
   std::string file = write_scenario(kSpecExample);
   std::string trace = temp_dir().fresh("trace", ".json");
   Check c = check_json(file, {"--trace", trace});
@@ -105,7 +107,8 @@ TEST_CASE("The README's example holds on the kernels that fixed the race and wit
   CHECK(c.report["policy"]["cow_reuse"] == "refcount");
 }
 
-TEST_CASE("check exits 11 on a deadlock and writes a schema-valid trace", "[cli][exit-status][trace]") {
+TEST_CASE("check exits 11 on a deadlock and writes a schema-valid trace",
+          "[cli][exit-status][trace]") {
   std::string file = write_scenario(kDeadlock);
   std::string trace = temp_dir().fresh("trace", ".json");
   Check c = check_json(file, {"--trace", trace});
@@ -133,7 +136,8 @@ TEST_CASE("check exits 12 when --max-states stops the search early", "[cli][exit
   CHECK(c.report["exit_code"] == 12);
   CHECK(c.report["verdict"] == "incomplete");
   CHECK(c.report.contains("incomplete_reason"));
-  CHECK(c.report["stats"]["states"].get<std::uint64_t>() < full.report["stats"]["states"].get<std::uint64_t>());
+  CHECK(c.report["stats"]["states"].get<std::uint64_t>() <
+        full.report["stats"]["states"].get<std::uint64_t>());
   CHECK_FALSE(fs::exists(trace));
 }
 
@@ -221,7 +225,8 @@ TEST_CASE("A must_reach object applies the list of the kernel checked", "[cli][e
   Check old = check_json(file, {"--kernel", "linux-5.10"});
   INFO(describe(old.result));
   CHECK(old.result.status == 1);
-  Check unlisted = check_json(file, {"--kernel", "linux-6.0"});  // no list for 6.0: nothing required
+  Check unlisted =
+      check_json(file, {"--kernel", "linux-6.0"});  // no list for 6.0: nothing required
   INFO(describe(unlisted.result));
   CHECK(unlisted.result.status == 0);
   CHECK(unlisted.report["must_reach"].empty());

@@ -40,7 +40,8 @@ std::vector<std::string> names_of(const std::vector<Line>& lines) {
 }
 
 // Every expected name is listed exactly once, and nothing else is.
-void require_exactly(const std::vector<std::string>& listed, const std::vector<std::string>& expected) {
+void require_exactly(const std::vector<std::string>& listed,
+                     const std::vector<std::string>& expected) {
   std::multiset<std::string> got(listed.begin(), listed.end());
   for (const auto& name : expected) {
     INFO("expected " << name << " once");
@@ -56,7 +57,8 @@ void require_exactly(const std::vector<std::string>& listed, const std::vector<s
 
 bool has_text(const std::string& s) { return s.find_first_not_of(" \t") != std::string::npos; }
 
-TEST_CASE("list presets prints every preset of the README's policy table with a description", "[cli][list]") {
+TEST_CASE("list presets prints every preset of the README's policy table with a description",
+          "[cli][list]") {
   std::vector<Line> lines = list("presets");
   require_exactly(names_of(lines), kPresets);
   for (const auto& l : lines) {
@@ -74,9 +76,10 @@ TEST_CASE("list policies prints all 13 policies with their values", "[cli][list]
   CHECK_THAT(rest["clear_refs_lock"], Catch::Contains("read|write"));
   CHECK_THAT(rest["clear_refs_flush"], Catch::Contains("deferred|none|pending"));
   CHECK_THAT(rest["uffd_wp"], Catch::Contains("none|anon|anon_shmem"));
-  for (const char* b : {"cow_drain_lru", "gup_force_cow_break", "fork_copy_pinned", "gup_ro_pin_unshare",
-                        "clear_refs_skip_pinned", "uffd_wp_pending_flush", "uffd_wp_writenotify",
-                        "mprotect_dirty_accountable", "mprotect_try_writable"}) {
+  for (const char* b :
+       {"cow_drain_lru", "gup_force_cow_break", "fork_copy_pinned", "gup_ro_pin_unshare",
+        "clear_refs_skip_pinned", "uffd_wp_pending_flush", "uffd_wp_writenotify",
+        "mprotect_dirty_accountable", "mprotect_try_writable"}) {
     INFO(b);
     CHECK_THAT(rest[b], Catch::Contains("true|false"));
   }
@@ -99,8 +102,8 @@ TEST_CASE("list steps prints the kernel steps the model names for must_reach", "
   std::vector<std::string> steps = names_of(list("steps"));
   std::set<std::string> unique(steps.begin(), steps.end());
   CHECK(unique.size() == steps.size());
-  for (const char* s : {"do_wp_page.copy", "do_wp_page.reuse", "handle_userfault.wait", "fork.copy_pinned",
-                        "wp_page_copy.copy"})
+  for (const char* s : {"do_wp_page.copy", "do_wp_page.reuse", "handle_userfault.wait",
+                        "fork.copy_pinned", "wp_page_copy.copy"})
     CHECK(unique.count(s) == 1);
   for (const auto& s : steps) {
     INFO(s);

@@ -1,7 +1,6 @@
 // The README's race x kernel matrix is the suite's own output: a stale copy fails here.
-#include <catch2/catch.hpp>
-
 #include <array>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -31,8 +30,10 @@ std::string trim(const std::string& s) {
 
 TEST_CASE("The README's race x kernel matrix matches what the suite prints", "[readme][suite]") {
   int status = -1;
-  std::string matrix = run_capture(std::string(MMCHECK_BINARY) + " suite " MMCHECK_SOURCE_DIR
-                                   "/scenarios --markdown 2>/dev/null", &status);
+  std::string matrix =
+      run_capture(std::string(MMCHECK_BINARY) + " suite " MMCHECK_SOURCE_DIR
+                                                "/scenarios --markdown 2>/dev/null",
+                  &status);
   REQUIRE(status == 0);
   std::ifstream in(MMCHECK_SOURCE_DIR "/README.md");
   std::stringstream buffer;

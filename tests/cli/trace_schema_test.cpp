@@ -77,10 +77,11 @@ bool trace_accepted(const json& trace) {
   require_jsonschema();
   std::string path = temp_dir().fresh("edited-trace", ".json");
   write_file(path, trace.dump(2));
-  Result r = run_shell(shell_quote(kPython) +
-                       " -c 'import jsonschema,json,sys; jsonschema.validate(json.load(open(sys.argv[1])), "
-                       "json.load(open(sys.argv[2])))' " +
-                       shell_quote(path) + " " + shell_quote(kTraceSchema));
+  Result r = run_shell(
+      shell_quote(kPython) +
+      " -c 'import jsonschema,json,sys; jsonschema.validate(json.load(open(sys.argv[1])), "
+      "json.load(open(sys.argv[2])))' " +
+      shell_quote(path) + " " + shell_quote(kTraceSchema));
   return r.status == 0;
 }
 
@@ -100,7 +101,8 @@ TEST_CASE("The trace schema refuses broken traces", "[cli][trace][schema]") {
   CHECK_FALSE(trace_accepted(edited([](json& t) { t["format"] = "mmcheck-trace/2"; })));
   CHECK_FALSE(trace_accepted(edited([](json& t) { t["verdict"] = "holds"; })));
   CHECK_FALSE(trace_accepted(edited([](json& t) { t["invariant"] = "no_lost_writes"; })));
-  CHECK_FALSE(trace_accepted(edited([](json& t) { t["invariant"] = "no_deadlock"; })));  // with a violation
+  CHECK_FALSE(
+      trace_accepted(edited([](json& t) { t["invariant"] = "no_deadlock"; })));  // with a violation
   CHECK_FALSE(trace_accepted(edited([](json& t) { t["scenario"]["sha256"] = "d238059c"; })));
   CHECK_FALSE(trace_accepted(edited([](json& t) { t["scenario"].erase("file"); })));
   CHECK_FALSE(trace_accepted(edited([](json& t) { t["policy"]["cow_reuse"] = "sometimes"; })));
@@ -109,7 +111,9 @@ TEST_CASE("The trace schema refuses broken traces", "[cli][trace][schema]") {
   CHECK_FALSE(trace_accepted(edited([](json& t) { t["steps"][0].erase("changes"); })));
   CHECK_FALSE(trace_accepted(edited([](json& t) { t["steps"][0]["op_index"] = -1; })));
   CHECK_FALSE(trace_accepted(edited([](json& t) { t["steps"][0]["colour"] = "red"; })));
-  CHECK_FALSE(trace_accepted(edited([](json& t) { t["steps"][0]["changes"] = json::parse(R"([{"path": "P.pte.A.write", "from": 1}])"); })));
+  CHECK_FALSE(trace_accepted(edited([](json& t) {
+    t["steps"][0]["changes"] = json::parse(R"([{"path": "P.pte.A.write", "from": 1}])");
+  })));
   CHECK_FALSE(trace_accepted(edited([](json& t) { t["final_state"]["P.pte.A.write"] = "1"; })));
   CHECK_FALSE(trace_accepted(edited([](json& t) { t["stats"].erase("states"); })));
   CHECK_FALSE(trace_accepted(edited([](json& t) { t["stats"]["seconds"] = -1; })));

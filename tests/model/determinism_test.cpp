@@ -56,12 +56,11 @@ Result check_same_with_1_and_2_threads(const std::string& json, const std::strin
 
 TEST_CASE("scenario 1 on 5.10 gives the same counterexample with 1 and 2 search threads",
           "[determinism]") {
-  std::string s1 = scenario_text(
-      R"({"A": {"uffd_wp": true}})",
-      R"({"P": {"threads": {"cpu0": [{"op": "uffd_unwp", "addr": "A"}],
+  std::string s1 = scenario_text(R"({"A": {"uffd_wp": true}})",
+                                 R"({"P": {"threads": {"cpu0": [{"op": "uffd_unwp", "addr": "A"}],
                             "cpu1": [{"op": "write", "addr": "A", "value": 2}],
                             "cpu2": [{"op": "write", "addr": "A", "value": 3}]}}})",
-      R"([{"thread": "cpu2", "op": "write", "addr": "A", "value": 1},
+                                 R"([{"thread": "cpu2", "op": "write", "addr": "A", "value": 1},
           {"thread": "cpu0", "op": "extra_ref", "addr": "A"}])");
   Result one = check_same_with_1_and_2_threads(s1, "linux-5.10");
   CHECK(one.verdict == mmcheck::Verdict::Violation);
@@ -76,9 +75,8 @@ TEST_CASE("a lost write found deep in a wide search is the same with 1 and 2 sea
   // Scenario 1 with a load after cpu2's store (10 steps to the violation), plus cpu3 working on
   // another page so that every level up to the violation is wide enough to be split between
   // threads, and many shortest counterexamples tie.
-  std::string wide = scenario_text(
-      R"({"A": {"uffd_wp": true}, "B": {}, "C": {}})",
-      R"({"P": {"threads": {"cpu0": [{"op": "uffd_unwp", "addr": "A"}],
+  std::string wide = scenario_text(R"({"A": {"uffd_wp": true}, "B": {}, "C": {}})",
+                                   R"({"P": {"threads": {"cpu0": [{"op": "uffd_unwp", "addr": "A"}],
                             "cpu1": [{"op": "write", "addr": "A", "value": 2}],
                             "cpu2": [{"op": "write", "addr": "A", "value": 3}, {"op": "read", "addr": "A"}],
                             "cpu3": [{"op": "write", "addr": "B", "value": 10}, {"op": "read", "addr": "B"},
@@ -86,16 +84,17 @@ TEST_CASE("a lost write found deep in a wide search is the same with 1 and 2 sea
                                      {"op": "read", "addr": "B"}],
                             "cpu4": [{"op": "write", "addr": "C", "value": 12}, {"op": "read", "addr": "C"},
                                      {"op": "write", "addr": "C", "value": 13}]}}})",
-      R"([{"thread": "cpu2", "op": "write", "addr": "A", "value": 1},
+                                   R"([{"thread": "cpu2", "op": "write", "addr": "A", "value": 1},
           {"thread": "cpu0", "op": "extra_ref", "addr": "A"}])",
-      R"(["no_lost_write", "refcounts_sane", "no_deadlock"])");
+                                   R"(["no_lost_write", "refcounts_sane", "no_deadlock"])");
   Result one = check_same_with_1_and_2_threads(wide, "linux-5.10");
   CHECK(one.verdict == mmcheck::Verdict::Violation);
   CHECK(one.actions.size() == 10);
   CHECK(one.stats.states > 1000);
 }
 
-TEST_CASE("fork, pins and COW give the same state space with 1 and 2 search threads", "[determinism]") {
+TEST_CASE("fork, pins and COW give the same state space with 1 and 2 search threads",
+          "[determinism]") {
   std::string forked = scenario_text(
       R"({"A": {"words": 2}})",
       R"({"P": {"threads": {"cpu0": [{"op": "fork", "child": "C"}, {"op": "write", "addr": "A", "value": 2},

@@ -5,9 +5,8 @@
 // scenario kept alive for as long as the model that refers to it.
 #pragma once
 
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -183,9 +182,9 @@ class Sim {
   vm::Policy policy;
   std::unique_ptr<vm::VmModel> model;
   vm::State s;
-  std::vector<std::string> steps;         // "thread:step" taken so far
-  std::string note;                       // the last step's note
-  std::optional<std::string> violation;   // the last step's violation (invariant name)
+  std::vector<std::string> steps;              // "thread:step" taken so far
+  std::string note;                            // the last step's note
+  std::optional<std::string> violation;        // the last step's violation (invariant name)
   std::optional<std::string> state_violation;  // check_state of the last state
 };
 

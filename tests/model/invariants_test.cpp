@@ -44,7 +44,8 @@ std::string scenario1(const std::string& check, bool read_after = false, int wor
       R"({"A": {"uffd_wp": true, "words": )" + std::to_string(words) + "}}",
       R"({"P": {"threads": {"cpu0": [{"op": "uffd_unwp", "addr": "A"}],
                             "cpu1": [{"op": "write", "addr": "A", "value": 2}],
-                            "cpu2": )" + cpu2 + "}}}",
+                            "cpu2": )" +
+          cpu2 + "}}}",
       words == 1 ? R"([{"thread": "cpu2", "op": "write", "addr": "A", "value": 1},
                        {"thread": "cpu0", "op": "extra_ref", "addr": "A"}])"
                  : R"([{"thread": "cpu2", "op": "write", "addr": "A", "word": 1, "value": 1},
@@ -52,15 +53,17 @@ std::string scenario1(const std::string& check, bool read_after = false, int wor
       check);
 }
 
-TEST_CASE("no_stale_tlb_at_cow fails on 5.10 when an unprotect races a COW (6ce64428d620) and holds on 5.12",
-          "[invariant]") {
+TEST_CASE(
+    "no_stale_tlb_at_cow fails on 5.10 when an unprotect races a COW (6ce64428d620) and holds on "
+    "5.12",
+    "[invariant]") {
   auto broken = run(scenario1(R"(["no_stale_tlb_at_cow"])"), "linux-5.10");
   check_violates(broken, "no_stale_tlb_at_cow");
   // SPIN's BFS finds the same 6-step shortest counterexample (bench/spin/RESULTS.md).
-  CHECK(trace_steps(broken) ==
-        Steps{"cpu0:uffd_unwp.mmap_read_lock", "cpu0:uffd_unwp.inc_tlb_flush_pending",
-              "cpu0:uffd_unwp.pte", "cpu1:access.fault", "cpu1:fault.mmap_read_lock",
-              "cpu1:do_wp_page.copy"});
+  CHECK(trace_steps(broken) == Steps{"cpu0:uffd_unwp.mmap_read_lock",
+                                     "cpu0:uffd_unwp.inc_tlb_flush_pending", "cpu0:uffd_unwp.pte",
+                                     "cpu1:access.fault", "cpu1:fault.mmap_read_lock",
+                                     "cpu1:do_wp_page.copy"});
   CHECK_THAT(broken.message, Catch::Contains("cpu2 holds a writable TLB entry"));
 
   auto fixed = run(scenario1(R"(["no_stale_tlb_at_cow"])"), "linux-5.12");
@@ -71,12 +74,13 @@ TEST_CASE("no_stale_tlb_at_cow fails on 5.10 when an unprotect races a COW (6ce6
 TEST_CASE("pinned_page_never_cowed fails when fork shares a pinned page (5.8) and holds on 5.9",
           "[invariant]") {
   auto text = [](const std::string& cpu0) {
-    return scenario_text(R"({"A": {}})",
-                         R"({"P": {"threads": {"cpu0": )" + cpu0 + R"(}}, "C": {"threads": {"c0": []}}})",
-                         R"([{"thread": "cpu0", "op": "write", "addr": "A", "value": 1},
+    return scenario_text(
+        R"({"A": {}})",
+        R"({"P": {"threads": {"cpu0": )" + cpu0 + R"(}}, "C": {"threads": {"c0": []}}})",
+        R"([{"thread": "cpu0", "op": "write", "addr": "A", "value": 1},
                              {"thread": "cpu0", "op": "pin", "addr": "A", "write": true, "as": "p"},
                              {"thread": "cpu0", "op": "fork", "child": "C"}])",
-                         R"(["pinned_page_never_cowed"])");
+        R"(["pinned_page_never_cowed"])");
   };
   const std::string write = R"([{"op": "write", "addr": "A", "value": 2}])";
   auto broken = run(text(write), "linux-5.8");
@@ -89,8 +93,9 @@ TEST_CASE("pinned_page_never_cowed fails when fork shares a pinned page (5.8) an
   CHECK(coverage_of(fixed, "access.walk") > 0);
 
   // The same COW after the pin is dropped is fine.
-  auto unpinned = run(text(R"([{"op": "unpin", "pin": "p"}, {"op": "write", "addr": "A", "value": 2}])"),
-                      "linux-5.8");
+  auto unpinned =
+      run(text(R"([{"op": "unpin", "pin": "p"}, {"op": "write", "addr": "A", "value": 2}])"),
+          "linux-5.8");
   check_holds(unpinned);
   CHECK(coverage_of(unpinned, "wp_page_copy.install") > 0);
 }
@@ -120,15 +125,15 @@ TEST_CASE("no_lost_write fails at the end on 5.10 when the lost store is to the 
 
 TEST_CASE("pin_coherent fails when a COW moves the pinning mm off the pinned frame (5.8)",
           "[invariant]") {
-  std::string text = scenario_text(
-      R"({"A": {}})",
-      R"({"P": {"threads": {"cpu0": [{"op": "write", "addr": "A", "value": 2},
+  std::string text =
+      scenario_text(R"({"A": {}})",
+                    R"({"P": {"threads": {"cpu0": [{"op": "write", "addr": "A", "value": 2},
                                      {"op": "pin_read", "pin": "p"}]}},
           "C": {"threads": {"c0": []}}})",
-      R"([{"thread": "cpu0", "op": "write", "addr": "A", "value": 1},
+                    R"([{"thread": "cpu0", "op": "write", "addr": "A", "value": 1},
           {"thread": "cpu0", "op": "pin", "addr": "A", "write": true, "as": "p"},
           {"thread": "cpu0", "op": "fork", "child": "C"}])",
-      R"(["pin_coherent"])");
+                    R"(["pin_coherent"])");
   auto broken = run(text, "linux-5.8");
   check_violates(broken, "pin_coherent");
   CHECK(last_step(broken) == "cpu0:pin.read");
@@ -139,17 +144,18 @@ TEST_CASE("pin_coherent fails when a COW moves the pinning mm off the pinned fra
   CHECK(coverage_of(fixed, "pin.read") > 0);
 }
 
-TEST_CASE("no_cross_mm_leak fails on the vmsplice wrong-way COW (5.7, CVE-2020-29374) and holds after",
-          "[invariant]") {
-  std::string text = scenario_text(
-      R"({"A": {}})",
-      R"({"P": {"threads": {"cpu0": [{"op": "write", "addr": "A", "value": 2}]}},
+TEST_CASE(
+    "no_cross_mm_leak fails on the vmsplice wrong-way COW (5.7, CVE-2020-29374) and holds after",
+    "[invariant]") {
+  std::string text =
+      scenario_text(R"({"A": {}})",
+                    R"({"P": {"threads": {"cpu0": [{"op": "write", "addr": "A", "value": 2}]}},
           "C": {"threads": {"c0": [{"op": "vmsplice", "addr": "A", "as": "g"},
                                    {"op": "munmap", "addr": "A"},
                                    {"op": "pin_read", "pin": "g"}]}}})",
-      R"([{"thread": "cpu0", "op": "write", "addr": "A", "value": 1},
+                    R"([{"thread": "cpu0", "op": "write", "addr": "A", "value": 1},
           {"thread": "cpu0", "op": "fork", "child": "C"}])",
-      R"(["no_cross_mm_leak"])");
+                    R"(["no_cross_mm_leak"])");
   auto broken = run(text, "linux-5.7");
   check_violates(broken, "no_cross_mm_leak");
   CHECK(last_step(broken) == "c0:pin.read");
@@ -164,20 +170,20 @@ TEST_CASE("no_cross_mm_leak fails on the vmsplice wrong-way COW (5.7, CVE-2020-2
   CHECK(coverage_of(refcount, "do_wp_page.copy") > 0);
 }
 
-TEST_CASE("soft_dirty_sound fails when clear_refs does not flush (5.10) and holds on 5.12", "[invariant]") {
+TEST_CASE("soft_dirty_sound fails when clear_refs does not flush (5.10) and holds on 5.12",
+          "[invariant]") {
   std::string text = scenario_text(
       R"({"A": {}})",
       R"({"P": {"threads": {"cpu0": [{"op": "clear_refs"}, {"op": "pagemap", "addr": "A"}],
                             "cpu1": [{"op": "write", "addr": "A", "value": 2}]}}})",
-      R"([{"thread": "cpu1", "op": "write", "addr": "A", "value": 1}])",
-      R"(["soft_dirty_sound"])");
+      R"([{"thread": "cpu1", "op": "write", "addr": "A", "value": 1}])", R"(["soft_dirty_sound"])");
   auto broken = run(text, "linux-5.10");
   check_violates(broken, "soft_dirty_sound");
   // Two 5-step counterexamples tie: the check at pagemap (store first) and the one at the end
   // (pagemap first). The smaller schedule (cpu0 before cpu1) is reported.
-  CHECK(trace_steps(broken) ==
-        Steps{"cpu0:clear_refs.mmap_lock", "cpu0:clear_refs.pte", "cpu0:clear_refs.mmap_unlock",
-              "cpu0:pagemap.read", "cpu1:access.tlb_hit"});
+  CHECK(trace_steps(broken) == Steps{"cpu0:clear_refs.mmap_lock", "cpu0:clear_refs.pte",
+                                     "cpu0:clear_refs.mmap_unlock", "cpu0:pagemap.read",
+                                     "cpu1:access.tlb_hit"});
   CHECK_THAT(broken.message, Catch::EndsWith("(at the end)"));
 
   // The other one, step by step: pagemap itself reports the missed store.
@@ -194,17 +200,18 @@ TEST_CASE("soft_dirty_sound fails when clear_refs does not flush (5.10) and hold
   CHECK(coverage_of(fixed, "do_wp_page.reuse") > 0);  // the store after clear_refs faults
 }
 
-TEST_CASE("uffd_wp_sound fails when mprotect makes a uffd-wp shmem PTE writable (5.19) and holds on 6.2",
-          "[invariant]") {
+TEST_CASE(
+    "uffd_wp_sound fails when mprotect makes a uffd-wp shmem PTE writable (5.19) and holds on 6.2",
+    "[invariant]") {
   // scenarios/uffd-wp-shmem-mprotect-writable.json (51d3d5eb74ff).
-  std::string text = scenario_text(
-      R"({"A": {"type": "shmem", "prot": "r", "uffd_wp": true, "soft_dirty": true}})",
-      R"({"P": {"threads": {"cpu0": [{"op": "uffd_unwp", "addr": "A"}],
+  std::string text =
+      scenario_text(R"({"A": {"type": "shmem", "prot": "r", "uffd_wp": true, "soft_dirty": true}})",
+                    R"({"P": {"threads": {"cpu0": [{"op": "uffd_unwp", "addr": "A"}],
                             "cpu1": [{"op": "mprotect", "addr": "A", "prot": "rw"},
                                      {"op": "write", "addr": "A", "value": 2}]}}})",
-      R"([{"thread": "cpu1", "op": "read", "addr": "A"},
+                    R"([{"thread": "cpu1", "op": "read", "addr": "A"},
           {"thread": "cpu0", "op": "uffd_wp", "addr": "A"}])",
-      R"(["uffd_wp_sound"])");
+                    R"(["uffd_wp_sound"])");
   auto broken = run(text, "linux-5.19");
   check_violates(broken, "uffd_wp_sound");
   CHECK(last_step(broken) == "cpu1:access.walk");
@@ -216,12 +223,14 @@ TEST_CASE("uffd_wp_sound fails when mprotect makes a uffd-wp shmem PTE writable 
 
 TEST_CASE("refcounts_sane fails on a state whose counts miss a reference, and holds on real runs",
           "[invariant]") {
-  Sim sim(scenario_text(R"({"A": {}})",
-                        R"({"P": {"threads": {"cpu0": [], "cpu1": [{"op": "write", "addr": "A", "value": 2}]}}})",
-                        R"([{"thread": "cpu1", "op": "write", "addr": "A", "value": 1},
+  Sim sim(
+      scenario_text(
+          R"({"A": {}})",
+          R"({"P": {"threads": {"cpu0": [], "cpu1": [{"op": "write", "addr": "A", "value": 2}]}}})",
+          R"([{"thread": "cpu1", "op": "write", "addr": "A", "value": 1},
                             {"thread": "cpu0", "op": "pin", "addr": "A", "as": "p"}])",
-                        R"(["refcounts_sane"])"),
-          "linux-5.10");
+          R"(["refcounts_sane"])"),
+      "linux-5.10");
   auto check = [&](const vm::State& s) {
     auto v = sim.model->check_state(s);
     return v ? std::optional<std::string>(vm::invariant_names()[v->property]) : std::nullopt;
@@ -272,7 +281,8 @@ TEST_CASE("refcounts_sane fails on a state whose counts miss a reference, and ho
   }
 }
 
-TEST_CASE("no_deadlock fails when a WP fault waits for an unprotect that never comes", "[invariant]") {
+TEST_CASE("no_deadlock fails when a WP fault waits for an unprotect that never comes",
+          "[invariant]") {
   auto text = [](const std::string& cpu0, const std::string& check) {
     return scenario_text(R"({"A": {"uffd_wp": true}})",
                          R"({"P": {"threads": {"cpu0": )" + cpu0 +
@@ -288,7 +298,8 @@ TEST_CASE("no_deadlock fails when a WP fault waits for an unprotect that never c
   CHECK_THAT(stuck.message, Catch::Contains("handle_userfault"));
   CHECK(last_step(stuck) == "cpu1:handle_userfault.wait");
 
-  auto released = run(text(R"([{"op": "uffd_unwp", "addr": "A"}])", R"(["no_deadlock"])"), "linux-5.10");
+  auto released =
+      run(text(R"([{"op": "uffd_unwp", "addr": "A"}])", R"(["no_deadlock"])"), "linux-5.10");
   check_holds(released);
   CHECK(coverage_of(released, "handle_userfault.wait") > 0);
 
@@ -325,13 +336,13 @@ TEST_CASE("a parent store racing fork through a stale TLB entry is not a lost wr
   // stored anything. So record_store (context.cpp) updates the ghost of a child still being
   // forked that maps the frame the store went to, and C's load of 2 is no lost write. The
   // same store is not in C's no_cross_mm_leak `forbidden` set either.
-  std::string text = scenario_text(
-      R"({"A": {}})",
-      R"({"P": {"threads": {"cpu0": [{"op": "fork", "child": "C"}],
+  std::string text =
+      scenario_text(R"({"A": {}})",
+                    R"({"P": {"threads": {"cpu0": [{"op": "fork", "child": "C"}],
                             "cpu1": [{"op": "write", "addr": "A", "value": 2}]}},
           "C": {"threads": {"c0": [{"op": "read", "addr": "A"}]}}})",
-      R"([{"thread": "cpu1", "op": "write", "addr": "A", "value": 1}])",
-      R"(["no_lost_write", "no_cross_mm_leak"])");
+                    R"([{"thread": "cpu1", "op": "write", "addr": "A", "value": 1}])",
+                    R"(["no_lost_write", "no_cross_mm_leak"])");
   Sim sim(text, "latest");
   sim.run_until("cpu0", "fork.share");
   CHECK(sim.step("cpu1") == "access.tlb_hit");

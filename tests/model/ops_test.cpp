@@ -10,7 +10,8 @@ namespace {
 
 using Steps = std::vector<std::string>;
 
-const char* kOneThreadOneWrite = R"({"P": {"threads": {"cpu0": [{"op": "write", "addr": "A", "value": 5}]}}})";
+const char* kOneThreadOneWrite =
+    R"({"P": {"threads": {"cpu0": [{"op": "write", "addr": "A", "value": 5}]}}})";
 
 // ---- user accesses (the model's user accesses) ----
 
@@ -37,7 +38,8 @@ TEST_CASE("a store through a writable+dirty TLB entry changes the frame and not 
   CHECK(sim.done("cpu1"));
 }
 
-TEST_CASE("a store whose TLB entry is missing walks the PTE, sets dirty and fills the TLB", "[ops]") {
+TEST_CASE("a store whose TLB entry is missing walks the PTE, sets dirty and fills the TLB",
+          "[ops]") {
   // A shmem page with VM_SOFTDIRTY set wants no write-notify: a load maps it W1 D0.
   Sim sim(scenario_text(R"({"A": {"type": "shmem", "soft_dirty": true}})",
                         R"({"P": {"threads": {"cpu0": [{"op": "write", "addr": "A", "value": 5}],
@@ -68,7 +70,7 @@ TEST_CASE("a store whose TLB entry is missing walks the PTE, sets dirty and fill
     CHECK_FALSE(sim.pte("P", "A").soft_dirty);
     CHECK(sim.tlb("cpu1", "A") == vm::TlbEntry{true, true, true, p.pfn});
     CHECK(sim.frame(p.pfn).content[0] == 6);
-    CHECK(sim.tlb("cpu0", "A").dirty == false);  // other CPUs' entries are left alone
+    CHECK(sim.tlb("cpu0", "A").dirty == false);   // other CPUs' entries are left alone
     CHECK(sim.step("cpu1") == "access.tlb_hit");  // the next store uses the filled entry
     CHECK(sim.frame(p.pfn).content[0] == 7);
   }
@@ -115,11 +117,12 @@ TEST_CASE("a write fault on a none PTE maps a new exclusive frame W1 D1 SD1", "[
 }
 
 TEST_CASE("a read fault on a none PTE maps a read-only, clean frame", "[ops]") {
-  Sim sim(scenario_text(R"({"A": {}})", R"({"P": {"threads": {"cpu0": [{"op": "read", "addr": "A"}]}}})"),
+  Sim sim(scenario_text(R"({"A": {}})",
+                        R"({"P": {"threads": {"cpu0": [{"op": "read", "addr": "A"}]}}})"),
           "linux-5.10");
-  CHECK(sim.finish_op("cpu0") ==
-        Steps{"access.fault", "fault.mmap_read_lock", "do_anonymous_page.map",
-              "fault.mmap_read_unlock", "access.walk"});
+  CHECK(sim.finish_op("cpu0") == Steps{"access.fault", "fault.mmap_read_lock",
+                                       "do_anonymous_page.map", "fault.mmap_read_unlock",
+                                       "access.walk"});
   const vm::Pte& p = sim.pte("P", "A");
   CHECK(p.present);
   CHECK_FALSE(p.write);
@@ -165,11 +168,11 @@ TEST_CASE("uffd_wp clears write, sets uffd_wp, and flushes only after the loop",
   CHECK(sim.step("cpu0") == "uffd_wp.pte");
   CHECK_FALSE(sim.pte("P", "A").write);
   CHECK(sim.pte("P", "A").uffd_wp);
-  CHECK(sim.pte("P", "A").dirty);        // pte_modify keeps dirty
-  CHECK(sim.pte("P", "A").soft_dirty);   // and soft_dirty
-  CHECK(sim.pte("P", "A+1").write);      // one PTL step per PTE
+  CHECK(sim.pte("P", "A").dirty);       // pte_modify keeps dirty
+  CHECK(sim.pte("P", "A").soft_dirty);  // and soft_dirty
+  CHECK(sim.pte("P", "A+1").write);     // one PTL step per PTE
   CHECK_FALSE(sim.pte("P", "A+1").uffd_wp);
-  CHECK(sim.tlb("cpu1", "A").valid);     // the TLB stays warm: the flush is deferred
+  CHECK(sim.tlb("cpu1", "A").valid);  // the TLB stays warm: the flush is deferred
   CHECK(sim.tlb("cpu1", "A").writable);
   CHECK(sim.mm("P").tlb_flush_pending == 1);
 
@@ -192,9 +195,10 @@ TEST_CASE("uffd_wp clears write, sets uffd_wp, and flushes only after the loop",
 }
 
 TEST_CASE("uffd_unwp on a private mapping clears write", "[ops]") {
-  Sim sim(scenario_text(R"({"A": {"uffd_wp": true}})",
-                        R"({"P": {"threads": {"cpu0": [{"op": "uffd_unwp", "addr": "A"}], "cpu1": []}}})",
-                        R"([{"thread": "cpu1", "op": "write", "addr": "A", "value": 1}])"),
+  Sim sim(scenario_text(
+              R"({"A": {"uffd_wp": true}})",
+              R"({"P": {"threads": {"cpu0": [{"op": "uffd_unwp", "addr": "A"}], "cpu1": []}}})",
+              R"([{"thread": "cpu1", "op": "write", "addr": "A", "value": 1}])"),
           "linux-5.10");
   REQUIRE(sim.pte("P", "A").write);
   REQUIRE(sim.tlb("cpu1", "A").writable);
@@ -204,9 +208,9 @@ TEST_CASE("uffd_unwp on a private mapping clears write", "[ops]") {
   CHECK_FALSE(sim.pte("P", "A").uffd_wp);
   CHECK(sim.pte("P", "A").dirty);
   CHECK(sim.tlb("cpu1", "A").writable);  // stale until the flush: race (c)
-  CHECK(sim.finish_op("cpu0") ==
-        Steps{"uffd_unwp.flush_tlb_range", "uffd_unwp.dec_tlb_flush_pending",
-              "uffd_unwp.mmap_read_unlock"});
+  CHECK(sim.finish_op("cpu0") == Steps{"uffd_unwp.flush_tlb_range",
+                                       "uffd_unwp.dec_tlb_flush_pending",
+                                       "uffd_unwp.mmap_read_unlock"});
   CHECK_FALSE(sim.tlb("cpu1", "A").valid);
 }
 
@@ -237,7 +241,8 @@ TEST_CASE("uffd_unwp on a shmem mapping sets write from the VMA's flags", "[ops]
   CHECK_FALSE(sim.pte("P", "A").uffd_wp);
 }
 
-TEST_CASE("uffd_wp of a range not registered for WP fails with -ENOENT and changes nothing", "[ops]") {
+TEST_CASE("uffd_wp of a range not registered for WP fails with -ENOENT and changes nothing",
+          "[ops]") {
   Sim sim(scenario_text(R"({"A": {}})",
                         R"({"P": {"threads": {"cpu0": [{"op": "uffd_wp", "addr": "A"}]}}})",
                         R"([{"thread": "cpu0", "op": "write", "addr": "A", "value": 1}])"),
@@ -295,8 +300,9 @@ TEST_CASE("handle_userfault blocks the write until the page is unprotected", "[o
 
 // ---- COW: do_wp_page and wp_page_copy ----
 
-TEST_CASE("wp_page_copy copies the current content and install drops two references on the old frame",
-          "[ops]") {
+TEST_CASE(
+    "wp_page_copy copies the current content and install drops two references on the old frame",
+    "[ops]") {
   // 5.10: clear_refs leaves cpu0's writable entry; the io reference makes do_wp_page copy.
   Sim sim(scenario_text(R"({"A": {}})",
                         R"({"P": {"threads": {"cpu0": [{"op": "write", "addr": "A", "value": 3}],
@@ -310,7 +316,7 @@ TEST_CASE("wp_page_copy copies the current content and install drops two referen
 
   CHECK(sim.run_until("cpu1", "do_wp_page.copy").back() == "do_wp_page.copy");
   CHECK(sim.violation == std::optional<std::string>("no_stale_tlb_at_cow"));  // cpu0's entry
-  CHECK(sim.frame(0).refcount == 3);  // the reference taken at the decision
+  CHECK(sim.frame(0).refcount == 3);            // the reference taken at the decision
   CHECK(sim.step("cpu0") == "access.tlb_hit");  // the stale store lands in the old frame
   CHECK(sim.frame(0).content[0] == 3);
 
@@ -339,8 +345,9 @@ TEST_CASE("wp_page_copy copies the current content and install drops two referen
   CHECK(sim.frame(1).content[0] == 2);
 }
 
-TEST_CASE("wp_page_copy install frees the old frame when the decision's reference was the last other one",
-          "[ops]") {
+TEST_CASE(
+    "wp_page_copy install frees the old frame when the decision's reference was the last other one",
+    "[ops]") {
   // The child exits while the parent copies: the parent's mapping and the decision's reference
   // are then the last two.
   Sim sim(scenario_text(R"({"A": {}})",
@@ -358,12 +365,13 @@ TEST_CASE("wp_page_copy install frees the old frame when the decision's referenc
   CHECK(sim.frame(0).refcount == 2);
   CHECK(sim.step("cpu1") == "wp_page_copy.copy");
   CHECK(sim.step("cpu1") == "wp_page_copy.install");
-  CHECK_FALSE(sim.frame(0).in_use);  // both references dropped: freed
+  CHECK_FALSE(sim.frame(0).in_use);    // both references dropped: freed
   CHECK(sim.frame(0) == vm::Frame{});  // and cleared
   CHECK(sim.pte("P", "A").pfn == 1);
 }
 
-TEST_CASE("a PTE changed between decision and install aborts the copy and frees the new frame", "[ops]") {
+TEST_CASE("a PTE changed between decision and install aborts the copy and frees the new frame",
+          "[ops]") {
   Sim sim(scenario_text(R"({"A": {}})",
                         R"({"P": {"threads": {"cpu0": [],
                                               "cpu1": [{"op": "write", "addr": "A", "value": 2}],
@@ -387,9 +395,9 @@ TEST_CASE("a PTE changed between decision and install aborts the copy and frees 
   CHECK(sim.frame(0).refcount == 2);
 
   CHECK(sim.step("cpu2") == "wp_page_copy.abort");
-  CHECK(sim.pte("P", "A").pfn == 1);            // cpu1's copy stays
-  CHECK(sim.frame(2) == vm::Frame{});           // the new frame is freed and cleared
-  CHECK(sim.frame(0).refcount == 1);            // one reference dropped: the io ref remains
+  CHECK(sim.pte("P", "A").pfn == 1);   // cpu1's copy stays
+  CHECK(sim.frame(2) == vm::Frame{});  // the new frame is freed and cleared
+  CHECK(sim.frame(0).refcount == 1);   // one reference dropped: the io ref remains
   CHECK(sim.frame(0).mapcount == 0);
   CHECK_FALSE(sim.state_violation.has_value());
   CHECK(sim.finish_op("cpu2") == Steps{"fault.mmap_read_unlock", "access.walk"});
@@ -398,7 +406,8 @@ TEST_CASE("a PTE changed between decision and install aborts the copy and frees 
 
 // ---- soft-dirty ----
 
-TEST_CASE("clear_refs clears write and soft_dirty of every present PTE, then flushes (5.12)", "[ops]") {
+TEST_CASE("clear_refs clears write and soft_dirty of every present PTE, then flushes (5.12)",
+          "[ops]") {
   Sim sim(scenario_text(R"({"A": {"pages": 2, "soft_dirty": true}})",
                         R"({"P": {"threads": {"cpu0": [{"op": "clear_refs"}], "cpu1": []}}})",
                         R"([{"thread": "cpu1", "op": "write", "addr": "A", "value": 1}])"),
@@ -417,7 +426,7 @@ TEST_CASE("clear_refs clears write and soft_dirty of every present PTE, then flu
   CHECK_FALSE(sim.pte("P", "A").write);
   CHECK_FALSE(sim.pte("P", "A").soft_dirty);
   CHECK(sim.pte("P", "A").dirty);
-  CHECK(sim.tlb("cpu1", "A").writable);  // until the flush
+  CHECK(sim.tlb("cpu1", "A").writable);                  // until the flush
   CHECK(sim.step("cpu0") == "clear_refs.flush_tlb_mm");  // A+1 is not present: no step for it
   CHECK_FALSE(sim.tlb("cpu1", "A").valid);
   CHECK(sim.step("cpu0") == "clear_refs.dec_tlb_flush_pending");
@@ -427,7 +436,8 @@ TEST_CASE("clear_refs clears write and soft_dirty of every present PTE, then flu
   CHECK(sim.done("cpu0"));
 }
 
-TEST_CASE("pagemap reads the soft-dirty and uffd-wp bits in one step and changes nothing else", "[ops]") {
+TEST_CASE("pagemap reads the soft-dirty and uffd-wp bits in one step and changes nothing else",
+          "[ops]") {
   auto check_pagemap = [](Sim& sim, const std::string& bits) {
     auto before = sim.model->flatten(sim.s);
     CHECK(sim.step("cpu0") == "pagemap.read");
@@ -497,21 +507,22 @@ TEST_CASE("mprotect to read-only then read-write leaves a private PTE read-only"
 }
 
 TEST_CASE("mprotect PROT_NONE makes the PTE protnone and an access ends with SIGSEGV", "[ops]") {
-  Sim sim(scenario_text(R"({"A": {}})",
-                        R"({"P": {"threads": {"cpu0": [{"op": "mprotect", "addr": "A", "prot": "none"}],
+  Sim sim(
+      scenario_text(R"({"A": {}})",
+                    R"({"P": {"threads": {"cpu0": [{"op": "mprotect", "addr": "A", "prot": "none"}],
                                               "cpu1": [{"op": "read", "addr": "A"},
                                                        {"op": "write", "addr": "A", "value": 7}]}}})",
-                        R"([{"thread": "cpu1", "op": "write", "addr": "A", "value": 1}])"),
-          "linux-5.10");
+                    R"([{"thread": "cpu1", "op": "write", "addr": "A", "value": 1}])"),
+      "linux-5.10");
   sim.finish_op("cpu0");
   CHECK(sim.pte("P", "A").present);
   CHECK(sim.pte("P", "A").protnone);
   CHECK_FALSE(sim.vma("P", "A").read);
   CHECK_FALSE(sim.tlb("cpu1", "A").valid);
-  CHECK(sim.finish_op("cpu1") == Steps{"access.fault", "fault.mmap_read_lock", "fault.sigsegv",
-                                       "fault.mmap_read_unlock"});
-  CHECK(sim.finish_op("cpu1") == Steps{"access.fault", "fault.mmap_read_lock", "fault.sigsegv",
-                                       "fault.mmap_read_unlock"});
+  CHECK(sim.finish_op("cpu1") ==
+        Steps{"access.fault", "fault.mmap_read_lock", "fault.sigsegv", "fault.mmap_read_unlock"});
+  CHECK(sim.finish_op("cpu1") ==
+        Steps{"access.fault", "fault.mmap_read_lock", "fault.sigsegv", "fault.mmap_read_unlock"});
   CHECK(sim.frame_at("P", "A").content[0] == 1);  // the store never happened
   CHECK(sim.expected("P", "A") == 1);
 }
@@ -616,8 +627,7 @@ TEST_CASE("fork leaves a shared mapping's PTEs none in the child", "[ops]") {
   Sim sim(scenario_text(R"({"A": {"type": "shmem"}})", kForkProcesses,
                         R"([{"thread": "cpu0", "op": "write", "addr": "A", "value": 1}])"),
           "linux-5.10");
-  CHECK(sim.finish_op("cpu0") ==
-        Steps{"fork.mmap_write_lock", "fork.flush_tlb_mm", "fork.return"});
+  CHECK(sim.finish_op("cpu0") == Steps{"fork.mmap_write_lock", "fork.flush_tlb_mm", "fork.return"});
   CHECK_FALSE(sim.pte("C", "A").present);
   CHECK(sim.vma("C", "A").mapped);
   CHECK(sim.pte("P", "A").write);  // shared: not write-protected
@@ -629,10 +639,11 @@ TEST_CASE("fork leaves a shared mapping's PTEs none in the child", "[ops]") {
 // ---- GUP: pin, get and the references ----
 
 TEST_CASE("pin takes pincount, refcount and has_pinned; unpin drops them", "[ops]") {
-  Sim sim(scenario_text(R"({"A": {}})",
-                        R"({"P": {"threads": {"cpu1": [{"op": "pin", "addr": "A", "write": true, "as": "p"},
+  Sim sim(scenario_text(
+              R"({"A": {}})",
+              R"({"P": {"threads": {"cpu1": [{"op": "pin", "addr": "A", "write": true, "as": "p"},
                                                        {"op": "unpin", "pin": "p"}]}}})",
-                        R"([{"thread": "cpu1", "op": "write", "addr": "A", "value": 1}])"),
+              R"([{"thread": "cpu1", "op": "write", "addr": "A", "value": 1}])"),
           "linux-5.10");
   REQUIRE_FALSE(sim.mm("P").has_pinned);
   CHECK(sim.step("cpu1") == "gup.mmap_read_lock");
@@ -657,9 +668,11 @@ TEST_CASE("pin takes pincount, refcount and has_pinned; unpin drops them", "[ops
 }
 
 TEST_CASE("a pin of an unpopulated page faults it in under GUP's mmap_lock", "[ops]") {
-  Sim sim(scenario_text(R"({"A": {}})",
-                        R"({"P": {"threads": {"cpu1": [{"op": "pin", "addr": "A", "write": true, "as": "p"}]}}})"),
-          "linux-5.10");
+  Sim sim(
+      scenario_text(
+          R"({"A": {}})",
+          R"({"P": {"threads": {"cpu1": [{"op": "pin", "addr": "A", "write": true, "as": "p"}]}}})"),
+      "linux-5.10");
   CHECK(sim.step("cpu1") == "gup.mmap_read_lock");
   CHECK(sim.step("cpu1") == "gup.fault");
   CHECK(sim.mm("P").readers == 1);
@@ -673,15 +686,17 @@ TEST_CASE("a pin of an unpopulated page faults it in under GUP's mmap_lock", "[o
 }
 
 TEST_CASE("a R/W pin of a read-only COW page breaks COW before pinning", "[ops]") {
-  Sim sim(scenario_text(R"({"A": {}})",
-                        R"({"P": {"threads": {"cpu0": [{"op": "pin", "addr": "A", "write": true, "as": "p"}]}},
+  Sim sim(
+      scenario_text(
+          R"({"A": {}})",
+          R"({"P": {"threads": {"cpu0": [{"op": "pin", "addr": "A", "write": true, "as": "p"}]}},
                             "C": {"threads": {"c0": []}}})",
-                        R"([{"thread": "cpu0", "op": "write", "addr": "A", "value": 1},
+          R"([{"thread": "cpu0", "op": "write", "addr": "A", "value": 1},
                             {"thread": "cpu0", "op": "fork", "child": "C"}])"),
-          "linux-5.10");
-  CHECK(sim.finish_op("cpu0") ==
-        Steps{"gup.mmap_read_lock", "gup.fault", "do_wp_page.copy", "wp_page_copy.copy",
-              "wp_page_copy.install", "gup.pin", "gup.mmap_read_unlock"});
+      "linux-5.10");
+  CHECK(sim.finish_op("cpu0") == Steps{"gup.mmap_read_lock", "gup.fault", "do_wp_page.copy",
+                                       "wp_page_copy.copy", "wp_page_copy.install", "gup.pin",
+                                       "gup.mmap_read_unlock"});
   CHECK(sim.pte("P", "A").pfn == 1);
   CHECK(sim.pte("C", "A").pfn == 0);
   CHECK(sim.s.handles[sim.handle("p")].pfn == 1);
@@ -708,10 +723,11 @@ TEST_CASE("get takes a reference without pincount or has_pinned, and vmsplice is
 
 TEST_CASE("pin_write stores into the pinned frame as a store by the pinning mm; pin_read reads it",
           "[ops]") {
-  Sim sim(scenario_text(R"({"A": {"words": 2}})",
-                        R"({"P": {"threads": {"cpu1": [{"op": "pin_write", "pin": "p", "word": 1, "value": 9},
+  Sim sim(scenario_text(
+              R"({"A": {"words": 2}})",
+              R"({"P": {"threads": {"cpu1": [{"op": "pin_write", "pin": "p", "word": 1, "value": 9},
                                                        {"op": "pin_read", "pin": "p", "word": 1}]}}})",
-                        R"([{"thread": "cpu1", "op": "write", "addr": "A", "value": 1},
+              R"([{"thread": "cpu1", "op": "write", "addr": "A", "value": 1},
                             {"thread": "cpu1", "op": "pin", "addr": "A", "write": true, "as": "p"}])"),
           "linux-5.10");
   const vm::Pte before = sim.pte("P", "A");
@@ -786,8 +802,8 @@ TEST_CASE("munmap clears the PTE, frees the frame after the flush, and the clear
   sim.finish_op("cpu0");  // write B: the lowest free frame is 0 again
   CHECK(sim.pte("P", "B").pfn == 0);
   CHECK(sim.frame(0).content[0] == 2);
-  CHECK(sim.finish_op("cpu1") == Steps{"access.fault", "fault.mmap_read_lock", "fault.sigsegv",
-                                       "fault.mmap_read_unlock"});
+  CHECK(sim.finish_op("cpu1") ==
+        Steps{"access.fault", "fault.mmap_read_lock", "fault.sigsegv", "fault.mmap_read_unlock"});
 }
 
 TEST_CASE("exit unmaps every page of the process and frees what no one else maps", "[ops]") {

@@ -5,7 +5,6 @@
 // with an unchanged verdict is a change of the model's semantics or a reduction regression,
 // and must be explained, not re-pinned silently. The same with 1 and 2 search threads.
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 
@@ -55,7 +54,8 @@ const std::vector<Pinned> kPinned = {
     {"ro-pin-exclusive-readonly-pte-cow", "linux-5.10", "violation", 21, 21, 21, 21},
     {"ro-pin-previously-shared-unshare", "linux-5.10", "violation", 11, 11, 11, 11},
     {"ro-pin-shared-after-fork-cow", "linux-5.10", "violation", 22, 32, 22, 32},
-    {"uffd-wp-protect-unprotect-cow-stale-tlb", "linux-5.10", "violation", 18146, 55521, 18146, 55521},
+    {"uffd-wp-protect-unprotect-cow-stale-tlb", "linux-5.10", "violation", 18146, 55521, 18146,
+     55521},
     {"uffd-wp-shmem-mprotect-writable", "linux-6.1", "violation", 11, 11, 11, 11},
     {"uffd-wp-unprotect-cow-stale-tlb", "linux-5.10", "violation", 309, 610, 309, 610},
     {"vmsplice-after-fork-parent-unmap-wrong-way-cow", "linux-5.7", "violation", 81, 138, 81, 138},
@@ -76,7 +76,8 @@ mmcheck::cli::RunOutcome run(const mmcheck::vm::Scenario& sc, const char* kernel
 
 TEST_CASE("Every race scenario explores exactly its pinned number of states", "[pinned]") {
   for (const Pinned& p : kPinned) {
-    auto sc = mmcheck::vm::load_scenario(std::string(MMCHECK_SOURCE_DIR "/scenarios/") + p.scenario + ".json");
+    auto sc = mmcheck::vm::load_scenario(std::string(MMCHECK_SOURCE_DIR "/scenarios/") +
+                                         p.scenario + ".json");
     for (unsigned threads : {1u, 2u}) {
       INFO(p.scenario << " on " << p.kernel << ", " << threads << " thread(s)");
       auto full = run(sc, p.kernel, false, threads);
@@ -90,4 +91,3 @@ TEST_CASE("Every race scenario explores exactly its pinned number of states", "[
     }
   }
 }
-

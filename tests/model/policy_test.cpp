@@ -1,5 +1,5 @@
-// Each policy of the README's policy table, switched on and off on one base preset: the branch it names
-// changes, and nothing else in the same situation does.
+// Each policy of the README's policy table, switched on and off on one base preset: the branch it
+// names changes, and nothing else in the same situation does.
 #include <catch2/catch.hpp>
 
 #include "tests/model/harness.hpp"
@@ -36,7 +36,8 @@ std::string decision_with(const std::string& cow_reuse, const std::string& setup
 
 TEST_CASE("cow_reuse decides reuse or copy for a page with an extra reference", "[policy]") {
   // mapcount 1, refcount 2 (an I/O reference, which no drain drops), anon_exclusive.
-  const char* processes = R"({"P": {"threads": {"cpu0": [{"op": "write", "addr": "A", "value": 2}]}}})";
+  const char* processes =
+      R"({"P": {"threads": {"cpu0": [{"op": "write", "addr": "A", "value": 2}]}}})";
   const char* setup = R"([{"thread": "cpu0", "op": "write", "addr": "A", "value": 1},
                           {"thread": "cpu0", "op": "extra_ref", "addr": "A", "kind": "io"},
                           {"thread": "cpu0", "op": "clear_refs"}])";
@@ -46,7 +47,8 @@ TEST_CASE("cow_reuse decides reuse or copy for a page with an extra reference", 
 }
 
 TEST_CASE("cow_reuse copies a page mapped twice after fork under every rule", "[policy]") {
-  const char* processes = R"({"P": {"threads": {"cpu0": [{"op": "write", "addr": "A", "value": 2}]}},
+  const char* processes =
+      R"({"P": {"threads": {"cpu0": [{"op": "write", "addr": "A", "value": 2}]}},
                               "C": {"threads": {"c0": []}}})";
   const char* setup = R"([{"thread": "cpu0", "op": "write", "addr": "A", "value": 1},
                           {"thread": "cpu0", "op": "fork", "child": "C"}])";
@@ -58,7 +60,8 @@ TEST_CASE("cow_reuse copies a page mapped twice after fork under every rule", "[
 TEST_CASE("cow_reuse decides the wrong-way COW: a child unmapped but kept a vmsplice reference",
           "[policy]") {
   // The parent's page: mapcount 1, refcount 2 (the child's pipe buffer), shared since fork.
-  const char* processes = R"({"P": {"threads": {"cpu0": [{"op": "write", "addr": "A", "value": 2}]}},
+  const char* processes =
+      R"({"P": {"threads": {"cpu0": [{"op": "write", "addr": "A", "value": 2}]}},
                               "C": {"threads": {"c0": []}}})";
   const char* setup = R"([{"thread": "cpu0", "op": "write", "addr": "A", "value": 1},
                           {"thread": "cpu0", "op": "fork", "child": "C"},
@@ -69,9 +72,11 @@ TEST_CASE("cow_reuse decides the wrong-way COW: a child unmapped but kept a vmsp
   CHECK(decision_with("anon_exclusive", setup, processes) == "do_wp_page.copy");
 }
 
-TEST_CASE("cow_reuse anon_exclusive marks a sole-reference page exclusive and reuses it", "[policy]") {
+TEST_CASE("cow_reuse anon_exclusive marks a sole-reference page exclusive and reuses it",
+          "[policy]") {
   // After the child exits the page is the parent's alone again, but fork cleared the flag.
-  const char* processes = R"({"P": {"threads": {"cpu0": [{"op": "write", "addr": "A", "value": 2}]}},
+  const char* processes =
+      R"({"P": {"threads": {"cpu0": [{"op": "write", "addr": "A", "value": 2}]}},
                               "C": {"threads": {"c0": []}}})";
   const char* setup = R"([{"thread": "cpu0", "op": "write", "addr": "A", "value": 1},
                           {"thread": "cpu0", "op": "fork", "child": "C"},
@@ -94,7 +99,8 @@ TEST_CASE("cow_drain_lru drops the LRU-pagevec reference before the refcount tes
         scenario_text(R"({"A": {}})",
                       R"({"P": {"threads": {"cpu0": [{"op": "write", "addr": "A", "value": 2}]}}})",
                       R"([{"thread": "cpu0", "op": "write", "addr": "A", "value": 1},
-                          {"thread": "cpu0", "op": "extra_ref", "addr": "A", "kind": ")" + kind + R"("},
+                          {"thread": "cpu0", "op": "extra_ref", "addr": "A", "kind": ")" +
+                          kind + R"("},
                           {"thread": "cpu0", "op": "clear_refs"}])"),
         "linux-5.18", Sets{{"cow_drain_lru", drain}});
   };
@@ -143,7 +149,8 @@ TEST_CASE("gup_force_cow_break makes a read-only get of a COW page break COW fir
 
 // ---- fork_copy_pinned ----
 
-TEST_CASE("fork_copy_pinned gives the child a copy of a pinned page instead of sharing it", "[policy]") {
+TEST_CASE("fork_copy_pinned gives the child a copy of a pinned page instead of sharing it",
+          "[policy]") {
   auto make = [](const std::string& value, bool unpin) {
     std::string setup = R"([{"thread": "cpu0", "op": "write", "addr": "A", "value": 1},
                             {"thread": "cpu0", "op": "pin", "addr": "A", "as": "p"})";
@@ -189,13 +196,13 @@ TEST_CASE("gup_ro_pin_unshare unshares a possibly shared anon page before an R/O
         "linux-5.19", Sets{{"gup_ro_pin_unshare", value}});
   };
   auto on = make("true", false);
-  CHECK(on->finish_op("cpu0") ==
-        Steps{"gup.mmap_read_lock", "gup.unshare", "do_wp_page.copy", "wp_page_copy.copy",
-              "wp_page_copy.install", "gup.pin", "gup.mmap_read_unlock"});
+  CHECK(on->finish_op("cpu0") == Steps{"gup.mmap_read_lock", "gup.unshare", "do_wp_page.copy",
+                                       "wp_page_copy.copy", "wp_page_copy.install", "gup.pin",
+                                       "gup.mmap_read_unlock"});
   const vm::Pte& p = on->pte("P", "A");
   CHECK(p.pfn == 1);
-  CHECK_FALSE(p.write);      // an unshare keeps the PTE read-only
-  CHECK(p.soft_dirty);       // and keeps soft_dirty
+  CHECK_FALSE(p.write);  // an unshare keeps the PTE read-only
+  CHECK(p.soft_dirty);   // and keeps soft_dirty
   CHECK(on->frame(1).anon_exclusive);
   CHECK(on->s.handles[on->handle("p")].pfn == 1);
   CHECK(on->pte("C", "A").pfn == 0);
@@ -205,16 +212,16 @@ TEST_CASE("gup_ro_pin_unshare unshares a possibly shared anon page before an R/O
   CHECK(off->s.handles[off->handle("p")].pfn == 0);  // pins the frame the child shares
 
   auto sole = make("true", true);  // refcount 1: marked exclusive, nothing to copy
-  CHECK(sole->finish_op("cpu0") ==
-        Steps{"gup.mmap_read_lock", "gup.unshare", "do_wp_page.unshare", "gup.pin",
-              "gup.mmap_read_unlock"});
+  CHECK(sole->finish_op("cpu0") == Steps{"gup.mmap_read_lock", "gup.unshare", "do_wp_page.unshare",
+                                         "gup.pin", "gup.mmap_read_unlock"});
   CHECK(sole->pte("P", "A").pfn == 0);
   CHECK(sole->frame(0).anon_exclusive);
 }
 
 // ---- clear_refs_lock ----
 
-TEST_CASE("clear_refs_lock read lets a fault take mmap_lock concurrently; write blocks it", "[policy]") {
+TEST_CASE("clear_refs_lock read lets a fault take mmap_lock concurrently; write blocks it",
+          "[policy]") {
   auto make = [](const std::string& value) {
     return std::make_unique<Sim>(
         scenario_text(R"({"A": {}, "B": {}})",
@@ -304,8 +311,8 @@ TEST_CASE("clear_refs_skip_pinned leaves a pinned page writable and soft-dirty",
   CHECK_FALSE(on->pte("P", "B").soft_dirty);
 
   auto off = make("false");
-  CHECK(off->finish_op("cpu0") == Steps{"clear_refs.mmap_lock", "clear_refs.pte",
-                                        "clear_refs.pte", "clear_refs.mmap_unlock"});
+  CHECK(off->finish_op("cpu0") == Steps{"clear_refs.mmap_lock", "clear_refs.pte", "clear_refs.pte",
+                                        "clear_refs.mmap_unlock"});
   CHECK_FALSE(off->pte("P", "A").write);
   CHECK_FALSE(off->pte("P", "A").soft_dirty);
 }
@@ -340,8 +347,8 @@ TEST_CASE("uffd_wp none makes a uffd-wp scenario unsupported (exit 3), never a p
 }
 
 TEST_CASE("uffd_wp anon makes uffd-wp on shmem unsupported; anon_shmem supports it", "[policy]") {
-  std::string shmem = scenario_text(R"({"A": {"type": "shmem", "uffd_wp": true}})",
-                                    kUffdProcesses, kUffdSetup);
+  std::string shmem =
+      scenario_text(R"({"A": {"type": "shmem", "uffd_wp": true}})", kUffdProcesses, kUffdSetup);
   auto anon_only = run(shmem, "linux-5.18");
   CHECK(anon_only.verdict == "unsupported");
   CHECK(anon_only.exit_code == 3);
@@ -358,9 +365,11 @@ TEST_CASE("uffd_wp anon makes uffd-wp on shmem unsupported; anon_shmem supports 
 
 // ---- uffd_wp_pending_flush ----
 
-TEST_CASE("uffd_wp_pending_flush flushes the page in do_wp_page while an unprotect's flush is pending",
-          "[policy]") {
-  // Scenario 1 (the README's "Scenario files"): cpu2's warm writable entry, an extra reference forcing a copy.
+TEST_CASE(
+    "uffd_wp_pending_flush flushes the page in do_wp_page while an unprotect's flush is pending",
+    "[policy]") {
+  // Scenario 1 (the README's "Scenario files"): cpu2's warm writable entry, an extra reference
+  // forcing a copy.
   auto make = [](const std::string& value) {
     return std::make_unique<Sim>(
         scenario_text(R"({"A": {"uffd_wp": true}})",
@@ -410,10 +419,11 @@ TEST_CASE("uffd_wp_pending_flush does not flush for a VMA not registered for uff
 
 TEST_CASE("uffd_wp_writenotify maps a uffd-wp shmem page read-only on a load", "[policy]") {
   auto pte_after_load = [](const std::string& value, bool vm_softdirty) {
-    Sim sim(scenario_text(std::string(R"({"A": {"type": "shmem", "uffd_wp": true, "soft_dirty": )") +
-                              (vm_softdirty ? "true" : "false") + "}}",
-                          R"({"P": {"threads": {"cpu0": [{"op": "read", "addr": "A"}]}}})"),
-            "linux-6.2", {{"uffd_wp_writenotify", value}});
+    Sim sim(
+        scenario_text(std::string(R"({"A": {"type": "shmem", "uffd_wp": true, "soft_dirty": )") +
+                          (vm_softdirty ? "true" : "false") + "}}",
+                      R"({"P": {"threads": {"cpu0": [{"op": "read", "addr": "A"}]}}})"),
+        "linux-6.2", {{"uffd_wp_writenotify", value}});
     CHECK(sim.run_until("cpu0", "do_fault.map").back() == "do_fault.map");
     return sim.pte("P", "A").write;
   };
@@ -429,12 +439,13 @@ TEST_CASE("uffd_wp_writenotify maps a uffd-wp shmem page read-only on a load", "
 TEST_CASE("mprotect_dirty_accountable makes a dirty PTE of a write-notify shared VMA writable",
           "[policy]") {
   auto write_after = [](const std::string& value, bool dirty) {
-    Sim sim(scenario_text(R"({"A": {"type": "shmem"}})",
-                          R"({"P": {"threads": {"cpu0": [{"op": "mprotect", "addr": "A", "prot": "r"},
+    Sim sim(
+        scenario_text(R"({"A": {"type": "shmem"}})",
+                      R"({"P": {"threads": {"cpu0": [{"op": "mprotect", "addr": "A", "prot": "r"},
                                                          {"op": "mprotect", "addr": "A", "prot": "rw"}]}}})",
-                          dirty ? R"([{"thread": "cpu0", "op": "write", "addr": "A", "value": 1}])"
-                                : R"([{"thread": "cpu0", "op": "read", "addr": "A"}])"),
-            "linux-5.10", {{"mprotect_dirty_accountable", value}});
+                      dirty ? R"([{"thread": "cpu0", "op": "write", "addr": "A", "value": 1}])"
+                            : R"([{"thread": "cpu0", "op": "read", "addr": "A"}])"),
+        "linux-5.10", {{"mprotect_dirty_accountable", value}});
     REQUIRE(sim.pte("P", "A").dirty == dirty);
     sim.finish_op("cpu0");
     REQUIRE_FALSE(sim.pte("P", "A").write);
@@ -453,12 +464,13 @@ TEST_CASE("mprotect_try_writable maps an exclusive dirty anon page writable", "[
     std::string setup = R"([{"thread": "cpu0", "op": "write", "addr": "A", "value": 1})";
     if (forked) setup += R"(, {"thread": "cpu0", "op": "fork", "child": "C"})";
     setup += "]";
-    Sim sim(scenario_text(R"({"A": {}})",
-                          R"({"P": {"threads": {"cpu0": [{"op": "mprotect", "addr": "A", "prot": "r"},
+    Sim sim(
+        scenario_text(R"({"A": {}})",
+                      R"({"P": {"threads": {"cpu0": [{"op": "mprotect", "addr": "A", "prot": "r"},
                                                          {"op": "mprotect", "addr": "A", "prot": "rw"}]}},
                               "C": {"threads": {"c0": []}}})",
-                          setup),
-            "linux-6.0", {{"mprotect_try_writable", value}});
+                      setup),
+        "linux-6.0", {{"mprotect_try_writable", value}});
     sim.finish_op("cpu0");
     REQUIRE_FALSE(sim.pte("P", "A").write);
     sim.finish_op("cpu0");
@@ -469,8 +481,7 @@ TEST_CASE("mprotect_try_writable maps an exclusive dirty anon page writable", "[
   CHECK_FALSE(write_after("true", true));  // shared with the child: not anon_exclusive
 }
 
-TEST_CASE("mprotect_try_writable on 6.0 leaves a clean exclusive anon PTE read-only",
-          "[policy]") {
+TEST_CASE("mprotect_try_writable on 6.0 leaves a clean exclusive anon PTE read-only", "[policy]") {
   // 64fe24a3e05e's can_change_pte_writable() (6.0, and 6.1) starts with
   //   if (pte_protnone(pte) || !pte_dirty(pte)) return false;
   // for private and shared mappings alike, so on the linux-6.0 preset a clean exclusive anon

@@ -3,7 +3,6 @@
 // of the reduced graph reach the same terminal states, the same kernel steps and the same
 // violations.
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <set>
 #include <string>
@@ -69,8 +68,9 @@ Reached walk(const VmModel& model, bool reduce) {
 
 }  // namespace
 
-TEST_CASE("Partial-order reduction keeps every terminal state, step and violation of the race library",
-          "[por]") {
+TEST_CASE(
+    "Partial-order reduction keeps every terminal state, step and violation of the race library",
+    "[por]") {
   namespace fs = std::filesystem;
   std::vector<std::string> files;
   for (const auto& entry : fs::directory_iterator(MMCHECK_SOURCE_DIR "/scenarios"))

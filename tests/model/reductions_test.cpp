@@ -2,9 +2,8 @@
 // "expect", gives the same verdict, the same reported invariant and a counterexample of the
 // same length with partial-order reduction on and off, symmetry reduction on and off, the
 // fingerprint store, and 1 or 2 search threads.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -85,7 +84,8 @@ TEST_CASE("Every scenario gives the same verdict and counterexample length with 
   CHECK(runs > 200);
 }
 
-TEST_CASE("Symmetry reduction merges identical threads and keeps the verdict", "[reductions][symmetry]") {
+TEST_CASE("Symmetry reduction merges identical threads and keeps the verdict",
+          "[reductions][symmetry]") {
   vm::Scenario sc = vm::parse_scenario(kSymmetric, "symmetric.json");
   for (const char* kernel : {"linux-5.10", "linux-5.12"}) {
     INFO(kernel);
@@ -97,7 +97,8 @@ TEST_CASE("Symmetry reduction merges identical threads and keeps the verdict", "
   }
 }
 
-TEST_CASE("A permutation of identical threads has the same representative", "[reductions][symmetry]") {
+TEST_CASE("A permutation of identical threads has the same representative",
+          "[reductions][symmetry]") {
   vm::Scenario sc = vm::parse_scenario(kSymmetric, "symmetric.json");
   vm::VmModel model(sc, vm::find_preset("linux-5.10")->policy, sc.check);
   REQUIRE(model.symmetry_groups().size() == 1);

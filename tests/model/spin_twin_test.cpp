@@ -3,7 +3,6 @@
 // state counts must equal SPIN's stored states minus the one pre-setup state SPIN also stores,
 // and the verdicts must agree. Only the twins under about a million states run here.
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 
 #include "tests/model/harness.hpp"
@@ -12,9 +11,9 @@ namespace mmtest {
 namespace {
 
 struct Twin {
-  const char* file;          // under bench/spin/scenarios/
-  const char* preset;        // the scenario's own kernel
-  std::uint64_t spin_states; // SPIN's "states stored" (RESULTS.md section 4)
+  const char* file;           // under bench/spin/scenarios/
+  const char* preset;         // the scenario's own kernel
+  std::uint64_t spin_states;  // SPIN's "states stored" (RESULTS.md section 4)
 };
 
 // RESULTS.md section 4.1 (scenario 1) and 4.2 (the family on linux-5.12), POR rows.
@@ -52,7 +51,8 @@ mmcheck::cli::RunOutcome run_file(const std::string& file, const std::string& pr
   return mmcheck::cli::run_scenario(sc, config);
 }
 
-TEST_CASE("the SPIN twins explore SPIN's state count minus its pre-setup state, and hold", "[spin]") {
+TEST_CASE("the SPIN twins explore SPIN's state count minus its pre-setup state, and hold",
+          "[spin]") {
   if (!std::filesystem::is_directory(spin_dir())) {
     WARN("no SPIN twin scenarios at " << spin_dir() << ": skipped");
     return;

@@ -39,7 +39,8 @@ int check_command(const CheckArgs& args) {
   RunOutcome outcome = run_scenario(scenario, config);
   if (!args.trace.empty()) {
     if (outcome.trace.empty()) {
-      std::fprintf(stderr, "mmcheck: no counterexample, so no trace written to %s\n", args.trace.c_str());
+      std::fprintf(stderr, "mmcheck: no counterexample, so no trace written to %s\n",
+                   args.trace.c_str());
     } else {
       std::ofstream out(args.trace);
       if (!out) throw vm::InputError("--trace", "", "cannot write " + args.trace);

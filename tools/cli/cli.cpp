@@ -23,7 +23,8 @@ namespace {
 
 int list_command(const std::string& what) {
   if (what == "presets") {
-    for (const auto& p : vm::presets()) std::printf("%-11s %s\n", p.name.c_str(), p.description.c_str());
+    for (const auto& p : vm::presets())
+      std::printf("%-11s %s\n", p.name.c_str(), p.description.c_str());
   } else if (what == "policies") {
     for (const auto& info : vm::policy_infos()) {
       std::string values;
@@ -34,7 +35,8 @@ int list_command(const std::string& what) {
     for (const auto& name : vm::op_names()) std::printf("%s\n", name.c_str());
   } else if (what == "invariants") {
     for (const auto& info : vm::invariant_infos())
-      std::printf("%-24s %s (checked %s)\n", info.name.c_str(), info.description.c_str(), info.checked.c_str());
+      std::printf("%-24s %s (checked %s)\n", info.name.c_str(), info.description.c_str(),
+                  info.checked.c_str());
   } else if (what == "steps") {
     for (const auto& name : vm::step_names()) std::printf("%s\n", name.c_str());
   }
@@ -47,7 +49,8 @@ int list_command(const std::string& what) {
 const CLI::Validator kNonNegative(
     [](std::string& input) -> std::string {
       double v = 0;
-      if (CLI::detail::lexical_cast(input, v) && v < 0) return "expected a number >= 0, got " + input;
+      if (CLI::detail::lexical_cast(input, v) && v < 0)
+        return "expected a number >= 0, got " + input;
       return {};
     },
     "NONNEGATIVE");
@@ -55,28 +58,44 @@ const CLI::Validator kNonNegative(
 }  // namespace
 
 int run(int argc, char** argv) {
-  CLI::App app{"mmcheck: an exhaustive interleaving model checker for Linux memory-management races.\n"
-               "Exit status: 0 holds / expectations met, 1 expectation or must_reach not met, 2 bad usage\n"
-               "or input, 3 unsupported on this kernel, 10 invariant violated, 11 deadlock, 12 incomplete,\n"
-               "70 internal error (a bug in mmcheck)."};
+  CLI::App app{
+      "mmcheck: an exhaustive interleaving model checker for Linux memory-management races.\n"
+      "Exit status: 0 holds / expectations met, 1 expectation or must_reach not met, 2 bad usage\n"
+      "or input, 3 unsupported on this kernel, 10 invariant violated, 11 deadlock, 12 incomplete,\n"
+      "70 internal error (a bug in mmcheck)."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "mmcheck 0.1.0");
 
   CheckArgs check;
-  auto* check_cmd = app.add_subcommand("check", "Explore every interleaving of one scenario on one kernel");
+  auto* check_cmd =
+      app.add_subcommand("check", "Explore every interleaving of one scenario on one kernel");
   check_cmd->add_option("file", check.file, "Scenario file (JSON with comments)")->required();
-  check_cmd->add_option("--kernel", check.kernel, "Preset (default: the scenario's \"kernel\"); see `mmcheck list presets`");
-  check_cmd->add_option("--set", check.sets, "Override one policy, POLICY=VALUE (repeatable); see `mmcheck list policies`");
-  check_cmd->add_option("--threads", check.threads, "Worker threads (default: every core)")->check(kNonNegative);
-  check_cmd->add_option("--trace", check.trace, "Write the counterexample as JSON (mmcheck-trace/1)");
+  check_cmd->add_option("--kernel", check.kernel,
+                        "Preset (default: the scenario's \"kernel\"); see `mmcheck list presets`");
+  check_cmd->add_option(
+      "--set", check.sets,
+      "Override one policy, POLICY=VALUE (repeatable); see `mmcheck list policies`");
+  check_cmd->add_option("--threads", check.threads, "Worker threads (default: every core)")
+      ->check(kNonNegative);
+  check_cmd->add_option("--trace", check.trace,
+                        "Write the counterexample as JSON (mmcheck-trace/1)");
   check_cmd->add_flag("--json", check.json, "Print the report as JSON");
-  check_cmd->add_option("--max-states", check.max_states, "Stop as incomplete past this many states")->check(kNonNegative);
-  check_cmd->add_option("--max-seconds", check.max_seconds, "Stop as incomplete after this long")->check(kNonNegative);
-  check_cmd->add_option("--max-depth", check.max_depth, "Explore at most this many steps deep")->check(kNonNegative);
-  check_cmd->add_option("--max-memory", check.max_memory_mib, "Stop as incomplete past this resident memory (MiB)")
+  check_cmd
+      ->add_option("--max-states", check.max_states, "Stop as incomplete past this many states")
+      ->check(kNonNegative);
+  check_cmd->add_option("--max-seconds", check.max_seconds, "Stop as incomplete after this long")
+      ->check(kNonNegative);
+  check_cmd->add_option("--max-depth", check.max_depth, "Explore at most this many steps deep")
+      ->check(kNonNegative);
+  check_cmd
+      ->add_option("--max-memory", check.max_memory_mib,
+                   "Stop as incomplete past this resident memory (MiB)")
       ->check(kNonNegative);
   check_cmd->add_flag("--quiet", check.quiet, "No progress line");
-  check_cmd->add_option("--por", check.por, "Partial-order reduction (default on; verdicts and counterexamples are the same either way)")
+  check_cmd
+      ->add_option("--por", check.por,
+                   "Partial-order reduction (default on; verdicts and counterexamples are the same "
+                   "either way)")
       ->check(CLI::IsMember({"on", "off"}));
   check_cmd->add_flag("--symmetry", check.symmetry,
                       "Symmetry reduction: threads of one process with identical programs are "
@@ -86,32 +105,43 @@ int run(int argc, char** argv) {
                       "instead of 140; the report gives the omission probability)");
 
   SuiteArgs suite;
-  auto* suite_cmd = app.add_subcommand("suite", "Check every scenario under every preset of its \"expect\"");
+  auto* suite_cmd =
+      app.add_subcommand("suite", "Check every scenario under every preset of its \"expect\"");
   suite_cmd->add_option("paths", suite.paths, "Scenario files or directories")->required();
   suite_cmd->add_option("--junit", suite.junit, "Write JUnit XML");
   suite_cmd->add_flag("--tap", suite.tap, "Print KTAP instead of the matrix");
   suite_cmd->add_flag("--markdown", suite.markdown, "Print the matrix as Markdown");
   suite_cmd->add_flag("--json", suite.json, "Print the results as JSON");
-  suite_cmd->add_option("--threads", suite.threads, "Worker threads (default: every core)")->check(kNonNegative);
-  suite_cmd->add_option("--traces", suite.traces_dir, "Write every counterexample's trace into this directory");
-  suite_cmd->add_option("--por", suite.por, "Partial-order reduction (default on)")->check(CLI::IsMember({"on", "off"}));
+  suite_cmd->add_option("--threads", suite.threads, "Worker threads (default: every core)")
+      ->check(kNonNegative);
+  suite_cmd->add_option("--traces", suite.traces_dir,
+                        "Write every counterexample's trace into this directory");
+  suite_cmd->add_option("--por", suite.por, "Partial-order reduction (default on)")
+      ->check(CLI::IsMember({"on", "off"}));
 
   ReplayArgs replay;
-  auto* replay_cmd = app.add_subcommand("replay", "Re-execute a trace and confirm it ends in the same violation");
+  auto* replay_cmd =
+      app.add_subcommand("replay", "Re-execute a trace and confirm it ends in the same violation");
   replay_cmd->add_option("trace", replay.trace, "Trace file (mmcheck-trace/1)")->required();
-  replay_cmd->add_option("--scenario", replay.scenario, "Scenario file (default: the path recorded in the trace)");
+  replay_cmd->add_option("--scenario", replay.scenario,
+                         "Scenario file (default: the path recorded in the trace)");
   replay_cmd->add_flag("--quiet", replay.quiet, "Print only the conclusion");
   replay_cmd->add_flag("--json", replay.json, "Print the replay's result as JSON");
 
   ExplainArgs explain;
-  auto* explain_cmd = app.add_subcommand("explain", "Replay a trace and show it as a timeline with the relevant state");
+  auto* explain_cmd = app.add_subcommand(
+      "explain", "Replay a trace and show it as a timeline with the relevant state");
   explain_cmd->add_option("trace", explain.trace, "Trace file (mmcheck-trace/1)")->required();
-  explain_cmd->add_option("--scenario", explain.scenario, "Scenario file (default: the path recorded in the trace)");
-  explain_cmd->add_option("--html", explain.html, "Write a self-contained HTML timeline to this file");
-  explain_cmd->add_flag("--no-colour,--no-color", explain.no_colour, "No ANSI colour even on a terminal");
+  explain_cmd->add_option("--scenario", explain.scenario,
+                          "Scenario file (default: the path recorded in the trace)");
+  explain_cmd->add_option("--html", explain.html,
+                          "Write a self-contained HTML timeline to this file");
+  explain_cmd->add_flag("--no-colour,--no-color", explain.no_colour,
+                        "No ANSI colour even on a terminal");
 
   std::string what;
-  auto* list_cmd = app.add_subcommand("list", "List presets, policies, ops, invariants or kernel steps");
+  auto* list_cmd =
+      app.add_subcommand("list", "List presets, policies, ops, invariants or kernel steps");
   list_cmd->add_option("what", what, "presets|policies|ops|invariants|steps")
       ->required()
       ->check(CLI::IsMember({"presets", "policies", "ops", "invariants", "steps"}));

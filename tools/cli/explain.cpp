@@ -152,7 +152,6 @@ struct Style {
   std::string reset() const { return colour ? "\033[0m" : ""; }
 };
 
-
 std::string pad(const std::string& s, std::size_t width) {
   return s.size() >= width ? s : s + std::string(width - s.size(), ' ');
 }

@@ -18,11 +18,13 @@ vm::Policy resolve_policy(const vm::Scenario& scenario, const std::string& kerne
   if (preset == nullptr) {
     std::string valid;
     for (const auto& n : vm::preset_names()) valid += (valid.empty() ? "" : ", ") + n;
-    throw vm::InputError("--kernel", "", "unknown preset \"" + name + "\"; valid presets: " + valid);
+    throw vm::InputError("--kernel", "",
+                         "unknown preset \"" + name + "\"; valid presets: " + valid);
   }
   vm::Policy policy = preset->policy;
   for (const auto& [key, value] : scenario.policy_overrides)
-    if (auto err = vm::set_policy(policy, key, value)) throw vm::InputError(scenario.file, "/policy/" + key, *err);
+    if (auto err = vm::set_policy(policy, key, value))
+      throw vm::InputError(scenario.file, "/policy/" + key, *err);
   for (const auto& [key, value] : sets)
     if (auto err = vm::set_policy(policy, key, value)) throw vm::InputError("--set", "", *err);
   if (kernel_used) *kernel_used = name;
@@ -97,8 +99,9 @@ RunOutcome run_scenario(const vm::Scenario& scenario, const RunConfig& config) {
   }
   if (result.violation) {
     out.invariant = vm::invariant_names()[result.violation->property];
-    out.message = result.verdict == Verdict::Deadlock ? model.describe_deadlock(result.states.back())
-                                                       : result.violation->message;
+    out.message = result.verdict == Verdict::Deadlock
+                      ? model.describe_deadlock(result.states.back())
+                      : result.violation->message;
     out.trace = describe_schedule(model, result.states, result.actions);
     for (auto& [k, v] : model.flatten(result.states.back())) out.final_state[k] = v;
   }
@@ -109,10 +112,18 @@ RunOutcome run_scenario(const vm::Scenario& scenario, const RunConfig& config) {
     case Verdict::Holds:
       out.exit_code = out.unreached.empty() ? kExitHolds : kExitExpectation;
       break;
-    case Verdict::Violation: out.exit_code = kExitViolation; break;
-    case Verdict::Deadlock: out.exit_code = kExitDeadlock; break;
-    case Verdict::Incomplete: out.exit_code = kExitIncomplete; break;
-    case Verdict::Nondeterministic: out.exit_code = kExitInternal; break;
+    case Verdict::Violation:
+      out.exit_code = kExitViolation;
+      break;
+    case Verdict::Deadlock:
+      out.exit_code = kExitDeadlock;
+      break;
+    case Verdict::Incomplete:
+      out.exit_code = kExitIncomplete;
+      break;
+    case Verdict::Nondeterministic:
+      out.exit_code = kExitInternal;
+      break;
   }
   return out;
 }
@@ -144,9 +155,14 @@ json steps_json(const std::vector<TraceStep>& steps) {
   json out = json::array();
   for (const TraceStep& s : steps) {
     json changes = json::array();
-    for (const Change& c : s.changes) changes.push_back({{"path", c.path}, {"from", c.from}, {"to", c.to}});
-    out.push_back({{"thread", s.thread}, {"process", s.process}, {"op", s.op},
-                   {"op_index", s.op_index}, {"step", s.step}, {"note", s.note},
+    for (const Change& c : s.changes)
+      changes.push_back({{"path", c.path}, {"from", c.from}, {"to", c.to}});
+    out.push_back({{"thread", s.thread},
+                   {"process", s.process},
+                   {"op", s.op},
+                   {"op_index", s.op_index},
+                   {"step", s.step},
+                   {"note", s.note},
                    {"changes", changes}});
   }
   return out;
@@ -170,7 +186,8 @@ json report_json(const vm::Scenario& scenario, const RunOutcome& o) {
     json reach = json::array();
     for (const auto& name : o.must_reach)
       reach.push_back({{"step", name},
-                       {"reached", std::find(o.unreached.begin(), o.unreached.end(), name) == o.unreached.end()}});
+                       {"reached", std::find(o.unreached.begin(), o.unreached.end(), name) ==
+                                       o.unreached.end()}});
     j["must_reach"] = reach;
     j["coverage"] = o.coverage;
   }

@@ -3,12 +3,11 @@
 #pragma once
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "checker/search.hpp"
 #include "models/scenario.hpp"
@@ -27,7 +26,7 @@ inline constexpr int kExitIncomplete = 12;
 inline constexpr int kExitInternal = 70;  // a nondeterministic model: a bug in mmcheck
 
 struct RunConfig {
-  std::string kernel;  // empty: the scenario's
+  std::string kernel;                                     // empty: the scenario's
   std::vector<std::pair<std::string, std::string>> sets;  // --set POLICY=VALUE
   SearchOptions search;
 };
@@ -73,7 +72,8 @@ vm::Policy resolve_policy(const vm::Scenario& scenario, const std::string& kerne
 RunOutcome run_scenario(const vm::Scenario& scenario, const RunConfig& config);
 
 // Rebuilds readable steps from a schedule of thread indices (used by check and replay).
-std::vector<TraceStep> describe_schedule(const vm::VmModel& model, const std::vector<vm::State>& states,
+std::vector<TraceStep> describe_schedule(const vm::VmModel& model,
+                                         const std::vector<vm::State>& states,
                                          const std::vector<std::uint8_t>& actions);
 
 nlohmann::json policy_json(const vm::Policy& policy);

@@ -49,16 +49,22 @@ std::vector<std::string> collect_files(const std::vector<std::string>& paths) {
       throw vm::InputError(p, "", "no such file or directory");
     }
   }
-  if (files.empty()) throw vm::InputError(paths.empty() ? "suite" : paths.front(), "", "no scenario files (*.json) found");
+  if (files.empty())
+    throw vm::InputError(paths.empty() ? "suite" : paths.front(), "",
+                         "no scenario files (*.json) found");
   return files;
 }
 
 std::string expected_text(const vm::Expectation& e) {
   switch (e.outcome) {
-    case vm::Outcome::Holds: return "holds";
-    case vm::Outcome::Violates: return "violates " + e.invariant;
-    case vm::Outcome::Deadlock: return "deadlock";
-    case vm::Outcome::Unsupported: return "unsupported";
+    case vm::Outcome::Holds:
+      return "holds";
+    case vm::Outcome::Violates:
+      return "violates " + e.invariant;
+    case vm::Outcome::Deadlock:
+      return "deadlock";
+    case vm::Outcome::Unsupported:
+      return "unsupported";
   }
   return "?";
 }
@@ -89,10 +95,14 @@ void judge(Job& job) {
 std::string cell(const Job& job) {
   if (!job.pass) return "MISMATCH";
   switch (job.expected.outcome) {
-    case vm::Outcome::Holds: return "✓";
-    case vm::Outcome::Violates: return "✗";
-    case vm::Outcome::Deadlock: return "deadlock";
-    case vm::Outcome::Unsupported: return "–";
+    case vm::Outcome::Holds:
+      return "✓";
+    case vm::Outcome::Violates:
+      return "✗";
+    case vm::Outcome::Deadlock:
+      return "deadlock";
+    case vm::Outcome::Unsupported:
+      return "–";
   }
   return "?";
 }
@@ -101,11 +111,20 @@ std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -123,7 +142,9 @@ std::string pad(const std::string& s, std::size_t width) {
   return w >= width ? s : s + std::string(width - w, ' ');
 }
 
-std::string short_kernel(const std::string& k) { return k.rfind("linux-", 0) == 0 ? k.substr(6) : k; }
+std::string short_kernel(const std::string& k) {
+  return k.rfind("linux-", 0) == 0 ? k.substr(6) : k;
+}
 
 }  // namespace
 
@@ -131,12 +152,14 @@ int suite_command(const SuiteArgs& args) {
   auto start = std::chrono::steady_clock::now();
   std::vector<std::string> files = collect_files(args.paths);
   std::vector<vm::Scenario> scenarios;
-  for (const std::string& f : files) scenarios.push_back(vm::load_scenario(f));  // bad input: exit 2
+  for (const std::string& f : files)
+    scenarios.push_back(vm::load_scenario(f));  // bad input: exit 2
   std::vector<Job> jobs;
   std::set<std::string> used_kernels;
   for (std::size_t i = 0; i < scenarios.size(); ++i) {
     if (scenarios[i].expect.empty())
-      throw vm::InputError(scenarios[i].file, "/expect", "a suite scenario needs an \"expect\" entry for at least one preset");
+      throw vm::InputError(scenarios[i].file, "/expect",
+                           "a suite scenario needs an \"expect\" entry for at least one preset");
     for (const auto& preset : vm::presets()) {
       auto it = scenarios[i].expect.find(preset.name);
       if (it == scenarios[i].expect.end()) continue;
@@ -158,13 +181,15 @@ int suite_command(const SuiteArgs& args) {
   std::vector<std::string> kernels;
   for (const auto& p : vm::presets())
     if (used_kernels.count(p.name)) kernels.push_back(p.name);
-  std::size_t failures = std::count_if(jobs.begin(), jobs.end(), [](const Job& j) { return !j.pass; });
+  std::size_t failures =
+      std::count_if(jobs.begin(), jobs.end(), [](const Job& j) { return !j.pass; });
 
   if (!args.traces_dir.empty()) {
     fs::create_directories(args.traces_dir);
     for (const Job& job : jobs) {
       if (job.outcome.trace.empty()) continue;
-      std::string name = fs::path(scenarios[job.scenario].file).stem().string() + "." + job.kernel + ".trace.json";
+      std::string name =
+          fs::path(scenarios[job.scenario].file).stem().string() + "." + job.kernel + ".trace.json";
       std::ofstream out(fs::path(args.traces_dir) / name);
       out << trace_json(scenarios[job.scenario], job.outcome).dump(2) << "\n";
     }
@@ -172,15 +197,16 @@ int suite_command(const SuiteArgs& args) {
   if (!args.junit.empty()) {
     std::ofstream out(args.junit);
     if (!out) throw vm::InputError("--junit", "", "cannot write " + args.junit);
-    out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n<testsuite name=\"mmcheck\" tests=\""
+    out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n<testsuite name=\"mmcheck\" "
+           "tests=\""
         << jobs.size() << "\" failures=\"" << failures << "\" time=\"" << seconds << "\">\n";
     for (const Job& job : jobs) {
       const vm::Scenario& sc = scenarios[job.scenario];
       out << "  <testcase classname=\"" << xml_escape(sc.name) << "\" name=\"" << job.kernel
           << "\" time=\"" << job.outcome.stats.seconds << "\">";
       if (!job.pass)
-        out << "<failure message=\"" << xml_escape(job.why) << "\">mmcheck check " << xml_escape(sc.file)
-            << " --kernel " << job.kernel << "</failure>";
+        out << "<failure message=\"" << xml_escape(job.why) << "\">mmcheck check "
+            << xml_escape(sc.file) << " --kernel " << job.kernel << "</failure>";
       out << "</testcase>\n";
     }
     out << "</testsuite>\n</testsuites>\n";
@@ -196,18 +222,22 @@ int suite_command(const SuiteArgs& args) {
       if (!job.pass) r["why"] = job.why;
       results.push_back(r);
     }
-    std::cout << nlohmann::json{{"results", results}, {"failures", failures}, {"seconds", seconds}}.dump(2) << "\n";
+    std::cout << nlohmann::json{{"results", results}, {"failures", failures}, {"seconds", seconds}}
+                     .dump(2)
+              << "\n";
     return failures == 0 ? kExitHolds : kExitExpectation;
   }
   if (args.tap) {
     std::cout << "KTAP version 1\n1.." << jobs.size() << "\n";
     for (std::size_t j = 0; j < jobs.size(); ++j) {
       const Job& job = jobs[j];
-      std::cout << (job.pass ? "ok " : "not ok ") << j + 1 << " " << scenarios[job.scenario].name << "."
-                << job.kernel;
-      if (job.pass) std::cout << " # " << expected_text(job.expected) << "\n";
-      else std::cout << "\n# " << job.why << "\n# reproduce: mmcheck check " << scenarios[job.scenario].file
-                     << " --kernel " << job.kernel << "\n";
+      std::cout << (job.pass ? "ok " : "not ok ") << j + 1 << " " << scenarios[job.scenario].name
+                << "." << job.kernel;
+      if (job.pass)
+        std::cout << " # " << expected_text(job.expected) << "\n";
+      else
+        std::cout << "\n# " << job.why << "\n# reproduce: mmcheck check "
+                  << scenarios[job.scenario].file << " --kernel " << job.kernel << "\n";
     }
     std::cout << "# totals: pass:" << jobs.size() - failures << " fail:" << failures << "\n";
     return failures == 0 ? kExitHolds : kExitExpectation;
@@ -250,8 +280,9 @@ int suite_command(const SuiteArgs& args) {
   }
   std::uint64_t states = 0;
   for (const Job& job : jobs) states += job.outcome.stats.states;
-  std::fprintf(args.markdown ? stderr : stdout, "\n%zu scenarios, %zu runs, %llu states, %.2f s: %zu mismatch%s\n",
-               scenarios.size(), jobs.size(), static_cast<unsigned long long>(states), seconds, failures,
+  std::fprintf(args.markdown ? stderr : stdout,
+               "\n%zu scenarios, %zu runs, %llu states, %.2f s: %zu mismatch%s\n", scenarios.size(),
+               jobs.size(), static_cast<unsigned long long>(states), seconds, failures,
                failures == 1 ? "" : "es");
   for (const Job& job : jobs) {
     if (job.pass) continue;

@@ -10,15 +10,16 @@ namespace mmcheck::cli {
 
 namespace {
 
-
 std::string pad(const std::string& s, std::size_t width) {
   return s.size() >= width ? s : s + std::string(width - s.size(), ' ');
 }
 
 std::string human_bytes(std::uint64_t bytes) {
   char buf[32];
-  if (bytes >= (1ull << 30)) std::snprintf(buf, sizeof buf, "%.1f GiB", double(bytes) / (1ull << 30));
-  else std::snprintf(buf, sizeof buf, "%.1f MiB", double(bytes) / (1ull << 20));
+  if (bytes >= (1ull << 30))
+    std::snprintf(buf, sizeof buf, "%.1f GiB", double(bytes) / (1ull << 30));
+  else
+    std::snprintf(buf, sizeof buf, "%.1f MiB", double(bytes) / (1ull << 20));
   return buf;
 }
 
@@ -37,8 +38,10 @@ std::vector<std::string> wrap(const std::string& text, std::size_t width) {
       lines.push_back(word.substr(0, width));
       word = word.substr(width);
     }
-    if (line.empty()) line = word;
-    else if (line.size() + 1 + word.size() <= width) line += " " + word;
+    if (line.empty())
+      line = word;
+    else if (line.size() + 1 + word.size() <= width)
+      line += " " + word;
     else {
       lines.push_back(line);
       line = word;
@@ -59,7 +62,8 @@ std::string timeline_text(const vm::Scenario& scenario, const std::vector<TraceS
   const char* reset = colour ? "\033[0m" : "";
   std::string header = "  #  ";
   for (std::size_t c = 0; c < cpus.size(); ++c)
-    header += std::string(bold) + (c + 1 == cpus.size() ? cpus[c] : pad(cpus[c], width) + " ") + reset;
+    header +=
+        std::string(bold) + (c + 1 == cpus.size() ? cpus[c] : pad(cpus[c], width) + " ") + reset;
   out << header << "\n";
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const TraceStep& s = steps[i];
@@ -96,24 +100,31 @@ std::string summary_text(const vm::Scenario& scenario, const RunOutcome& o) {
     out << "unsupported: " << o.unsupported_reason << "\n";
     return out.str();
   }
-  if (o.verdict == "holds") out << "holds";
-  else if (o.verdict == "violation") out << "VIOLATES " << o.invariant;
-  else if (o.verdict == "deadlock") out << "DEADLOCK";
-  else if (o.verdict == "incomplete") out << "incomplete (" << o.incomplete_reason << " reached): nothing is proven";
-  else out << o.verdict << ": " << o.message;
+  if (o.verdict == "holds")
+    out << "holds";
+  else if (o.verdict == "violation")
+    out << "VIOLATES " << o.invariant;
+  else if (o.verdict == "deadlock")
+    out << "DEADLOCK";
+  else if (o.verdict == "incomplete")
+    out << "incomplete (" << o.incomplete_reason << " reached): nothing is proven";
+  else
+    out << o.verdict << ": " << o.message;
   out << "\n";
   const SearchStats& s = o.stats;
   char line[256];
   std::snprintf(line, sizeof line,
                 "  %llu states, %llu transitions, depth %u, %.2f s, %.0f states/s, %u thread%s, "
                 "peak memory %s (%s store%s)\n",
-                static_cast<unsigned long long>(s.states), static_cast<unsigned long long>(s.transitions),
-                s.depth, s.seconds, s.states_per_second(), s.threads, s.threads == 1 ? "" : "s",
+                static_cast<unsigned long long>(s.states),
+                static_cast<unsigned long long>(s.transitions), s.depth, s.seconds,
+                s.states_per_second(), s.threads, s.threads == 1 ? "" : "s",
                 human_bytes(s.peak_rss_bytes).c_str(), s.store_mode,
                 s.reduced ? ", partial-order reduction" : "");
   out << line;
   if (s.omission_probability > 0) {
-    std::snprintf(line, sizeof line, "  fingerprint store: a state may have been omitted with probability <= %.1e\n",
+    std::snprintf(line, sizeof line,
+                  "  fingerprint store: a state may have been omitted with probability <= %.1e\n",
                   s.omission_probability);
     out << line;
   }
