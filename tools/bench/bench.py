@@ -270,6 +270,7 @@ class Bench:
         self.twin_checks = []
         self.suite = None
         self.excluded = []    # members left out (quick budget, or every config skipped)
+        self.previous = {}    # --resume: the runs of DIR/bench.json, reused
         self.meta = {
             "date": datetime.datetime.now().isoformat(timespec="seconds"),
             "host": platform.node(), "nproc": os.cpu_count(),
@@ -360,10 +361,12 @@ class Bench:
                     self.runs.append(dict(base, skipped="the run with more threads stopped incomplete"))
                     stopped.add(key)
                     continue
-                rec = self.mm.check(paths[(n, k, p)], t, por=por, fingerprint=(store == "fingerprint"),
-                                    limit=self.a.limit, mem_mib=self.a.mem_limit,
-                                    max_states=self.a.quick_states if self.a.quick else None)
-                rec.update(base)
+                rec = self.previous.get(("mm", name, por, store, t))
+                if rec is None:
+                    rec = self.mm.check(paths[(n, k, p)], t, por=por, fingerprint=(store == "fingerprint"),
+                                        limit=self.a.limit, mem_mib=self.a.mem_limit,
+                                        max_states=self.a.quick_states if self.a.quick else None)
+                    rec.update(base)
                 ran += 1
                 self.runs.append(rec)
                 self.log("  %-14s por=%-4s %-11s %dt  %-10s %12s states %9.2f s  %8.3f M st/s  load %s"
@@ -404,8 +407,10 @@ class Bench:
             if (k, p, mode) in self.spin_stopped:
                 self.spin_runs.append(dict(base, skipped="a smaller N stopped incomplete"))
                 continue
-            rec = run_spin(model, mode, self.work, self.a.limit, self.a.mem_limit, hash_w)
-            rec.update(base)
+            rec = self.previous.get(("spin", name, mode))
+            if rec is None:
+                rec = run_spin(model, mode, self.work, self.a.limit, self.a.mem_limit, hash_w)
+                rec.update(base)
             self.spin_runs.append(rec)
             self.log("  %-14s SPIN %-5s        %-10s %12s states %9.2f s  %8.3f M st/s  load %s"
                      % (name, mode, "complete" if rec.get("complete") else "incomplete",
@@ -724,8 +729,35 @@ class Bench:
         print(md)
         return 0
 
+    def load_previous(self):
+        """--resume: reuse the finished runs of DIR/bench.json, if it was made by the same
+        binary (same sha256) with the same limits."""
+        path = os.path.join(self.out, "bench.json")
+        if not os.path.exists(path):
+            return
+        with open(path) as f:
+            data = json.load(f)
+        old = data["meta"]
+        same = all(old.get(k) == self.meta.get(k) for k in
+                   ("mmcheck_sha256", "quick", "limit_s", "mem_limit_mib", "quick_states", "threads"))
+        if not same:
+            sys.exit("--resume: %s was made by another binary or with other limits; "
+                     "use another --out or drop --resume" % path)
+        self.meta["date"] = old["date"]
+        self.meta["load_start"] = old["load_start"]
+        self.meta["resumed"] = old.get("resumed", []) + [datetime.datetime.now().isoformat(timespec="seconds")]
+        for r in data["runs"]:
+            if "skipped" not in r:
+                self.previous[("mm", r["member"], r.get("por_mode"), r.get("store_mode"), r.get("threads_asked"))] = r
+        for r in data["spin_runs"]:
+            if "skipped" not in r and "error" not in r:
+                self.previous[("spin", r["member"], r.get("mode"))] = r
+        self.log("resuming: %d runs of %s reused" % (len(self.previous), path))
+
     def run(self):
         os.makedirs(self.out, exist_ok=True)
+        if self.a.resume:
+            self.load_previous()
         try:
             self.log("mmcheck bench: %s, threads %s, por %s, fingerprint %s, spin %s, load %s" % (
                 self.mm.path, self.threads, self.mm.has_por, self.mm.has_fingerprint,
@@ -764,6 +796,9 @@ def main(argv=None):
                     help="the shared mmcheck twins to compare the generated files with ('' to skip)")
     ap.add_argument("--twin-max-states", type=int, default=2_000_000)
     ap.add_argument("--no-suite", action="store_true", help="skip the race suite")
+    ap.add_argument("--resume", action="store_true",
+                    help="reuse the finished runs of DIR/bench.json (same binary and limits: "
+                         "give --mmcheck a copy that stays put)")
     ap.add_argument("--render", action="store_true",
                     help="only re-render DIR/bench.md from DIR/bench.json (no runs)")
     ap.add_argument("--min-seconds", type=float, default=0.1,
