@@ -45,7 +45,8 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import family  # noqa: E402
 
-SHARED_SPIN = "/work/shared/bench/spin"
+# The Promela twins of the family live beside the repository by default (--spin-models).
+SHARED_SPIN = os.path.normpath(os.path.join(REPO, "..", "shared", "bench", "spin"))
 MIB = 1 << 20
 
 
