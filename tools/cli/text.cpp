@@ -128,7 +128,7 @@ std::string summary_text(const vm::Scenario& scenario, const RunOutcome& o) {
                   s.omission_probability);
     out << line;
   }
-  if (!o.must_reach.empty()) {
+  if (!o.must_reach.empty() && o.verdict != "incomplete") {  // an incomplete run proves nothing
     out << "  must_reach:";
     for (const auto& name : o.must_reach) {
       bool missed = std::find(o.unreached.begin(), o.unreached.end(), name) != o.unreached.end();
