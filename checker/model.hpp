@@ -4,6 +4,7 @@
 // actions. The engine knows nothing else about a model.
 #pragma once
 
+#include <algorithm>
 #include <concepts>
 #include <cstdint>
 #include <cstring>
@@ -62,6 +63,17 @@ class ByteWriter {
     }
     u8(static_cast<std::uint8_t>(v));
   }
+  // Raw writing for hot encoders: reserve() returns where the next `n` bytes go (no bounds
+  // checks while writing them), commit() takes the end actually reached.
+  std::uint8_t* reserve(std::size_t n) {
+    if (size_ + n > buffer_.size()) [[unlikely]]
+      buffer_.resize(std::max(size_ + n, buffer_.size() * 2));
+    return buffer_.data() + size_;
+  }
+  void commit(const std::uint8_t* end) {
+    size_ = static_cast<std::size_t>(end - buffer_.data());
+    MM_ASSERT(size_ <= buffer_.size(), "an encoder wrote past what it reserved");
+  }
   const std::uint8_t* data() const { return buffer_.data(); }
   std::size_t size() const { return size_; }
   std::vector<std::uint8_t> bytes() const {
@@ -102,6 +114,10 @@ class ByteReader {
     }
   }
   bool at_end() const { return pos_ == size_; }
+  const std::uint8_t* data() const { return data_; }
+  std::size_t size() const { return size_; }
+  // Raw reading for hot decoders: they read [data(), data() + size()) themselves.
+  void skip_to_end() { pos_ = size_; }
 
  private:
   const std::uint8_t* data_;

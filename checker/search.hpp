@@ -170,14 +170,18 @@ class Search {
     std::optional<Finding> best;
     std::vector<std::pair<Record*, Violation>> state_findings;
     std::uint64_t since_check = 0;
-    std::vector<State> successors;      // one state's successors, before insertion
+    std::vector<State> successors;      // a batch's successors, before insertion
     std::vector<ByteWriter> encodings;  // their encodings (empty: a violating step)
     std::vector<std::uint64_t> hashes;
+    std::vector<std::uint64_t> keys;     // their (parent position, action position) keys
     std::size_t unreported_inserts = 0;  // insertions not yet added to the table's size
   };
 
   static constexpr std::uint32_t kNoParent = 0xffffffffu;
   static constexpr std::size_t kGrain = 64;
+  // States expanded together: their successors are generated first and inserted after, so the
+  // cache misses of a batch's table probes and record comparisons overlap.
+  static constexpr std::size_t kBatch = 32;
 
   void explore() {
     if (!seed_initial_states()) return;
@@ -306,10 +310,10 @@ class Search {
             Worker& w = workers_.local();
             if (w.labels.size() != result_.label_counts.size())
               w.labels.assign(result_.label_counts.size(), 0);
-            for (std::size_t id = range.begin(); id != range.end(); ++id) {
+            for (std::size_t id = range.begin(); id < range.end(); id += kBatch) {
               if (stop_.load(std::memory_order_relaxed) || full_.load(std::memory_order_relaxed))
                 return;
-              expand_state(id, id - begin, level, terminal_only, w);
+              expand_batch(id, std::min(id + kBatch, range.end()), begin, level, terminal_only, w);
             }
           });
       for (Worker& w : workers_) {
@@ -330,67 +334,83 @@ class Search {
     return true;
   }
 
-  void expand_state(std::size_t id, std::size_t position, std::uint32_t level, bool terminal_only,
-                    Worker& w) {
-    State s = decode(id);
-    w.actions.clear();
-    model_.enabled_actions(s, w.actions);
-    reduce(s, w.actions);
-    if (w.actions.empty()) {
-      std::optional<Violation> v;
-      bool deadlock = false;
-      if (model_.finished(s)) {
-        v = model_.check_final(s);
-      } else if (auto p = model_.deadlock_property()) {
-        v = Violation{*p, ""};
-        deadlock = true;
-      }
-      if (v) {
-        Finding f{level,
-                  v->property,
-                  record(id)->key.load(std::memory_order_relaxed),
-                  FindingKind::Terminal,
-                  static_cast<std::uint32_t>(id),
-                  0,
-                  deadlock,
-                  *v};
-        offer(w, f);
-      }
-      return;
+  // The terminal checks of a state without successors (deadlock, final properties).
+  void check_terminal(const State& s, std::size_t id, std::uint32_t level, Worker& w) {
+    std::optional<Violation> v;
+    bool deadlock = false;
+    if (model_.finished(s)) {
+      v = model_.check_final(s);
+    } else if (auto p = model_.deadlock_property()) {
+      v = Violation{*p, ""};
+      deadlock = true;
     }
-    if (terminal_only) return;
-    std::size_t n = w.actions.size();
-    MM_ASSERT(n < 0x10000, "more than 65535 enabled actions in one state");
-    if (w.successors.size() < n) {
-      w.successors.resize(n);
-      w.encodings.resize(n);
-      w.hashes.resize(n);
+    if (v) {
+      Finding f{level,
+                v->property,
+                record(id)->key.load(std::memory_order_relaxed),
+                FindingKind::Terminal,
+                static_cast<std::uint32_t>(id),
+                0,
+                deadlock,
+                *v};
+      offer(w, f);
     }
-    // First every successor, encoded and hashed, with its table slot prefetched; then the
-    // insertions, whose cache misses now overlap.
-    for (std::size_t i = 0; i < n; ++i) {
-      ++w.transitions;
-      StepInfo info = model_.apply(s, w.actions[i], w.successors[i]);
-      canonicalize(w.successors[i]);
-      if (info.label != kNoLabel) ++w.labels[info.label];
-      w.encodings[i].clear();
-      if (info.violation) {
-        std::uint64_t key = (static_cast<std::uint64_t>(position) << 16) | i;
-        offer(w, Finding{level + 1, info.violation->property, key, FindingKind::Step,
-                         static_cast<std::uint32_t>(id), static_cast<std::uint16_t>(i), false,
-                         std::move(*info.violation)});
-        continue;  // an empty encoding marks it: the violating successor is not stored
+  }
+
+  // Expands the states [first, last) of the level starting at `begin`, in three passes over
+  // their successors: generate, encode, hash and prefetch the table slot; prefetch the record a
+  // matching slot points to; insert.
+  void expand_batch(std::size_t first, std::size_t last, std::size_t begin, std::uint32_t level,
+                    bool terminal_only, Worker& w) {
+    for (std::size_t id = first; id < last; ++id) __builtin_prefetch(record(id));
+    std::size_t m = 0;  // successors to insert
+    for (std::size_t id = first; id < last; ++id) {
+      State s = decode(id);
+      w.actions.clear();
+      model_.enabled_actions(s, w.actions);
+      reduce(s, w.actions);
+      if (w.actions.empty()) {
+        check_terminal(s, id, level, w);
+        continue;
       }
-      model_.encode(w.successors[i], w.encodings[i]);
-      w.hashes[i] = StateTable::hash_bytes(w.encodings[i].data(), w.encodings[i].size());
-      table_.prefetch(w.hashes[i]);
+      if (terminal_only) continue;
+      std::size_t n = w.actions.size();
+      MM_ASSERT(n < 0x10000, "more than 65535 enabled actions in one state");
+      if (w.successors.size() < m + n) {
+        std::size_t size = std::max(m + n, 2 * w.successors.size());
+        w.successors.resize(size);
+        w.encodings.resize(size);
+        w.hashes.resize(size);
+        w.keys.resize(size);
+      }
+      std::uint64_t position = id - begin;
+      for (std::size_t i = 0; i < n; ++i) {
+        ++w.transitions;
+        State& next = w.successors[m];
+        StepInfo info = model_.apply(s, w.actions[i], next);
+        canonicalize(next);
+        if (info.label != kNoLabel) ++w.labels[info.label];
+        std::uint64_t key = (position << 16) | i;
+        if (info.violation) {  // the violating successor is not stored
+          offer(w, Finding{level + 1, info.violation->property, key, FindingKind::Step,
+                           static_cast<std::uint32_t>(id), static_cast<std::uint16_t>(i), false,
+                           std::move(*info.violation)});
+          continue;
+        }
+        ByteWriter& bytes = w.encodings[m];
+        bytes.clear();
+        model_.encode(next, bytes);
+        w.hashes[m] = StateTable::hash_bytes(bytes.data(), bytes.size());
+        w.keys[m] = key;
+        table_.prefetch(w.hashes[m]);
+        ++m;
+      }
     }
-    for (std::size_t i = 0; i < n; ++i) {
-      const ByteWriter& bytes = w.encodings[i];
-      if (bytes.size() == 0) continue;
-      std::uint64_t key = (static_cast<std::uint64_t>(position) << 16) | i;
-      auto r = table_.insert(w.hashes[i], bytes.data(), static_cast<std::uint32_t>(bytes.size()),
-                             key, w.arenas[(level + 1) & 1], /*count=*/false);
+    for (std::size_t j = 0; j < m; ++j) table_.prefetch_record(w.hashes[j]);
+    for (std::size_t j = 0; j < m; ++j) {
+      const ByteWriter& bytes = w.encodings[j];
+      auto r = table_.insert(w.hashes[j], bytes.data(), static_cast<std::uint32_t>(bytes.size()),
+                             w.keys[j], w.arenas[(level + 1) & 1], /*count=*/false);
       if (r.outcome == StateTable::Outcome::Full) {
         full_.store(true, std::memory_order_relaxed);
         return;
@@ -403,13 +423,14 @@ class Search {
         }
         // State properties are checked once per state; the finding takes the state's final
         // (smallest) key when the level closes.
-        if (auto v = model_.check_state(w.successors[i]))
+        if (auto v = model_.check_state(w.successors[j]))
           w.state_findings.emplace_back(r.record, std::move(*v));
       } else if (r.record != nullptr && r.record->id == Record::kPending) {
-        lower_key(r.record, key);
+        lower_key(r.record, w.keys[j]);
       }
     }
-    if (++w.since_check >= 256) {
+    w.since_check += last - first;
+    if (w.since_check >= 256) {
       w.since_check = 0;
       check_bounds_during_level();
     }

@@ -5,28 +5,50 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
+#include <type_traits>
 
 #include "checker/assert.hpp"
 
 namespace mmcheck {
 
 namespace {
-constexpr std::size_t kChunkBytes = std::size_t{1} << 20;
+constexpr std::size_t kBlock = std::size_t{2} << 20;
+constexpr std::size_t kChunkBytes = kBlock;
 constexpr std::size_t kAlign = alignof(Record);
 constexpr std::uint64_t kTag = 1;  // fingerprint mode: the slot holds a pending record's address
+template <class T>
+BigArray<T> big_array(std::size_t n) {
+  static_assert(std::is_trivially_destructible_v<T>);
+  T* p = static_cast<T*>(big_alloc(n * sizeof(T)));
+  for (std::size_t i = 0; i < n; ++i) new (&p[i]) T{};
+  return BigArray<T>(p);
+}
 }  // namespace
+
+void* big_alloc(std::size_t bytes) {
+  std::size_t rounded = (bytes + kBlock - 1) & ~(kBlock - 1);
+  void* p = std::aligned_alloc(kBlock, rounded);
+  MM_ASSERT(p != nullptr, "out of memory");
+  return p;
+}
 
 Record* Arena::make_record(const std::uint8_t* bytes, std::uint32_t length, std::uint64_t key) {
   std::size_t need = (sizeof(Record) + length + kAlign - 1) & ~(kAlign - 1);
   if (used_ + need > capacity_) {
-    std::size_t size = need > kChunkBytes ? need : kChunkBytes;
-    chunks_.emplace_back(new std::uint8_t[size]);
+    MM_ASSERT(need <= kChunkBytes, "a state encoding larger than an arena chunk");
+    if (!chunks_.empty() && current_ + 1 < chunks_.size()) {
+      ++current_;  // a chunk kept from an earlier level
+    } else {
+      chunks_.emplace_back(static_cast<std::uint8_t*>(big_alloc(kChunkBytes)));
+      current_ = chunks_.size() - 1;
+      reserved_ += kChunkBytes;
+      peak_ = std::max(peak_, reserved_);
+    }
     used_ = 0;
-    capacity_ = size;
-    reserved_ += size;
-    peak_ = std::max(peak_, reserved_);
+    capacity_ = kChunkBytes;
   }
-  void* where = chunks_.back().get() + used_;
+  void* where = chunks_[current_].get() + used_;
   used_ += need;
   auto* record = new (where) Record{};
   record->key.store(key, std::memory_order_relaxed);
@@ -38,22 +60,18 @@ Record* Arena::make_record(const std::uint8_t* bytes, std::uint32_t length, std:
 }
 
 void Arena::reset() {
-  chunks_.clear();
-  used_ = capacity_ = reserved_ = 0;
+  current_ = 0;
+  used_ = 0;
+  capacity_ = chunks_.empty() ? 0 : kChunkBytes;
 }
 
 StateTable::StateTable(std::size_t initial_capacity_log2, bool fingerprint)
     : fingerprint_(fingerprint), mask_((std::size_t{1} << initial_capacity_log2) - 1) {
   std::size_t n = mask_ + 1;
   if (fingerprint_) {
-    fps_.reset(new std::atomic<std::uint64_t>[n]);
-    for (std::size_t i = 0; i < n; ++i) fps_[i].store(0, std::memory_order_relaxed);
+    fps_ = big_array<std::atomic<std::uint64_t>>(n);
   } else {
-    slots_.reset(new Slot[n]);
-    for (std::size_t i = 0; i < n; ++i) {
-      slots_[i].hash.store(0, std::memory_order_relaxed);
-      slots_[i].record.store(nullptr, std::memory_order_relaxed);
-    }
+    slots_ = big_array<Slot>(n);
   }
 }
 
@@ -164,9 +182,7 @@ void StateTable::grow() {
   std::size_t new_capacity = (mask_ + 1) * 2;
   std::size_t new_mask = new_capacity - 1;
   if (fingerprint_) {
-    std::unique_ptr<std::atomic<std::uint64_t>[]> fresh(
-        new std::atomic<std::uint64_t>[new_capacity]);
-    for (std::size_t i = 0; i < new_capacity; ++i) fresh[i].store(0, std::memory_order_relaxed);
+    auto fresh = big_array<std::atomic<std::uint64_t>>(new_capacity);
     for (std::size_t i = 0; i <= mask_; ++i) {
       std::uint64_t v = fps_[i].load(std::memory_order_relaxed);
       if (v == 0) continue;
@@ -181,11 +197,7 @@ void StateTable::grow() {
     }
     fps_ = std::move(fresh);
   } else {
-    std::unique_ptr<Slot[]> fresh(new Slot[new_capacity]);
-    for (std::size_t i = 0; i < new_capacity; ++i) {
-      fresh[i].hash.store(0, std::memory_order_relaxed);
-      fresh[i].record.store(nullptr, std::memory_order_relaxed);
-    }
+    auto fresh = big_array<Slot>(new_capacity);
     for (std::size_t i = 0; i <= mask_; ++i) {
       std::uint64_t hash = slots_[i].hash.load(std::memory_order_relaxed);
       if (hash == 0) continue;

@@ -7,36 +7,83 @@ namespace mmcheck::vm {
 
 namespace {
 
+// Both walkers work on raw pointers held in registers: a ByteWriter's bounds check and size
+// update on every byte (which the compiler must reload after each byte store, as a byte store
+// may alias anything) cost more than the rest of the walk.
 struct Encoder {
-  ByteWriter& w;
+  std::uint8_t* p;
   static constexpr bool kDecoding = false;
-  void byte(std::uint8_t& v) { w.u8(v); }
-  void u16(std::uint16_t& v) { w.u16(v); }
-  void u32(std::uint32_t& v) { w.u32(v); }
-  void u64(std::uint64_t& v) { w.u64(v); }
-  void varint(std::uint64_t& v) { w.varint(v); }
+  void byte(std::uint8_t& v) { *p++ = v; }
+  void u16(std::uint16_t& v) {
+    p[0] = static_cast<std::uint8_t>(v);
+    p[1] = static_cast<std::uint8_t>(v >> 8);
+    p += 2;
+  }
+  void u32(std::uint32_t& v) {
+    for (int i = 0; i < 4; ++i) *p++ = static_cast<std::uint8_t>(v >> (8 * i));
+  }
+  void varint(std::uint64_t& v) {
+    std::uint64_t x = v;
+    while (x >= 0x80) {
+      *p++ = static_cast<std::uint8_t>(x | 0x80);
+      x >>= 7;
+    }
+    *p++ = static_cast<std::uint8_t>(x);
+  }
   template <class... B>
   void flags(B&... b) {
     std::uint8_t packed = 0, bit = 0;
     ((packed |= static_cast<std::uint8_t>((b ? 1 : 0) << bit++)), ...);
-    w.u8(packed);
+    *p++ = packed;
   }
 };
 
 struct Decoder {
-  ByteReader& r;
+  const std::uint8_t* p;
+  const std::uint8_t* end;
   static constexpr bool kDecoding = true;
-  void byte(std::uint8_t& v) { v = r.u8(); }
-  void u16(std::uint16_t& v) { v = r.u16(); }
-  void u32(std::uint32_t& v) { v = r.u32(); }
-  void u64(std::uint64_t& v) { v = r.u64(); }
-  void varint(std::uint64_t& v) { v = r.varint(); }
+  std::uint8_t next() {
+    if (p == end) [[unlikely]]
+      overrun();
+    return *p++;
+  }
+  [[noreturn, gnu::noinline]] static void overrun() {
+    MM_ASSERT(false, "state decoding read past the encoding");
+    __builtin_unreachable();
+  }
+  void byte(std::uint8_t& v) { v = next(); }
+  void u16(std::uint16_t& v) {
+    std::uint16_t lo = next();
+    v = static_cast<std::uint16_t>(lo | (next() << 8));
+  }
+  void u32(std::uint32_t& v) {
+    std::uint32_t x = 0;
+    for (int i = 0; i < 4; ++i) x |= static_cast<std::uint32_t>(next()) << (8 * i);
+    v = x;
+  }
+  void varint(std::uint64_t& v) {
+    std::uint64_t x = 0;
+    for (int shift = 0;; shift += 7) {
+      std::uint8_t b = next();
+      x |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+      if (!(b & 0x80)) break;
+    }
+    v = x;
+  }
   template <class... B>
   void flags(B&... b) {
-    std::uint8_t packed = r.u8(), bit = 0;
+    std::uint8_t packed = next(), bit = 0;
     ((b = ((packed >> bit++) & 1) != 0), ...);
   }
 };
+
+// An upper bound of the encoding's length for a shape (what the encoder reserves).
+std::size_t max_encoding_bytes(const Shape& shape) {
+  std::size_t thread = 15 + static_cast<std::size_t>(shape.pages);
+  std::size_t mm = 3 + static_cast<std::size_t>(shape.pages) * (5 + shape.words) + 10 + 3 + 3 + 1;
+  std::size_t frames = 1 + static_cast<std::size_t>(shape.frames) * (4 + shape.words);
+  return thread * shape.threads + mm * shape.processes + 5 * shape.handles + shape.pages + frames;
+}
 
 // A PTE: one byte of flags, then the frame number when present.
 template <class Ar>
@@ -149,22 +196,25 @@ void walk(Ar& ar, State& s, const Shape& shape) {
 }  // namespace
 
 void encode_state(const State& s, const Shape& shape, ByteWriter& w) {
-  Encoder e{w};
+  Encoder e{w.reserve(max_encoding_bytes(shape))};
   walk(e, const_cast<State&>(s), shape);  // the encoder only reads
+  w.commit(e.p);
 }
 
 void encode_thread(const State& s, int thread, const Shape& shape, ByteWriter& w) {
-  Encoder e{w};
+  Encoder e{w.reserve(max_encoding_bytes(shape))};
   State& m = const_cast<State&>(s);  // the encoder only reads
   walk_thread(e, m.threads[thread]);
   for (int p = 0; p < shape.pages; ++p) walk_tlb(e, m.tlb[thread][p]);
+  w.commit(e.p);
 }
 
 State decode_state(ByteReader& r, const Shape& shape) {
   State s{};
-  Decoder d{r};
+  Decoder d{r.data(), r.data() + r.size()};
   walk(d, s, shape);
-  MM_ASSERT(r.at_end(), "a state encoding has trailing bytes");
+  MM_ASSERT(d.p == d.end, "a state encoding has trailing bytes");
+  r.skip_to_end();
   return s;
 }
 

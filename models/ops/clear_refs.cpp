@@ -39,7 +39,7 @@ void after_walk(Ctx& c) {
       th.phase =
           c.policy.clear_refs_flush == ClearRefsFlush::Pending ? kClearRefsDec : kClearRefsUnlock;
       c.label(step<"clear_refs.flush_tlb_mm">());
-      c.say("flush_tlb_mm(%s)", c.mm_name(c.mm).c_str());
+      MM_SAY(c, "flush_tlb_mm(%s)", c.mm_name(c.mm).c_str());
       return;
     case ClearRefsFlush::None:
       th.phase = kClearRefsUnlock;
@@ -57,19 +57,20 @@ void clear_one(Ctx& c) {
   if (c.policy.clear_refs_skip_pinned && pte.write && is_private(c.sc, page) && c.m().has_pinned &&
       c.s.frames[pte.pfn].pincount > 0) {
     c.label(step<"clear_refs.skip_pinned">());
-    c.say("PTE %s:%s is pinned: left writable and soft-dirty", c.mm_name(c.mm).c_str(),
-          c.page_name(page).c_str());
+    MM_SAY(c, "PTE %s:%s is pinned: left writable and soft-dirty", c.mm_name(c.mm).c_str(),
+           c.page_name(page).c_str());
     return;
   }
   bool was_write = pte.write;
   pte.write = false;
   pte.soft_dirty = false;
   c.label(step<"clear_refs.pte">());
-  c.say("PTE %s:%s W%d->W0 SD0%s", c.mm_name(c.mm).c_str(), c.page_name(page).c_str(), was_write,
-        c.policy.clear_refs_flush == ClearRefsFlush::Pending
-            ? ", flush pending"
-            : (c.policy.clear_refs_flush == ClearRefsFlush::None ? ", no flush will come"
-                                                                 : ", flush deferred"));
+  MM_SAY(c, "PTE %s:%s W%d->W0 SD0%s", c.mm_name(c.mm).c_str(), c.page_name(page).c_str(),
+         was_write,
+         c.policy.clear_refs_flush == ClearRefsFlush::Pending
+             ? ", flush pending"
+             : (c.policy.clear_refs_flush == ClearRefsFlush::None ? ", no flush will come"
+                                                                  : ", flush deferred"));
 }
 
 }  // namespace
@@ -90,14 +91,14 @@ void step_clear_refs(Ctx& c) {
       th.phase =
           c.policy.clear_refs_flush == ClearRefsFlush::Pending ? kClearRefsInc : kClearRefsPte;
       c.label(step<"clear_refs.mmap_lock">());
-      c.say("mmap_lock %s; VM_SOFTDIRTY cleared", write ? "write" : "read");
+      MM_SAY(c, "mmap_lock %s; VM_SOFTDIRTY cleared", write ? "write" : "read");
       return;
     }
     case kClearRefsInc:
       m.tlb_flush_pending++;
       th.phase = kClearRefsPte;
       c.label(step<"clear_refs.inc_tlb_flush_pending">());
-      c.say("tlb_flush_pending=%d", m.tlb_flush_pending);
+      MM_SAY(c, "tlb_flush_pending=%d", m.tlb_flush_pending);
       return;
     case kClearRefsPte:
       return clear_one(c);
@@ -105,7 +106,7 @@ void step_clear_refs(Ctx& c) {
       m.tlb_flush_pending--;
       th.phase = kClearRefsUnlock;
       c.label(step<"clear_refs.dec_tlb_flush_pending">());
-      c.say("tlb_flush_pending=%d", m.tlb_flush_pending);
+      MM_SAY(c, "tlb_flush_pending=%d", m.tlb_flush_pending);
       return;
     case kClearRefsUnlock:
       if (m.writer)
@@ -115,7 +116,7 @@ void step_clear_refs(Ctx& c) {
       m.clear_refs_busy = false;
       if (m.clear_refs_done < 255) m.clear_refs_done++;
       c.label(step<"clear_refs.mmap_unlock">());
-      c.say("clear_refs done");
+      MM_SAY(c, "clear_refs done");
       return c.finish_op();
     default:
       MM_ASSERT(false, "unknown clear_refs phase");
@@ -128,8 +129,8 @@ void step_pagemap(Ctx& c) {
   bool soft_dirty = (pte.present && pte.soft_dirty) || c.m().vma[page].soft_dirty;
   bool uffd_wp = pte.present && pte.uffd_wp;
   c.label(step<"pagemap.read">());
-  c.say("pagemap %s:%s: soft-dirty %d, uffd-wp %d", c.mm_name(c.mm).c_str(),
-        c.page_name(page).c_str(), soft_dirty, uffd_wp);
+  MM_SAY(c, "pagemap %s:%s: soft-dirty %d, uffd-wp %d", c.mm_name(c.mm).c_str(),
+         c.page_name(page).c_str(), soft_dirty, uffd_wp);
   if (c.checks(Invariant::SoftDirtySound)) {
     if (auto msg = soft_dirty_missed(c.model, c.s, c.mm, page))
       c.violate(Invariant::SoftDirtySound, *msg);

@@ -123,7 +123,7 @@ void user_store(Ctx& c, int pfn, int page, int word, std::uint8_t value) {
 void user_load(Ctx& c, int pfn, int page, int word) {
   const Frame& f = c.s.frames[pfn];
   std::uint8_t value = f.content[word];
-  c.say("load %s.%d = %d from frame %d", c.page_name(page).c_str(), word, value, pfn);
+  MM_SAY(c, "load %s.%d = %d from frame %d", c.page_name(page).c_str(), word, value, pfn);
   if (!f.in_use && c.checks(Invariant::RefcountsSane))
     c.violate(Invariant::RefcountsSane,
               "load by " + c.who() + " reaches free frame " + std::to_string(pfn));

@@ -14,6 +14,13 @@
 #include "models/scenario.hpp"
 #include "models/state.hpp"
 
+// A step's note, built only when a trace wants it: the arguments (page names, PTE texts) are
+// not evaluated while searching, where they would cost more than the step itself.
+#define MM_SAY(ctx, ...)                               \
+  do {                                                 \
+    if ((ctx).note != nullptr) (ctx).say(__VA_ARGS__); \
+  } while (0)
+
 namespace mmcheck::vm {
 
 class VmModel;
@@ -61,7 +68,8 @@ struct Ctx {
   ThreadState& th() { return s.threads[thread]; }
   Mm& m() { return s.mm[mm]; }
   void label(std::uint32_t step) { info.label = step; }
-  // Appends to the note (printf style) when a note is wanted.
+  // Appends to the note (printf style) when a note is wanted. Call it through MM_SAY, which
+  // does not even evaluate the arguments while searching.
   void say(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
   // Records a violation of `inv` when the scenario checks it (the first one of a step wins).
   void violate(Invariant inv, const std::string& message);

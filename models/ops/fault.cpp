@@ -42,7 +42,7 @@ void leave_fault(Ctx& c) {
 
 void sigsegv(Ctx& c, const char* why) {
   c.label(step<"fault.sigsegv">());
-  c.say("%s: SIGSEGV", why);
+  MM_SAY(c, "%s: SIGSEGV", why);
   c.th().failed = true;
   leave_fault(c);
 }
@@ -54,7 +54,7 @@ void drain_lru(Ctx& c, int pfn) {
     if (hd.active && hd.kind == HandleKind::Extra && hd.lru && hd.pfn == pfn) {
       hd.active = false;
       put_frame(c.s, pfn);
-      c.say("lru_add_drain drops the pagevec reference, ");
+      MM_SAY(c, "lru_add_drain drops the pagevec reference, ");
     }
   }
 }
@@ -74,7 +74,7 @@ bool may_reuse(Ctx& c, int pfn) {
       if (c.policy.cow_drain_lru) drain_lru(c, pfn);
       if (f.refcount != 1) return false;
       f.anon_exclusive = true;  // page_move_anon_rmap()
-      c.say("refcount 1: marked exclusive, ");
+      MM_SAY(c, "refcount 1: marked exclusive, ");
       return true;
   }
   return false;
@@ -92,8 +92,8 @@ void decide_copy(Ctx& c, int page, const Pte& pte) {
   th.saved = pte;
   th.old_pfn = pte.pfn;
   th.phase = kFaultCopy;
-  c.say("copy frame %d (refcount %d, mapcount %d)", pte.pfn, c.s.frames[pte.pfn].refcount,
-        c.s.frames[pte.pfn].mapcount);
+  MM_SAY(c, "copy frame %d (refcount %d, mapcount %d)", pte.pfn, c.s.frames[pte.pfn].refcount,
+         c.s.frames[pte.pfn].mapcount);
 }
 
 void fault_none_pte(Ctx& c, int page, FaultKind kind) {
@@ -116,7 +116,7 @@ void fault_none_pte(Ctx& c, int page, FaultKind kind) {
     pte.dirty = store;
     pte.soft_dirty = store;  // x86 pte_mkdirty() sets _PAGE_SOFT_DIRTY too
     c.label(step<"do_anonymous_page.map">());
-    c.say("map new frame %d %s", pfn, store ? "W1 D1 SD1" : "read-only");
+    MM_SAY(c, "map new frame %d %s", pfn, store ? "W1 D1 SD1" : "read-only");
   } else {
     // do_read_fault / do_shared_fault: the shmem page from the page cache (allocated on first
     // use, holding the cache's reference). A store maps it writable and dirty (maybe_mkwrite);
@@ -140,7 +140,7 @@ void fault_none_pte(Ctx& c, int page, FaultKind kind) {
     pte.dirty = store;
     pte.soft_dirty = store;
     c.label(step<"do_fault.map">());
-    c.say("map shmem frame %d %s", pfn, pte.write ? "writable" : "read-only");
+    MM_SAY(c, "map shmem frame %d %s", pfn, pte.write ? "writable" : "read-only");
   }
   leave_fault(c);
 }
@@ -153,7 +153,7 @@ void fault_wp_anon(Ctx& c, int page, FaultKind kind) {
   if (kind == FaultKind::Unshare) {
     if (reuse) {
       c.label(step<"do_wp_page.unshare">());
-      c.say("frame %d exclusive: nothing to unshare", pfn);
+      MM_SAY(c, "frame %d exclusive: nothing to unshare", pfn);
       leave_fault(c);
     } else {
       decide_copy(c, page, pte);
@@ -167,8 +167,8 @@ void fault_wp_anon(Ctx& c, int page, FaultKind kind) {
     pte.soft_dirty = true;
     c.s.frames[pfn].anon_exclusive = true;
     c.label(step<"do_wp_page.reuse">());
-    c.say("reuse frame %d: PTE %s:%s W0->W1", pfn, c.mm_name(c.mm).c_str(),
-          c.page_name(page).c_str());
+    MM_SAY(c, "reuse frame %d: PTE %s:%s W0->W1", pfn, c.mm_name(c.mm).c_str(),
+           c.page_name(page).c_str());
     leave_fault(c);
     return;
   }
@@ -190,19 +190,19 @@ void fault_ptl(Ctx& c, FaultKind kind) {
                  (kind == FaultKind::Unshare && (pte.write || c.sc.region_of(page).shmem));
   if (allowed) {
     c.label(step<"fault.spurious">());
-    c.say("PTE already allows the access");
+    MM_SAY(c, "PTE already allows the access");
     return leave_fault(c);
   }
   if (store && pte.uffd_wp && vma.uffd_wp) {
     // handle_userfault(VM_UFFD_WP): the PTL is dropped here; mmap_lock in the next step.
     c.th().phase = kFaultUserfault;
     c.label(step<"do_wp_page.userfault">());
-    c.say("PTE is uffd-wp: handle_userfault");
+    MM_SAY(c, "PTE is uffd-wp: handle_userfault");
     return;
   }
   if (store && c.policy.uffd_wp_pending_flush && vma.uffd_wp && c.m().tlb_flush_pending > 0) {
     flush_page(c, c.mm, page);  // 6ce64428d620
-    c.say("tlb_flush_pending=%d: flush_tlb_page first, ", c.m().tlb_flush_pending);
+    MM_SAY(c, "tlb_flush_pending=%d: flush_tlb_page first, ", c.m().tlb_flush_pending);
   }
   if (c.sc.region_of(page).shmem) {
     // wp_page_shared: make the PTE writable and dirty; set_page_dirty.
@@ -211,7 +211,7 @@ void fault_ptl(Ctx& c, FaultKind kind) {
     pte.soft_dirty = true;
     c.s.frames[pte.pfn].dirty = true;
     c.label(step<"wp_page_shared.mkwrite">());
-    c.say("shared frame %d: PTE W0->W1", pte.pfn);
+    MM_SAY(c, "shared frame %d: PTE W0->W1", pte.pfn);
     return leave_fault(c);
   }
   fault_wp_anon(c, page, kind);
@@ -226,7 +226,7 @@ void fault_copy(Ctx& c) {
   th.new_pfn = pfn;
   th.phase = kFaultInstall;
   c.label(step<"wp_page_copy.copy">());
-  c.say("frame %d := copy of frame %d", pfn, th.old_pfn);
+  MM_SAY(c, "frame %d := copy of frame %d", pfn, th.old_pfn);
 }
 
 void fault_install(Ctx& c, FaultKind kind) {
@@ -237,7 +237,7 @@ void fault_install(Ctx& c, FaultKind kind) {
     put_frame(c.s, th.new_pfn);
     put_frame(c.s, th.old_pfn);
     c.label(step<"wp_page_copy.abort">());
-    c.say("PTE changed since the decision: frame %d freed", th.new_pfn);
+    MM_SAY(c, "PTE changed since the decision: frame %d freed", th.new_pfn);
   } else {
     if (c.checks(Invariant::PinnedPageNeverCowed)) {
       if (auto msg = pinned_page_cowed(c.model, c.s, c.mm, page, th.old_pfn))
@@ -263,8 +263,8 @@ void fault_install(Ctx& c, FaultKind kind) {
     put_frame(c.s, th.old_pfn);  // the mapping's reference
     put_frame(c.s, th.old_pfn);  // the one taken at the decision
     c.label(step<"wp_page_copy.install">());
-    c.say("pte_same: flush, PTE %s:%s -> frame %d %s", c.mm_name(c.mm).c_str(),
-          c.page_name(page).c_str(), th.new_pfn, kind == FaultKind::Unshare ? "R/O" : "W1 D1");
+    MM_SAY(c, "pte_same: flush, PTE %s:%s -> frame %d %s", c.mm_name(c.mm).c_str(),
+           c.page_name(page).c_str(), th.new_pfn, kind == FaultKind::Unshare ? "R/O" : "W1 D1");
   }
   th.saved = Pte{};
   th.old_pfn = 0;
@@ -291,7 +291,7 @@ void step_access(Ctx& c) {
   if (e.valid && (!store || (e.writable && e.dirty))) {
     c.label(step<"access.tlb_hit">());
     if (store) {
-      c.say("TLB hit: store %d into frame %d", c.op.value, e.pfn);
+      MM_SAY(c, "TLB hit: store %d into frame %d", c.op.value, e.pfn);
       user_store(c, e.pfn, page, c.op.word, c.op.value);
     } else {
       user_load(c, e.pfn, page, c.op.word);
@@ -304,7 +304,7 @@ void step_access(Ctx& c) {
     e = TlbEntry{true, pte.write, pte.dirty, pte.pfn};
     c.label(step<"access.walk">());
     if (store) {
-      c.say("walk: TLB := frame %d W%d D1, store %d", pte.pfn, pte.write, c.op.value);
+      MM_SAY(c, "walk: TLB := frame %d W%d D1, store %d", pte.pfn, pte.write, c.op.value);
       user_store(c, pte.pfn, page, c.op.word, c.op.value);
     } else {
       user_load(c, pte.pfn, page, c.op.word);
@@ -314,8 +314,8 @@ void step_access(Ctx& c) {
   e = TlbEntry{};
   if (c.model.tracks_soft_dirty()) th.retried = true;
   c.label(step<"access.fault">());
-  c.say("%s fault on %s: PTE %s", store ? "write" : "read", c.page_name(page).c_str(),
-        pte_text(pte).c_str());
+  MM_SAY(c, "%s fault on %s: PTE %s", store ? "write" : "read", c.page_name(page).c_str(),
+         pte_text(pte).c_str());
   enter_fault(c, store ? FaultKind::Store : FaultKind::Load, false);
 }
 
@@ -327,7 +327,7 @@ void step_fault(Ctx& c) {
       c.m().readers++;
       th.phase = kFaultPtl;
       c.label(step<"fault.mmap_read_lock">());
-      c.say("mmap_lock read (readers=%d)", c.m().readers);
+      MM_SAY(c, "mmap_lock read (readers=%d)", c.m().readers);
       return;
     case kFaultPtl:
       return fault_ptl(c, kind);
@@ -340,18 +340,19 @@ void step_fault(Ctx& c) {
       th.fault = 0;
       c.label(step<"fault.mmap_read_unlock">());
       if (th.failed) {
-        c.say("mmap_lock released; the access ends with SIGSEGV");
+        MM_SAY(c, "mmap_lock released; the access ends with SIGSEGV");
         return c.finish_op();
       }
       th.phase = kAccess;
-      c.say("mmap_lock released; retry the access");
+      MM_SAY(c, "mmap_lock released; retry the access");
       return;
     case kFaultUserfault:
       c.m().readers--;
       th.fault = 0;
       th.phase = from_gup(c) ? kGupLockAfterUserfault : kAccessAfterUserfault;
       c.label(step<"handle_userfault.wait">());
-      c.say("mmap_lock released; sleeps until %s is unprotected", c.page_name(c.op.page).c_str());
+      MM_SAY(c, "mmap_lock released; sleeps until %s is unprotected",
+             c.page_name(c.op.page).c_str());
       return;
     default:
       MM_ASSERT(false, "unknown fault phase");

@@ -38,7 +38,7 @@ void copy_one(Ctx& c) {
     flush_mm(c, c.mm);
     th.phase = kForkUnlock;
     c.label(step<"fork.flush_tlb_mm">());
-    c.say("flush_tlb_mm(%s)", c.mm_name(c.mm).c_str());
+    MM_SAY(c, "flush_tlb_mm(%s)", c.mm_name(c.mm).c_str());
     return;
   }
   th.index = static_cast<std::uint8_t>(page + 1);
@@ -65,8 +65,8 @@ void copy_one(Ctx& c) {
     fresh.soft_dirty = true;
     cm.pte[page] = fresh;
     c.label(step<"fork.copy_pinned">());
-    c.say("frame %d is pinned: child %s gets copy frame %d", pte.pfn, c.mm_name(child).c_str(),
-          pfn);
+    MM_SAY(c, "frame %d is pinned: child %s gets copy frame %d", pte.pfn, c.mm_name(child).c_str(),
+           pfn);
     return;
   }
   bool was_write = pte.write;
@@ -82,8 +82,8 @@ void copy_one(Ctx& c) {
   // exclusive.
   f.anon_exclusive = false;
   c.label(step<"fork.share">());
-  c.say("frame %d shared R/O with %s (parent W%d->W0, mapcount %d)", pte.pfn,
-        c.mm_name(child).c_str(), was_write, f.mapcount);
+  MM_SAY(c, "frame %d shared R/O with %s (parent W%d->W0, mapcount %d)", pte.pfn,
+         c.mm_name(child).c_str(), was_write, f.mapcount);
 }
 
 }  // namespace
@@ -109,7 +109,7 @@ void step_fork(Ctx& c) {
       }
       th.phase = kForkPte;
       c.label(step<"fork.mmap_write_lock">());
-      c.say("mmap_lock write; child %s created", c.mm_name(child).c_str());
+      MM_SAY(c, "mmap_lock write; child %s created", c.mm_name(child).c_str());
       return;
     }
     case kForkPte:
@@ -118,7 +118,7 @@ void step_fork(Ctx& c) {
       parent.writer = false;
       c.s.mm[child].live = true;
       c.label(step<"fork.return">());
-      c.say("fork returns: %s runs", c.mm_name(child).c_str());
+      MM_SAY(c, "fork returns: %s runs", c.mm_name(child).c_str());
       return c.finish_op();
     default:
       MM_ASSERT(false, "unknown fork phase");

@@ -31,27 +31,27 @@ void gup_ptl(Ctx& c) {
     c.th().failed = true;
     c.th().phase = kGupUnlock;
     c.label(step<"gup.fail">());
-    c.say("the VMA refuses the access: -EFAULT");
+    MM_SAY(c, "the VMA refuses the access: -EFAULT");
     return;
   }
   // 17839856fd58 (5.8): any GUP of a COW mapping breaks COW first, as if for writing.
   bool want_write = c.op.write || (c.policy.gup_force_cow_break && anon && vma.write);
   if (!pte.present) {
     c.label(step<"gup.fault">());
-    c.say("PTE none: faultin_page");
+    MM_SAY(c, "PTE none: faultin_page");
     return enter_fault(c, want_write ? FaultKind::Store : FaultKind::Load, true);
   }
   if (want_write && !pte.write) {
     c.label(step<"gup.fault">());
-    c.say("PTE read-only: faultin_page(FOLL_WRITE)%s",
-          c.op.write ? "" : " to break COW (gup_force_cow_break)");
+    MM_SAY(c, "PTE read-only: faultin_page(FOLL_WRITE)%s",
+           c.op.write ? "" : " to break COW (gup_force_cow_break)");
     return enter_fault(c, FaultKind::Store, true);
   }
   // a7f226604170 (5.19): gup_must_unshare() for an R/O FOLL_PIN of a possibly shared anon page.
   if (pin && !want_write && c.policy.gup_ro_pin_unshare && anon && !pte.write &&
       !c.s.frames[pte.pfn].anon_exclusive) {
     c.label(step<"gup.unshare">());
-    c.say("R/O pin of a possibly shared anon page: FAULT_FLAG_UNSHARE");
+    MM_SAY(c, "R/O pin of a possibly shared anon page: FAULT_FLAG_UNSHARE");
     return enter_fault(c, FaultKind::Unshare, true);
   }
   Frame& f = c.s.frames[pte.pfn];
@@ -69,14 +69,14 @@ void gup_ptl(Ctx& c) {
              static_cast<std::uint8_t>(c.mm),
              static_cast<std::uint8_t>(page)};
   c.label(pin ? step<"gup.pin">() : step<"gup.get">());
-  c.say("%s frame %d as %s (refcount %d, pincount %d)", pin ? "pin" : "get", pte.pfn,
-        c.sc.handle_names[c.op.handle].c_str(), f.refcount, f.pincount);
+  MM_SAY(c, "%s frame %d as %s (refcount %d, pincount %d)", pin ? "pin" : "get", pte.pfn,
+         c.sc.handle_names[c.op.handle].c_str(), f.refcount, f.pincount);
   c.th().phase = kGupUnlock;
 }
 
 void read_through(Ctx& c, const Handle& h) {
   std::uint8_t value = c.s.frames[h.pfn].content[c.op.word];
-  c.say("%s reads %d from frame %d", c.sc.handle_names[c.op.handle].c_str(), value, h.pfn);
+  MM_SAY(c, "%s reads %d from frame %d", c.sc.handle_names[c.op.handle].c_str(), value, h.pfn);
   if (c.checks(Invariant::RefcountsSane) && !c.s.frames[h.pfn].in_use)
     c.violate(Invariant::RefcountsSane,
               c.sc.handle_names[c.op.handle] + " reads free frame " + std::to_string(h.pfn));
@@ -91,7 +91,8 @@ void read_through(Ctx& c, const Handle& h) {
 }
 
 void write_through(Ctx& c, const Handle& h) {
-  c.say("%s writes %d into frame %d", c.sc.handle_names[c.op.handle].c_str(), c.op.value, h.pfn);
+  MM_SAY(c, "%s writes %d into frame %d", c.sc.handle_names[c.op.handle].c_str(), c.op.value,
+         h.pfn);
   if (c.checks(Invariant::RefcountsSane) && !c.s.frames[h.pfn].in_use)
     c.violate(Invariant::RefcountsSane,
               c.sc.handle_names[c.op.handle] + " writes free frame " + std::to_string(h.pfn));
@@ -113,14 +114,14 @@ void step_gup(Ctx& c) {
       c.m().readers++;
       th.phase = kGupPtl;
       c.label(step<"gup.mmap_read_lock">());
-      c.say("mmap_lock read (readers=%d)", c.m().readers);
+      MM_SAY(c, "mmap_lock read (readers=%d)", c.m().readers);
       return;
     case kGupPtl:
       return gup_ptl(c);
     case kGupUnlock:
       c.m().readers--;
       c.label(step<"gup.mmap_read_unlock">());
-      c.say("mmap_lock released%s", th.failed ? "; GUP failed" : "");
+      MM_SAY(c, "mmap_lock released%s", th.failed ? "; GUP failed" : "");
       return c.finish_op();
     default:
       MM_ASSERT(false, "unknown GUP phase");
@@ -136,36 +137,44 @@ void step_handle(Ctx& c) {
     case OpKind::Put: {
       c.label(c.op.kind == OpKind::Unpin ? step<"gup.unpin">() : step<"gup.put">());
       if (!h.active) {
-        c.say("%s is not held: nothing to drop", name.c_str());
+        MM_SAY(c, "%s is not held: nothing to drop", name.c_str());
         return;
       }
       if (h.kind == HandleKind::Pin) c.s.frames[h.pfn].pincount--;
       h.active = false;
-      c.say("drop %s on frame %d", name.c_str(), h.pfn);
+      MM_SAY(c, "drop %s on frame %d", name.c_str(), h.pfn);
       put_frame(c.s, h.pfn);
       h = Handle{};
       return;
     }
     case OpKind::PinRead:
       c.label(step<"pin.read">());
-      if (!h.active) return c.say("%s is not held: no access", name.c_str());
+      if (!h.active) {
+        MM_SAY(c, "%s is not held: no access", name.c_str());
+        return;
+      }
       return read_through(c, h);
     case OpKind::PinWrite:
       c.label(step<"pin.write">());
-      if (!h.active) return c.say("%s is not held: no access", name.c_str());
+      if (!h.active) {
+        MM_SAY(c, "%s is not held: no access", name.c_str());
+        return;
+      }
       return write_through(c, h);
     case OpKind::ExtraRef: {
       c.label(step<"extra_ref.get">());
       const Pte& pte = c.m().pte[c.op.page];
-      if (!pte.present)
-        return c.say("no page mapped at %s: no reference", c.page_name(c.op.page).c_str());
+      if (!pte.present) {
+        MM_SAY(c, "no page mapped at %s: no reference", c.page_name(c.op.page).c_str());
+        return;
+      }
       c.s.frames[pte.pfn].refcount++;
       h = Handle{true,     HandleKind::Extra,
                  false,    c.op.ref_kind == RefKind::Lru,
                  pte.pfn,  static_cast<std::uint8_t>(c.mm),
                  c.op.page};
-      c.say("%s reference on frame %d (refcount %d)", c.op.ref_kind == RefKind::Lru ? "LRU" : "I/O",
-            pte.pfn, c.s.frames[pte.pfn].refcount);
+      MM_SAY(c, "%s reference on frame %d (refcount %d)",
+             c.op.ref_kind == RefKind::Lru ? "LRU" : "I/O", pte.pfn, c.s.frames[pte.pfn].refcount);
       return;
     }
     case OpKind::DropRef: {
@@ -176,11 +185,11 @@ void step_handle(Ctx& c) {
           int pfn = e.pfn;
           e = Handle{};
           put_frame(c.s, pfn);
-          c.say("drop the transient reference on frame %d", pfn);
+          MM_SAY(c, "drop the transient reference on frame %d", pfn);
           return;
         }
       }
-      c.say("no transient reference held at %s (drained)", c.page_name(c.op.page).c_str());
+      MM_SAY(c, "no transient reference held at %s (drained)", c.page_name(c.op.page).c_str());
       return;
     }
     default:

@@ -43,7 +43,7 @@ void modify_one(Ctx& c) {
       th.changed = false;
       th.phase = kMprotectUnlock;
       c.label(step<"mprotect.flush_tlb_range">());
-      c.say("flush_tlb_range %s..+%d", c.page_name(c.op.page).c_str(), c.op.pages);
+      MM_SAY(c, "flush_tlb_range %s..+%d", c.page_name(c.op.page).c_str(), c.op.pages);
       return;
     }
     th.phase = kMprotectUnlock;
@@ -72,8 +72,8 @@ void modify_one(Ctx& c) {
   }
   if (!(pte == before)) th.changed = true;
   c.label(step<"mprotect.pte">());
-  c.say("PTE %s:%s W%d->W%d%s%s", c.mm_name(c.mm).c_str(), c.page_name(page).c_str(), before.write,
-        pte.write, pte.protnone ? " PROT_NONE" : "", why);
+  MM_SAY(c, "PTE %s:%s W%d->W%d%s%s", c.mm_name(c.mm).c_str(), c.page_name(page).c_str(),
+         before.write, pte.write, pte.protnone ? " PROT_NONE" : "", why);
 }
 
 }  // namespace
@@ -90,17 +90,17 @@ void step_mprotect(Ctx& c) {
       }
       th.phase = kMprotectPte;
       c.label(step<"mprotect.mmap_write_lock">());
-      c.say("mmap_lock write; VMA %s..+%d now %s", c.page_name(c.op.page).c_str(), c.op.pages,
-            c.op.prot == Prot::None
-                ? "PROT_NONE"
-                : (c.op.prot == Prot::Read ? "PROT_READ" : "PROT_READ|PROT_WRITE"));
+      MM_SAY(c, "mmap_lock write; VMA %s..+%d now %s", c.page_name(c.op.page).c_str(), c.op.pages,
+             c.op.prot == Prot::None
+                 ? "PROT_NONE"
+                 : (c.op.prot == Prot::Read ? "PROT_READ" : "PROT_READ|PROT_WRITE"));
       return;
     case kMprotectPte:
       return modify_one(c);
     case kMprotectUnlock:
       m.writer = false;
       c.label(step<"mprotect.mmap_write_unlock">());
-      c.say("mprotect done");
+      MM_SAY(c, "mprotect done");
       return c.finish_op();
     default:
       MM_ASSERT(false, "unknown mprotect phase");

@@ -41,7 +41,7 @@ void zap(Ctx& c) {
   }
   th.phase = kMunmapFlush;
   c.label(step<"munmap.zap">());
-  c.say("PTEs cleared:%s", zapped.empty() ? " none present" : zapped.c_str());
+  MM_SAY(c, "PTEs cleared:%s", zapped.empty() ? " none present" : zapped.c_str());
 }
 
 }  // namespace
@@ -54,7 +54,7 @@ void step_munmap(Ctx& c) {
       m.writer = true;
       th.phase = kMunmapZap;
       c.label(step<"munmap.mmap_write_lock">());
-      c.say("mmap_lock write");
+      MM_SAY(c, "mmap_lock write");
       return;
     case kMunmapZap:
       return zap(c);
@@ -65,12 +65,12 @@ void step_munmap(Ctx& c) {
       th.frames_to_put = 0;
       th.phase = kMunmapUnlock;
       c.label(step<"munmap.flush_and_free">());
-      c.say("flush, then the unmapped frames' references dropped");
+      MM_SAY(c, "flush, then the unmapped frames' references dropped");
       return;
     case kMunmapUnlock:
       m.writer = false;
       c.label(step<"munmap.mmap_write_unlock">());
-      c.say("%s done", c.op.kind == OpKind::Exit ? "exit_mmap" : "munmap");
+      MM_SAY(c, "%s done", c.op.kind == OpKind::Exit ? "exit_mmap" : "munmap");
       return c.finish_op();
     default:
       MM_ASSERT(false, "unknown munmap phase");

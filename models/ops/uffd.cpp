@@ -37,7 +37,7 @@ void protect_one(Ctx& c) {
       th.phase = kUffdDec;
       c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.flush_tlb_range">()
                                           : step<"uffd_unwp.flush_tlb_range">());
-      c.say("flush_tlb_range %s..+%d", c.page_name(c.op.page).c_str(), c.op.pages);
+      MM_SAY(c, "flush_tlb_range %s..+%d", c.page_name(c.op.page).c_str(), c.op.pages);
       return;
     }
     th.phase = kUffdDec;
@@ -54,9 +54,9 @@ void protect_one(Ctx& c) {
   pte.uffd_wp = wp;
   if (!(pte == before)) th.changed = true;
   c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.pte">() : step<"uffd_unwp.pte">());
-  c.say("PTE %s:%s W%d->W%d UW%d->UW%d, flush deferred, tlb_flush_pending=%d",
-        c.mm_name(c.mm).c_str(), c.page_name(page).c_str(), before.write, pte.write, before.uffd_wp,
-        pte.uffd_wp, c.m().tlb_flush_pending);
+  MM_SAY(c, "PTE %s:%s W%d->W%d UW%d->UW%d, flush deferred, tlb_flush_pending=%d",
+         c.mm_name(c.mm).c_str(), c.page_name(page).c_str(), before.write, pte.write,
+         before.uffd_wp, pte.uffd_wp, c.m().tlb_flush_pending);
 }
 
 }  // namespace
@@ -68,12 +68,12 @@ void step_uffd_register(Ctx& c) {
     for (int p = c.op.page; p < c.op.page + c.op.pages; ++p) c.m().vma[p].uffd_wp = true;
     th.phase = kRegisterUnlock;
     c.label(step<"uffd_register.mmap_write_lock">());
-    c.say("VM_UFFD_WP set on %s..+%d", c.page_name(c.op.page).c_str(), c.op.pages);
+    MM_SAY(c, "VM_UFFD_WP set on %s..+%d", c.page_name(c.op.page).c_str(), c.op.pages);
     return;
   }
   c.m().writer = false;
   c.label(step<"uffd_register.mmap_write_unlock">());
-  c.say("registered");
+  MM_SAY(c, "registered");
   c.finish_op();
 }
 
@@ -92,7 +92,7 @@ void step_uffd_writeprotect(Ctx& c) {
         th.phase = kUffdUnlock;
         c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.mmap_read_lock">()
                                             : step<"uffd_unwp.mmap_read_lock">());
-        c.say("range not registered for WP: -ENOENT");
+        MM_SAY(c, "range not registered for WP: -ENOENT");
         return;
       }
       if (!wp) {  // an unprotect has started: the range is no longer protected (ghost)
@@ -102,7 +102,7 @@ void step_uffd_writeprotect(Ctx& c) {
       th.phase = kUffdInc;
       c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.mmap_read_lock">()
                                           : step<"uffd_unwp.mmap_read_lock">());
-      c.say("mmap_lock read (readers=%d)", m.readers);
+      MM_SAY(c, "mmap_lock read (readers=%d)", m.readers);
       return;
     }
     case kUffdInc:
@@ -110,7 +110,7 @@ void step_uffd_writeprotect(Ctx& c) {
       th.phase = kUffdPte;
       c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.inc_tlb_flush_pending">()
                                           : step<"uffd_unwp.inc_tlb_flush_pending">());
-      c.say("tlb_flush_pending=%d", m.tlb_flush_pending);
+      MM_SAY(c, "tlb_flush_pending=%d", m.tlb_flush_pending);
       return;
     case kUffdPte:
       return protect_one(c);
@@ -120,7 +120,7 @@ void step_uffd_writeprotect(Ctx& c) {
       th.phase = kUffdUnlock;
       c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.dec_tlb_flush_pending">()
                                           : step<"uffd_unwp.dec_tlb_flush_pending">());
-      c.say("tlb_flush_pending=%d", m.tlb_flush_pending);
+      MM_SAY(c, "tlb_flush_pending=%d", m.tlb_flush_pending);
       return;
     case kUffdUnlock:
       m.readers--;
@@ -130,7 +130,7 @@ void step_uffd_writeprotect(Ctx& c) {
       }
       c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.mmap_read_unlock">()
                                           : step<"uffd_unwp.mmap_read_unlock">());
-      c.say("%s done", wp ? "write-protect" : "unprotect");
+      MM_SAY(c, "%s done", wp ? "write-protect" : "unprotect");
       return c.finish_op();
     default:
       MM_ASSERT(false, "unknown uffd phase");
