@@ -3,16 +3,47 @@
 // Every step's footprint is a set of resources it reads, writes or increments (mmap_lock's
 // writer flag and reader count, tlb_flush_pending, each PTE with its VMA flags, each CPU's TLB,
 // the frames, the handles, the ghost state). Increments of a counter commute with each other.
-// In a state, a thread's next step may be explored alone when
-//   - it conflicts with no step that any other thread can still take (over-approximated by the
-//     union of the footprints of every op left in their programs, the current one included):
-//     so no path can reorder a dependent step before it, and it stays enabled (C1);
-//   - it changes nothing an invariant reads (C2): the steps offered here only move lock
-//     counters and the thread's own position;
-//   - the state graph is acyclic (every op ends; a retry needs another thread's PTE change),
-//     so the cycle proviso (C3) holds.
-// Such a reduced graph keeps every terminal state and every reachable violation; the engine
-// searches a found violation again without reduction for the shortest counterexample.
+// In a state s, a thread t's next step a may be explored alone when
+//   - (C1) no step that another thread can take from a state reachable from s without t moving
+//     depends on a: such a step b commutes with a (both orders reach the same state, neither
+//     disables the other, and b reads nothing a writes, so b has the same kernel step name and
+//     the same violation either way). Over-approximated by the union of the footprints of
+//     every op left in the other threads' programs, the current one included, with one
+//     refinement for tlb_flush_pending below. So no path from s reorders a dependent step
+//     before a, and a stays enabled until t moves;
+//   - (C2) a changes nothing an invariant reads: the steps offered here only move lock
+//     counters, tlb_flush_pending, the uffd-wp ghost (only the stores' check reads it, which
+//     the footprints cover) and the thread's own position;
+//   - (C3) the state graph is acyclic (every op ends; a retry needs another thread's PTE
+//     change), so every path is finite and the cycle proviso holds.
+// Why that keeps what the verdicts depend on, by induction on the longest path from s: every
+// maximal path from s in the full graph ends in a terminal state, and a is on it (a stays
+// enabled, so no terminal state before a is reached). Moving a to the front gives a path of the
+// same steps, each taken from a state that differs only in what a wrote, which does not change
+// what it does (C1): same kernel step names, same step violations, same terminal state. The states
+// passed differ only in what a wrote, which no invariant reads (C2): same state violations. And the
+// moved path's tail starts in a's successor, which the reduced graph explores. So the reduced
+// graph reaches every terminal state (hence every deadlock and every end-of-run violation),
+// every kernel step and every violation of the full graph; tests/model/por_test.cpp walks both
+// graphs and compares them. The engine searches a found violation again without reduction for
+// the shortest counterexample.
+//
+// tlb_flush_pending. The only read of the counter is a store fault's test at its PTL step
+// under uffd_wp_pending_flush (models/ops/fault.cpp): the PTE is present and not writable there
+// (else the fault is spurious or maps a page), and pending > 0 makes it flush the page's TLB
+// entries on every CPU of the mm. Call a page of an mm TLB-clean when its PTE is present and
+// writable, or every CPU of the mm has an empty TLB entry for it. At a test on a TLB-clean
+// page the flush changes nothing, so the test's outcome is invisible: a step that only moves
+// the counter commutes with it. TLB-clean is kept by every step except the `tlb_dirtying`
+// ones of the footprints: a PTE write that does not flush first (the uffd_wp/uffd_unwp,
+// clear_refs, mprotect, munmap, exit and fork walks; uffd_register too, generously) and a load's
+// walk, which fills the TLB from a read-only PTE. The others keep it: a store's walk needs a
+// writable PTE; a fault maps a none PTE (whose entries were empty), upgrades a PTE to writable,
+// or installs a copy after flushing the page; an access fault empties the CPU's own entry; GUP
+// and the handle ops touch no PTE or TLB. So a step of t that moves tlb_flush_pending of mm m
+// satisfies C1 when, besides conflicting with nothing else of the other threads' futures,
+// every page of m they may test (`flush_test`) is TLB-clean in s and no other thread's future
+// can make it TLB-dirty: then it stays TLB-clean in every state reachable without t moving.
 #include <optional>
 
 #include "models/ops/context.hpp"
@@ -56,6 +87,8 @@ void Footprint::add(const Footprint& o) {
   read |= o.read;
   write |= o.write;
   inc |= o.inc;
+  flush_test |= o.flush_test;
+  tlb_dirtying |= o.tlb_dirtying;
 }
 
 // The union of the footprints of every step an op can take (generous where in doubt).
@@ -82,6 +115,12 @@ Footprint VmModel::op_footprint(int thread, const Op& op) const {
                (policy_.uffd_wp_pending_flush ? pending(m) : 0);
       f.write = range | cpus | kFrames | kHandles | ghost;
       f.inc = lock_readers(m);
+      // A store fault (a write, or GUP's faultin for a write pin) may test tlb_flush_pending;
+      // a load's walk fills the TLB from a read-only PTE. GUP fills no TLB, and a fault's PTE
+      // changes keep every page TLB-clean (none -> present, an upgrade, or an install after
+      // a flush).
+      f.flush_test = op.kind != OpKind::Read && policy_.uffd_wp_pending_flush ? range : 0;
+      f.tlb_dirtying = op.kind == OpKind::Read ? range : 0;
       break;
     case OpKind::Pagemap:
       f.read = vmas | range | ghost;
@@ -91,12 +130,14 @@ Footprint VmModel::op_footprint(int thread, const Op& op) const {
       f.read = read_lock_r | vmas | range | ghost;
       f.write = range | cpus | ghost;
       f.inc = lock_readers(m) | pending(m);
+      f.tlb_dirtying = range;  // demotes PTEs and flushes later
       break;
     case OpKind::ClearRefs:
       f.read = lock_writer(m) | lock_readers(m) | vmas | own | kFrames | kHandles | ghost;
       f.write = vmas | own | cpus | ghost |
                 (policy_.clear_refs_lock == ClearRefsLock::Write ? lock_writer(m) : 0);
       f.inc = pending(m) | (policy_.clear_refs_lock == ClearRefsLock::Read ? lock_readers(m) : 0);
+      f.tlb_dirtying = own;
       break;
     case OpKind::UffdRegister:
     case OpKind::Mprotect:
@@ -104,6 +145,7 @@ Footprint VmModel::op_footprint(int thread, const Op& op) const {
     case OpKind::Exit:
       f.read = lock_writer(m) | lock_readers(m) | vmas | own | kFrames | kHandles | ghost;
       f.write = lock_writer(m) | vmas | own | cpus | kFrames | ghost;
+      f.tlb_dirtying = own;
       break;
     case OpKind::Unpin:
     case OpKind::Put:
@@ -116,6 +158,7 @@ Footprint VmModel::op_footprint(int thread, const Op& op) const {
       break;
     case OpKind::Fork:
       f.read = f.write = kEverything;
+      f.flush_test = f.tlb_dirtying = all_ptes();
       break;
   }
   f.read |= kLife;  // whether the thread runs at all
@@ -136,32 +179,38 @@ void VmModel::build_reduction_tables() {
 
 namespace {
 
-// The footprint of a thread's next step, for the steps that can be explored alone: taking or
-// releasing mmap_lock for read, and raising or lowering tlb_flush_pending.
-std::optional<Footprint> local_step(const VmModel& model, const State& s, int t) {
+// A thread's next step when it is one that can be explored alone: taking or releasing
+// mmap_lock for read, or raising or lowering tlb_flush_pending (`moves_pending`).
+struct LocalStep {
+  Footprint footprint;
+  bool moves_pending = false;
+};
+
+std::optional<LocalStep> local_step(const VmModel& model, const State& s, int t) {
   const Op* op = model.current_op(s, t);
   if (op == nullptr) return std::nullopt;
   int m = model.scenario().threads[t].process;
   std::uint8_t phase = s.threads[t].phase;
-  Footprint f;
+  LocalStep out;
+  Footprint& f = out.footprint;
   bool access = op->kind == OpKind::Read || op->kind == OpKind::Write;
   bool gup = op->kind == OpKind::Pin || op->kind == OpKind::Get;
   if ((access || gup) && phase >= kFaultLock) {
     if (phase == kFaultLock) {
       f.read = lock_writer(m);
       f.inc = lock_readers(m);
-      return f;
+      return out;
     }
     if (phase == kFaultUnlock || phase == kFaultUserfault) {
       f.inc = lock_readers(m);
-      return f;
+      return out;
     }
     return std::nullopt;
   }
   if (gup && (phase == kGupLock || phase == kGupUnlock)) {
     f.read = phase == kGupLock ? lock_writer(m) : 0;
     f.inc = lock_readers(m);
-    return f;
+    return out;
   }
   bool uffd = op->kind == OpKind::UffdWp || op->kind == OpKind::UffdUnwp;
   if (uffd && (phase == kUffdLock || phase == kUffdUnlock)) {
@@ -172,26 +221,54 @@ std::optional<Footprint> local_step(const VmModel& model, const State& s, int t)
     f.read = phase == kUffdLock ? (lock_writer(m) | vma(m)) : 0;
     f.write = moves_ghost ? kGhostWp : 0;
     f.inc = lock_readers(m);
-    return f;
+    return out;
   }
   if ((uffd && (phase == kUffdInc || phase == kUffdDec)) ||
       (op->kind == OpKind::ClearRefs && (phase == kClearRefsInc || phase == kClearRefsDec))) {
     f.inc = pending(m);
-    return f;
+    out.moves_pending = true;
+    return out;
   }
   return std::nullopt;
+}
+
+// Whether page `page` of mm `m` is TLB-clean: its PTE is present and writable, or every CPU of
+// the mm has an empty TLB entry for it (the flush of a store fault's pending test changes
+// nothing then).
+bool tlb_clean(const VmModel& model, const State& s, int m, int page) {
+  const Pte& pte = s.mm[m].pte[page];
+  if (pte.present && pte.write) return true;
+  for (int t = 0; t < model.shape().threads; ++t)
+    if (model.scenario().threads[t].process == m && !(s.tlb[t][page] == TlbEntry{})) return false;
+  return true;
 }
 
 }  // namespace
 
 void VmModel::reduce(const State& s, std::vector<Action>& actions) const {
   for (Action a : actions) {
-    std::optional<Footprint> step = local_step(*this, s, a);
+    std::optional<LocalStep> step = local_step(*this, s, a);
     if (!step) continue;
+    int m = scenario_.threads[a].process;
+    // A step that moves tlb_flush_pending commutes with the other threads' pending tests when
+    // every page they may test stays TLB-clean (the header's argument); their other reads of
+    // the counter are those tests.
+    std::uint64_t ignored = step->moves_pending ? pending(m) : 0;
+    std::uint64_t tested = 0, dirtying = 0;
     bool independent = true;
     for (int u = 0; u < shape_.threads && independent; ++u) {
       if (u == a) continue;
-      if (step->conflicts(future_[u][s.threads[u].pc])) independent = false;
+      Footprint future = future_[u][s.threads[u].pc];
+      future.read &= ~ignored;
+      if (step->footprint.conflicts(future)) independent = false;
+      tested |= future.flush_test;
+      dirtying |= future.tlb_dirtying;
+    }
+    if (independent && step->moves_pending) {
+      tested &= ptes(m, 0, kMaxPages);
+      if (tested & dirtying) independent = false;
+      for (int p = 0; p < shape_.pages && independent; ++p)
+        if ((tested & pte(m, p)) && !tlb_clean(*this, s, m, p)) independent = false;
     }
     if (independent) {
       actions.assign(1, a);

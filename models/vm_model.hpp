@@ -26,6 +26,14 @@ struct Footprint {
   std::uint64_t read = 0;
   std::uint64_t write = 0;
   std::uint64_t inc = 0;  // increments and decrements of a counter, which commute
+  // PTE bits (the `read`/`write` resource numbering) of the pages where a store fault may test
+  // tlb_flush_pending and flush the page's TLB entries (uffd_wp_pending_flush); the test's
+  // read of tlb_flush_pending is in `read` too.
+  std::uint64_t flush_test = 0;
+  // PTE bits of the pages where a step may leave a CPU of the mm with a TLB entry for the page
+  // while the PTE is not present and writable: a PTE write that does not flush first, or a
+  // walk that fills the TLB from a read-only PTE (models/por.cpp, "TLB-clean pages").
+  std::uint64_t tlb_dirtying = 0;
   bool conflicts(const Footprint& o) const;
   void add(const Footprint& o);
 };
