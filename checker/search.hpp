@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "checker/links.hpp"
 #include "checker/model.hpp"
 #include "checker/store.hpp"
 #include "checker/sysinfo.hpp"
@@ -44,6 +45,9 @@ struct SearchOptions {
   bool reduce = false;           // partial-order reduction, when the model offers one
   bool fingerprint = false;      // store 63-bit fingerprints instead of full encodings
   bool symmetry = false;         // store one representative per orbit, when the model has one
+  // Grow the table before a level that would likely overfill it (estimated as twice the level
+  // being expanded); off, a level that overfills it is redone after growing (tests use this).
+  bool grow_ahead = true;
 };
 
 // A model may offer symmetry reduction: canonicalize(s) replaces s by the representative of its
@@ -85,7 +89,9 @@ struct SearchStats {
   std::uint32_t depth = 0;        // deepest level reached
   double seconds = 0;
   std::uint64_t peak_rss_bytes = 0;
-  std::uint64_t store_bytes = 0;  // visited set and records
+  std::uint64_t store_bytes = 0;     // the visited set: table, parent links, records (exact)
+  std::uint64_t frontier_bytes = 0;  // fingerprint mode: peak of the two live levels' records
+  std::uint32_t levels_redone = 0;   // levels expanded again after the table filled up
   unsigned threads = 1;
   const char* store_mode = "exact";  // full encodings are compared: no omission probability
   double omission_probability = 0;   // fingerprint mode: at most n^2 / 2^64
@@ -177,7 +183,7 @@ class Search {
     std::size_t unreported_inserts = 0;  // insertions not yet added to the table's size
   };
 
-  static constexpr std::uint32_t kNoParent = 0xffffffffu;
+  static constexpr std::uint32_t kNoParent = LinkLog::kNoParent;
   static constexpr std::size_t kGrain = 64;
   // States expanded together: their successors are generated first and inserted after, so the
   // cache misses of a batch's table probes and record comparisons overlap.
@@ -239,6 +245,7 @@ class Search {
     std::vector<State> initial = model_.initial_states();
     MM_ASSERT(!initial.empty(), "a model needs at least one initial state");
     Worker& w = workers_.local();
+    links_.begin_level(0, LinkLog::kNoParent);
     for (std::size_t i = 0; i < initial.size(); ++i) {
       canonicalize(initial[i]);
       w.writer.clear();
@@ -249,8 +256,7 @@ class Search {
       records_.push_back(r.record);
       ++states_total_;
       if (table_.fingerprint()) table_.settle(r.record);
-      parents_.push_back(kNoParent);
-      action_positions_.push_back(static_cast<std::uint16_t>(i));
+      links_.append(0, static_cast<std::uint16_t>(i));
       if (auto v = model_.check_state(initial[i])) {
         Finding f{0, v->property, i, FindingKind::Terminal, r.record->id, 0, false, *v};
         if (!pending_ || f.before(*pending_)) pending_ = f;
@@ -297,7 +303,10 @@ class Search {
         w.best.reset();
       }
       full_.store(false, std::memory_order_relaxed);
-      if (table_.needs_growth()) table_.grow();
+      // Grow before the level when the next level, estimated as twice this one, would pass the
+      // load limit, rather than redo the level when it overfills the table.
+      std::size_t expected = options_.grow_ahead && !terminal_only ? 2 * (end - begin) : 0;
+      while (table_.needs_growth(expected)) table_.grow();
       // Fingerprint mode: the arena the new level goes to held the level before this one,
       // whose states are all expanded; free it (once, not on a redo).
       if (table_.fingerprint() && !terminal_only && !arena_reset_done_) {
@@ -325,6 +334,7 @@ class Search {
         return false;
       }
       if (!full_.load()) break;
+      ++result_.stats.levels_redone;
       table_.grow();
     }
     for (Worker& w : workers_) {
@@ -491,14 +501,23 @@ class Search {
                                                               parent_level_begin - records_base_));
       records_base_ = parent_level_begin;
     }
+    // Numbering and (fingerprint mode) settling run in parallel; the links are appended in order.
+    std::size_t first = states_total_;
+    records_.resize(first - records_base_ + fresh.size());
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, fresh.size(), 4096),
+                      [&](const tbb::blocked_range<std::size_t>& range) {
+                        for (std::size_t i = range.begin(); i != range.end(); ++i) {
+                          Record* r = fresh[i];
+                          r->id = static_cast<std::uint32_t>(first + i);
+                          records_[first - records_base_ + i] = r;
+                          if (table_.fingerprint()) table_.settle(r);
+                        }
+                      });
+    states_total_ += fresh.size();
+    links_.begin_level(first, static_cast<std::uint32_t>(parent_level_begin));
     for (Record* r : fresh) {
       std::uint64_t key = r->key.load(std::memory_order_relaxed);
-      r->id = static_cast<std::uint32_t>(states_total_);
-      records_.push_back(r);
-      ++states_total_;
-      if (table_.fingerprint()) table_.settle(r);
-      parents_.push_back(static_cast<std::uint32_t>(parent_level_begin + (key >> 16)));
-      action_positions_.push_back(static_cast<std::uint16_t>(key & 0xffff));
+      links_.append(key >> 16, static_cast<std::uint16_t>(key & 0xffff));
     }
     states_.store(states_total_, std::memory_order_relaxed);
     for (Worker& w : workers_) {
@@ -567,10 +586,17 @@ class Search {
   // step the first enabled action whose successor has the stored representative.
   void rebuild_trace(const Finding& f) {
     std::vector<std::uint32_t> ids;
-    for (std::uint32_t id = f.state; id != kNoParent; id = parents_[id]) ids.push_back(id);
+    std::vector<std::uint16_t> positions;  // positions[k]: the action leading to ids[k]
+    for (std::uint32_t id = f.state; id != kNoParent;) {
+      LinkLog::Link link = links_.lookup(id);
+      ids.push_back(id);
+      positions.push_back(link.action);
+      id = link.parent;
+    }
+    std::reverse(positions.begin(), positions.end());
     std::reverse(ids.begin(), ids.end());
     std::vector<State> initial = model_.initial_states();
-    State actual = initial.at(action_positions_[ids[0]]);
+    State actual = initial.at(positions[0]);
     State rep = actual;
     canonicalize(rep);
     if (!matches(rep, ids[0])) return;
@@ -581,7 +607,7 @@ class Search {
       actions.clear();
       model_.enabled_actions(rep, actions);
       reduce(rep, actions);
-      std::uint16_t position = action_positions_[ids[k]];
+      std::uint16_t position = positions[k];
       if (position >= actions.size()) return nondeterministic(k, "the action is no longer enabled");
       model_.apply(rep, actions[position], next);
       canonicalize(next);
@@ -698,14 +724,18 @@ class Search {
     }
     result_.stats.seconds = elapsed();
     result_.stats.peak_rss_bytes = peak_rss_bytes();
+    // Exact mode: the records are the store. Fingerprint mode: the store is the table and the
+    // links; the records of the two live levels are the frontier, reported apart at its peak.
     std::size_t arenas = 0;
     for (Worker& w : workers_)
       arenas += table_.fingerprint() ? w.arenas[0].peak_bytes() + w.arenas[1].peak_bytes()
                                      : w.arenas[0].bytes_reserved() + w.arenas[1].bytes_reserved();
-    result_.stats.store_bytes = table_.bytes_used() + arenas +
-                                records_.capacity() * sizeof(Record*) +
-                                parents_.capacity() * sizeof(std::uint32_t) +
-                                action_positions_.capacity() * sizeof(std::uint16_t);
+    std::size_t record_index = records_.capacity() * sizeof(Record*);
+    result_.stats.store_bytes = table_.bytes_used() + links_.bytes();
+    if (table_.fingerprint())
+      result_.stats.frontier_bytes = arenas + record_index;
+    else
+      result_.stats.store_bytes += arenas + record_index;
   }
 
   void report_progress() {
@@ -737,8 +767,7 @@ class Search {
   std::size_t records_base_ = 0;
   std::size_t states_total_ = 0;
   bool arena_reset_done_ = false;
-  std::vector<std::uint32_t> parents_;
-  std::vector<std::uint16_t> action_positions_;
+  LinkLog links_;
   std::size_t level_begin_of_parents_ = 0;
   std::optional<Finding> pending_;
   std::atomic<bool> full_{false};

@@ -66,8 +66,8 @@ void Arena::reset() {
 }
 
 StateTable::StateTable(std::size_t initial_capacity_log2, bool fingerprint)
-    : fingerprint_(fingerprint), mask_((std::size_t{1} << initial_capacity_log2) - 1) {
-  std::size_t n = mask_ + 1;
+    : fingerprint_(fingerprint), capacity_(std::size_t{1} << initial_capacity_log2) {
+  std::size_t n = capacity_;
   if (fingerprint_) {
     fps_ = big_array<std::atomic<std::uint64_t>>(n);
   } else {
@@ -85,8 +85,7 @@ StateTable::Result StateTable::insert(std::uint64_t hash, const std::uint8_t* by
                                       bool count) {
   // Refuse past 15/16 load: linear probing degrades sharply there, and the engine grows the
   // table and redoes the level instead.
-  if (size_.load(std::memory_order_relaxed) * 16 > (mask_ + 1) * 15)
-    return {Outcome::Full, nullptr};
+  if (size_.load(std::memory_order_relaxed) * 16 > capacity_ * 15) return {Outcome::Full, nullptr};
   Result r = fingerprint_ ? insert_fingerprint(hash, bytes, length, key, arena)
                           : insert_exact(hash, bytes, length, key, arena);
   if (count && r.outcome == Outcome::Inserted) size_.fetch_add(1, std::memory_order_relaxed);
@@ -95,8 +94,8 @@ StateTable::Result StateTable::insert(std::uint64_t hash, const std::uint8_t* by
 
 StateTable::Result StateTable::insert_exact(std::uint64_t hash, const std::uint8_t* bytes,
                                             std::uint32_t length, std::uint64_t key, Arena& arena) {
-  std::size_t index = hash & mask_;
-  for (std::size_t probes = 0; probes <= mask_; ++probes, index = (index + 1) & mask_) {
+  std::size_t index = home(hash);
+  for (std::size_t probes = 0; probes < capacity_; ++probes, index = next(index)) {
     Slot& slot = slots_[index];
     std::uint64_t seen = slot.hash.load(std::memory_order_acquire);
     if (seen == 0) {
@@ -122,9 +121,9 @@ StateTable::Result StateTable::insert_fingerprint(std::uint64_t hash, const std:
                                                   std::uint32_t length, std::uint64_t key,
                                                   Arena& arena) {
   std::uint64_t fp = fingerprint_of(hash);
-  std::size_t index = fp & mask_;
+  std::size_t index = home(fp);
   Record* mine = nullptr;
-  for (std::size_t probes = 0; probes <= mask_; ++probes, index = (index + 1) & mask_) {
+  for (std::size_t probes = 0; probes < capacity_; ++probes, index = next(index)) {
     std::atomic<std::uint64_t>& slot = fps_[index];
     std::uint64_t seen = slot.load(std::memory_order_acquire);
     if (seen == 0) {
@@ -157,8 +156,8 @@ void StateTable::settle(const Record* record) {
 
 bool StateTable::contains(std::uint64_t hash, const std::uint8_t* bytes,
                           std::uint32_t length) const {
-  std::size_t index = (fingerprint_ ? fingerprint_of(hash) : hash) & mask_;
-  for (std::size_t probes = 0; probes <= mask_; ++probes, index = (index + 1) & mask_) {
+  std::size_t index = home(fingerprint_ ? fingerprint_of(hash) : hash);
+  for (std::size_t probes = 0; probes < capacity_; ++probes, index = next(index)) {
     if (fingerprint_) {
       std::uint64_t seen = fps_[index].load(std::memory_order_relaxed);
       if (seen == 0) return false;
@@ -179,37 +178,36 @@ bool StateTable::contains(std::uint64_t hash, const std::uint8_t* bytes,
 }
 
 void StateTable::grow() {
-  std::size_t new_capacity = (mask_ + 1) * 2;
-  std::size_t new_mask = new_capacity - 1;
+  std::size_t old_capacity = capacity_;
+  capacity_ = fingerprint_ ? old_capacity + old_capacity / 3 : old_capacity * 2;
   if (fingerprint_) {
-    auto fresh = big_array<std::atomic<std::uint64_t>>(new_capacity);
-    for (std::size_t i = 0; i <= mask_; ++i) {
+    auto fresh = big_array<std::atomic<std::uint64_t>>(capacity_);
+    for (std::size_t i = 0; i < old_capacity; ++i) {
       std::uint64_t v = fps_[i].load(std::memory_order_relaxed);
       if (v == 0) continue;
       // Slots are indexed by fingerprint, which a pending record recomputes from its bytes.
       Record* pending = (v & kTag) ? reinterpret_cast<Record*>(v & ~kTag) : nullptr;
       std::uint64_t fp =
           pending ? fingerprint_of(hash_bytes(pending->bytes(), pending->length)) : v;
-      std::size_t index = fp & new_mask;
-      while (fresh[index].load(std::memory_order_relaxed) != 0) index = (index + 1) & new_mask;
+      std::size_t index = home(fp);
+      while (fresh[index].load(std::memory_order_relaxed) != 0) index = next(index);
       fresh[index].store(v, std::memory_order_relaxed);
       if (pending) pending->slot = index;
     }
     fps_ = std::move(fresh);
   } else {
-    auto fresh = big_array<Slot>(new_capacity);
-    for (std::size_t i = 0; i <= mask_; ++i) {
+    auto fresh = big_array<Slot>(capacity_);
+    for (std::size_t i = 0; i < old_capacity; ++i) {
       std::uint64_t hash = slots_[i].hash.load(std::memory_order_relaxed);
       if (hash == 0) continue;
-      std::size_t index = hash & new_mask;
-      while (fresh[index].hash.load(std::memory_order_relaxed) != 0) index = (index + 1) & new_mask;
+      std::size_t index = home(hash);
+      while (fresh[index].hash.load(std::memory_order_relaxed) != 0) index = next(index);
       fresh[index].hash.store(hash, std::memory_order_relaxed);
       fresh[index].record.store(slots_[i].record.load(std::memory_order_relaxed),
                                 std::memory_order_relaxed);
     }
     slots_ = std::move(fresh);
   }
-  mask_ = new_mask;
 }
 
 }  // namespace mmcheck

@@ -18,8 +18,8 @@
 #pragma once
 
 #include <atomic>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <vector>
 
@@ -85,15 +85,15 @@ class StateTable {
   // Brings the slot a hash starts probing at into the cache.
   void prefetch(std::uint64_t hash) const {
     if (fingerprint_)
-      __builtin_prefetch(&fps_[fingerprint_of(hash) & mask_]);
+      __builtin_prefetch(&fps_[home(fingerprint_of(hash))]);
     else
-      __builtin_prefetch(&slots_[hash & mask_]);
+      __builtin_prefetch(&slots_[home(hash)]);
   }
   // Exact mode: when the slot a hash starts probing at holds that hash, brings the record it
   // points to into the cache (the comparison that follows would miss on it).
   void prefetch_record(std::uint64_t hash) const {
     if (fingerprint_) return;
-    const Slot& slot = slots_[hash & mask_];
+    const Slot& slot = slots_[home(hash)];
     if (slot.hash.load(std::memory_order_relaxed) != hash) return;
     if (const Record* r = slot.record.load(std::memory_order_relaxed)) {
       __builtin_prefetch(r);
@@ -104,11 +104,19 @@ class StateTable {
   void settle(const Record* record);
   // Whether a state with this hash was stored (fingerprint mode: by fingerprint).
   bool contains(std::uint64_t hash, const std::uint8_t* bytes, std::uint32_t length) const;
-  // Not thread-safe: doubles the capacity (call between levels).
+  // Not thread-safe (call between levels): exact mode doubles the capacity; fingerprint mode,
+  // where the table is most of the memory, grows it by a third.
   void grow();
   std::size_t size() const { return size_.load(std::memory_order_relaxed); }
-  std::size_t capacity() const { return mask_ + 1; }
-  bool needs_growth() const { return size() * 4 > capacity() * 3; }
+  std::size_t capacity() const { return capacity_; }
+  // Exact mode keeps the load below 3/4; fingerprint mode below 7/8 (8-byte slots, so a probe
+  // sequence at that load still spans few cache lines). Either may pass it within a level, up
+  // to the 15/16 at which insert() refuses.
+  // `expected` more insertions are coming (the next level, estimated).
+  bool needs_growth(std::size_t expected = 0) const {
+    std::size_t n = size() + expected;
+    return fingerprint_ ? n * 8 > capacity() * 7 : n * 4 > capacity() * 3;
+  }
   std::size_t bytes_used() const { return capacity() * (fingerprint_ ? 8 : sizeof(Slot)); }
   bool fingerprint() const { return fingerprint_; }
 
@@ -127,10 +135,15 @@ class StateTable {
                       std::uint64_t key, Arena& arena);
   Result insert_fingerprint(std::uint64_t hash, const std::uint8_t* bytes, std::uint32_t length,
                             std::uint64_t key, Arena& arena);
+  // The slot a hash starts probing at: the high part of hash * capacity (any capacity works).
+  std::size_t home(std::uint64_t hash) const {
+    return static_cast<std::size_t>((static_cast<unsigned __int128>(hash) * capacity_) >> 64);
+  }
+  std::size_t next(std::size_t index) const { return index + 1 == capacity_ ? 0 : index + 1; }
   bool fingerprint_;
   BigArray<Slot> slots_;                      // exact mode
   BigArray<std::atomic<std::uint64_t>> fps_;  // fingerprint mode
-  std::size_t mask_;
+  std::size_t capacity_;
   std::atomic<std::size_t> size_{0};
 };
 

@@ -117,9 +117,10 @@ std::uint64_t choose(unsigned n, unsigned k) {
   return c;
 }
 
-// Replays the engine's growth policy (checker/search.hpp and checker/store.cpp: a 2^16-slot
-// table, grown before a level past 3/4 load, refusing inserts past 15/16) over BFS level sizes
-// and returns the number of levels that overfill the table mid-level.
+// Replays the engine's growth policy without look-ahead (checker/search.hpp and
+// checker/store.cpp with grow_ahead off: a 2^16-slot table, grown before a level past 3/4 load,
+// refusing inserts past 15/16) over BFS level sizes and returns the number of levels that
+// overfill the table mid-level.
 unsigned levels_growing_midway(const std::vector<std::uint64_t>& states_at) {
   std::uint64_t capacity = std::uint64_t{1} << 16;
   std::uint64_t size = states_at[0];
@@ -151,9 +152,12 @@ TEST_CASE("A BFS level that overfills the state table midway still gives exact f
   CHECK(g.states() == kStates);
   CHECK(g.transitions() == kSteps);
 
-  for (unsigned threads : {1u, 4u}) {
-    INFO("search threads " << threads);
-    SearchResult<toy::GridWalk> r = search(model, testing::with_threads(threads));
+  for (auto [threads, ahead] : {std::pair{1u, false}, std::pair{4u, false}, std::pair{1u, true}}) {
+    INFO("search threads " << threads << ", growing ahead " << ahead);
+    SearchOptions options = testing::with_threads(threads);
+    options.grow_ahead = ahead;
+    SearchResult<toy::GridWalk> r = search(model, options);
+    if (!ahead) CHECK(r.stats.levels_redone >= 1);
     CHECK(r.verdict == Verdict::Holds);
     CHECK(r.stats.states == kStates);
     CHECK(r.stats.transitions == kSteps);  // a redone level is not counted twice
@@ -178,7 +182,10 @@ TEST_CASE("A counterexample found after a midway growth replays exactly", "[engi
   model.walkers = 17;
   model.length = 2;
   for (unsigned threads : {1u, 4u}) {
-    SearchResult<GridWalkToTheEnd> r = search(model, testing::with_threads(threads));
+    SearchOptions options = testing::with_threads(threads);
+    options.grow_ahead = false;
+    SearchResult<GridWalkToTheEnd> r = search(model, options);
+    CHECK(r.stats.levels_redone >= 1);
     REQUIRE(r.verdict == Verdict::Violation);
     REQUIRE(testing::trace_replays(model, r));
     // The smallest schedule: walkers in index order.

@@ -143,6 +143,7 @@ json stats_json(const SearchStats& s) {
           {"peak_rss_bytes", s.peak_rss_bytes},
           {"store_bytes", s.store_bytes},
           {"bytes_per_state", s.states ? double(s.store_bytes) / double(s.states) : 0.0},
+          {"frontier_bytes", s.frontier_bytes},
           {"threads", s.threads},
           {"store", s.store_mode},
           {"omission_probability", s.omission_probability},

@@ -115,17 +115,19 @@ std::string summary_text(const vm::Scenario& scenario, const RunOutcome& o) {
   char line[256];
   std::snprintf(line, sizeof line,
                 "  %llu states, %llu transitions, depth %u, %.2f s, %.0f states/s, %u thread%s, "
-                "peak memory %s (%s store%s)\n",
+                "peak memory %s (%s store, %.0f B/state%s)\n",
                 static_cast<unsigned long long>(s.states),
                 static_cast<unsigned long long>(s.transitions), s.depth, s.seconds,
                 s.states_per_second(), s.threads, s.threads == 1 ? "" : "s",
                 human_bytes(s.peak_rss_bytes).c_str(), s.store_mode,
+                s.states ? double(s.store_bytes) / double(s.states) : 0.0,
                 s.reduced ? ", partial-order reduction" : "");
   out << line;
   if (s.omission_probability > 0) {
     std::snprintf(line, sizeof line,
-                  "  fingerprint store: a state may have been omitted with probability <= %.1e\n",
-                  s.omission_probability);
+                  "  fingerprint store: a state may have been omitted with probability <= %.1e; "
+                  "frontier peak %s\n",
+                  s.omission_probability, human_bytes(s.frontier_bytes).c_str());
     out << line;
   }
   if (!o.must_reach.empty() && o.verdict != "incomplete") {  // an incomplete run proves nothing
