@@ -484,14 +484,26 @@ class Search {
 
   // Numbers the level's new states by their smallest key; returns the new end of the store.
   std::size_t close_level(std::uint32_t level) {
-    std::vector<Record*> fresh;
+    // The level's new records with their final keys beside them, so that sorting compares
+    // inline keys instead of chasing a pointer per comparison.
+    std::vector<std::pair<std::uint64_t, Record*>>& fresh = keyed_;
+    std::size_t total = 0;
+    for (Worker& w : workers_) total += w.fresh.size();
+    fresh.resize(total);
+    std::size_t offset = 0;
     for (Worker& w : workers_) {
-      fresh.insert(fresh.end(), w.fresh.begin(), w.fresh.end());
-      w.fresh.clear();
+      std::vector<Record*>& mine = w.fresh;
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, mine.size(), 4096),
+                        [&, offset](const tbb::blocked_range<std::size_t>& range) {
+                          for (std::size_t i = range.begin(); i != range.end(); ++i)
+                            fresh[offset + i] = {mine[i]->key.load(std::memory_order_relaxed),
+                                                 mine[i]};
+                        });
+      offset += mine.size();
+      mine.clear();
     }
-    tbb::parallel_sort(fresh.begin(), fresh.end(), [](const Record* a, const Record* b) {
-      return a->key.load(std::memory_order_relaxed) < b->key.load(std::memory_order_relaxed);
-    });
+    tbb::parallel_sort(fresh.begin(), fresh.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
     std::size_t parent_level_begin = level_begin_of_parents_;
     level_begin_of_parents_ = states_total_;
     arena_reset_done_ = false;
@@ -507,7 +519,7 @@ class Search {
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, fresh.size(), 4096),
                       [&](const tbb::blocked_range<std::size_t>& range) {
                         for (std::size_t i = range.begin(); i != range.end(); ++i) {
-                          Record* r = fresh[i];
+                          Record* r = fresh[i].second;
                           r->id = static_cast<std::uint32_t>(first + i);
                           records_[first - records_base_ + i] = r;
                           if (table_.fingerprint()) table_.settle(r);
@@ -515,10 +527,8 @@ class Search {
                       });
     states_total_ += fresh.size();
     links_.begin_level(first, static_cast<std::uint32_t>(parent_level_begin));
-    for (Record* r : fresh) {
-      std::uint64_t key = r->key.load(std::memory_order_relaxed);
+    for (const auto& [key, r] : fresh)
       links_.append(key >> 16, static_cast<std::uint16_t>(key & 0xffff));
-    }
     states_.store(states_total_, std::memory_order_relaxed);
     for (Worker& w : workers_) {
       for (auto& [record, violation] : w.state_findings) {
@@ -768,6 +778,7 @@ class Search {
   std::size_t states_total_ = 0;
   bool arena_reset_done_ = false;
   LinkLog links_;
+  std::vector<std::pair<std::uint64_t, Record*>> keyed_;  // close_level's buffer
   std::size_t level_begin_of_parents_ = 0;
   std::optional<Finding> pending_;
   std::atomic<bool> full_{false};

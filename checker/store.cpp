@@ -1,6 +1,7 @@
 // The lock-free visited set (exact and fingerprint modes) and the arenas records live in.
 #include "checker/store.hpp"
 
+#include <sys/mman.h>
 #include <xxhash.h>
 
 #include <algorithm>
@@ -20,17 +21,24 @@ constexpr std::uint64_t kTag = 1;  // fingerprint mode: the slot holds a pending
 template <class T>
 BigArray<T> big_array(std::size_t n) {
   static_assert(std::is_trivially_destructible_v<T>);
-  T* p = static_cast<T*>(big_alloc(n * sizeof(T)));
+  Unmapper deleter;
+  T* p = static_cast<T*>(big_alloc(n * sizeof(T), deleter));
   for (std::size_t i = 0; i < n; ++i) new (&p[i]) T{};
-  return BigArray<T>(p);
+  return BigArray<T>(p, deleter);
 }
 }  // namespace
 
-void* big_alloc(std::size_t bytes) {
+void* big_alloc(std::size_t bytes, Unmapper& deleter) {
   std::size_t rounded = (bytes + kBlock - 1) & ~(kBlock - 1);
-  void* p = std::aligned_alloc(kBlock, rounded);
-  MM_ASSERT(p != nullptr, "out of memory");
+  void* p = mmap(nullptr, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+                 -1, 0);
+  MM_ASSERT(p != MAP_FAILED, "out of memory");
+  deleter.bytes = rounded;
   return p;
+}
+
+void Unmapper::operator()(void* p) const {
+  if (p != nullptr) munmap(p, bytes);
 }
 
 Record* Arena::make_record(const std::uint8_t* bytes, std::uint32_t length, std::uint64_t key) {
@@ -40,7 +48,9 @@ Record* Arena::make_record(const std::uint8_t* bytes, std::uint32_t length, std:
     if (!chunks_.empty() && current_ + 1 < chunks_.size()) {
       ++current_;  // a chunk kept from an earlier level
     } else {
-      chunks_.emplace_back(static_cast<std::uint8_t*>(big_alloc(kChunkBytes)));
+      Unmapper deleter;
+      auto* chunk = static_cast<std::uint8_t*>(big_alloc(kChunkBytes, deleter));
+      chunks_.emplace_back(chunk, deleter);
       current_ = chunks_.size() - 1;
       reserved_ += kChunkBytes;
       peak_ = std::max(peak_, reserved_);
