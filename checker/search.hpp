@@ -493,12 +493,12 @@ class Search {
     std::size_t offset = 0;
     for (Worker& w : workers_) {
       std::vector<Record*>& mine = w.fresh;
-      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, mine.size(), 4096),
-                        [&, offset](const tbb::blocked_range<std::size_t>& range) {
-                          for (std::size_t i = range.begin(); i != range.end(); ++i)
-                            fresh[offset + i] = {mine[i]->key.load(std::memory_order_relaxed),
-                                                 mine[i]};
-                        });
+      tbb::parallel_for(
+          tbb::blocked_range<std::size_t>(0, mine.size(), 4096),
+          [&, offset](const tbb::blocked_range<std::size_t>& range) {
+            for (std::size_t i = range.begin(); i != range.end(); ++i)
+              fresh[offset + i] = {mine[i]->key.load(std::memory_order_relaxed), mine[i]};
+          });
       offset += mine.size();
       mine.clear();
     }

@@ -30,8 +30,8 @@ BigArray<T> big_array(std::size_t n) {
 
 void* big_alloc(std::size_t bytes, Unmapper& deleter) {
   std::size_t rounded = (bytes + kBlock - 1) & ~(kBlock - 1);
-  void* p = mmap(nullptr, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-                 -1, 0);
+  void* p = mmap(nullptr, rounded, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
   MM_ASSERT(p != MAP_FAILED, "out of memory");
   deleter.bytes = rounded;
   return p;
