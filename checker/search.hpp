@@ -176,7 +176,7 @@ class Search {
     std::optional<Finding> best;
     std::vector<std::pair<Record*, Violation>> state_findings;
     std::uint64_t since_check = 0;
-    std::vector<State> successors;      // a batch's successors, before insertion
+    std::vector<std::pair<std::size_t, Violation>> batch_violations;  // state properties failed
     std::vector<ByteWriter> encodings;  // their encodings (empty: a violating step)
     std::vector<std::uint64_t> hashes;
     std::vector<std::uint64_t> keys;     // their (parent position, action position) keys
@@ -386,9 +386,8 @@ class Search {
       if (terminal_only) continue;
       std::size_t n = w.actions.size();
       MM_ASSERT(n < 0x10000, "more than 65535 enabled actions in one state");
-      if (w.successors.size() < m + n) {
-        std::size_t size = std::max(m + n, 2 * w.successors.size());
-        w.successors.resize(size);
+      if (w.encodings.size() < m + n) {
+        std::size_t size = std::max(m + n, 2 * w.encodings.size());
         w.encodings.resize(size);
         w.hashes.resize(size);
         w.keys.resize(size);
@@ -396,7 +395,7 @@ class Search {
       std::uint64_t position = id - begin;
       for (std::size_t i = 0; i < n; ++i) {
         ++w.transitions;
-        State& next = w.successors[m];
+        State& next = w.successor;
         StepInfo info = model_.apply(s, w.actions[i], next);
         canonicalize(next);
         if (info.label != kNoLabel) ++w.labels[info.label];
@@ -413,9 +412,13 @@ class Search {
         w.hashes[m] = StateTable::hash_bytes(bytes.data(), bytes.size());
         w.keys[m] = key;
         table_.prefetch(w.hashes[m]);
+        // State properties are checked here, while the successor is at hand, and kept for the
+        // successors that turn out new.
+        if (auto v = model_.check_state(next)) w.batch_violations.emplace_back(m, std::move(*v));
         ++m;
       }
     }
+    std::size_t next_violation = 0;
     for (std::size_t j = 0; j < m; ++j) table_.prefetch_record(w.hashes[j]);
     for (std::size_t j = 0; j < m; ++j) {
       const ByteWriter& bytes = w.encodings[j];
@@ -423,6 +426,7 @@ class Search {
                              w.keys[j], w.arenas[(level + 1) & 1], /*count=*/false);
       if (r.outcome == StateTable::Outcome::Full) {
         full_.store(true, std::memory_order_relaxed);
+        w.batch_violations.clear();
         return;
       }
       if (r.outcome == StateTable::Outcome::Inserted) {
@@ -431,14 +435,19 @@ class Search {
           table_.add_size(w.unreported_inserts);
           w.unreported_inserts = 0;
         }
-        // State properties are checked once per state; the finding takes the state's final
-        // (smallest) key when the level closes.
-        if (auto v = model_.check_state(w.successors[j]))
-          w.state_findings.emplace_back(r.record, std::move(*v));
+        // A state property finding takes the state's final (smallest) key when the level closes.
+        while (next_violation < w.batch_violations.size() &&
+               w.batch_violations[next_violation].first < j)
+          ++next_violation;
+        if (next_violation < w.batch_violations.size() &&
+            w.batch_violations[next_violation].first == j)
+          w.state_findings.emplace_back(r.record,
+                                        std::move(w.batch_violations[next_violation].second));
       } else if (r.record != nullptr && r.record->id == Record::kPending) {
         lower_key(r.record, w.keys[j]);
       }
     }
+    w.batch_violations.clear();
     w.since_check += last - first;
     if (w.since_check >= 256) {
       w.since_check = 0;
