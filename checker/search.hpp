@@ -253,7 +253,8 @@ class Search {
       auto r = insert_with_growth(w.writer, i, w);
       if (r.outcome == StateTable::Outcome::Found) continue;
       r.record->id = static_cast<std::uint32_t>(states_total_);
-      records_.push_back(r.record);
+      records_.extend(states_total_ + 1);
+      records_[states_total_] = r.record;
       ++states_total_;
       if (table_.fingerprint()) table_.settle(r.record);
       links_.append(0, static_cast<std::uint16_t>(i));
@@ -517,20 +518,16 @@ class Search {
     level_begin_of_parents_ = states_total_;
     arena_reset_done_ = false;
     // Fingerprint mode keeps the records of the level just expanded and the new one only.
-    if (table_.fingerprint() && parent_level_begin > records_base_) {
-      records_.erase(records_.begin(), records_.begin() + static_cast<std::ptrdiff_t>(
-                                                              parent_level_begin - records_base_));
-      records_base_ = parent_level_begin;
-    }
+    if (table_.fingerprint()) records_.drop_before(parent_level_begin);
     // Numbering and (fingerprint mode) settling run in parallel; the links are appended in order.
     std::size_t first = states_total_;
-    records_.resize(first - records_base_ + fresh.size());
+    records_.extend(first + fresh.size());
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, fresh.size(), 4096),
                       [&](const tbb::blocked_range<std::size_t>& range) {
                         for (std::size_t i = range.begin(); i != range.end(); ++i) {
                           Record* r = fresh[i].second;
                           r->id = static_cast<std::uint32_t>(first + i);
-                          records_[first - records_base_ + i] = r;
+                          records_[first + i] = r;
                           if (table_.fingerprint()) table_.settle(r);
                         }
                       });
@@ -551,7 +548,7 @@ class Search {
     return states_total_;
   }
 
-  const Record* record(std::size_t id) const { return records_[id - records_base_]; }
+  const Record* record(std::size_t id) const { return records_[id]; }
 
   void check_bounds_during_level() {
     if (stop_.load(std::memory_order_relaxed)) return;
@@ -749,7 +746,7 @@ class Search {
     for (Worker& w : workers_)
       arenas += table_.fingerprint() ? w.arenas[0].peak_bytes() + w.arenas[1].peak_bytes()
                                      : w.arenas[0].bytes_reserved() + w.arenas[1].bytes_reserved();
-    std::size_t record_index = records_.capacity() * sizeof(Record*);
+    std::size_t record_index = table_.fingerprint() ? records_.peak_bytes() : records_.bytes();
     result_.stats.store_bytes = table_.bytes_used() + links_.bytes();
     if (table_.fingerprint())
       result_.stats.frontier_bytes = arenas + record_index;
@@ -782,8 +779,7 @@ class Search {
   SearchResult<M> result_;
   StateTable table_;
   tbb::enumerable_thread_specific<Worker> workers_;
-  std::vector<Record*> records_;  // by state number, from records_base_ on
-  std::size_t records_base_ = 0;
+  RecordIndex records_;  // by state number (fingerprint mode: the live levels' only)
   std::size_t states_total_ = 0;
   bool arena_reset_done_ = false;
   LinkLog links_;

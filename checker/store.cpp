@@ -1,6 +1,8 @@
 // The lock-free visited set (exact and fingerprint modes) and the arenas records live in.
 #include "checker/store.hpp"
 
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
 #include <sys/mman.h>
 #include <xxhash.h>
 
@@ -22,16 +24,19 @@ template <class T>
 BigArray<T> big_array(std::size_t n) {
   static_assert(std::is_trivially_destructible_v<T>);
   Unmapper deleter;
-  T* p = static_cast<T*>(big_alloc(n * sizeof(T), deleter));
-  for (std::size_t i = 0; i < n; ++i) new (&p[i]) T{};
+  // Populated: faulting a table's pages in from the threads of a parallel rehash was measured
+  // three times slower in the kernel. The zero-filled pages already hold every slot's empty
+  // value (atomics of integers and pointers, whose zero is all-zero bits), so no pass writes
+  // them first.
+  T* p = static_cast<T*>(big_alloc(n * sizeof(T), deleter, /*populate=*/true));
   return BigArray<T>(p, deleter);
 }
 }  // namespace
 
-void* big_alloc(std::size_t bytes, Unmapper& deleter) {
+void* big_alloc(std::size_t bytes, Unmapper& deleter, bool populate) {
   std::size_t rounded = (bytes + kBlock - 1) & ~(kBlock - 1);
   void* p = mmap(nullptr, rounded, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+                 MAP_PRIVATE | MAP_ANONYMOUS | (populate ? MAP_POPULATE : 0), -1, 0);
   MM_ASSERT(p != MAP_FAILED, "out of memory");
   deleter.bytes = rounded;
   return p;
@@ -49,7 +54,7 @@ Record* Arena::make_record(const std::uint8_t* bytes, std::uint32_t length, std:
       ++current_;  // a chunk kept from an earlier level
     } else {
       Unmapper deleter;
-      auto* chunk = static_cast<std::uint8_t*>(big_alloc(kChunkBytes, deleter));
+      auto* chunk = static_cast<std::uint8_t*>(big_alloc(kChunkBytes, deleter, /*populate=*/true));
       chunks_.emplace_back(chunk, deleter);
       current_ = chunks_.size() - 1;
       reserved_ += kChunkBytes;
@@ -73,6 +78,22 @@ void Arena::reset() {
   current_ = 0;
   used_ = 0;
   capacity_ = chunks_.empty() ? 0 : kChunkBytes;
+}
+
+void RecordIndex::extend(std::size_t end) {
+  while ((first_chunk_ + chunks_.size()) * kChunk < end) {
+    Unmapper deleter;
+    auto* chunk = static_cast<Record**>(big_alloc(kChunk * sizeof(Record*), deleter, true));
+    chunks_.emplace_back(chunk, deleter);
+  }
+  peak_chunks_ = std::max(peak_chunks_, chunks_.size());
+}
+
+void RecordIndex::drop_before(std::size_t id) {
+  std::size_t drop = std::min(id >> kChunkLog2, first_chunk_ + chunks_.size()) - first_chunk_;
+  if (drop == 0) return;
+  chunks_.erase(chunks_.begin(), chunks_.begin() + static_cast<std::ptrdiff_t>(drop));
+  first_chunk_ += drop;
 }
 
 StateTable::StateTable(std::size_t initial_capacity_log2, bool fingerprint)
@@ -190,32 +211,52 @@ bool StateTable::contains(std::uint64_t hash, const std::uint8_t* bytes,
 void StateTable::grow() {
   std::size_t old_capacity = capacity_;
   capacity_ = fingerprint_ ? old_capacity + old_capacity / 3 : old_capacity * 2;
+  // The rehash runs in parallel, each entry claiming its slot with a compare-and-swap: which slot
+  // an entry lands in then depends on timing, but membership, keys and records do not, and
+  // nothing the search reports depends on slot positions.
+  constexpr std::size_t kGrain = std::size_t{1} << 16;
   if (fingerprint_) {
     auto fresh = big_array<std::atomic<std::uint64_t>>(capacity_);
-    for (std::size_t i = 0; i < old_capacity; ++i) {
-      std::uint64_t v = fps_[i].load(std::memory_order_relaxed);
-      if (v == 0) continue;
-      // Slots are indexed by fingerprint, which a pending record recomputes from its bytes.
-      Record* pending = (v & kTag) ? reinterpret_cast<Record*>(v & ~kTag) : nullptr;
-      std::uint64_t fp =
-          pending ? fingerprint_of(hash_bytes(pending->bytes(), pending->length)) : v;
-      std::size_t index = home(fp);
-      while (fresh[index].load(std::memory_order_relaxed) != 0) index = next(index);
-      fresh[index].store(v, std::memory_order_relaxed);
-      if (pending) pending->slot = index;
-    }
+    tbb::parallel_for(
+        tbb::blocked_range<std::size_t>(0, old_capacity, kGrain),
+        [&](const tbb::blocked_range<std::size_t>& range) {
+          for (std::size_t i = range.begin(); i != range.end(); ++i) {
+            std::uint64_t v = fps_[i].load(std::memory_order_relaxed);
+            if (v == 0) continue;
+            // Slots are indexed by fingerprint, which a pending record recomputes from its bytes.
+            Record* pending = (v & kTag) ? reinterpret_cast<Record*>(v & ~kTag) : nullptr;
+            std::uint64_t fp =
+                pending ? fingerprint_of(hash_bytes(pending->bytes(), pending->length)) : v;
+            std::size_t index = home(fp);
+            for (;; index = next(index)) {
+              std::uint64_t empty = 0;
+              if (fresh[index].load(std::memory_order_relaxed) == 0 &&
+                  fresh[index].compare_exchange_strong(empty, v, std::memory_order_relaxed))
+                break;
+            }
+            if (pending) pending->slot = index;
+          }
+        });
     fps_ = std::move(fresh);
   } else {
     auto fresh = big_array<Slot>(capacity_);
-    for (std::size_t i = 0; i < old_capacity; ++i) {
-      std::uint64_t hash = slots_[i].hash.load(std::memory_order_relaxed);
-      if (hash == 0) continue;
-      std::size_t index = home(hash);
-      while (fresh[index].hash.load(std::memory_order_relaxed) != 0) index = next(index);
-      fresh[index].hash.store(hash, std::memory_order_relaxed);
-      fresh[index].record.store(slots_[i].record.load(std::memory_order_relaxed),
-                                std::memory_order_relaxed);
-    }
+    tbb::parallel_for(
+        tbb::blocked_range<std::size_t>(0, old_capacity, kGrain),
+        [&](const tbb::blocked_range<std::size_t>& range) {
+          for (std::size_t i = range.begin(); i != range.end(); ++i) {
+            std::uint64_t hash = slots_[i].hash.load(std::memory_order_relaxed);
+            if (hash == 0) continue;
+            std::size_t index = home(hash);
+            for (;; index = next(index)) {
+              std::uint64_t empty = 0;
+              if (fresh[index].hash.load(std::memory_order_relaxed) == 0 &&
+                  fresh[index].hash.compare_exchange_strong(empty, hash, std::memory_order_relaxed))
+                break;
+            }
+            fresh[index].record.store(slots_[i].record.load(std::memory_order_relaxed),
+                                      std::memory_order_relaxed);
+          }
+        });
     slots_ = std::move(fresh);
   }
 }

@@ -36,17 +36,17 @@ struct Record {
   static constexpr std::uint32_t kPending = 0xffffffffu;
 };
 
-// The big arrays (table, arena chunks) are mapped with their pages populated up front: one
-// system call instead of a page fault per 4 KiB, which cost 15% of a long run. (Transparent huge
-// pages were measured slower still: their faults compact memory.)
+// The big arrays (table, arena chunks) are mapped directly; arena chunks with their pages
+// populated up front: one system call instead of a page fault per 4 KiB, which cost 15% of a
+// long run. (Transparent huge pages were measured slower: their faults compact memory.)
 struct Unmapper {
   std::size_t bytes = 0;
   void operator()(void* p) const;
 };
 template <class T>
 using BigArray = std::unique_ptr<T[], Unmapper>;
-// Zeroed memory for `bytes`; the deleter to free it with.
-void* big_alloc(std::size_t bytes, Unmapper& deleter);
+// Zeroed memory for `bytes` (its pages faulted in now when `populate`); the deleter to free it.
+void* big_alloc(std::size_t bytes, Unmapper& deleter, bool populate);
 
 // One thread's arena: chunks of memory records are carved from.
 class Arena {
@@ -65,6 +65,31 @@ class Arena {
   std::size_t capacity_ = 0;
   std::size_t reserved_ = 0;
   std::size_t peak_ = 0;
+};
+
+// Records by state number, in chunks of 2^20 pointers: growing never copies, and the fingerprint
+// store drops whole chunks of levels it no longer needs.
+class RecordIndex {
+ public:
+  static constexpr std::size_t kChunkLog2 = 20;
+  static constexpr std::size_t kChunk = std::size_t{1} << kChunkLog2;
+  Record*& operator[](std::size_t id) {
+    return chunks_[(id >> kChunkLog2) - first_chunk_][id & (kChunk - 1)];
+  }
+  Record* operator[](std::size_t id) const {
+    return chunks_[(id >> kChunkLog2) - first_chunk_][id & (kChunk - 1)];
+  }
+  // Makes room for every id below `end`.
+  void extend(std::size_t end);
+  // Frees the chunks that hold only ids below `id`.
+  void drop_before(std::size_t id);
+  std::size_t bytes() const { return chunks_.size() * kChunk * sizeof(Record*); }
+  std::size_t peak_bytes() const { return peak_chunks_ * kChunk * sizeof(Record*); }
+
+ private:
+  std::vector<BigArray<Record*>> chunks_;
+  std::size_t first_chunk_ = 0;  // the chunk number of chunks_[0]
+  std::size_t peak_chunks_ = 0;
 };
 
 class StateTable {
