@@ -148,7 +148,8 @@ class MMCheck:
         rec.update(verdict=rep.get("verdict"), incomplete_reason=rep.get("incomplete_reason"),
                    complete=rep.get("verdict") not in ("incomplete", "error", None))
         for key in ("states", "transitions", "depth", "seconds", "states_per_second",
-                    "peak_rss_bytes", "store_bytes", "bytes_per_state", "threads", "store", "por"):
+                    "peak_rss_bytes", "store_bytes", "bytes_per_state", "frontier_bytes", "threads",
+                    "store", "por"):
             if key in st:
                 rec[key] = st[key]
         if rec.get("states") and rec.get("seconds"):
@@ -534,10 +535,15 @@ class Bench:
             if a_off and a_on and a_off.get("complete") and a_on.get("complete") and a_on.get("states"):
                 row["por_reduction"] = a_off["states"] / a_on["states"]
             fp1, fp2 = self._run(name, on, "fingerprint", 1), self._run(name, on, "fingerprint", 2)
-            fp = fp1 or fp2
+            fp = fp2 or fp1  # the 2-thread run when there is one
             if fp:
                 row["fingerprint_states"] = st(fp)
                 row["fingerprint_bytes_per_state"] = fp.get("bytes_per_state")
+                if fp.get("frontier_bytes") is not None and fp.get("states"):
+                    row["fingerprint_frontier_per_state"] = fp["frontier_bytes"] / fp["states"]
+                row["fingerprint_peak_rss_bytes"] = fp.get("peak_rss_bytes")
+                if fp.get("complete"):
+                    row["fingerprint_seconds"] = fp.get("seconds")
                 # a fingerprint store can only omit states, never add any: a ratio above 1,
                 # or counts that differ between thread counts, point at a bug
                 fps = [r["states"] for r in (fp1, fp2) if r and r.get("complete") and r.get("states")]
@@ -622,16 +628,22 @@ class Bench:
           "÷ SPIN states/s (both one core, both with reductions). Speedup and ratio are left out "
           "(–) for runs under %.2g s.\n" % (pm, self.a.min_seconds))
         w("| member | mmcheck states (POR off / on) | SPIN states | seconds 1t / 2t | M states/s per core (1t / 2t) "
-          "| speedup 2t/1t | bytes/state | peak RSS | SPIN s | ratio |")
-        w("|---|---|---|---|---|---|---|---|---|---|")
+          "| speedup 2t/1t | bytes/state | peak RSS | fingerprint, 2 threads: s, store B/state + frontier B/state, "
+          "peak RSS | SPIN s | ratio |")
+        w("|---|---|---|---|---|---|---|---|---|---|---|")
         for r in rows:
-            w("| N=%d K=%d P=%d | %s / %s | %s | %s / %s | %s / %s | %s | %s | %s | %s | %s |" % (
+            fpcol = "–"
+            if r.get("fingerprint_bytes_per_state") is not None:
+                fpcol = "%s, %s + %s, %s" % (
+                    f(r.get("fingerprint_seconds"), "%.2f s"), f(r.get("fingerprint_bytes_per_state"), "%.1f"),
+                    f(r.get("fingerprint_frontier_per_state"), "%.1f"), mb(r.get("fingerprint_peak_rss_bytes")))
+            w("| N=%d K=%d P=%d | %s / %s | %s | %s / %s | %s / %s | %s | %s | %s | %s | %s | %s |" % (
                 r["N"], r["K"], r["P"], st(r.get("mmcheck_states_por_off")), st(r.get("mmcheck_states_por_on")),
                 st(r.get("spin_states_por")), secs(r, "1t"), secs(r, "2t"),
                 f(r.get("sps_per_core_1t") and r["sps_per_core_1t"] / 1e6, "%.3f"),
                 f(r.get("sps_per_core_2t") and r["sps_per_core_2t"] / 1e6, "%.3f"),
                 f(r.get("speedup_2v1"), "%.2f×"), f(r.get("bytes_per_state"), "%.0f"),
-                mb(r.get("peak_rss_bytes")),
+                mb(r.get("peak_rss_bytes")), fpcol,
                 ("%.2f" % r["spin_seconds_por"] + ("" if r["spin_states_por"].get("complete") else "+"))
                 if r.get("spin_seconds_por") is not None else "–",
                 f(r.get("ratio_sps_per_core"), "%.2f")))
