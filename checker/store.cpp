@@ -18,6 +18,8 @@ namespace mmcheck {
 namespace {
 constexpr std::size_t kBlock = std::size_t{2} << 20;
 constexpr std::size_t kChunkBytes = kBlock;
+constexpr std::size_t kFirstChunkBytes = std::size_t{64} << 10;
+constexpr std::size_t kPage = 4096;
 constexpr std::size_t kAlign = alignof(Record);
 constexpr std::uint64_t kTag = 1;  // fingerprint mode: the slot holds a pending record's address
 template <class T>
@@ -34,7 +36,8 @@ BigArray<T> big_array(std::size_t n) {
 }  // namespace
 
 void* big_alloc(std::size_t bytes, Unmapper& deleter, bool populate) {
-  std::size_t rounded = (bytes + kBlock - 1) & ~(kBlock - 1);
+  std::size_t unit = bytes >= kBlock ? kBlock : kPage;
+  std::size_t rounded = (bytes + unit - 1) & ~(unit - 1);
   void* p = mmap(nullptr, rounded, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | (populate ? MAP_POPULATE : 0), -1, 0);
   MM_ASSERT(p != MAP_FAILED, "out of memory");
@@ -53,15 +56,18 @@ Record* Arena::make_record(const std::uint8_t* bytes, std::uint32_t length, std:
     if (!chunks_.empty() && current_ + 1 < chunks_.size()) {
       ++current_;  // a chunk kept from an earlier level
     } else {
+      // Chunks start at 64 KiB and double up to 2 MiB, so a small search stays small.
+      std::size_t size =
+          std::min(kChunkBytes, kFirstChunkBytes << std::min<std::size_t>(chunks_.size(), 16));
       Unmapper deleter;
-      auto* chunk = static_cast<std::uint8_t*>(big_alloc(kChunkBytes, deleter, /*populate=*/true));
+      auto* chunk = static_cast<std::uint8_t*>(big_alloc(size, deleter, /*populate=*/true));
       chunks_.emplace_back(chunk, deleter);
       current_ = chunks_.size() - 1;
-      reserved_ += kChunkBytes;
+      reserved_ += deleter.bytes;
       peak_ = std::max(peak_, reserved_);
     }
     used_ = 0;
-    capacity_ = kChunkBytes;
+    capacity_ = chunks_[current_].get_deleter().bytes;
   }
   void* where = chunks_[current_].get() + used_;
   used_ += need;
@@ -77,7 +83,7 @@ Record* Arena::make_record(const std::uint8_t* bytes, std::uint32_t length, std:
 void Arena::reset() {
   current_ = 0;
   used_ = 0;
-  capacity_ = chunks_.empty() ? 0 : kChunkBytes;
+  capacity_ = chunks_.empty() ? 0 : chunks_[0].get_deleter().bytes;
 }
 
 void RecordIndex::extend(std::size_t end) {

@@ -67,11 +67,11 @@ class Arena {
   std::size_t peak_ = 0;
 };
 
-// Records by state number, in chunks of 2^20 pointers: growing never copies, and the fingerprint
+// Records by state number, in chunks of 2^16 pointers: growing never copies, and the fingerprint
 // store drops whole chunks of levels it no longer needs.
 class RecordIndex {
  public:
-  static constexpr std::size_t kChunkLog2 = 20;
+  static constexpr std::size_t kChunkLog2 = 16;
   static constexpr std::size_t kChunk = std::size_t{1} << kChunkLog2;
   Record*& operator[](std::size_t id) {
     return chunks_[(id >> kChunkLog2) - first_chunk_][id & (kChunk - 1)];

@@ -101,8 +101,9 @@ int run(int argc, char** argv) {
                       "Symmetry reduction: threads of one process with identical programs are "
                       "interchangeable (same verdicts; the counterexample may swap their names)");
   check_cmd->add_flag("--fingerprint", check.fingerprint,
-                      "Store 63-bit fingerprints, not full states (about 40 bytes a state "
-                      "instead of 140; the report gives the omission probability)");
+                      "Store 63-bit fingerprints, not full states (10-14 bytes a state instead "
+                      "of about 130, plus the frontier's full states; the report gives the "
+                      "omission probability)");
 
   SuiteArgs suite;
   auto* suite_cmd =
