@@ -51,18 +51,6 @@ class ByteWriter {
     u16(static_cast<std::uint16_t>(v));
     u16(static_cast<std::uint16_t>(v >> 16));
   }
-  void u64(std::uint64_t v) {
-    u32(static_cast<std::uint32_t>(v));
-    u32(static_cast<std::uint32_t>(v >> 32));
-  }
-  // A variable-length unsigned integer (7 bits a byte): small values cost one byte.
-  void varint(std::uint64_t v) {
-    while (v >= 0x80) {
-      u8(static_cast<std::uint8_t>(v | 0x80));
-      v >>= 7;
-    }
-    u8(static_cast<std::uint8_t>(v));
-  }
   // Raw writing for hot encoders: reserve() returns where the next `n` bytes go (no bounds
   // checks while writing them), commit() takes the end actually reached.
   std::uint8_t* reserve(std::size_t n) {
@@ -100,18 +88,6 @@ class ByteReader {
   std::uint32_t u32() {
     std::uint32_t lo = u16();
     return lo | (static_cast<std::uint32_t>(u16()) << 16);
-  }
-  std::uint64_t u64() {
-    std::uint64_t lo = u32();
-    return lo | (static_cast<std::uint64_t>(u32()) << 32);
-  }
-  std::uint64_t varint() {
-    std::uint64_t v = 0;
-    for (int shift = 0;; shift += 7) {
-      std::uint8_t b = u8();
-      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-      if (!(b & 0x80)) return v;
-    }
   }
   bool at_end() const { return pos_ == size_; }
   const std::uint8_t* data() const { return data_; }

@@ -15,28 +15,14 @@ using nlohmann::json;
 
 namespace {
 
+// xml_escape, and the apostrophe too, for values quoted either way.
 std::string escape(const std::string& s) {
   std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
+  for (char c : xml_escape(s)) {
+    if (c == '\'')
+      out += "&#39;";
+    else
+      out += c;
   }
   return out;
 }

@@ -85,5 +85,7 @@ std::vector<std::string> wrap(const std::string& text, std::size_t width);
 std::string timeline_text(const vm::Scenario& scenario, const std::vector<TraceStep>& steps,
                           bool colour);
 std::string summary_text(const vm::Scenario& scenario, const RunOutcome& outcome);
+// Escapes & < > " for XML and HTML text and attribute values.
+std::string xml_escape(const std::string& s);
 
 }  // namespace mmcheck::cli

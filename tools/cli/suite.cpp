@@ -107,29 +107,6 @@ std::string cell(const Job& job) {
   return "?";
 }
 
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::size_t display_width(const std::string& s) {
   std::size_t n = 0;
   for (unsigned char c : s)
