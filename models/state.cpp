@@ -1,219 +1,293 @@
-// The canonical encoding of a VM state. One template walks the state in a fixed order for both
-// directions, so encode and decode cannot drift apart; flags are packed into bytes, and only the
-// threads, processes, pages, words, handles and frames the scenario can use are written.
+// The canonical encoding of a VM state: the packed structs' flag bytes and runs of counts are
+// copied as they are, a thread's locals are written only when nonzero (a mask says which), and
+// only the threads, processes, pages, words, handles and frames the scenario can use are
+// written. decode_from() reads back exactly what encode_to() writes; the round trip is tested
+// on every state of the race library (tests/model/state_codec_test.cpp).
 #include "models/state.hpp"
+
+#include <cstddef>
+#include <cstring>
 
 namespace mmcheck::vm {
 
 namespace {
 
-// Both walkers work on raw pointers held in registers: a ByteWriter's bounds check and size
-// update on every byte (which the compiler must reload after each byte store, as a byte store
-// may alias anything) cost more than the rest of the walk.
-struct Encoder {
-  std::uint8_t* p;
-  static constexpr bool kDecoding = false;
-  void byte(std::uint8_t& v) { *p++ = v; }
-  void u16(std::uint16_t& v) {
-    p[0] = static_cast<std::uint8_t>(v);
-    p[1] = static_cast<std::uint8_t>(v >> 8);
-    p += 2;
-  }
-  void u32(std::uint32_t& v) {
-    for (int i = 0; i < 4; ++i) *p++ = static_cast<std::uint8_t>(v >> (8 * i));
-  }
-  void varint(std::uint64_t& v) {
-    std::uint64_t x = v;
-    while (x >= 0x80) {
-      *p++ = static_cast<std::uint8_t>(x | 0x80);
-      x >>= 7;
-    }
-    *p++ = static_cast<std::uint8_t>(x);
-  }
-  template <class... B>
-  void flags(B&... b) {
-    std::uint8_t packed = 0, bit = 0;
-    ((packed |= static_cast<std::uint8_t>((b ? 1 : 0) << bit++)), ...);
-    *p++ = packed;
-  }
-};
+// The flag byte of a packed struct (its first byte) and the bits its flags use there, found by
+// setting every flag: the bits a struct leaves unused may hold anything in a struct that was not
+// value-initialized, so the encoder masks them off.
+template <class T>
+std::uint8_t flag_byte(const T& v) {
+  return *reinterpret_cast<const std::uint8_t*>(&v);  // bytes may be read through uint8_t
+}
+template <class T>
+void set_flag_byte(T& v, std::uint8_t b) {
+  *reinterpret_cast<std::uint8_t*>(&v) = b;
+}
+template <class T, class F>
+std::uint8_t flag_bits(F set_all) {
+  T v{};
+  set_all(v);
+  return flag_byte(v);
+}
+const std::uint8_t kPteFlags = flag_bits<Pte>(
+    [](Pte& p) { p.present = p.protnone = p.write = p.dirty = p.soft_dirty = p.uffd_wp = true; });
+const std::uint8_t kVmaFlags = flag_bits<VmaPage>(
+    [](VmaPage& v) { v.mapped = v.read = v.write = v.uffd_wp = v.soft_dirty = true; });
+const std::uint8_t kFrameFlags =
+    flag_bits<Frame>([](Frame& f) { f.in_use = f.shmem = f.anon_exclusive = f.dirty = true; });
+const std::uint8_t kMmFlags = flag_bits<Mm>(
+    [](Mm& m) { m.exists = m.live = m.writer = m.has_pinned = m.clear_refs_busy = true; });
+const std::uint8_t kHandleFlags =
+    flag_bits<Handle>([](Handle& h) { h.active = h.write = h.lru = true; });
 
-struct Decoder {
-  const std::uint8_t* p;
-  const std::uint8_t* end;
-  static constexpr bool kDecoding = true;
-  std::uint8_t next() {
-    if (p == end) [[unlikely]]
-      overrun();
-    return *p++;
-  }
-  [[noreturn, gnu::noinline]] static void overrun() {
-    MM_ASSERT(false, "state decoding read past the encoding");
-    __builtin_unreachable();
-  }
-  void byte(std::uint8_t& v) { v = next(); }
-  void u16(std::uint16_t& v) {
-    std::uint16_t lo = next();
-    v = static_cast<std::uint16_t>(lo | (next() << 8));
-  }
-  void u32(std::uint32_t& v) {
-    std::uint32_t x = 0;
-    for (int i = 0; i < 4; ++i) x |= static_cast<std::uint32_t>(next()) << (8 * i);
-    v = x;
-  }
-  void varint(std::uint64_t& v) {
-    std::uint64_t x = 0;
-    for (int shift = 0;; shift += 7) {
-      std::uint8_t b = next();
-      x |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-      if (!(b & 0x80)) break;
-    }
-    v = x;
-  }
-  template <class... B>
-  void flags(B&... b) {
-    std::uint8_t packed = next(), bit = 0;
-    ((b = ((packed >> bit++) & 1) != 0), ...);
-  }
-};
+// A thread's locals: the bytes from `fault` to `new_pfn`, then `frames_to_put`'s four.
+static_assert(sizeof(Frame) == 8, "the codec copies a frame as one 8-byte run");
 
-// An upper bound of the encoding's length for a shape (what the encoder reserves).
+constexpr std::size_t kLocalsAt = offsetof(ThreadState, fault);
+constexpr std::size_t kLocalsRun = offsetof(ThreadState, unused) - kLocalsAt;  // 8
+constexpr std::size_t kFramesToPutAt = offsetof(ThreadState, frames_to_put);
+static_assert(kLocalsRun == 8 && offsetof(ThreadState, sd_generation) == 5 && kFramesToPutAt == 12);
+// The locals with the bits of their two flag bytes (the thread's and the saved PTE's) that no
+// flag uses cleared.
+std::uint64_t locals_bits() {
+  ThreadState t{};
+  t.changed = t.failed = t.retried = true;
+  t.saved.present = t.saved.protnone = t.saved.write = t.saved.dirty = t.saved.soft_dirty =
+      t.saved.uffd_wp = true;
+  std::uint64_t flags;
+  std::memcpy(&flags, reinterpret_cast<const std::uint8_t*>(&t) + kLocalsAt, 8);
+  constexpr std::uint64_t kFlagBytes = 0x0000'00ff'00ff'0000ull;  // bytes 2 and 4 of the run
+  return ~kFlagBytes | flags;
+}
+const std::uint64_t kLocalsKeep = locals_bits();
+
+// The bit i of the result is set when byte i of x is nonzero.
+inline unsigned nonzero_bytes(std::uint64_t x) {
+  constexpr std::uint64_t kLow7 = 0x7f7f7f7f7f7f7f7full;
+  std::uint64_t t = (((x & kLow7) + kLow7) | x) & ~kLow7;  // the high bit of each nonzero byte
+  return static_cast<unsigned>(((t >> 7) * 0x0102040810204080ull) >> 56);
+}
+
+// An upper bound of the encoding's length for a shape, with room for the 8-byte runs the
+// encoder writes whole (what it reserves).
 std::size_t max_encoding_bytes(const Shape& shape) {
-  std::size_t thread = 15 + static_cast<std::size_t>(shape.pages);
-  std::size_t mm = 3 + static_cast<std::size_t>(shape.pages) * (5 + shape.words) + 10 + 3 + 3 + 1;
+  std::size_t thread = 16 + static_cast<std::size_t>(shape.pages);
+  std::size_t mm = 4 + static_cast<std::size_t>(shape.pages) * (4 + shape.words) + 10 + 3 + 3;
   std::size_t frames = 1 + static_cast<std::size_t>(shape.frames) * (4 + shape.words);
-  return thread * shape.threads + mm * shape.processes + 5 * shape.handles + shape.pages + frames;
+  return thread * shape.threads + mm * shape.processes + 5 * shape.handles + shape.pages + frames +
+         8;
 }
 
-// A PTE: one byte of flags, then the frame number when present.
-template <class Ar>
-void walk_pte(Ar& ar, Pte& p) {
-  ar.flags(p.present, p.protnone, p.write, p.dirty, p.soft_dirty, p.uffd_wp);
-  if (p.present) ar.byte(p.pfn);
-}
-
-// A TLB entry in one byte: valid, writable, dirty and a 5-bit frame number.
-template <class Ar>
-void walk_tlb(Ar& ar, TlbEntry& e) {
-  std::uint8_t packed = 0;
-  if constexpr (!Ar::kDecoding)
-    packed =
-        e.valid ? static_cast<std::uint8_t>(0x80 | (e.writable << 6) | (e.dirty << 5) | e.pfn) : 0;
-  ar.byte(packed);
-  if constexpr (Ar::kDecoding) {
-    e.valid = packed & 0x80;
-    e.writable = packed & 0x40;
-    e.dirty = packed & 0x20;
-    e.pfn = packed & 0x1f;
+void put_varint(std::uint8_t*& p, std::uint64_t x) {
+  while (x >= 0x80) {
+    *p++ = static_cast<std::uint8_t>(x | 0x80);
+    x >>= 7;
   }
+  *p++ = static_cast<std::uint8_t>(x);
 }
 
-// A thread: its op and step, then only the locals in use (a mask says which).
-template <class Ar>
-void walk_thread(Ar& ar, ThreadState& th) {
-  ar.byte(th.pc);
-  ar.byte(th.phase);
-  std::uint8_t mask = 0;
-  if constexpr (!Ar::kDecoding) {
-    mask = static_cast<std::uint8_t>(
-        (th.fault ? 1 : 0) | (th.index ? 2 : 0) | (th.changed || th.failed || th.retried ? 4 : 0) |
-        (th.sd_generation ? 8 : 0) | (th.saved.present || th.old_pfn || th.new_pfn ? 16 : 0) |
-        (th.frames_to_put ? 32 : 0));
+std::uint64_t get_varint(const std::uint8_t*& p) {
+  std::uint64_t x = 0;
+  for (int shift = 0;; shift += 7) {
+    std::uint8_t b = *p++;
+    x |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+    if (!(b & 0x80) || shift >= 63) break;
   }
-  ar.byte(mask);
-  if (mask & 1) ar.byte(th.fault);
-  if (mask & 2) ar.byte(th.index);
-  if (mask & 4) ar.flags(th.changed, th.failed, th.retried);
-  if (mask & 8) ar.byte(th.sd_generation);
-  if (mask & 16) {
-    walk_pte(ar, th.saved);
-    ar.byte(th.old_pfn);
-    ar.byte(th.new_pfn);
-  }
-  if (mask & 32) ar.u32(th.frames_to_put);
+  return x;
 }
 
-template <class Ar>
-void walk_mm(Ar& ar, Mm& mm, const Shape& shape) {
-  ar.flags(mm.exists, mm.live, mm.writer, mm.has_pinned, mm.clear_refs_busy);
-  if (!mm.exists) return;
-  ar.byte(mm.readers);
-  ar.byte(mm.tlb_flush_pending);
-  for (int p = 0; p < shape.pages; ++p) {
-    walk_pte(ar, mm.pte[p]);
-    VmaPage& v = mm.vma[p];
-    ar.flags(v.mapped, v.read, v.write, v.uffd_wp, v.soft_dirty);
-    ar.byte(mm.expect_valid[p]);
-    for (int w = 0; w < shape.words; ++w)
-      if (mm.expect_valid[p] >> w & 1) ar.byte(mm.expect[p][w]);
+// A thread's part: pc, phase, a mask of its nonzero locals (one byte, or two when new_pfn or
+// frames_to_put is set: a varint), those locals' bytes, then its TLB row, a byte per page.
+std::uint8_t* encode_thread_to(std::uint8_t* p, const State& s, int t, const Shape& shape) {
+  const ThreadState& th = s.threads[t];
+  const auto* raw = reinterpret_cast<const std::uint8_t*>(&th);
+  p[0] = th.pc;
+  p[1] = th.phase;
+  std::uint64_t locals;
+  std::memcpy(&locals, raw + kLocalsAt, 8);
+  locals &= kLocalsKeep;
+  std::uint32_t frames_to_put = th.frames_to_put;
+  if ((locals | frames_to_put) == 0) {  // between ops, or in a step with no locals
+    p[2] = 0;
+    p += 3;
+  } else {
+    unsigned mask = nonzero_bytes(locals) | (nonzero_bytes(frames_to_put) << 8);
+    p += 2;
+    put_varint(p, mask);
+    for (unsigned m = mask & 0xff; m != 0; m &= m - 1)
+      *p++ = static_cast<std::uint8_t>(locals >> (8 * __builtin_ctz(m)));
+    for (unsigned m = mask >> 8; m != 0; m &= m - 1)
+      *p++ = static_cast<std::uint8_t>(frames_to_put >> (8 * __builtin_ctz(m)));
   }
-  ar.varint(mm.forbidden);
-  std::uint64_t wp = mm.wp_protected, sd = mm.sd_required;
-  ar.varint(wp);
-  ar.varint(sd);
-  mm.wp_protected = static_cast<std::uint16_t>(wp);
-  mm.sd_required = static_cast<std::uint16_t>(sd);
-  ar.byte(mm.clear_refs_done);
+  for (int pg = 0; pg < shape.pages; ++pg) {
+    TlbEntry e = s.tlb[t][pg];
+    *p++ = e.valid ? flag_byte(e) : 0;
+  }
+  return p;
 }
 
-template <class Ar>
-void walk(Ar& ar, State& s, const Shape& shape) {
+// The encoding, in order:
+// - per thread, its part (above);
+// - per process: a flag byte, and when it exists: readers, tlb_flush_pending,
+//   clear_refs_done, per page the PTE's flag byte (and frame when present), the VMA's flag
+//   byte, the ghost's valid-word mask and valid words; then forbidden, wp_protected and
+//   sd_required as varints;
+// - per handle: a flag byte, and when active: kind, frame, process, page;
+// - the page cache, a byte per page;
+// - the number of frames up to the highest in use, then per frame a flag byte and, when in use,
+//   its counts and words.
+[[gnu::flatten]] std::uint8_t* encode_to(std::uint8_t* p, const State& s, const Shape& shape) {
+  for (int t = 0; t < shape.threads; ++t) p = encode_thread_to(p, s, t, shape);
+  for (int i = 0; i < shape.processes; ++i) {
+    const Mm& mm = s.mm[i];
+    *p++ = flag_byte(mm) & kMmFlags;
+    if (!mm.exists) continue;
+    p[0] = mm.readers;
+    p[1] = mm.tlb_flush_pending;
+    p[2] = mm.clear_refs_done;
+    p += 3;
+    for (int pg = 0; pg < shape.pages; ++pg) {
+      const Pte& pte = mm.pte[pg];
+      *p++ = flag_byte(pte) & kPteFlags;
+      if (pte.present) *p++ = pte.pfn;
+      *p++ = flag_byte(mm.vma[pg]) & kVmaFlags;
+      std::uint8_t valid = mm.expect_valid[pg];
+      *p++ = valid;
+      for (int w = 0; w < shape.words; ++w)
+        if (valid >> w & 1) *p++ = mm.expect[pg][w];
+    }
+    put_varint(p, mm.forbidden);
+    put_varint(p, mm.wp_protected);
+    put_varint(p, mm.sd_required);
+  }
+  for (int h = 0; h < shape.handles; ++h) {
+    const Handle& hd = s.handles[h];
+    *p++ = flag_byte(hd) & kHandleFlags;
+    if (!hd.active) continue;
+    p[0] = static_cast<std::uint8_t>(hd.kind);
+    p[1] = hd.pfn;
+    p[2] = hd.mm;
+    p[3] = hd.page;
+    p += 4;
+  }
+  for (int pg = 0; pg < shape.pages; ++pg) *p++ = s.page_cache[pg];
+  // Frames: only up to the highest one in use; free frames are all zero.
+  int used = 0;
+  for (int f = 0; f < shape.frames; ++f)
+    if (s.frames[f].in_use) used = f + 1;
+  *p++ = static_cast<std::uint8_t>(used);
+  const std::size_t counts = 3 + static_cast<std::size_t>(shape.words);
+  for (int f = 0; f < used; ++f) {
+    const Frame& fr = s.frames[f];
+    // The flag byte, then the counts and words, contiguous in the struct: one 8-byte load and
+    // one 8-byte store (the reserve leaves room for the bytes past the run).
+    std::uint64_t run;
+    std::memcpy(&run, &fr, 8);
+    run = (run & ~std::uint64_t{0xff}) | (run & kFrameFlags);
+    std::memcpy(p, &run, 8);
+    p += fr.in_use ? 1 + counts : 1;
+  }
+  return p;
+}
+
+// Reads what encode_to wrote into a zeroed state; returns where it stopped. `end` bounds the
+// reads of the variable parts (the walk checks it after each part).
+[[gnu::flatten]] const std::uint8_t* decode_from(const std::uint8_t* p, const std::uint8_t* end,
+                                                 State& s, const Shape& shape) {
+  auto check = [&] {
+    if (p > end) [[unlikely]]
+      MM_ASSERT(false, "state decoding read past the encoding");
+  };
   for (int t = 0; t < shape.threads; ++t) {
-    walk_thread(ar, s.threads[t]);
-    for (int p = 0; p < shape.pages; ++p) walk_tlb(ar, s.tlb[t][p]);
+    ThreadState& th = s.threads[t];
+    auto* raw = reinterpret_cast<std::uint8_t*>(&th);
+    th.pc = p[0];
+    th.phase = p[1];
+    p += 2;
+    unsigned mask = static_cast<unsigned>(get_varint(p));
+    MM_ASSERT(mask < 0x1000, "a thread's locals mask names bytes it does not have");
+    for (unsigned m = mask & 0xff; m != 0; m &= m - 1) raw[kLocalsAt + __builtin_ctz(m)] = *p++;
+    for (unsigned m = mask >> 8; m != 0; m &= m - 1) raw[kFramesToPutAt + __builtin_ctz(m)] = *p++;
+    for (int pg = 0; pg < shape.pages; ++pg) set_flag_byte(s.tlb[t][pg], *p++);
+    check();
   }
-  for (int m = 0; m < shape.processes; ++m) walk_mm(ar, s.mm[m], shape);
+  for (int i = 0; i < shape.processes; ++i) {
+    Mm& mm = s.mm[i];
+    set_flag_byte(mm, *p++);
+    if (!mm.exists) continue;
+    mm.readers = p[0];
+    mm.tlb_flush_pending = p[1];
+    mm.clear_refs_done = p[2];
+    p += 3;
+    for (int pg = 0; pg < shape.pages; ++pg) {
+      Pte& pte = mm.pte[pg];
+      set_flag_byte(pte, *p++);
+      if (pte.present) pte.pfn = *p++;
+      set_flag_byte(mm.vma[pg], *p++);
+      std::uint8_t valid = *p++;
+      mm.expect_valid[pg] = valid;
+      for (int w = 0; w < shape.words; ++w)
+        if (valid >> w & 1) mm.expect[pg][w] = *p++;
+    }
+    mm.forbidden = get_varint(p);
+    mm.wp_protected = static_cast<std::uint16_t>(get_varint(p));
+    mm.sd_required = static_cast<std::uint16_t>(get_varint(p));
+    check();
+  }
   for (int h = 0; h < shape.handles; ++h) {
     Handle& hd = s.handles[h];
-    ar.flags(hd.active, hd.write, hd.lru);
+    set_flag_byte(hd, *p++);
     if (!hd.active) continue;
-    std::uint8_t kind = static_cast<std::uint8_t>(hd.kind);
-    ar.byte(kind);
-    hd.kind = static_cast<HandleKind>(kind);
-    ar.byte(hd.pfn);
-    ar.byte(hd.mm);
-    ar.byte(hd.page);
+    hd.kind = static_cast<HandleKind>(p[0]);
+    hd.pfn = p[1];
+    hd.mm = p[2];
+    hd.page = p[3];
+    p += 4;
   }
-  for (int p = 0; p < shape.pages; ++p) ar.byte(s.page_cache[p]);
-  // Frames: only up to the highest one in use; free frames are all zero.
-  std::uint8_t used = 0;
-  if constexpr (!Ar::kDecoding) {
-    for (int f = 0; f < shape.frames; ++f)
-      if (s.frames[f].in_use) used = static_cast<std::uint8_t>(f + 1);
-  }
-  ar.byte(used);
+  for (int pg = 0; pg < shape.pages; ++pg) s.page_cache[pg] = *p++;
+  check();
+  int used = *p++;
+  MM_ASSERT(used <= shape.frames, "a state encoding names more frames than the scenario has");
+  const std::size_t counts = 3 + static_cast<std::size_t>(shape.words);
   for (int f = 0; f < used; ++f) {
     Frame& fr = s.frames[f];
-    ar.flags(fr.in_use, fr.shmem, fr.anon_exclusive, fr.dirty);
-    if (!fr.in_use) continue;
-    ar.byte(fr.refcount);
-    ar.byte(fr.mapcount);
-    ar.byte(fr.pincount);
-    for (int w = 0; w < shape.words; ++w) ar.byte(fr.content[w]);
+    set_flag_byte(fr, *p);
+    if (!fr.in_use) {
+      ++p;
+      continue;
+    }
+    // The flag byte and the counts and words in one 8-byte copy, the bytes past them cleared.
+    std::uint64_t run;
+    std::memcpy(&run, p, 8);
+    run &= ~std::uint64_t{0} >> (8 * (7 - counts));
+    std::memcpy(static_cast<void*>(&fr), &run, 8);
+    p += 1 + counts;
+    check();
   }
+  return p;
 }
 
 }  // namespace
 
 void encode_state(const State& s, const Shape& shape, ByteWriter& w) {
-  Encoder e{w.reserve(max_encoding_bytes(shape))};
-  walk(e, const_cast<State&>(s), shape);  // the encoder only reads
-  w.commit(e.p);
+  std::uint8_t* begin = w.reserve(max_encoding_bytes(shape));
+  w.commit(encode_to(begin, s, shape));
 }
 
 void encode_thread(const State& s, int thread, const Shape& shape, ByteWriter& w) {
-  Encoder e{w.reserve(max_encoding_bytes(shape))};
-  State& m = const_cast<State&>(s);  // the encoder only reads
-  walk_thread(e, m.threads[thread]);
-  for (int p = 0; p < shape.pages; ++p) walk_tlb(e, m.tlb[thread][p]);
-  w.commit(e.p);
+  std::uint8_t* begin = w.reserve(max_encoding_bytes(shape));
+  w.commit(encode_thread_to(begin, s, thread, shape));
 }
 
 State decode_state(ByteReader& r, const Shape& shape) {
   State s{};
-  Decoder d{r.data(), r.data() + r.size()};
-  walk(d, s, shape);
-  MM_ASSERT(d.p == d.end, "a state encoding has trailing bytes");
+  // The reads of one part (a thread, a process...) may run past the end before the check
+  // after it: they read from a copy with room for that.
+  std::uint8_t copy[2048];
+  MM_ASSERT(r.size() + 1024 <= sizeof copy, "a state encoding is longer than any shape allows");
+  std::memcpy(copy, r.data(), r.size());
+  const std::uint8_t* end = decode_from(copy, copy + r.size(), s, shape);
+  MM_ASSERT(end == copy + r.size(), "a state encoding has trailing bytes");
   r.skip_to_end();
   return s;
 }

@@ -14,97 +14,112 @@
 
 namespace mmcheck::vm {
 
+// The structs are packed: flags are one-bit fields sharing a byte, so a state is about 900
+// bytes to copy instead of 1.5 KB, and the encoder copies a struct's flag byte instead of
+// gathering its flags one by one. Each struct keeps its flags in its first byte (see
+// flag_byte() in state.cpp); padding is never read.
+
 struct TlbEntry {
-  bool valid = false;
-  bool writable = false;
-  bool dirty = false;
-  std::uint8_t pfn = 0;
+  bool valid : 1 = false;
+  bool writable : 1 = false;
+  bool dirty : 1 = false;
+  std::uint8_t pfn : 5 = 0;  // kMaxFrames is 32
   bool operator==(const TlbEntry&) const = default;
 };
+static_assert(sizeof(TlbEntry) == 1 && kMaxFrames <= 32);
 
 struct Pte {
-  bool present = false;
-  bool protnone = false;  // present in memory but inaccessible (PROT_NONE VMA)
-  bool write = false;
-  bool dirty = false;
-  bool soft_dirty = false;
-  bool uffd_wp = false;
+  bool present : 1 = false;
+  bool protnone : 1 = false;  // present in memory but inaccessible (PROT_NONE VMA)
+  bool write : 1 = false;
+  bool dirty : 1 = false;
+  bool soft_dirty : 1 = false;
+  bool uffd_wp : 1 = false;
   std::uint8_t pfn = 0;
   bool operator==(const Pte&) const = default;
 };
+static_assert(sizeof(Pte) == 2);
 
 // The VMA flags of one page: VMAs are modelled split at page granularity, so an mprotect or
 // munmap of part of a region needs no VMA splitting.
 struct VmaPage {
-  bool mapped = false;
-  bool read = false;
-  bool write = false;
-  bool uffd_wp = false;     // VM_UFFD_WP
-  bool soft_dirty = false;  // VM_SOFTDIRTY
+  bool mapped : 1 = false;
+  bool read : 1 = false;
+  bool write : 1 = false;
+  bool uffd_wp : 1 = false;     // VM_UFFD_WP
+  bool soft_dirty : 1 = false;  // VM_SOFTDIRTY
   bool operator==(const VmaPage&) const = default;
 };
+static_assert(sizeof(VmaPage) == 1);
 
 struct Frame {
-  bool in_use = false;
-  bool shmem = false;
-  bool anon_exclusive = false;
-  bool dirty = false;  // PageDirty
+  bool in_use : 1 = false;
+  bool shmem : 1 = false;
+  bool anon_exclusive : 1 = false;
+  bool dirty : 1 = false;  // PageDirty
+  // The counts and the content follow the flag byte without gaps: the codec copies them as one
+  // run.
   std::uint8_t refcount = 0;
   std::uint8_t mapcount = 0;
   std::uint8_t pincount = 0;
   std::array<std::uint8_t, kMaxWords> content{};
   bool operator==(const Frame&) const = default;
 };
+static_assert(sizeof(Frame) == 4 + kMaxWords);
 
 struct Mm {
-  bool exists = false;  // created (a child mm exists from the start of its fork)
-  bool live = false;    // its threads may run (a child's from the return of its fork)
+  bool exists : 1 = false;  // created (a child mm exists from the start of its fork)
+  bool live : 1 = false;    // its threads may run (a child's from the return of its fork)
+  bool writer : 1 = false;
+  bool has_pinned : 1 = false;
+  bool clear_refs_busy : 1 = false;
   std::uint8_t readers = 0;
-  bool writer = false;
   std::uint8_t tlb_flush_pending = 0;
-  bool has_pinned = false;
+  std::uint8_t clear_refs_done = 0;  // clear_refs completed (generation)
   std::array<Pte, kMaxPages> pte{};
   std::array<VmaPage, kMaxPages> vma{};
   // Ghost state.
   std::array<std::array<std::uint8_t, kMaxWords>, kMaxPages> expect{};  // last value stored
   std::array<std::uint8_t, kMaxPages> expect_valid{};                   // bit per word
-  std::uint64_t forbidden = 0;       // value indices another mm stored after the fork between them
-  std::uint16_t wp_protected = 0;    // bit per page: uffd_wp completed, no unprotect started
-  std::uint16_t sd_required = 0;     // bit per page: a store after a completed clear_refs
-  std::uint8_t clear_refs_done = 0;  // clear_refs completed (generation)
-  bool clear_refs_busy = false;
+  std::uint64_t forbidden = 0;     // value indices another mm stored after the fork between them
+  std::uint16_t wp_protected = 0;  // bit per page: uffd_wp completed, no unprotect started
+  std::uint16_t sd_required = 0;   // bit per page: a store after a completed clear_refs
   bool operator==(const Mm&) const = default;
 };
 
 enum class HandleKind : std::uint8_t { Pin, Get, Extra };
 
 struct Handle {
-  bool active = false;
+  bool active : 1 = false;
+  bool write : 1 = false;
+  bool lru : 1 = false;  // an extra reference of kind "lru" (dropped by cow_drain_lru)
   HandleKind kind = HandleKind::Pin;
-  bool write = false;
-  bool lru = false;  // an extra reference of kind "lru" (dropped by cow_drain_lru)
   std::uint8_t pfn = 0;
   std::uint8_t mm = 0;
   std::uint8_t page = 0;
   bool operator==(const Handle&) const = default;
 };
+static_assert(sizeof(Handle) == 5);
 
-// Where a thread is inside its current operation. Fields not in use are zero (canonical).
+// Where a thread is inside its current operation. Fields not in use are zero (canonical). The
+// locals (fault to new_pfn, then frames_to_put) are the bytes the encoding suppresses when zero.
 struct ThreadState {
   std::uint8_t pc = 0;             // index of the current op in the thread's list
   std::uint8_t phase = 0;          // step within the op (see models/ops/*.cpp)
   std::uint8_t fault = 0;          // the fault in progress: FaultKind, 0 when none
   std::uint8_t index = 0;          // loop position (per-PTE walks)
-  bool changed = false;            // a walk changed some PTE (flush needed)
-  bool failed = false;             // the op ended in an error (SIGSEGV, -EFAULT, -ENOENT)
-  bool retried = false;            // the access faulted at least once
+  bool changed : 1 = false;        // a walk changed some PTE (flush needed)
+  bool failed : 1 = false;         // the op ended in an error (SIGSEGV, -EFAULT, -ENOENT)
+  bool retried : 1 = false;        // the access faulted at least once
   std::uint8_t sd_generation = 0;  // ghost: clear_refs generation when a store started
   Pte saved{};                     // orig_pte of a COW in progress
   std::uint8_t old_pfn = 0;
   std::uint8_t new_pfn = 0;
+  std::uint8_t unused[2] = {};      // always zero: frames_to_put's alignment, never padding
   std::uint32_t frames_to_put = 0;  // munmap: frames whose mapping reference is dropped
   bool operator==(const ThreadState&) const = default;
 };
+static_assert(sizeof(ThreadState) == 16);
 
 struct State {
   std::array<ThreadState, kMaxThreads> threads{};

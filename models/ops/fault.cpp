@@ -52,7 +52,7 @@ void drain_lru(Ctx& c, int pfn) {
   for (int h = 0; h < c.model.shape().handles; ++h) {
     Handle& hd = c.s.handles[h];
     if (hd.active && hd.kind == HandleKind::Extra && hd.lru && hd.pfn == pfn) {
-      hd.active = false;
+      hd = Handle{};  // a free handle is all zero, as the encoding assumes
       put_frame(c.s, pfn);
       MM_SAY(c, "lru_add_drain drops the pagevec reference, ");
     }

@@ -61,13 +61,12 @@ void gup_ptl(Ctx& c) {
     c.m().has_pinned = true;
   }
   Handle& h = c.s.handles[c.op.handle];
-  h = Handle{true,
-             pin ? HandleKind::Pin : HandleKind::Get,
-             c.op.write,
-             false,
-             pte.pfn,
-             static_cast<std::uint8_t>(c.mm),
-             static_cast<std::uint8_t>(page)};
+  h = Handle{.active = true,
+             .write = c.op.write,
+             .kind = pin ? HandleKind::Pin : HandleKind::Get,
+             .pfn = pte.pfn,
+             .mm = static_cast<std::uint8_t>(c.mm),
+             .page = static_cast<std::uint8_t>(page)};
   c.label(pin ? step<"gup.pin">() : step<"gup.get">());
   MM_SAY(c, "%s frame %d as %s (refcount %d, pincount %d)", pin ? "pin" : "get", pte.pfn,
          c.sc.handle_names[c.op.handle].c_str(), f.refcount, f.pincount);
@@ -169,10 +168,12 @@ void step_handle(Ctx& c) {
         return;
       }
       c.s.frames[pte.pfn].refcount++;
-      h = Handle{true,     HandleKind::Extra,
-                 false,    c.op.ref_kind == RefKind::Lru,
-                 pte.pfn,  static_cast<std::uint8_t>(c.mm),
-                 c.op.page};
+      h = Handle{.active = true,
+                 .lru = c.op.ref_kind == RefKind::Lru,
+                 .kind = HandleKind::Extra,
+                 .pfn = pte.pfn,
+                 .mm = static_cast<std::uint8_t>(c.mm),
+                 .page = c.op.page};
       MM_SAY(c, "%s reference on frame %d (refcount %d)",
              c.op.ref_kind == RefKind::Lru ? "LRU" : "I/O", pte.pfn, c.s.frames[pte.pfn].refcount);
       return;
