@@ -27,10 +27,26 @@ BigArray<T> big_array(std::size_t n) {
   static_assert(std::is_trivially_destructible_v<T>);
   Unmapper deleter;
   // Populated: faulting a table's pages in from the threads of a parallel rehash was measured
-  // three times slower in the kernel. The zero-filled pages already hold every slot's empty
-  // value (atomics of integers and pointers, whose zero is all-zero bits), so no pass writes
-  // them first.
-  T* p = static_cast<T*>(big_alloc(n * sizeof(T), deleter, /*populate=*/true));
+  // three times slower in the kernel. A big table is populated by the search's threads
+  // together, a block each (MADV_POPULATE_WRITE: the kernel zeroes the pages, which on a
+  // virtual machine costs more than the rehash itself); a kernel without it (before 5.14) gets
+  // MAP_POPULATE from one thread. The zero-filled pages already hold every slot's empty value
+  // (atomics of integers and pointers, whose zero is all-zero bits), so no pass writes them
+  // first.
+  std::size_t bytes = n * sizeof(T);
+  if (bytes >= 4 * kBlock) {
+    auto* p = static_cast<std::uint8_t*>(big_alloc(bytes, deleter, /*populate=*/false));
+    std::atomic<bool> unsupported{false};
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, deleter.bytes / kBlock, 1),
+                      [&](const tbb::blocked_range<std::size_t>& range) {
+                        for (std::size_t b = range.begin(); b != range.end(); ++b)
+                          if (madvise(p + b * kBlock, kBlock, MADV_POPULATE_WRITE) != 0)
+                            unsupported.store(true, std::memory_order_relaxed);
+                      });
+    if (!unsupported.load()) return BigArray<T>(reinterpret_cast<T*>(p), deleter);
+    deleter(p);
+  }
+  T* p = static_cast<T*>(big_alloc(bytes, deleter, /*populate=*/true));
   return BigArray<T>(p, deleter);
 }
 }  // namespace
@@ -49,8 +65,10 @@ void Unmapper::operator()(void* p) const {
   if (p != nullptr) munmap(p, bytes);
 }
 
-Record* Arena::make_record(const std::uint8_t* bytes, std::uint32_t length, std::uint64_t key) {
-  std::size_t need = (sizeof(Record) + length + kAlign - 1) & ~(kAlign - 1);
+Record* Arena::make_record(const std::uint8_t* bytes, std::uint32_t length, std::uint64_t key,
+                           bool with_slot) {
+  std::size_t prefix = with_slot ? sizeof(std::uint64_t) : 0;
+  std::size_t need = (prefix + sizeof(Record) + length + kAlign - 1) & ~(kAlign - 1);
   if (used_ + need > capacity_) {
     MM_ASSERT(need <= kChunkBytes, "a state encoding larger than an arena chunk");
     if (!chunks_.empty() && current_ + 1 < chunks_.size()) {
@@ -69,13 +87,13 @@ Record* Arena::make_record(const std::uint8_t* bytes, std::uint32_t length, std:
     used_ = 0;
     capacity_ = chunks_[current_].get_deleter().bytes;
   }
-  void* where = chunks_[current_].get() + used_;
+  void* where = chunks_[current_].get() + used_ + prefix;
   used_ += need;
   auto* record = new (where) Record{};
   record->key.store(key, std::memory_order_relaxed);
   record->id = Record::kPending;
   record->length = length;
-  record->slot = 0;
+  if (with_slot) record->slot() = 0;
   std::memcpy(record->bytes(), bytes, length);
   return record;
 }
@@ -137,7 +155,7 @@ StateTable::Result StateTable::insert_exact(std::uint64_t hash, const std::uint8
     std::uint64_t seen = slot.hash.load(std::memory_order_acquire);
     if (seen == 0) {
       if (slot.hash.compare_exchange_strong(seen, hash, std::memory_order_acq_rel)) {
-        Record* record = arena.make_record(bytes, length, key);
+        Record* record = arena.make_record(bytes, length, key, /*with_slot=*/false);
         slot.record.store(record, std::memory_order_release);
         return {Outcome::Inserted, record};
       }
@@ -164,8 +182,8 @@ StateTable::Result StateTable::insert_fingerprint(std::uint64_t hash, const std:
     std::atomic<std::uint64_t>& slot = fps_[index];
     std::uint64_t seen = slot.load(std::memory_order_acquire);
     if (seen == 0) {
-      if (mine == nullptr) mine = arena.make_record(bytes, length, key);
-      mine->slot = index;
+      if (mine == nullptr) mine = arena.make_record(bytes, length, key, /*with_slot=*/true);
+      mine->slot() = index;
       std::uint64_t tagged = reinterpret_cast<std::uint64_t>(mine) | kTag;
       if (slot.compare_exchange_strong(seen, tagged, std::memory_order_acq_rel)) {
         return {Outcome::Inserted, mine};
@@ -188,7 +206,7 @@ StateTable::Result StateTable::insert_fingerprint(std::uint64_t hash, const std:
 void StateTable::settle(const Record* record) {
   MM_ASSERT(fingerprint_, "settle() is for the fingerprint store");
   std::uint64_t fp = fingerprint_of(hash_bytes(record->bytes(), record->length));
-  fps_[record->slot].store(fp, std::memory_order_relaxed);
+  fps_[record->slot()].store(fp, std::memory_order_relaxed);
 }
 
 bool StateTable::contains(std::uint64_t hash, const std::uint8_t* bytes,
@@ -240,7 +258,7 @@ void StateTable::grow() {
                   fresh[index].compare_exchange_strong(empty, v, std::memory_order_relaxed))
                 break;
             }
-            if (pending) pending->slot = index;
+            if (pending) pending->slot() = index;
           }
         });
     fps_ = std::move(fresh);

@@ -25,16 +25,22 @@
 
 namespace mmcheck {
 
+// A state's record: a 16-byte header, then the encoding. In fingerprint mode a record is
+// preceded by 8 more bytes, the table slot that holds it while it is pending (slot()); the
+// exact store, which keeps every record for the whole search, does without them.
 struct Record {
   std::atomic<std::uint64_t> key;  // smallest (parent position << 16 | action position)
   std::uint32_t id;                // state number once its level is closed; kPending before
   std::uint32_t length;            // encoding length in bytes
-  std::uint64_t slot;              // fingerprint mode: the table slot holding it while pending
   // followed by `length` bytes of encoding
   const std::uint8_t* bytes() const { return reinterpret_cast<const std::uint8_t*>(this + 1); }
   std::uint8_t* bytes() { return reinterpret_cast<std::uint8_t*>(this + 1); }
+  // Fingerprint mode only: the 8 bytes before the record.
+  std::uint64_t& slot() { return *(reinterpret_cast<std::uint64_t*>(this) - 1); }
+  std::uint64_t slot() const { return *(reinterpret_cast<const std::uint64_t*>(this) - 1); }
   static constexpr std::uint32_t kPending = 0xffffffffu;
 };
+static_assert(sizeof(Record) == 16);
 
 // The big arrays (table, arena chunks) are mapped directly; arena chunks with their pages
 // populated up front: one system call instead of a page fault per 4 KiB, which cost 15% of a
@@ -51,7 +57,9 @@ void* big_alloc(std::size_t bytes, Unmapper& deleter, bool populate);
 // One thread's arena: chunks of memory records are carved from.
 class Arena {
  public:
-  Record* make_record(const std::uint8_t* bytes, std::uint32_t length, std::uint64_t key);
+  // A record with its encoding; `with_slot`: preceded by the 8 bytes of Record::slot().
+  Record* make_record(const std::uint8_t* bytes, std::uint32_t length, std::uint64_t key,
+                      bool with_slot);
   // Drops every record (fingerprint mode: the level they belonged to is done); the chunks are
   // kept for the next level's records.
   void reset();

@@ -273,6 +273,16 @@ class Bench:
         self.suite = None
         self.excluded = []    # members left out (quick budget, or every config skipped)
         self.previous = {}    # --resume: the runs of DIR/bench.json, reused
+        # --spin-from: SPIN's runs taken from an earlier bench.json instead of run again
+        self.spin_from, spin_from_meta = [], None
+        if a.spin_from:
+            with open(a.spin_from) as f:
+                earlier = json.load(f)
+            self.spin_from = [r for r in earlier["spin_runs"] if "skipped" not in r]
+            spin_from_meta = {"file": os.path.abspath(a.spin_from), "date": earlier["meta"]["date"],
+                              "host": earlier["meta"]["host"], "limit_s": earlier["meta"]["limit_s"],
+                              "spin": earlier["meta"].get("spin")}
+            self.spin = False
         self.meta = {
             "date": datetime.datetime.now().isoformat(timespec="seconds"),
             "host": platform.node(), "nproc": os.cpu_count(),
@@ -284,8 +294,11 @@ class Bench:
                          "max_memory": self.mm.has_max_memory},
             "quick": a.quick, "limit_s": a.limit, "mem_limit_mib": a.mem_limit,
             "quick_states": a.quick_states if a.quick else None,
-            "threads": self.threads, "spin": spin_version() if self.spin else None,
+            "threads": self.threads,
+            "spin": spin_version() if self.spin else (spin_from_meta or {}).get("spin"),
             "spin_models": a.spin_models if self.spin else None,
+            "spin_from": spin_from_meta,
+            "skipped_members": sorted(a.skip),
             "load_start": loadavg(),
         }
 
@@ -350,6 +363,9 @@ class Bench:
             if (k, p) in over_budget:
                 self.excluded.append({"member": name, "why": "a smaller N of this K, P is over the quick budget"})
                 continue
+            if name in self.a.skip:
+                self.excluded.append({"member": name, "why": "left out on the command line (--skip)"})
+                continue
             ran = 0
             skipped_here = set()
             for (por, store, t) in self.configs():
@@ -389,7 +405,9 @@ class Bench:
                 self.runs = [r for r in self.runs if r.get("member") != name]
                 self.save()
                 continue
-            if self.spin:
+            if self.spin_from:
+                self.spin_runs += [r for r in self.spin_from if r.get("member") == name]
+            elif self.spin:
                 self.run_spin_member(n, k, p)
             self.save()
 
@@ -599,6 +617,13 @@ class Bench:
         w("- SPIN: %s%s" % (m["spin"] or "not installed (no comparison)",
                             ", `gcc -O2 -DSAFETY [-DNOREDUCE] -DMEMLIM=%s`, `./pan -m100000 -w26` (-w27 for big ones)"
                             % m["mem_limit_mib"] if m["spin"] else ""))
+        if m.get("spin_from"):
+            w("- SPIN's figures are not from this run: they are the runs of %s (%s, host %s, limit %s s), "
+              "reused with `--spin-from`; the ratios compare mmcheck now with SPIN then, on the same machine"
+              % (m["spin_from"]["file"], m["spin_from"]["date"], m["spin_from"]["host"],
+                 m["spin_from"]["limit_s"]))
+        if m.get("skipped_members"):
+            w("- members left out on the command line (`--skip`): %s" % ", ".join(m["skipped_members"]))
         w("")
 
         def n(x):
@@ -809,6 +834,11 @@ def main(argv=None):
                     help="the shared mmcheck twins to compare the generated files with ('' to skip)")
     ap.add_argument("--twin-max-states", type=int, default=2_000_000)
     ap.add_argument("--no-suite", action="store_true", help="skip the race suite")
+    ap.add_argument("--spin-from", metavar="BENCH_JSON",
+                    help="take SPIN's runs from an earlier bench.json of this machine instead of running "
+                         "SPIN again (the Markdown says so)")
+    ap.add_argument("--skip", nargs="+", default=[], metavar="MEMBER",
+                    help="leave these members out (e.g. fam-N4-K3-P2: ones known not to finish)")
     ap.add_argument("--resume", action="store_true",
                     help="reuse the finished runs of DIR/bench.json (same binary and limits: "
                          "give --mmcheck a copy that stays put)")
