@@ -48,6 +48,9 @@ struct SearchOptions {
   // Grow the table before a level that would likely overfill it (estimated as twice the level
   // being expanded); off, a level that overfills it is redone after growing (tests use this).
   bool grow_ahead = true;
+  // Exact store: bytes of address space for the records (0: 64 GiB); running out of it ends the
+  // search incomplete ("record-space"). Tests set it small to reach that end.
+  std::size_t record_space = 0;
 };
 
 // A model may offer symmetry reduction: canonicalize(s) replaces s by the representative of its
@@ -120,7 +123,7 @@ class Search {
   using Action = typename M::Action;
 
   Search(const M& model, SearchOptions options)
-      : model_(model), options_(options), table_(16, options.fingerprint) {}
+      : model_(model), options_(options), table_(16, options.fingerprint, options.record_space) {}
 
   SearchResult<M> run() {
     start_ = Clock::now();
@@ -170,14 +173,13 @@ class Search {
     std::vector<Record*> fresh;
     ByteWriter writer;
     std::vector<Action> actions;
-    State successor{};
     std::uint64_t transitions = 0;
     std::vector<std::uint64_t> labels;
     std::optional<Finding> best;
     std::vector<std::pair<Record*, Violation>> state_findings;
     std::uint64_t since_check = 0;
-    std::vector<std::pair<std::size_t, Violation>> batch_violations;  // state properties failed
-    std::vector<ByteWriter> encodings;  // their encodings (empty: a violating step)
+    std::vector<State> successors;      // the batch's successors (reused: a violating step's)
+    std::vector<ByteWriter> encodings;  // their encodings
     std::vector<std::uint64_t> hashes;
     std::vector<std::uint64_t> keys;     // their (parent position, action position) keys
     std::size_t unreported_inserts = 0;  // insertions not yet added to the table's size
@@ -252,6 +254,10 @@ class Search {
       model_.encode(initial[i], w.writer);
       auto r = insert_with_growth(w.writer, i, w);
       if (r.outcome == StateTable::Outcome::Found) continue;
+      if (r.outcome == StateTable::Outcome::NoSpace) {
+        incomplete("record-space");
+        return false;
+      }
       r.record->id = static_cast<std::uint32_t>(states_total_);
       records_.extend(states_total_ + 1);
       records_[states_total_] = r.record;
@@ -390,13 +396,14 @@ class Search {
       if (w.encodings.size() < m + n) {
         std::size_t size = std::max(m + n, 2 * w.encodings.size());
         w.encodings.resize(size);
+        w.successors.resize(size);
         w.hashes.resize(size);
         w.keys.resize(size);
       }
       std::uint64_t position = id - begin;
       for (std::size_t i = 0; i < n; ++i) {
         ++w.transitions;
-        State& next = w.successor;
+        State& next = w.successors[m];
         StepInfo info = model_.apply(s, w.actions[i], next);
         canonicalize(next);
         if (info.label != kNoLabel) ++w.labels[info.label];
@@ -413,13 +420,9 @@ class Search {
         w.hashes[m] = StateTable::hash_bytes(bytes.data(), bytes.size());
         w.keys[m] = key;
         table_.prefetch(w.hashes[m]);
-        // State properties are checked here, while the successor is at hand, and kept for the
-        // successors that turn out new.
-        if (auto v = model_.check_state(next)) w.batch_violations.emplace_back(m, std::move(*v));
         ++m;
       }
     }
-    std::size_t next_violation = 0;
     for (std::size_t j = 0; j < m; ++j) table_.prefetch_record(w.hashes[j]);
     for (std::size_t j = 0; j < m; ++j) {
       const ByteWriter& bytes = w.encodings[j];
@@ -427,7 +430,10 @@ class Search {
                              w.keys[j], w.arenas[(level + 1) & 1], /*count=*/false);
       if (r.outcome == StateTable::Outcome::Full) {
         full_.store(true, std::memory_order_relaxed);
-        w.batch_violations.clear();
+        return;
+      }
+      if (r.outcome == StateTable::Outcome::NoSpace) [[unlikely]] {
+        stop("record-space");  // 64 GiB of records: a bound like --max-memory
         return;
       }
       if (r.outcome == StateTable::Outcome::Inserted) {
@@ -436,19 +442,15 @@ class Search {
           table_.add_size(w.unreported_inserts);
           w.unreported_inserts = 0;
         }
-        // A state property finding takes the state's final (smallest) key when the level closes.
-        while (next_violation < w.batch_violations.size() &&
-               w.batch_violations[next_violation].first < j)
-          ++next_violation;
-        if (next_violation < w.batch_violations.size() &&
-            w.batch_violations[next_violation].first == j)
-          w.state_findings.emplace_back(r.record,
-                                        std::move(w.batch_violations[next_violation].second));
+        // State properties are checked on new states only: a state found again was checked
+        // when it was new. A finding takes the state's final (smallest) key when the level
+        // closes.
+        if (auto v = model_.check_state(w.successors[j]))
+          w.state_findings.emplace_back(r.record, std::move(*v));
       } else if (r.record != nullptr && r.record->id == Record::kPending) {
         lower_key(r.record, w.keys[j]);
       }
     }
-    w.batch_violations.clear();
     w.since_check += last - first;
     if (w.since_check >= 256) {
       w.since_check = 0;

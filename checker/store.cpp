@@ -62,11 +62,40 @@ void* big_alloc(std::size_t bytes, Unmapper& deleter, bool populate) {
 }
 
 void Unmapper::operator()(void* p) const {
-  if (p != nullptr) munmap(p, bytes);
+  if (p != nullptr && bytes != 0) munmap(p, bytes);  // 0: a chunk of a record space
+}
+
+RecordSpace::RecordSpace(std::size_t bytes) {
+  if (bytes == 0) return;
+  // Address space only: an inaccessible private mapping commits no memory. Where the address
+  // space is limited (ulimit -v), a smaller range is taken, down to 1 GiB.
+  std::size_t want = (std::min(bytes, kMaxBytes) + kPage - 1) & ~(kPage - 1);
+  for (std::size_t size = want; size >= std::min(want, std::size_t{1} << 30); size /= 2) {
+    void* p = mmap(nullptr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p != MAP_FAILED) {
+      base_ = static_cast<std::uint8_t*>(p);
+      size_ = size;
+      return;
+    }
+  }
+  MM_ASSERT(false, "cannot reserve address space for the state records");
+}
+
+RecordSpace::~RecordSpace() {
+  if (base_ != nullptr) munmap(base_, size_);
+}
+
+std::uint8_t* RecordSpace::take(std::size_t bytes) {
+  std::size_t at = used_.fetch_add(bytes, std::memory_order_relaxed);
+  if (at + bytes > size_) return nullptr;
+  void* p = mmap(base_ + at, bytes, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_POPULATE, -1, 0);
+  MM_ASSERT(p != MAP_FAILED, "out of memory");
+  return static_cast<std::uint8_t*>(p);
 }
 
 Record* Arena::make_record(const std::uint8_t* bytes, std::uint32_t length, std::uint64_t key,
-                           bool with_slot) {
+                           bool with_slot, RecordSpace* space) {
   std::size_t prefix = with_slot ? sizeof(std::uint64_t) : 0;
   std::size_t need = (prefix + sizeof(Record) + length + kAlign - 1) & ~(kAlign - 1);
   if (used_ + need > capacity_) {
@@ -78,14 +107,23 @@ Record* Arena::make_record(const std::uint8_t* bytes, std::uint32_t length, std:
       std::size_t size =
           std::min(kChunkBytes, kFirstChunkBytes << std::min<std::size_t>(chunks_.size(), 16));
       Unmapper deleter;
-      auto* chunk = static_cast<std::uint8_t*>(big_alloc(size, deleter, /*populate=*/true));
+      std::uint8_t* chunk;
+      std::size_t bytes = size;
+      if (space != nullptr) {
+        chunk = space->take(size);  // unmapped with the space (the deleter's size stays 0)
+        if (chunk == nullptr) return nullptr;
+      } else {
+        chunk = static_cast<std::uint8_t*>(big_alloc(size, deleter, /*populate=*/true));
+        bytes = deleter.bytes;
+      }
       chunks_.emplace_back(chunk, deleter);
+      chunk_bytes_.push_back(bytes);
       current_ = chunks_.size() - 1;
-      reserved_ += deleter.bytes;
+      reserved_ += bytes;
       peak_ = std::max(peak_, reserved_);
     }
     used_ = 0;
-    capacity_ = chunks_[current_].get_deleter().bytes;
+    capacity_ = chunk_bytes_[current_];
   }
   void* where = chunks_[current_].get() + used_ + prefix;
   used_ += need;
@@ -101,7 +139,7 @@ Record* Arena::make_record(const std::uint8_t* bytes, std::uint32_t length, std:
 void Arena::reset() {
   current_ = 0;
   used_ = 0;
-  capacity_ = chunks_.empty() ? 0 : chunks_[0].get_deleter().bytes;
+  capacity_ = chunks_.empty() ? 0 : chunk_bytes_[0];
 }
 
 void RecordIndex::extend(std::size_t end) {
@@ -120,13 +158,18 @@ void RecordIndex::drop_before(std::size_t id) {
   first_chunk_ += drop;
 }
 
-StateTable::StateTable(std::size_t initial_capacity_log2, bool fingerprint)
-    : fingerprint_(fingerprint), capacity_(std::size_t{1} << initial_capacity_log2) {
+StateTable::StateTable(std::size_t initial_capacity_log2, bool fingerprint,
+                       std::size_t record_space)
+    : fingerprint_(fingerprint),
+      space_(fingerprint         ? 0
+             : record_space == 0 ? RecordSpace::kMaxBytes
+                                 : record_space),
+      capacity_(std::size_t{1} << initial_capacity_log2) {
   std::size_t n = capacity_;
   if (fingerprint_) {
     fps_ = big_array<std::atomic<std::uint64_t>>(n);
   } else {
-    slots_ = big_array<Slot>(n);
+    slots_ = big_array<std::atomic<std::uint64_t>>(n);
   }
 }
 
@@ -149,25 +192,26 @@ StateTable::Result StateTable::insert(std::uint64_t hash, const std::uint8_t* by
 
 StateTable::Result StateTable::insert_exact(std::uint64_t hash, const std::uint8_t* bytes,
                                             std::uint32_t length, std::uint64_t key, Arena& arena) {
+  const std::uint64_t tag = hash & kTagMask;
   std::size_t index = home(hash);
+  Record* mine = nullptr;  // made when an empty slot is found, before claiming it
   for (std::size_t probes = 0; probes < capacity_; ++probes, index = next(index)) {
-    Slot& slot = slots_[index];
-    std::uint64_t seen = slot.hash.load(std::memory_order_acquire);
+    std::atomic<std::uint64_t>& slot = slots_[index];
+    std::uint64_t seen = slot.load(std::memory_order_acquire);
     if (seen == 0) {
-      if (slot.hash.compare_exchange_strong(seen, hash, std::memory_order_acq_rel)) {
-        Record* record = arena.make_record(bytes, length, key, /*with_slot=*/false);
-        slot.record.store(record, std::memory_order_release);
-        return {Outcome::Inserted, record};
+      if (mine == nullptr) {
+        mine = arena.make_record(bytes, length, key, /*with_slot=*/false, &space_);
+        if (mine == nullptr) return {Outcome::NoSpace, nullptr};
       }
-      // `seen` now holds the hash another thread claimed the slot with.
+      if (slot.compare_exchange_strong(seen, tag | space_.handle(mine), std::memory_order_acq_rel))
+        return {Outcome::Inserted, mine};
+      // Lost the race for this slot: `seen` is what the winner put there. If it is this state,
+      // the record made stays unused in the arena.
     }
-    if (seen != hash) continue;
-    Record* record;
-    while ((record = slot.record.load(std::memory_order_acquire)) == nullptr) {
-      // The claiming thread is writing the record; it is a handful of instructions away.
-    }
+    if ((seen & kTagMask) != tag) continue;
+    const Record* record = space_.record(seen & kHandleMask);
     if (record->length == length && std::memcmp(record->bytes(), bytes, length) == 0)
-      return {Outcome::Found, record};
+      return {Outcome::Found, const_cast<Record*>(record)};
   }
   return {Outcome::Full, nullptr};
 }
@@ -222,11 +266,11 @@ bool StateTable::contains(std::uint64_t hash, const std::uint8_t* bytes,
         if (r->length == length && std::memcmp(r->bytes(), bytes, length) == 0) return true;
       }
     } else {
-      std::uint64_t seen = slots_[index].hash.load(std::memory_order_relaxed);
+      std::uint64_t seen = slots_[index].load(std::memory_order_relaxed);
       if (seen == 0) return false;
-      const Record* r = slots_[index].record.load(std::memory_order_relaxed);
-      if (seen == hash && r->length == length && std::memcmp(r->bytes(), bytes, length) == 0)
-        return true;
+      if ((seen & kTagMask) != (hash & kTagMask)) continue;
+      const Record* r = space_.record(seen & kHandleMask);
+      if (r->length == length && std::memcmp(r->bytes(), bytes, length) == 0) return true;
     }
   }
   return false;
@@ -263,22 +307,23 @@ void StateTable::grow() {
         });
     fps_ = std::move(fresh);
   } else {
-    auto fresh = big_array<Slot>(capacity_);
+    // The slot's tag is the hash's top 31 bits, which are all the home of a power-of-two
+    // capacity below 2^31 depends on.
+    MM_ASSERT(capacity_ < (std::size_t{1} << 31), "the exact table's capacity passed 2^31 slots");
+    auto fresh = big_array<std::atomic<std::uint64_t>>(capacity_);
     tbb::parallel_for(
         tbb::blocked_range<std::size_t>(0, old_capacity, kGrain),
         [&](const tbb::blocked_range<std::size_t>& range) {
           for (std::size_t i = range.begin(); i != range.end(); ++i) {
-            std::uint64_t hash = slots_[i].hash.load(std::memory_order_relaxed);
-            if (hash == 0) continue;
-            std::size_t index = home(hash);
+            std::uint64_t v = slots_[i].load(std::memory_order_relaxed);
+            if (v == 0) continue;
+            std::size_t index = home(v & kTagMask);
             for (;; index = next(index)) {
               std::uint64_t empty = 0;
-              if (fresh[index].hash.load(std::memory_order_relaxed) == 0 &&
-                  fresh[index].hash.compare_exchange_strong(empty, hash, std::memory_order_relaxed))
+              if (fresh[index].load(std::memory_order_relaxed) == 0 &&
+                  fresh[index].compare_exchange_strong(empty, v, std::memory_order_relaxed))
                 break;
             }
-            fresh[index].record.store(slots_[i].record.load(std::memory_order_relaxed),
-                                      std::memory_order_relaxed);
           }
         });
     slots_ = std::move(fresh);

@@ -1,8 +1,11 @@
 // The visited set: a lock-free open-addressing table with per-thread append-only arenas.
 //
-// Exact mode: a slot holds the encoding's 64-bit hash and a pointer to its record; records
+// Exact mode: a slot is 8 bytes, the top 31 bits of the encoding's hash beside a 33-bit handle
+// of its record (the record's place in the table's record space, in 8-byte units); records
 // never move and are kept for the whole search, and a state is found only by comparing its
-// full encoding, so no state is ever lost.
+// full encoding, so no state is ever lost. The capacity is a power of two below 2^31, so the
+// hash bits a slot keeps are the ones that place it: a growing table rehashes without reading
+// a record.
 //
 // Fingerprint mode: a slot is 8 bytes, a 63-bit fingerprint of the encoding; records live only
 // while their state is in the frontier (two BFS levels), so a state costs its slot plus its
@@ -54,12 +57,42 @@ using BigArray = std::unique_ptr<T[], Unmapper>;
 // Zeroed memory for `bytes` (its pages faulted in now when `populate`); the deleter to free it.
 void* big_alloc(std::size_t bytes, Unmapper& deleter, bool populate);
 
+// Exact mode's records live in one reserved range of address space (64 GiB, no memory until
+// used), so that a 33-bit handle names one: arenas take their chunks from it, populated.
+class RecordSpace {
+ public:
+  static constexpr std::size_t kUnit = 8;  // records are 8-byte aligned; handles count units
+  static constexpr int kHandleBits = 33;
+  static constexpr std::size_t kMaxBytes = (std::size_t{1} << kHandleBits) * kUnit;  // 64 GiB
+  // Reserves `bytes` (at most kMaxBytes; less where the address space is limited); 0: an empty
+  // space (fingerprint mode needs none).
+  explicit RecordSpace(std::size_t bytes);
+  ~RecordSpace();
+  RecordSpace(const RecordSpace&) = delete;
+  RecordSpace& operator=(const RecordSpace&) = delete;
+  // A populated chunk of `bytes` (a multiple of 4 KiB), or null when the space is used up.
+  std::uint8_t* take(std::size_t bytes);
+  std::uint64_t handle(const Record* r) const {
+    return static_cast<std::uint64_t>(reinterpret_cast<const std::uint8_t*>(r) - base_) / kUnit + 1;
+  }
+  Record* record(std::uint64_t handle) const {
+    return reinterpret_cast<Record*>(base_ + (handle - 1) * kUnit);
+  }
+  std::size_t reserved_bytes() const { return size_; }
+
+ private:
+  std::uint8_t* base_ = nullptr;
+  std::size_t size_ = 0;
+  std::atomic<std::size_t> used_{0};
+};
+
 // One thread's arena: chunks of memory records are carved from.
 class Arena {
  public:
-  // A record with its encoding; `with_slot`: preceded by the 8 bytes of Record::slot().
+  // A record with its encoding; `with_slot`: preceded by the 8 bytes of Record::slot(). Its
+  // chunks come from `space` when given (null when the space is used up), else from mmap.
   Record* make_record(const std::uint8_t* bytes, std::uint32_t length, std::uint64_t key,
-                      bool with_slot);
+                      bool with_slot, RecordSpace* space = nullptr);
   // Drops every record (fingerprint mode: the level they belonged to is done); the chunks are
   // kept for the next level's records.
   void reset();
@@ -68,7 +101,8 @@ class Arena {
 
  private:
   std::vector<BigArray<std::uint8_t>> chunks_;
-  std::size_t current_ = 0;  // the chunk records are carved from
+  std::vector<std::size_t> chunk_bytes_;  // their sizes
+  std::size_t current_ = 0;               // the chunk records are carved from
   std::size_t used_ = 0;
   std::size_t capacity_ = 0;
   std::size_t reserved_ = 0;
@@ -102,9 +136,13 @@ class RecordIndex {
 
 class StateTable {
  public:
-  explicit StateTable(std::size_t initial_capacity_log2 = 16, bool fingerprint = false);
+  // `record_space`: exact mode's bytes of address space for records (0: RecordSpace::kMaxBytes;
+  // tests use less to reach its end).
+  explicit StateTable(std::size_t initial_capacity_log2 = 16, bool fingerprint = false,
+                      std::size_t record_space = 0);
 
-  enum class Outcome { Inserted, Found, Full };
+  // NoSpace: exact mode's record space is used up (64 GiB of records).
+  enum class Outcome { Inserted, Found, Full, NoSpace };
   struct Result {
     Outcome outcome;
     Record* record;  // Found in fingerprint mode: the pending record, or null for an old state
@@ -129,19 +167,18 @@ class StateTable {
   // points to into the cache (the comparison that follows would miss on it).
   void prefetch_record(std::uint64_t hash) const {
     if (fingerprint_) return;
-    const Slot& slot = slots_[home(hash)];
-    if (slot.hash.load(std::memory_order_relaxed) != hash) return;
-    if (const Record* r = slot.record.load(std::memory_order_relaxed)) {
-      __builtin_prefetch(r);
-      __builtin_prefetch(reinterpret_cast<const char*>(r) + 64);
-    }
+    std::uint64_t seen = slots_[home(hash)].load(std::memory_order_relaxed);
+    if (seen == 0 || (seen & kTagMask) != (hash & kTagMask)) return;
+    const Record* r = space_.record(seen & kHandleMask);
+    __builtin_prefetch(r);
+    __builtin_prefetch(reinterpret_cast<const char*>(r) + 64);
   }
   // Fingerprint mode, not thread-safe: a closed level's record leaves its slot.
   void settle(const Record* record);
   // Whether a state with this hash was stored (fingerprint mode: by fingerprint).
   bool contains(std::uint64_t hash, const std::uint8_t* bytes, std::uint32_t length) const;
-  // Not thread-safe (call between levels): exact mode doubles the capacity; fingerprint mode,
-  // where the table is most of the memory, grows it by a third.
+  // Not thread-safe (call between levels): exact mode doubles the capacity (a power of two);
+  // fingerprint mode, where the table is most of the memory, grows it by a third.
   void grow();
   std::size_t size() const { return size_.load(std::memory_order_relaxed); }
   std::size_t capacity() const { return capacity_; }
@@ -153,7 +190,7 @@ class StateTable {
     std::size_t n = size() + expected;
     return fingerprint_ ? n * 8 > capacity() * 7 : n * 4 > capacity() * 3;
   }
-  std::size_t bytes_used() const { return capacity() * (fingerprint_ ? 8 : sizeof(Slot)); }
+  std::size_t bytes_used() const { return capacity() * 8; }
   bool fingerprint() const { return fingerprint_; }
 
   static std::uint64_t hash_bytes(const std::uint8_t* bytes, std::size_t length);
@@ -163,10 +200,8 @@ class StateTable {
   }
 
  private:
-  struct Slot {
-    std::atomic<std::uint64_t> hash;
-    std::atomic<Record*> record;
-  };
+  static constexpr std::uint64_t kHandleMask = (std::uint64_t{1} << RecordSpace::kHandleBits) - 1;
+  static constexpr std::uint64_t kTagMask = ~kHandleMask;  // the hash's top 31 bits
   Result insert_exact(std::uint64_t hash, const std::uint8_t* bytes, std::uint32_t length,
                       std::uint64_t key, Arena& arena);
   Result insert_fingerprint(std::uint64_t hash, const std::uint8_t* bytes, std::uint32_t length,
@@ -177,8 +212,9 @@ class StateTable {
   }
   std::size_t next(std::size_t index) const { return index + 1 == capacity_ ? 0 : index + 1; }
   bool fingerprint_;
-  BigArray<Slot> slots_;                      // exact mode
-  BigArray<std::atomic<std::uint64_t>> fps_;  // fingerprint mode
+  RecordSpace space_;                           // exact mode
+  BigArray<std::atomic<std::uint64_t>> slots_;  // exact mode: tag | record handle
+  BigArray<std::atomic<std::uint64_t>> fps_;    // fingerprint mode
   std::size_t capacity_;
   std::atomic<std::size_t> size_{0};
 };

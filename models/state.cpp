@@ -119,11 +119,11 @@ std::uint8_t* encode_thread_to(std::uint8_t* p, const State& s, int t, const Sha
     for (unsigned m = mask >> 8; m != 0; m &= m - 1)
       *p++ = static_cast<std::uint8_t>(frames_to_put >> (8 * __builtin_ctz(m)));
   }
-  for (int pg = 0; pg < shape.pages; ++pg) {
-    TlbEntry e = s.tlb[t][pg];
-    *p++ = e.valid ? flag_byte(e) : 0;
-  }
-  return p;
+  // The TLB row as one 8-byte copy (an invalid entry is all zero: flushes clear the whole
+  // entry); the reserve leaves room for the bytes past the row.
+  static_assert(sizeof(s.tlb[t]) == 8);
+  std::memcpy(p, s.tlb[t].data(), 8);
+  return p + shape.pages;
 }
 
 // The encoding, in order:
@@ -172,9 +172,8 @@ std::uint8_t* encode_thread_to(std::uint8_t* p, const State& s, int t, const Sha
   }
   for (int pg = 0; pg < shape.pages; ++pg) *p++ = s.page_cache[pg];
   // Frames: only up to the highest one in use; free frames are all zero.
-  int used = 0;
-  for (int f = 0; f < shape.frames; ++f)
-    if (s.frames[f].in_use) used = f + 1;
+  int used = shape.frames;  // frames are taken lowest first: scan down from the top
+  while (used > 0 && !s.frames[used - 1].in_use) --used;
   *p++ = static_cast<std::uint8_t>(used);
   const std::size_t counts = 3 + static_cast<std::size_t>(shape.words);
   for (int f = 0; f < used; ++f) {
@@ -208,7 +207,11 @@ std::uint8_t* encode_thread_to(std::uint8_t* p, const State& s, int t, const Sha
     MM_ASSERT(mask < 0x1000, "a thread's locals mask names bytes it does not have");
     for (unsigned m = mask & 0xff; m != 0; m &= m - 1) raw[kLocalsAt + __builtin_ctz(m)] = *p++;
     for (unsigned m = mask >> 8; m != 0; m &= m - 1) raw[kFramesToPutAt + __builtin_ctz(m)] = *p++;
-    for (int pg = 0; pg < shape.pages; ++pg) set_flag_byte(s.tlb[t][pg], *p++);
+    std::uint64_t row;
+    std::memcpy(&row, p, 8);
+    row &= shape.pages >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * shape.pages)) - 1;
+    std::memcpy(static_cast<void*>(s.tlb[t].data()), &row, 8);
+    p += shape.pages;
     check();
   }
   for (int i = 0; i < shape.processes; ++i) {

@@ -144,6 +144,31 @@ TEST_CASE("A max_states bound below the state count ends the search incomplete, 
   }
 }
 
+TEST_CASE("An exact search that uses up its record space ends incomplete, never holds",
+          "[engine][bounds]") {
+  Counter model{.threads = 7, .check_total = false};
+  testing::ReferenceGraph g = explore_reference(model);
+  REQUIRE(g.states() > 20000);  // more records than 256 KiB holds
+  for (unsigned threads : {1u, 4u}) {
+    SearchOptions options = with_threads(threads);
+    options.record_space = std::size_t{256} << 10;
+    SearchResult<Counter> r = search(model, options);
+    CHECK(r.verdict == Verdict::Incomplete);
+    CHECK(r.incomplete_reason == "record-space");
+    CHECK(r.stats.states < g.states());
+    // Too small for even the first chunk: the initial state finds no room.
+    options.record_space = 4096;
+    r = search(model, options);
+    CHECK(r.verdict == Verdict::Incomplete);
+    CHECK(r.incomplete_reason == "record-space");
+    CHECK(r.stats.states == 0);
+    options.record_space = std::size_t{1} << 30;
+    r = search(model, options);
+    CHECK(r.verdict == Verdict::Holds);
+    CHECK(r.stats.states == g.states());
+  }
+}
+
 TEST_CASE("A max_depth bound below the depth ends the search incomplete with every shallower state",
           "[engine][bounds]") {
   Counter model{.threads = 4, .check_total = false};

@@ -65,6 +65,28 @@ TEST_CASE("The state table refuses inserts when full and keeps every record when
   CHECK(table.size() == n + 1);
 }
 
+TEST_CASE("An exact table whose record space is used up refuses new states, and finds old ones",
+          "[engine][store]") {
+  StateTable table(16, false, std::size_t{1} << 20);  // 1 MiB of records
+  Arena arena;
+  std::uint32_t n = 0;
+  StateTable::Result r{};
+  for (;; ++n) {
+    r = insert_number(table, n, arena);
+    if (r.outcome != StateTable::Outcome::Inserted) break;
+  }
+  CHECK(r.outcome == StateTable::Outcome::NoSpace);
+  // 64 KiB, 128, 256 and 512 KiB chunks fit in 1 MiB; the next one does not. A record of a
+  // 5-byte encoding takes 24 bytes.
+  CHECK(n >= (960u << 10) / 24 - 4);  // each chunk may end with a record-sized gap
+  CHECK(n <= (1u << 20) / 24);
+  for (std::uint32_t old : {0u, n / 2, n - 1}) {
+    StateTable::Result again = insert_number(table, old, arena);
+    CHECK(again.outcome == StateTable::Outcome::Found);
+    CHECK(again.record->key.load() == old);
+  }
+}
+
 TEST_CASE("Concurrent inserts of the same encodings make exactly one record each",
           "[engine][store]") {
   // Plain std::threads, not oneTBB: ThreadSanitizer sees their start and join, so under the
