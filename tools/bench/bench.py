@@ -748,6 +748,70 @@ class Bench:
             w("Left out: " + "; ".join("%s (%s)" % (e["member"], e["why"]) for e in self.excluded) + "\n")
         return "\n".join(L) + "\n"
 
+    def readme_table(self):
+        """--readme-table: the condensed table of the README (members past half a million
+        states) from DIR/bench.json."""
+        shutil.rmtree(self.work, ignore_errors=True)
+        with open(os.path.join(self.out, "bench.json")) as f:
+            data = json.load(f)
+        self.runs, self.spin_runs = data["runs"], data["spin_runs"]
+
+        def count(x):
+            return "{:,}".format(x)
+
+        def states(r):
+            return count(r["states"]) + ("" if r.get("complete") else " (inc.)")
+
+        def secs(r):
+            return "%.2f" % r["seconds"] + ("" if r.get("complete") else "+")
+
+        def gb(r):
+            return "%.2f GB" % (r["peak_rss_bytes"] / 1e9)
+
+        members = sorted({(r["N"], r["K"], r["P"], r["member"]) for r in self.runs if "states" in r})
+        L = ["| member | SPIN: states, s | POR off: states | POR on: states (SPIN ÷) | "
+             "exact, POR: 1t → 2t s (speedup) | M states/s per core, 1t (÷ SPIN) | "
+             "exact B/state, RSS | `--fingerprint`, 2t: s, store + frontier B/state, RSS |",
+             "|---|---|---|---|---|---|---|---|"]
+        for n, k, p, name in members:
+            off = self._run(name, "off", "exact", 2) or self._run(name, "off", "exact", 1)
+            on1, on2 = self._run(name, "on", "exact", 1), self._run(name, "on", "exact", 2)
+            fp2 = self._run(name, "on", "fingerprint", 2)
+            spin = self._spin(name, "por")
+            on = on2 or on1
+            if on is None or max(r["states"] for r in (off, on, fp2) if r) < 500_000:
+                continue
+            row = ["N=%d K=%d P=%d" % (n, k, p)]
+            row.append("%s, %.1f%s" % (count(spin["states"]), spin["seconds"],
+                                        "" if spin.get("complete") else " (inc.)") if spin else "not run")
+            row.append(states(off) if off else "–")
+            ratio = (" (%.2f×)" % (spin["states"] / on["states"])
+                     if spin and spin.get("complete") and on.get("complete") else "")
+            row.append(states(on) + ratio)
+            if on1 and on2 and on1.get("complete") and on2.get("complete"):
+                row.append("%s → %s (%.2f×)" % (secs(on1), secs(on2), on1["seconds"] / on2["seconds"]))
+            else:
+                row.append("%s → %s" % (secs(on1) if on1 else "–", secs(on2) if on2 else "–"))
+            if on1 and on1.get("complete"):
+                rate = on1["states"] / on1["seconds"]
+                vs = (" (%.1f×)" % (rate / (spin["states"] / spin["seconds"]))
+                      if spin and spin.get("complete") else "")
+                row.append("%.2f%s" % (rate / 1e6, vs))
+            else:
+                row.append("–")
+            row.append("%.0f, %s" % (on["bytes_per_state"], gb(on)))
+            if fp2:
+                st = fp2["store_bytes"] / fp2["states"]
+                fr = fp2.get("frontier_bytes", 0) / fp2["states"]
+                row.append("%s s, %.1f + %.1f, %s%s" % (secs(fp2), st, fr, gb(fp2),
+                                                       "" if fp2["states"] == on["states"] and on.get("complete")
+                                                       else " (%s states)" % states(fp2)))
+            else:
+                row.append("–")
+            L.append("| " + " | ".join(row) + " |")
+        print("\n".join(L))
+        return 0
+
     def render_only(self):
         """Re-render bench.md from DIR/bench.json (also while a run is still going)."""
         shutil.rmtree(self.work, ignore_errors=True)
@@ -842,6 +906,9 @@ def main(argv=None):
     ap.add_argument("--resume", action="store_true",
                     help="reuse the finished runs of DIR/bench.json (same binary and limits: "
                          "give --mmcheck a copy that stays put)")
+    ap.add_argument("--readme-table", action="store_true",
+                    help="only print the README's condensed table (members past half a million states) "
+                         "from DIR/bench.json")
     ap.add_argument("--render", action="store_true",
                     help="only re-render DIR/bench.md from DIR/bench.json (no runs)")
     ap.add_argument("--min-seconds", type=float, default=0.1,
@@ -850,6 +917,8 @@ def main(argv=None):
     if not os.access(a.mmcheck, os.X_OK):
         ap.error("no mmcheck binary at %s (cmake --build build/release --target mmcheck)" % a.mmcheck)
     b = Bench(a)
+    if a.readme_table:
+        return b.readme_table()
     return b.render_only() if a.render else b.run()
 
 
