@@ -23,9 +23,18 @@ template <class T>
 void set_flag_byte(T& v, std::uint8_t b) {
   *reinterpret_cast<std::uint8_t*>(&v) = b;
 }
+// `T{}` is aggregate initialization, which sets the flags but not the bits no flag uses: those
+// may hold whatever the stack held (they did in the ASan build). So the object is cleared
+// byte by byte first.
+template <class T>
+T all_zero() {
+  T v;
+  std::memset(static_cast<void*>(&v), 0, sizeof v);
+  return v;
+}
 template <class T, class F>
 std::uint8_t flag_bits(F set_all) {
-  T v{};
+  T v = all_zero<T>();
   set_all(v);
   return flag_byte(v);
 }
@@ -50,7 +59,7 @@ static_assert(kLocalsRun == 8 && offsetof(ThreadState, sd_generation) == 5 && kF
 // The locals with the bits of their two flag bytes (the thread's and the saved PTE's) that no
 // flag uses cleared.
 std::uint64_t locals_bits() {
-  ThreadState t{};
+  ThreadState t = all_zero<ThreadState>();
   t.changed = t.failed = t.retried = true;
   t.saved.present = t.saved.protnone = t.saved.write = t.saved.dirty = t.saved.soft_dirty =
       t.saved.uffd_wp = true;

@@ -3,6 +3,7 @@
 // structs' flag bytes that no flag uses (which a struct that was not value-initialized may
 // carry) do not reach the encoding.
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -28,7 +29,8 @@ std::vector<std::uint8_t> encode(const VmModel& model, const State& s) {
 // The bits of a struct's first byte that its flags use.
 template <class T, class F>
 std::uint8_t used_bits(F set_all) {
-  T v{};
+  T v;
+  std::memset(static_cast<void*>(&v), 0, sizeof v);  // T{} leaves the unused bits unset
   set_all(v);
   return *reinterpret_cast<const std::uint8_t*>(&v);
 }
@@ -54,7 +56,8 @@ State with_unused_bits_set(State s) {
       used_bits<vm::Handle>([](vm::Handle& h) { h.active = h.write = h.lru = true; });
   for (vm::ThreadState& th : s.threads) {
     auto* raw = reinterpret_cast<std::uint8_t*>(&th);
-    vm::ThreadState flags{};
+    vm::ThreadState flags;
+    std::memset(static_cast<void*>(&flags), 0, sizeof flags);
     flags.changed = flags.failed = flags.retried = true;
     raw[offsetof(vm::ThreadState, sd_generation) - 1] |=
         static_cast<std::uint8_t>(~reinterpret_cast<const std::uint8_t*>(
