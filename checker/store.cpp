@@ -165,12 +165,7 @@ StateTable::StateTable(std::size_t initial_capacity_log2, bool fingerprint,
              : record_space == 0 ? RecordSpace::kMaxBytes
                                  : record_space),
       capacity_(std::size_t{1} << initial_capacity_log2) {
-  std::size_t n = capacity_;
-  if (fingerprint_) {
-    fps_ = big_array<std::atomic<std::uint64_t>>(n);
-  } else {
-    slots_ = big_array<std::atomic<std::uint64_t>>(n);
-  }
+  slots_ = big_array<std::atomic<std::uint64_t>>(capacity_);
 }
 
 std::uint64_t StateTable::hash_bytes(const std::uint8_t* bytes, std::size_t length) {
@@ -223,7 +218,7 @@ StateTable::Result StateTable::insert_fingerprint(std::uint64_t hash, const std:
   std::size_t index = home(fp);
   Record* mine = nullptr;
   for (std::size_t probes = 0; probes < capacity_; ++probes, index = next(index)) {
-    std::atomic<std::uint64_t>& slot = fps_[index];
+    std::atomic<std::uint64_t>& slot = slots_[index];
     std::uint64_t seen = slot.load(std::memory_order_acquire);
     if (seen == 0) {
       if (mine == nullptr) mine = arena.make_record(bytes, length, key, /*with_slot=*/true);
@@ -250,7 +245,7 @@ StateTable::Result StateTable::insert_fingerprint(std::uint64_t hash, const std:
 void StateTable::settle(const Record* record) {
   MM_ASSERT(fingerprint_, "settle() is for the fingerprint store");
   std::uint64_t fp = fingerprint_of(hash_bytes(record->bytes(), record->length));
-  fps_[record->slot()].store(fp, std::memory_order_relaxed);
+  slots_[record->slot()].store(fp, std::memory_order_relaxed);
 }
 
 bool StateTable::contains(std::uint64_t hash, const std::uint8_t* bytes,
@@ -258,7 +253,7 @@ bool StateTable::contains(std::uint64_t hash, const std::uint8_t* bytes,
   std::size_t index = home(fingerprint_ ? fingerprint_of(hash) : hash);
   for (std::size_t probes = 0; probes < capacity_; ++probes, index = next(index)) {
     if (fingerprint_) {
-      std::uint64_t seen = fps_[index].load(std::memory_order_relaxed);
+      std::uint64_t seen = slots_[index].load(std::memory_order_relaxed);
       if (seen == 0) return false;
       if (seen == fingerprint_of(hash)) return true;
       if (seen & kTag) {
@@ -283,51 +278,36 @@ void StateTable::grow() {
   // an entry lands in then depends on timing, but membership, keys and records do not, and
   // nothing the search reports depends on slot positions.
   constexpr std::size_t kGrain = std::size_t{1} << 16;
-  if (fingerprint_) {
-    auto fresh = big_array<std::atomic<std::uint64_t>>(capacity_);
-    tbb::parallel_for(
-        tbb::blocked_range<std::size_t>(0, old_capacity, kGrain),
-        [&](const tbb::blocked_range<std::size_t>& range) {
-          for (std::size_t i = range.begin(); i != range.end(); ++i) {
-            std::uint64_t v = fps_[i].load(std::memory_order_relaxed);
-            if (v == 0) continue;
-            // Slots are indexed by fingerprint, which a pending record recomputes from its bytes.
-            Record* pending = (v & kTag) ? reinterpret_cast<Record*>(v & ~kTag) : nullptr;
-            std::uint64_t fp =
-                pending ? fingerprint_of(hash_bytes(pending->bytes(), pending->length)) : v;
-            std::size_t index = home(fp);
-            for (;; index = next(index)) {
-              std::uint64_t empty = 0;
-              if (fresh[index].load(std::memory_order_relaxed) == 0 &&
-                  fresh[index].compare_exchange_strong(empty, v, std::memory_order_relaxed))
-                break;
-            }
-            if (pending) pending->slot() = index;
+  // Exact mode: a slot's tag is the hash's top 31 bits, which are all the home of a power-of-two
+  // capacity below 2^31 depends on.
+  MM_ASSERT(fingerprint_ || capacity_ < (std::size_t{1} << 31),
+            "the exact table's capacity passed 2^31 slots");
+  auto fresh = big_array<std::atomic<std::uint64_t>>(capacity_);
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(0, old_capacity, kGrain),
+      [&](const tbb::blocked_range<std::size_t>& range) {
+        for (std::size_t i = range.begin(); i != range.end(); ++i) {
+          std::uint64_t v = slots_[i].load(std::memory_order_relaxed);
+          if (v == 0) continue;
+          // Fingerprint mode indexes by fingerprint, which a pending record recomputes from its
+          // bytes.
+          Record* pending =
+              fingerprint_ && (v & kTag) ? reinterpret_cast<Record*>(v & ~kTag) : nullptr;
+          std::uint64_t key = !fingerprint_ ? v & kTagMask
+                              : pending
+                                  ? fingerprint_of(hash_bytes(pending->bytes(), pending->length))
+                                  : v;
+          std::size_t index = home(key);
+          for (;; index = next(index)) {
+            std::uint64_t empty = 0;
+            if (fresh[index].load(std::memory_order_relaxed) == 0 &&
+                fresh[index].compare_exchange_strong(empty, v, std::memory_order_relaxed))
+              break;
           }
-        });
-    fps_ = std::move(fresh);
-  } else {
-    // The slot's tag is the hash's top 31 bits, which are all the home of a power-of-two
-    // capacity below 2^31 depends on.
-    MM_ASSERT(capacity_ < (std::size_t{1} << 31), "the exact table's capacity passed 2^31 slots");
-    auto fresh = big_array<std::atomic<std::uint64_t>>(capacity_);
-    tbb::parallel_for(
-        tbb::blocked_range<std::size_t>(0, old_capacity, kGrain),
-        [&](const tbb::blocked_range<std::size_t>& range) {
-          for (std::size_t i = range.begin(); i != range.end(); ++i) {
-            std::uint64_t v = slots_[i].load(std::memory_order_relaxed);
-            if (v == 0) continue;
-            std::size_t index = home(v & kTagMask);
-            for (;; index = next(index)) {
-              std::uint64_t empty = 0;
-              if (fresh[index].load(std::memory_order_relaxed) == 0 &&
-                  fresh[index].compare_exchange_strong(empty, v, std::memory_order_relaxed))
-                break;
-            }
-          }
-        });
-    slots_ = std::move(fresh);
-  }
+          if (pending) pending->slot() = index;
+        }
+      });
+  slots_ = std::move(fresh);
 }
 
 }  // namespace mmcheck

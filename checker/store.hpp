@@ -78,7 +78,6 @@ class RecordSpace {
   Record* record(std::uint64_t handle) const {
     return reinterpret_cast<Record*>(base_ + (handle - 1) * kUnit);
   }
-  std::size_t reserved_bytes() const { return size_; }
 
  private:
   std::uint8_t* base_ = nullptr;
@@ -158,10 +157,7 @@ class StateTable {
   void add_size(std::size_t n) { size_.fetch_add(n, std::memory_order_relaxed); }
   // Brings the slot a hash starts probing at into the cache.
   void prefetch(std::uint64_t hash) const {
-    if (fingerprint_)
-      __builtin_prefetch(&fps_[home(fingerprint_of(hash))]);
-    else
-      __builtin_prefetch(&slots_[home(hash)]);
+    __builtin_prefetch(&slots_[home(fingerprint_ ? fingerprint_of(hash) : hash)]);
   }
   // Exact mode: when the slot a hash starts probing at holds that hash, brings the record it
   // points to into the cache (the comparison that follows would miss on it).
@@ -212,9 +208,10 @@ class StateTable {
   }
   std::size_t next(std::size_t index) const { return index + 1 == capacity_ ? 0 : index + 1; }
   bool fingerprint_;
-  RecordSpace space_;                           // exact mode
-  BigArray<std::atomic<std::uint64_t>> slots_;  // exact mode: tag | record handle
-  BigArray<std::atomic<std::uint64_t>> fps_;    // fingerprint mode
+  RecordSpace space_;  // exact mode
+  // Exact mode: hash tag | record handle. Fingerprint mode: a fingerprint, or a pending record's
+  // address | kTag.
+  BigArray<std::atomic<std::uint64_t>> slots_;
   std::size_t capacity_;
   std::atomic<std::size_t> size_{0};
 };

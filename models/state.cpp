@@ -32,11 +32,12 @@ T all_zero() {
   std::memset(static_cast<void*>(&v), 0, sizeof v);
   return v;
 }
+// The bits of byte `at` of a T that its flags use.
 template <class T, class F>
-std::uint8_t flag_bits(F set_all) {
+std::uint8_t flag_bits(F set_all, std::size_t at = 0) {
   T v = all_zero<T>();
   set_all(v);
-  return flag_byte(v);
+  return reinterpret_cast<const std::uint8_t*>(&v)[at];
 }
 const std::uint8_t kPteFlags = flag_bits<Pte>(
     [](Pte& p) { p.present = p.protnone = p.write = p.dirty = p.soft_dirty = p.uffd_wp = true; });
@@ -56,19 +57,20 @@ constexpr std::size_t kLocalsAt = offsetof(ThreadState, fault);
 constexpr std::size_t kLocalsRun = offsetof(ThreadState, unused) - kLocalsAt;  // 8
 constexpr std::size_t kFramesToPutAt = offsetof(ThreadState, frames_to_put);
 static_assert(kLocalsRun == 8 && offsetof(ThreadState, sd_generation) == 5 && kFramesToPutAt == 12);
-// The locals with the bits of their two flag bytes (the thread's and the saved PTE's) that no
-// flag uses cleared.
-std::uint64_t locals_bits() {
-  ThreadState t = all_zero<ThreadState>();
-  t.changed = t.failed = t.retried = true;
-  t.saved.present = t.saved.protnone = t.saved.write = t.saved.dirty = t.saved.soft_dirty =
-      t.saved.uffd_wp = true;
-  std::uint64_t flags;
-  std::memcpy(&flags, reinterpret_cast<const std::uint8_t*>(&t) + kLocalsAt, 8);
-  constexpr std::uint64_t kFlagBytes = 0x0000'00ff'00ff'0000ull;  // bytes 2 and 4 of the run
-  return ~kFlagBytes | flags;
+// The locals with the bits of their two flag bytes (the thread's, byte 2 of the run, and the
+// saved PTE's, byte 4) that no flag uses cleared.
+const std::uint8_t kThreadFlags =
+    flag_bits<ThreadState>([](ThreadState& t) { t.changed = t.failed = t.retried = true; },
+                           offsetof(ThreadState, sd_generation) - 1);
+static_assert(offsetof(ThreadState, saved) - kLocalsAt == 4);
+const std::uint64_t kLocalsKeep = ~std::uint64_t{0x0000'00ff'00ff'0000} |
+                                  std::uint64_t{kThreadFlags} << 16 |
+                                  std::uint64_t{kPteFlags} << 32;
+
+// A mask of the low n bytes of a word (n <= 8).
+inline std::uint64_t low_bytes(std::size_t n) {
+  return n >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * n)) - 1;
 }
-const std::uint64_t kLocalsKeep = locals_bits();
 
 // The bit i of the result is set when byte i of x is nonzero.
 inline unsigned nonzero_bytes(std::uint64_t x) {
@@ -218,7 +220,7 @@ std::uint8_t* encode_thread_to(std::uint8_t* p, const State& s, int t, const Sha
     for (unsigned m = mask >> 8; m != 0; m &= m - 1) raw[kFramesToPutAt + __builtin_ctz(m)] = *p++;
     std::uint64_t row;
     std::memcpy(&row, p, 8);
-    row &= shape.pages >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * shape.pages)) - 1;
+    row &= low_bytes(static_cast<std::size_t>(shape.pages));
     std::memcpy(static_cast<void*>(s.tlb[t].data()), &row, 8);
     p += shape.pages;
     check();
@@ -271,7 +273,7 @@ std::uint8_t* encode_thread_to(std::uint8_t* p, const State& s, int t, const Sha
     // The flag byte and the counts and words in one 8-byte copy, the bytes past them cleared.
     std::uint64_t run;
     std::memcpy(&run, p, 8);
-    run &= ~std::uint64_t{0} >> (8 * (7 - counts));
+    run &= low_bytes(1 + counts);
     std::memcpy(static_cast<void*>(&fr), &run, 8);
     p += 1 + counts;
     check();

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +33,15 @@ inline std::string scenario_text(const std::string& memory, const std::string& p
                                  const std::string& check = "\"all\"") {
   return R"({"name": "test", "memory": )" + memory + R"(, "processes": )" + processes +
          R"(, "setup": )" + setup + R"(, "check": )" + check + "}";
+}
+
+// The race library's scenario files, sorted.
+inline std::vector<std::string> race_library_files() {
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(MMCHECK_SOURCE_DIR "/scenarios"))
+    if (entry.path().extension() == ".json") files.push_back(entry.path().string());
+  std::sort(files.begin(), files.end());
+  return files;
 }
 
 // A model bug that trips an MM_ASSERT fails the test at hand instead of aborting the binary.

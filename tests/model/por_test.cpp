@@ -5,7 +5,6 @@
 // the reduced graph reach the same terminal states, the same kernel steps and the same
 // violations (with the same messages).
 #include <catch2/catch.hpp>
-#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
@@ -13,6 +12,7 @@
 #include "models/policy.hpp"
 #include "models/scenario.hpp"
 #include "models/vm_model.hpp"
+#include "tests/model/harness.hpp"
 
 namespace {
 
@@ -176,11 +176,7 @@ const std::vector<std::string> kPendingMixes = {
 TEST_CASE(
     "Partial-order reduction keeps every terminal state, step and violation of the race library",
     "[por]") {
-  namespace fs = std::filesystem;
-  std::vector<std::string> files;
-  for (const auto& entry : fs::directory_iterator(MMCHECK_SOURCE_DIR "/scenarios"))
-    if (entry.path().extension() == ".json") files.push_back(entry.path().string());
-  std::sort(files.begin(), files.end());
+  std::vector<std::string> files = mmtest::race_library_files();
   REQUIRE(files.size() >= 15);
   std::size_t compared = 0, reduced_somewhere = 0;
   for (const std::string& file : files) {

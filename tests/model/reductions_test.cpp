@@ -4,7 +4,6 @@
 // fingerprint store, and 1 or 2 search threads.
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <filesystem>
 #include <map>
 #include <random>
 #include <string>
@@ -14,6 +13,7 @@
 #include "models/policy.hpp"
 #include "models/scenario.hpp"
 #include "models/vm_model.hpp"
+#include "tests/model/harness.hpp"
 #include "tools/cli/run.hpp"
 
 namespace {
@@ -42,14 +42,6 @@ Outcome run(const vm::Scenario& sc, const std::string& kernel, bool por, bool sy
   return {o.verdict, o.invariant, o.trace.size(), o.stats.states};
 }
 
-std::vector<std::string> scenario_files() {
-  std::vector<std::string> files;
-  for (const auto& entry : std::filesystem::directory_iterator(MMCHECK_SOURCE_DIR "/scenarios"))
-    if (entry.path().extension() == ".json") files.push_back(entry.path().string());
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 const char* kSymmetric = R"({
   "name": "three-identical-writers-unprotect",
   "memory": { "A": { "type": "anon", "pages": 1, "words": 2, "uffd_wp": true } },
@@ -69,7 +61,7 @@ const char* kSymmetric = R"({
 TEST_CASE("Every scenario gives the same verdict and counterexample length with every reduction",
           "[reductions]") {
   std::size_t runs = 0;
-  for (const std::string& file : scenario_files()) {
+  for (const std::string& file : mmtest::race_library_files()) {
     vm::Scenario sc = vm::load_scenario(file);
     for (const auto& [kernel, expected] : sc.expect) {
       INFO(file << " on " << kernel);

@@ -4,7 +4,6 @@
 // carry) do not reach the encoding.
 #include <catch2/catch.hpp>
 #include <cstring>
-#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -12,6 +11,7 @@
 #include "models/policy.hpp"
 #include "models/scenario.hpp"
 #include "models/vm_model.hpp"
+#include "tests/model/harness.hpp"
 
 namespace {
 
@@ -118,11 +118,7 @@ void check_every_state(const VmModel& model, Counts& counts) {
 
 TEST_CASE("The state encoding round-trips and is one-to-one on every state of the race library",
           "[codec]") {
-  namespace fs = std::filesystem;
-  std::vector<std::string> files;
-  for (const auto& entry : fs::directory_iterator(MMCHECK_SOURCE_DIR "/scenarios"))
-    if (entry.path().extension() == ".json") files.push_back(entry.path().string());
-  std::sort(files.begin(), files.end());
+  std::vector<std::string> files = mmtest::race_library_files();
   REQUIRE(files.size() >= 15);
   Counts counts;
   std::size_t models = 0;
