@@ -30,8 +30,11 @@ std::optional<std::string> refcounts_insane(const VmModel& m, const State& s) {
       refs[th.old_pfn]++;
       if (th.phase == kFaultInstall) refs[th.new_pfn]++;
     }
-    for (std::uint32_t bits = th.frames_to_put; bits != 0; bits &= bits - 1)
-      refs[__builtin_ctz(bits)]++;
+    // munmap holds the gathered frames' mapping references until its flush (other ops use
+    // ThreadState::masks for pages).
+    const Op* op = m.current_op(s, t);
+    if (op == nullptr || (op->kind != OpKind::Munmap && op->kind != OpKind::Exit)) continue;
+    for (std::uint32_t bits = th.masks; bits != 0; bits &= bits - 1) refs[__builtin_ctz(bits)]++;
   }
   for (int f = 0; f < shape.frames; ++f) {
     const Frame& fr = s.frames[f];

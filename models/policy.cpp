@@ -22,7 +22,8 @@ Policy linux_5_4() {
   p.uffd_wp_pending_flush = false;
   p.uffd_wp_writenotify = false;
   p.mprotect_dirty_accountable = true;  // removed by 64fe24a3e05e in 6.0
-  p.mprotect_try_writable = false;
+  p.mprotect_try_writable = TryWritable::Off;
+  p.change_prot_flush = ChangeProtFlush::Visited;  // pages++ per present PTE, then flush
   return p;
 }
 
@@ -50,17 +51,26 @@ std::vector<Preset> make_presets() {
       {"linux-5.12", "clear_refs flushes; do_wp_page flushes a pending uffd-wp flush", p});
   p.cow_drain_lru = true;  // d4c470970d45
   out.push_back({"linux-5.18", "do_wp_page drains the LRU pagevec before the refcount test", p});
-  p.cow_reuse = CowReuse::AnonExclusive;  // PageAnonExclusive series
-  p.gup_ro_pin_unshare = true;            // a7f226604170
-  p.uffd_wp = UffdWpSupport::AnonShmem;   // b1f9e876862d
-  out.push_back({"linux-5.19", "PageAnonExclusive; R/O pins unshare; uffd-wp on shmem", p});
+  p.cow_reuse = CowReuse::AnonExclusive;              // PageAnonExclusive series
+  p.gup_ro_pin_unshare = true;                        // a7f226604170
+  p.uffd_wp = UffdWpSupport::AnonShmem;               // b1f9e876862d
+  p.change_prot_flush = ChangeProtFlush::NeedsFlush;  // 4a18419f71cd + c9fe66560bf2
+  out.push_back({"linux-5.19",
+                 "PageAnonExclusive; R/O pins unshare; uffd-wp on shmem; change_protection "
+                 "flushes what pte_needs_flush() asks",
+                 p});
   p.mprotect_dirty_accountable = false;  // 64fe24a3e05e
-  p.mprotect_try_writable = true;
-  out.push_back({"linux-6.0", "mprotect maps exclusive anon pages writable (64fe24a3e05e)", p});
+  p.mprotect_try_writable = TryWritable::Dirty;
+  out.push_back(
+      {"linux-6.0", "mprotect maps dirty exclusive anon pages writable (64fe24a3e05e)", p});
   out.push_back(
       {"linux-6.1", "as 6.0 (mainline 6.1.0, without the stable writenotify backport)", p});
-  p.uffd_wp_writenotify = true;  // 51d3d5eb74ff
-  out.push_back({"linux-6.2", "uffd-wp VMAs want write-notify (51d3d5eb74ff)", p});
+  p.uffd_wp_writenotify = true;                      // 51d3d5eb74ff
+  p.mprotect_try_writable = TryWritable::Exclusive;  // d84887739d5c (see the policy table)
+  out.push_back({"linux-6.2",
+                 "uffd-wp VMAs want write-notify (51d3d5eb74ff); mprotect maps clean exclusive "
+                 "anon pages writable",
+                 p});
   out.push_back({"latest", "= linux-6.2 until newer rules are modelled", p});
   return out;
 }
@@ -141,9 +151,15 @@ const std::vector<Field>& fields() {
       bool_field("mprotect_dirty_accountable",
                  "<=5.19: mprotect makes a dirty PTE of a write-notify shared VMA writable",
                  &Policy::mprotect_dirty_accountable),
-      bool_field("mprotect_try_writable",
-                 "64fe24a3e05e (6.0): mprotect maps a PTE writable when can_change_pte_writable",
-                 &Policy::mprotect_try_writable),
+      enum_field("mprotect_try_writable",
+                 "64fe24a3e05e (6.0): can_change_pte_writable() with a dirty PTE; "
+                 "d84887739d5c (6.2): a clean exclusive anon page too",
+                 &Policy::mprotect_try_writable, {"off", "dirty", "exclusive"}),
+      enum_field("change_prot_flush",
+                 "<=5.18: flush the range if any present PTE was visited; 4a18419f71cd + "
+                 "c9fe66560bf2 (5.19): mmu_gather and x86 pte_needs_flush(), the whole mm "
+                 "when nested",
+                 &Policy::change_prot_flush, {"visited", "needs_flush"}),
   };
   return table;
 }

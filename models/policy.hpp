@@ -13,6 +13,12 @@ enum class CowReuse : std::uint8_t { Mapcount, Refcount, AnonExclusive };
 enum class ClearRefsLock : std::uint8_t { Read, Write };
 enum class ClearRefsFlush : std::uint8_t { Deferred, None, Pending };
 enum class UffdWpSupport : std::uint8_t { None, Anon, AnonShmem };
+// When change_protection() flushes (mprotect, UFFDIO_WRITEPROTECT): every visited present PTE
+// (<= 5.18), or the PTEs x86's pte_needs_flush() picks, the whole mm when nested (5.19+).
+enum class ChangeProtFlush : std::uint8_t { Visited, NeedsFlush };
+// mprotect's MM_CP_TRY_CHANGE_WRITABLE upgrade: none (<= 5.19), can_change_pte_writable() with a
+// dirty PTE for every page (6.0, 6.1), or with a clean exclusive anon page allowed (6.2+).
+enum class TryWritable : std::uint8_t { Off, Dirty, Exclusive };
 
 struct Policy {
   CowReuse cow_reuse = CowReuse::AnonExclusive;
@@ -27,7 +33,8 @@ struct Policy {
   bool uffd_wp_pending_flush = true;
   bool uffd_wp_writenotify = true;
   bool mprotect_dirty_accountable = false;
-  bool mprotect_try_writable = true;
+  TryWritable mprotect_try_writable = TryWritable::Exclusive;
+  ChangeProtFlush change_prot_flush = ChangeProtFlush::NeedsFlush;
 };
 
 struct Preset {

@@ -83,7 +83,7 @@ struct Region {
   std::uint8_t words = 1;
   Prot prot = Prot::ReadWrite;
   bool uffd_wp = false;
-  bool soft_dirty = false;
+  bool soft_dirty = true;  // VM_SOFTDIRTY: mmap_region() sets it on every new VMA
 };
 
 struct Process {

@@ -39,8 +39,9 @@ std::uint8_t flag_bits(F set_all, std::size_t at = 0) {
   set_all(v);
   return reinterpret_cast<const std::uint8_t*>(&v)[at];
 }
-const std::uint8_t kPteFlags = flag_bits<Pte>(
-    [](Pte& p) { p.present = p.protnone = p.write = p.dirty = p.soft_dirty = p.uffd_wp = true; });
+const std::uint8_t kPteFlags = flag_bits<Pte>([](Pte& p) {
+  p.present = p.protnone = p.write = p.dirty = p.soft_dirty = p.uffd_wp = p.marker = true;
+});
 const std::uint8_t kVmaFlags = flag_bits<VmaPage>(
     [](VmaPage& v) { v.mapped = v.read = v.write = v.uffd_wp = v.soft_dirty = true; });
 const std::uint8_t kFrameFlags =
@@ -50,18 +51,17 @@ const std::uint8_t kMmFlags = flag_bits<Mm>(
 const std::uint8_t kHandleFlags =
     flag_bits<Handle>([](Handle& h) { h.active = h.write = h.lru = true; });
 
-// A thread's locals: the bytes from `fault` to `new_pfn`, then `frames_to_put`'s four.
+// A thread's locals: the bytes from `fault` to `new_pfn`, then `masks`'s four.
 static_assert(sizeof(Frame) == 8, "the codec copies a frame as one 8-byte run");
 
 constexpr std::size_t kLocalsAt = offsetof(ThreadState, fault);
 constexpr std::size_t kLocalsRun = offsetof(ThreadState, unused) - kLocalsAt;  // 8
-constexpr std::size_t kFramesToPutAt = offsetof(ThreadState, frames_to_put);
-static_assert(kLocalsRun == 8 && offsetof(ThreadState, sd_generation) == 5 && kFramesToPutAt == 12);
+constexpr std::size_t kMasksAt = offsetof(ThreadState, masks);
+static_assert(kLocalsRun == 8 && offsetof(ThreadState, sd_generation) == 5 && kMasksAt == 12);
 // The locals with the bits of their two flag bytes (the thread's, byte 2 of the run, and the
 // saved PTE's, byte 4) that no flag uses cleared.
-const std::uint8_t kThreadFlags =
-    flag_bits<ThreadState>([](ThreadState& t) { t.changed = t.failed = t.retried = true; },
-                           offsetof(ThreadState, sd_generation) - 1);
+const std::uint8_t kThreadFlags = flag_bits<ThreadState>(
+    [](ThreadState& t) { t.failed = t.retried = true; }, offsetof(ThreadState, sd_generation) - 1);
 static_assert(offsetof(ThreadState, saved) - kLocalsAt == 4);
 const std::uint64_t kLocalsKeep = ~std::uint64_t{0x0000'00ff'00ff'0000} |
                                   std::uint64_t{kThreadFlags} << 16 |
@@ -108,7 +108,7 @@ std::uint64_t get_varint(const std::uint8_t*& p) {
 }
 
 // A thread's part: pc, phase, a mask of its nonzero locals (one byte, or two when new_pfn or
-// frames_to_put is set: a varint), those locals' bytes, then its TLB row, a byte per page.
+// masks is set: a varint), those locals' bytes, then its TLB row, a byte per page.
 std::uint8_t* encode_thread_to(std::uint8_t* p, const State& s, int t, const Shape& shape) {
   const ThreadState& th = s.threads[t];
   const auto* raw = reinterpret_cast<const std::uint8_t*>(&th);
@@ -117,18 +117,18 @@ std::uint8_t* encode_thread_to(std::uint8_t* p, const State& s, int t, const Sha
   std::uint64_t locals;
   std::memcpy(&locals, raw + kLocalsAt, 8);
   locals &= kLocalsKeep;
-  std::uint32_t frames_to_put = th.frames_to_put;
-  if ((locals | frames_to_put) == 0) {  // between ops, or in a step with no locals
+  std::uint32_t masks = th.masks;
+  if ((locals | masks) == 0) {  // between ops, or in a step with no locals
     p[2] = 0;
     p += 3;
   } else {
-    unsigned mask = nonzero_bytes(locals) | (nonzero_bytes(frames_to_put) << 8);
+    unsigned mask = nonzero_bytes(locals) | (nonzero_bytes(masks) << 8);
     p += 2;
     put_varint(p, mask);
     for (unsigned m = mask & 0xff; m != 0; m &= m - 1)
       *p++ = static_cast<std::uint8_t>(locals >> (8 * __builtin_ctz(m)));
     for (unsigned m = mask >> 8; m != 0; m &= m - 1)
-      *p++ = static_cast<std::uint8_t>(frames_to_put >> (8 * __builtin_ctz(m)));
+      *p++ = static_cast<std::uint8_t>(masks >> (8 * __builtin_ctz(m)));
   }
   // The TLB row as one 8-byte copy (an invalid entry is all zero: flushes clear the whole
   // entry); the reserve leaves room for the bytes past the row.
@@ -217,7 +217,7 @@ std::uint8_t* encode_thread_to(std::uint8_t* p, const State& s, int t, const Sha
     unsigned mask = static_cast<unsigned>(get_varint(p));
     MM_ASSERT(mask < 0x1000, "a thread's locals mask names bytes it does not have");
     for (unsigned m = mask & 0xff; m != 0; m &= m - 1) raw[kLocalsAt + __builtin_ctz(m)] = *p++;
-    for (unsigned m = mask >> 8; m != 0; m &= m - 1) raw[kFramesToPutAt + __builtin_ctz(m)] = *p++;
+    for (unsigned m = mask >> 8; m != 0; m &= m - 1) raw[kMasksAt + __builtin_ctz(m)] = *p++;
     std::uint64_t row;
     std::memcpy(&row, p, 8);
     row &= low_bytes(static_cast<std::size_t>(shape.pages));

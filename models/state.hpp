@@ -35,6 +35,9 @@ struct Pte {
   bool dirty : 1 = false;
   bool soft_dirty : 1 = false;
   bool uffd_wp : 1 = false;
+  // Not present: a PTE_MARKER_UFFD_WP (5.19+, shmem): a none PTE that remembers the uffd-wp
+  // protection, so the fault that maps the page keeps uffd_wp. No frame.
+  bool marker : 1 = false;
   std::uint8_t pfn = 0;
   bool operator==(const Pte&) const = default;
 };
@@ -102,21 +105,22 @@ struct Handle {
 static_assert(sizeof(Handle) == 5);
 
 // Where a thread is inside its current operation. Fields not in use are zero (canonical). The
-// locals (fault to new_pfn, then frames_to_put) are the bytes the encoding suppresses when zero.
+// locals (fault to new_pfn, then masks) are the bytes the encoding suppresses when zero.
 struct ThreadState {
   std::uint8_t pc = 0;             // index of the current op in the thread's list
   std::uint8_t phase = 0;          // step within the op (see models/ops/*.cpp)
   std::uint8_t fault = 0;          // the fault in progress: FaultKind, 0 when none
   std::uint8_t index = 0;          // loop position (per-PTE walks)
-  bool changed : 1 = false;        // a walk changed some PTE (flush needed)
   bool failed : 1 = false;         // the op ended in an error (SIGSEGV, -EFAULT, -ENOENT)
   bool retried : 1 = false;        // the access faulted at least once
   std::uint8_t sd_generation = 0;  // ghost: clear_refs generation when a store started
   Pte saved{};                     // orig_pte of a COW in progress
   std::uint8_t old_pfn = 0;
   std::uint8_t new_pfn = 0;
-  std::uint8_t unused[2] = {};      // always zero: frames_to_put's alignment, never padding
-  std::uint32_t frames_to_put = 0;  // munmap: frames whose mapping reference is dropped
+  std::uint8_t unused[2] = {};  // always zero: the alignment of masks, never padding
+  // munmap: a bit per frame whose mapping reference is dropped after the flush. The
+  // change_protection walks (mprotect, uffd_wp, uffd_unwp): a bit per page, see walk.hpp.
+  std::uint32_t masks = 0;
   bool operator==(const ThreadState&) const = default;
 };
 static_assert(sizeof(ThreadState) == 16);

@@ -73,8 +73,8 @@ std::vector<std::string> make_step_names() {
       "munmap.mmap_write_unlock",
   };
   for (const char* op : {"uffd_wp", "uffd_unwp"})
-    for (const char* step : {"mmap_read_lock", "inc_tlb_flush_pending", "pte", "flush_tlb_range",
-                             "dec_tlb_flush_pending", "mmap_read_unlock"})
+    for (const char* step : {"mmap_read_lock", "inc_tlb_flush_pending", "pte", "marker",
+                             "flush_tlb_range", "dec_tlb_flush_pending", "mmap_read_unlock"})
       names.push_back(std::string(op) + "." + step);
   return names;
 }
@@ -132,11 +132,15 @@ VmModel::VmModel(const Scenario& scenario, const Policy& policy, std::vector<std
   }
   for (std::size_t i = 0; i < scenario.values.size(); ++i)
     value_bits_[scenario.values[i]] = std::uint64_t{1} << i;
+  // The soft-dirty ghost (when a store started, which pages must read soft-dirty) is kept only
+  // when soft_dirty_sound is checked and a clear_refs can complete: unread ghost state would
+  // only split states.
   for (const Thread& t : scenario.threads)
     for (const Op& op : t.ops)
       if (op.kind == OpKind::ClearRefs) tracks_soft_dirty_ = true;
   for (const SetupOp& s : scenario.setup)
     if (s.op.kind == OpKind::ClearRefs) tracks_soft_dirty_ = true;
+  tracks_soft_dirty_ = tracks_soft_dirty_ && VmModel::checks(Invariant::SoftDirtySound);
   build_reduction_tables();
   build_symmetry_groups();
 }
@@ -379,6 +383,7 @@ std::vector<std::pair<std::string, int>> VmModel::flatten(const State& s) const 
       add(P + ".pte." + A + ".soft_dirty", pte.soft_dirty);
       add(P + ".pte." + A + ".uffd_wp", pte.uffd_wp);
       add(P + ".pte." + A + ".protnone", pte.protnone);
+      add(P + ".pte." + A + ".marker", pte.marker);
       const VmaPage& v = mm.vma[p];
       add(P + ".vma." + A + ".mapped", v.mapped);
       add(P + ".vma." + A + ".read", v.read);

@@ -127,7 +127,9 @@ void step_pagemap(Ctx& c) {
   int page = c.op.page;
   const Pte& pte = c.m().pte[page];
   bool soft_dirty = (pte.present && pte.soft_dirty) || c.m().vma[page].soft_dirty;
-  bool uffd_wp = pte.present && pte.uffd_wp;
+  // pte_to_pagemap_entry(): PM_UFFD_WP for a uffd-wp PTE or marker; a marker is never
+  // soft-dirty, so VM_SOFTDIRTY alone decides there.
+  bool uffd_wp = (pte.present && pte.uffd_wp) || pte.marker;
   c.label(step<"pagemap.read">());
   MM_SAY(c, "pagemap %s:%s: soft-dirty %d, uffd-wp %d", c.mm_name(c.mm).c_str(),
          c.page_name(page).c_str(), soft_dirty, uffd_wp);

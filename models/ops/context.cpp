@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "invariants/checks.hpp"
+#include "models/ops/walk.hpp"
 #include "models/vm_model.hpp"
 
 namespace mmcheck::vm {
@@ -57,6 +58,29 @@ void flush_mm(Ctx& c, int mm) {
 
 bool is_private(const Scenario& sc, int page) { return !sc.region_of(page).shmem; }
 
+bool change_prot_flush(Ctx& c, std::uint32_t range, bool nested) {
+  std::uint32_t asked = flush_asked(c.th());
+  if (c.policy.change_prot_flush == ChangeProtFlush::Visited) {
+    if (asked == 0) return false;
+    for (int p = 0; p < c.sc.page_count(); ++p)
+      if ((range >> p) & 1u) flush_page(c, c.mm, p);
+    MM_SAY(c, "flush_tlb_range of the range (a present PTE was visited)");
+    return true;
+  }
+  if (nested) {  // tlb_finish_mmu(): mm_tlb_flush_nested() forces a full flush
+    flush_mm(c, c.mm);
+    MM_SAY(c, "another flush is pending in %s: flush_tlb_mm", c.mm_name(c.mm).c_str());
+    return true;
+  }
+  if (asked == 0) return false;
+  int first = __builtin_ctz(asked);
+  int last = 31 - __builtin_clz(asked);
+  for (int p = first; p <= last; ++p) flush_page(c, c.mm, p);
+  MM_SAY(c, "flush_tlb_range %s..%s (the PTEs pte_needs_flush() picked)",
+         c.page_name(first).c_str(), c.page_name(last).c_str());
+  return true;
+}
+
 // vma_wants_writenotify() for the shared mappings modelled (shmem: no page_mkwrite, no
 // writeback accounting): soft-dirty tracking (VM_SOFTDIRTY clear) or, since 51d3d5eb74ff,
 // uffd-wp registration.
@@ -74,6 +98,7 @@ bool vm_page_prot_writable(const Scenario& sc, const Policy& policy, int page, c
 }
 
 std::string pte_text(const Pte& p) {
+  if (p.marker) return "none (uffd-wp marker)";
   if (!p.present) return "none";
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, "frame %d%s W%d D%d SD%d UW%d", p.pfn,
@@ -107,17 +132,24 @@ void user_store(Ctx& c, int pfn, int page, int word, std::uint8_t value) {
   if (!f.in_use && c.checks(Invariant::RefcountsSane))
     c.violate(Invariant::RefcountsSane, "store of " + std::to_string(value) + " by " + c.who() +
                                             " reaches free frame " + std::to_string(pfn));
-  if (c.checks(Invariant::UffdWpSound) && (c.m().wp_protected >> page & 1))
-    c.violate(Invariant::UffdWpSound, "store of " + std::to_string(value) + " by " + c.who() +
-                                          " to " + c.page_name(page) +
+  f.content[word] = value;
+  const ThreadState& th = c.th();
+  const Mm& m = c.m();
+  bool after_clear_refs =
+      th.sd_generation != 0 && th.sd_generation == m.clear_refs_done && !m.clear_refs_busy;
+  tracked_store(c, c.mm, page, word, value, pfn, c.who(), after_clear_refs);
+}
+
+void tracked_store(Ctx& c, int m, int page, int word, std::uint8_t value, int pfn,
+                   const std::string& who, bool after_clear_refs) {
+  Mm& o = c.s.mm[m];
+  if (c.checks(Invariant::UffdWpSound) && (o.wp_protected >> page & 1))
+    c.violate(Invariant::UffdWpSound, "store of " + std::to_string(value) + " by " + who + " to " +
+                                          c.mm_name(m) + ":" + c.page_name(page) +
                                           " completes while it is uffd write-protected, without "
                                           "a WP fault");
-  f.content[word] = value;
-  record_store(c, c.mm, page, word, value, pfn);
-  ThreadState& th = c.th();
-  Mm& m = c.m();
-  if (th.sd_generation != 0 && th.sd_generation == m.clear_refs_done && !m.clear_refs_busy)
-    m.sd_required |= static_cast<std::uint16_t>(1u << page);
+  record_store(c, m, page, word, value, pfn);
+  if (after_clear_refs) o.sd_required |= static_cast<std::uint16_t>(1u << page);
 }
 
 void user_load(Ctx& c, int pfn, int page, int word) {

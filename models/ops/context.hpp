@@ -88,12 +88,24 @@ void flush_mm(Ctx& c, int mm);
 bool vm_page_prot_writable(const Scenario& sc, const Policy& policy, int page, const VmaPage& vma);
 bool wants_writenotify(const Scenario& sc, const Policy& policy, int page, const VmaPage& vma);
 bool is_private(const Scenario& sc, int page);
+// The flush that ends a change_protection walk (mprotect, uffd_wp, uffd_unwp), from the pages
+// the walk asked to flush (ThreadState::masks): with `visited`, every page of `range` (a bit per
+// page) when any was asked; with `needs_flush`, tlb_finish_mmu(): the whole mm when `nested`
+// (mm_tlb_flush_nested), else the gathered range, from the first page asked to the last.
+// Returns whether anything was flushed; the note says what.
+bool change_prot_flush(Ctx& c, std::uint32_t range, bool nested);
 // The hardware's store and load (after translation): ghost updates and the checks made there.
 void user_store(Ctx& c, int pfn, int page, int word, std::uint8_t value);
 void user_load(Ctx& c, int pfn, int page, int word);
 // A store by mm `m` at `page` into frame `pfn` (a user store or a pin_write): the ghost
 // state's bookkeeping.
 void record_store(Ctx& c, int m, int page, int word, std::uint8_t value, int pfn);
+// Every store-based invariant's part of a completed store by mm `m` at `page` (a user store, or
+// a pin_write through a handle mm `m` took there): uffd_wp_sound's check, the ghost's last value
+// and cross-mm bookkeeping, and soft_dirty_sound's requirement when the store started after a
+// clear_refs of `m` completed. `who` names the storer in a violation.
+void tracked_store(Ctx& c, int m, int page, int word, std::uint8_t value, int pfn,
+                   const std::string& who, bool after_clear_refs);
 std::string pte_text(const Pte& p);  // "frame 2 W1 D1 SD1 UW0" or "none"
 
 // Op steps (models/ops/*.cpp). Each sets c.op_done when its op completes.

@@ -102,6 +102,7 @@ void fault_none_pte(Ctx& c, int page, FaultKind kind) {
   const VmaPage& vma = c.m().vma[page];
   bool store = kind == FaultKind::Store;
   if (!region.shmem) {
+    MM_ASSERT(!pte.marker, "a uffd-wp marker on an anonymous VMA (WP_UNPOPULATED is not modelled)");
     // do_anonymous_page: a fresh exclusive zero frame. A load maps it read-only (the kernel
     // maps the shared zero page; a private frame behaves the same for every invariant).
     std::uint8_t pfn = alloc_frame(c);
@@ -133,14 +134,22 @@ void fault_none_pte(Ctx& c, int page, FaultKind kind) {
     f.refcount++;
     f.mapcount++;
     if (store) f.dirty = true;
+    // A uffd-wp marker (5.19+): handle_pte_marker -> pte_marker_handle_uffd_wp -> do_fault, and
+    // do_set_pte() keeps the protection: pte_mkuffd_wp(), which on x86 write-protects too. A
+    // store then retries into the WP fault. Markers exist only on registered VMAs here (no
+    // UFFDIO_UNREGISTER), so pte_marker_clear() never applies.
+    bool marker = pte.marker;
+    MM_ASSERT(!marker || vma.uffd_wp, "a uffd-wp marker on a VMA not registered for WP");
     pte = Pte{};
     pte.present = true;
     pte.pfn = static_cast<std::uint8_t>(pfn);
-    pte.write = store || vm_page_prot_writable(c.sc, c.policy, page, vma);
+    pte.write = !marker && (store || vm_page_prot_writable(c.sc, c.policy, page, vma));
     pte.dirty = store;
     pte.soft_dirty = store;
+    pte.uffd_wp = marker;
     c.label(step<"do_fault.map">());
-    MM_SAY(c, "map shmem frame %d %s", pfn, pte.write ? "writable" : "read-only");
+    MM_SAY(c, "map shmem frame %d %s%s", pfn, pte.write ? "writable" : "read-only",
+           marker ? ", uffd-wp kept from the marker" : "");
   }
   leave_fault(c);
 }

@@ -96,7 +96,14 @@ void write_through(Ctx& c, const Handle& h) {
     c.violate(Invariant::RefcountsSane,
               c.sc.handle_names[c.op.handle] + " writes free frame " + std::to_string(h.pfn));
   c.s.frames[h.pfn].content[c.op.word] = c.op.value;
-  record_store(c, h.mm, h.page, c.op.word, c.op.value, h.pfn);
+  // A store by the mm that took the handle, at the page it was taken from, for every
+  // store-based invariant: 9348b73c2e1b exists because such a page is "dirtied by the pinning
+  // entity without ever being noticed in the page tables". It starts and completes in this step.
+  const Mm& m = c.s.mm[h.mm];
+  bool after_clear_refs =
+      c.model.tracks_soft_dirty() && m.clear_refs_done != 0 && !m.clear_refs_busy;
+  tracked_store(c, h.mm, h.page, c.op.word, c.op.value, h.pfn, c.sc.handle_names[c.op.handle],
+                after_clear_refs);
   if (c.checks(Invariant::PinCoherent) && h.kind == HandleKind::Pin) {
     if (auto msg = pin_incoherent(c.model, c.s, c.op.handle))
       c.violate(Invariant::PinCoherent, *msg);

@@ -1,18 +1,30 @@
 // mprotect.
 //
 // Abstracts: do_mprotect_pkey -> mprotect_fixup (VMA flags, vma_set_page_prot) ->
-// change_protection -> change_pte_range, with the pre-6.0 dirty_accountable upgrade and the
-// 6.0 can_change_pte_writable() upgrade (64fe24a3e05e, with 76aefad628aa's soft-dirty fix). As
-// in 6.0 and 6.1, the upgrade needs a dirty PTE for private pages too; a later kernel dropped
-// that for exclusive anonymous pages, which the presets do not model yet.
+// change_protection -> change_pte_range, with the pre-6.0 dirty_accountable upgrade, the 6.0
+// can_change_pte_writable() upgrade (64fe24a3e05e, with 76aefad628aa's soft-dirty fix) and the
+// 6.2 one for clean exclusive anonymous pages [P mprotect_try_writable].
 //
 // Steps and locks:
-//   mprotect.mmap_write_lock   mmap_lock write; the new VMA flags
-//   mprotect.pte               mmap_lock write + PTL, one per present PTE: pte_modify (keeps
-//                              dirty, soft_dirty, uffd_wp), then maybe the write bit
-//   mprotect.flush_tlb_range   if a PTE changed
+//   mprotect.mmap_write_lock   mmap_lock write; the new VMA flags. mprotect_fixup() returns early
+//                              for a VMA whose flags do not change: its pages are not walked
+//   mprotect.pte               mmap_lock write + PTL, one per present PTE of a changed VMA:
+//                              pte_modify (keeps dirty, soft_dirty, uffd_wp), then maybe the
+//                              write bit
+//   mprotect.flush_tlb_range   [P change_prot_flush]; no step when nothing is flushed
 //   mprotect.mmap_write_unlock
-// tlb_flush_pending is not modelled here: under mmap_lock write no fault or GUP can read it.
+// tlb_flush_pending (tlb_gather_mmu, 5.19+) is not modelled here: under mmap_lock write no fault,
+// GUP or other change_protection can read it, so it is never nested either.
+//
+// The write upgrades read the VMA's *old* vm_page_prot: mprotect_fixup() sets vm_flags, computes
+// dirty_accountable (<= 5.19) or MM_CP_TRY_CHANGE_WRITABLE (6.0+) with
+// vma_wants_writenotify(vma, vma->vm_page_prot), and only then calls vma_set_page_prot(). For a
+// shared mapping without page_mkwrite, vma_wants_writenotify() compares that old pgprot with
+// vm_pgprot_modify(old, newflags); x86 takes RW, USER and NX from the new flags, so the two
+// differ whenever the protection changed, and it returns 0 before looking at soft-dirty or
+// uffd-wp (kernel Bugzilla 117731 describes the effect). mprotect only gets here when the flags
+// changed, so for shmem neither upgrade ever fires; the private path (newflags & VM_WRITE) is not
+// affected.
 #include "models/ops/context.hpp"
 #include "models/ops/phases.hpp"
 #include "models/ops/walk.hpp"
@@ -22,32 +34,63 @@ namespace mmcheck::vm {
 
 namespace {
 
-// can_change_pte_writable() (6.0, mm/mprotect.c).
+// vma_wants_writenotify(vma, old vm_page_prot) as mprotect_fixup() calls it on a VMA whose flags
+// change: 0 for every shared region type modelled (no page_mkwrite; see the header comment).
+bool writenotify_with_old_prot(const Scenario& sc, int page) {
+  (void)sc.region_of(page);  // a region with page_mkwrite (a file) would return 1 here
+  return false;
+}
+
+// can_change_pte_writable() (mm/mprotect.c): 6.0 and 6.1 start with
+//   if (pte_protnone(pte) || !pte_dirty(pte)) return false;
+// for private and shared mappings alike; from 6.2 ("mm/mprotect: allow clean exclusive anon
+// pages to be writable") only a shared mapping needs the dirty bit.
 bool can_change_pte_writable(Ctx& c, int page, const Pte& pte) {
   const VmaPage& vma = c.m().vma[page];
-  if (!vma.write || pte.protnone || !pte.dirty) return false;
+  if (!vma.write || pte.protnone) return false;
+  bool need_dirty = c.policy.mprotect_try_writable == TryWritable::Dirty || !is_private(c.sc, page);
+  if (need_dirty && !pte.dirty) return false;
   if (!vma.soft_dirty && !pte.soft_dirty) return false;  // soft-dirty tracking wants the fault
   if (vma.uffd_wp && pte.uffd_wp) return false;
   if (is_private(c.sc, page)) return c.s.frames[pte.pfn].anon_exclusive;
   return true;
 }
 
+// The write bit change_pte_range() leaves on a PTE after pte_modify().
+const char* upgrade(Ctx& c, int page, Pte& pte) {
+  const VmaPage& vma = c.m().vma[page];
+  bool private_page = is_private(c.sc, page);
+  bool writenotify = !private_page && writenotify_with_old_prot(c.sc, page);
+  // <= 5.19: "Avoid taking write faults for known dirty pages" (the soft-dirty test as the
+  // kernel wrote it: pte_soft_dirty(ptent) || !(vma->vm_flags & VM_SOFTDIRTY)).
+  if (!pte.write && c.policy.mprotect_dirty_accountable && writenotify && pte.dirty &&
+      (pte.soft_dirty || !vma.soft_dirty)) {
+    pte.write = true;
+    return " (dirty_accountable)";
+  }
+  // MM_CP_TRY_CHANGE_WRITABLE: private VM_WRITE VMAs, or shared ones that want write-notify.
+  bool try_writable = private_page ? vma.write : writenotify;
+  if (!pte.write && c.policy.mprotect_try_writable != TryWritable::Off && try_writable &&
+      can_change_pte_writable(c, page, pte)) {
+    pte.write = true;
+    return " (can_change_pte_writable)";
+  }
+  return "";
+}
+
 void modify_one(Ctx& c) {
   ThreadState& th = c.th();
   int end = c.op.page + c.op.pages;
-  int page = next_present(c.m(), th.index, end);
+  int page = next_present(c.m(), walk_from(th, c.op.page), end);
+  while (page >= 0 && !in_walk_mask(th, page)) page = next_present(c.m(), page + 1, end);
   if (page < 0) {
     th.index = 0;
-    if (th.changed) {
-      for (int p = c.op.page; p < end; ++p) flush_page(c, c.mm, p);
-      th.changed = false;
-      th.phase = kMprotectUnlock;
-      c.label(step<"mprotect.flush_tlb_range">());
-      MM_SAY(c, "flush_tlb_range %s..+%d", c.page_name(c.op.page).c_str(), c.op.pages);
-      return;
-    }
+    bool flushed = change_prot_flush(c, th.masks & ((1u << kFlushMaskShift) - 1), false);
+    th.masks = 0;
     th.phase = kMprotectUnlock;
-    return step_mprotect(c);
+    if (!flushed) return step_mprotect(c);  // nothing to flush: no flush step
+    c.label(step<"mprotect.flush_tlb_range">());
+    return;
   }
   th.index = static_cast<std::uint8_t>(page + 1);
   Pte& pte = c.m().pte[page];
@@ -55,22 +98,8 @@ void modify_one(Ctx& c) {
   const VmaPage& vma = c.m().vma[page];
   pte.protnone = !vma.read;
   pte.write = vm_page_prot_writable(c.sc, c.policy, page, vma);
-  const char* why = "";
-  if (!pte.write && c.policy.mprotect_dirty_accountable &&
-      wants_writenotify(c.sc, c.policy, page, vma) && pte.dirty &&
-      (pte.soft_dirty || !vma.soft_dirty)) {
-    pte.write = true;  // "Avoid taking write faults for known dirty pages" (<= 5.19)
-    why = " (dirty_accountable)";
-  }
-  // MM_CP_TRY_CHANGE_WRITABLE: private VM_WRITE VMAs, or shared ones that want write-notify.
-  bool try_writable =
-      is_private(c.sc, page) ? vma.write : wants_writenotify(c.sc, c.policy, page, vma);
-  if (!pte.write && c.policy.mprotect_try_writable && try_writable &&
-      can_change_pte_writable(c, page, pte)) {
-    pte.write = true;
-    why = " (can_change_pte_writable)";
-  }
-  if (!(pte == before)) th.changed = true;
+  const char* why = upgrade(c, page, pte);
+  if (change_pte_asks_flush(c.policy, before, pte)) ask_flush(th, page);
   c.label(step<"mprotect.pte">());
   MM_SAY(c, "PTE %s:%s W%d->W%d%s%s", c.mm_name(c.mm).c_str(), c.page_name(page).c_str(),
          before.write, pte.write, pte.protnone ? " PROT_NONE" : "", why);
@@ -82,19 +111,27 @@ void step_mprotect(Ctx& c) {
   ThreadState& th = c.th();
   Mm& m = c.m();
   switch (th.phase) {
-    case kMprotectLock:
+    case kMprotectLock: {
       m.writer = true;
+      int changed = 0;
       for (int p = c.op.page; p < c.op.page + c.op.pages; ++p) {
-        m.vma[p].read = c.op.prot != Prot::None;
-        m.vma[p].write = c.op.prot == Prot::ReadWrite;
+        VmaPage next = m.vma[p];
+        next.read = c.op.prot != Prot::None;
+        next.write = c.op.prot == Prot::ReadWrite;
+        if (next == m.vma[p]) continue;  // mprotect_fixup: newflags == oldflags, nothing to do
+        m.vma[p] = next;
+        th.masks |= 1u << p;
+        changed++;
       }
       th.phase = kMprotectPte;
       c.label(step<"mprotect.mmap_write_lock">());
-      MM_SAY(c, "mmap_lock write; VMA %s..+%d now %s", c.page_name(c.op.page).c_str(), c.op.pages,
+      MM_SAY(c, "mmap_lock write; VMA %s..+%d now %s%s", c.page_name(c.op.page).c_str(), c.op.pages,
              c.op.prot == Prot::None
                  ? "PROT_NONE"
-                 : (c.op.prot == Prot::Read ? "PROT_READ" : "PROT_READ|PROT_WRITE"));
+                 : (c.op.prot == Prot::Read ? "PROT_READ" : "PROT_READ|PROT_WRITE"),
+             changed == 0 ? " (unchanged: nothing to do)" : "");
       return;
+    }
     case kMprotectPte:
       return modify_one(c);
     case kMprotectUnlock:

@@ -33,9 +33,12 @@ void zap(Ctx& c) {
     m.wp_protected &= static_cast<std::uint16_t>(~(1u << p));
     m.sd_required &= static_cast<std::uint16_t>(~(1u << p));
     Pte& pte = m.pte[p];
-    if (!pte.present) continue;
+    if (!pte.present) {
+      pte = Pte{};  // a uffd-wp marker goes with the VMA
+      continue;
+    }
     c.s.frames[pte.pfn].mapcount--;
-    th.frames_to_put |= 1u << pte.pfn;
+    th.masks |= 1u << pte.pfn;
     if (c.note) zapped += " " + c.page_name(p) + "(frame " + std::to_string(pte.pfn) + ")";
     pte = Pte{};
   }
@@ -61,8 +64,8 @@ void step_munmap(Ctx& c) {
     case kMunmapFlush:
       for (int p = range_begin(c); p < range_end(c); ++p) flush_page(c, c.mm, p);
       for (int f = 0; f < kMaxFrames; ++f)
-        if (th.frames_to_put & (1u << f)) put_frame(c.s, f);
-      th.frames_to_put = 0;
+        if (th.masks & (1u << f)) put_frame(c.s, f);
+      th.masks = 0;
       th.phase = kMunmapUnlock;
       c.label(step<"munmap.flush_and_free">());
       MM_SAY(c, "flush, then the unmapped frames' references dropped");

@@ -10,9 +10,13 @@
 //   uffd_register.mmap_write_unlock
 //   uffd_wp|uffd_unwp.mmap_read_lock       mmap_lock READ: the root of race (c)
 //   uffd_wp|uffd_unwp.inc_tlb_flush_pending
-//   uffd_wp|uffd_unwp.pte            mmap_lock read + PTL, one per present PTE: pte_modify with
-//                                    the VMA's protection, then set / clear uffd_wp
-//   uffd_wp|uffd_unwp.flush_tlb_range   after the loop, outside every PTL, if a PTE changed
+//   uffd_wp|uffd_unwp.pte            mmap_lock read + PTL, one per present PTE of [start, end):
+//                                    pte_modify with the VMA's protection, then set / clear
+//                                    uffd_wp
+//   uffd_wp|uffd_unwp.marker         mmap_lock read + PTL (5.19+, shmem): a none PTE gets a
+//                                    PTE_MARKER_UFFD_WP (protect); a marker is dropped (unprotect)
+//   uffd_wp|uffd_unwp.flush_tlb_range   after the loop, outside every PTL [P change_prot_flush];
+//                                    no step when nothing is flushed
 //   uffd_wp|uffd_unwp.dec_tlb_flush_pending
 //   uffd_wp|uffd_unwp.mmap_read_unlock  (the unprotect's wake-up is implicit: a waiter may
 //                                    retry as soon as the bit is clear)
@@ -25,26 +29,53 @@ namespace mmcheck::vm {
 
 namespace {
 
+bool markers_supported(const Ctx& c, int page) {
+  // PTE_MARKER_UFFD_WP came with shmem uffd-wp (the 5.19 series ending in b1f9e876862d);
+  // anonymous VMAs get markers only with UFFD_FEATURE_WP_UNPOPULATED (6.4), not modelled.
+  return c.policy.uffd_wp == UffdWpSupport::AnonShmem && !is_private(c.sc, page);
+}
+
+// The PTEs change_pte_range() rewrites: present ones (protnone counts); for a protect, a none
+// PTE of a shmem VMA (it installs a uffd-wp marker); for an unprotect, a marker (it drops it).
+bool visits(const Ctx& c, int page, bool wp) {
+  const Pte& pte = c.s.mm[c.mm].pte[page];
+  if (pte.present) return true;
+  if (pte.marker) return !wp;
+  return wp && markers_supported(c, page);
+}
+
+// A none PTE under MM_CP_UFFD_WP gets a marker; a marker under MM_CP_UFFD_WP_RESOLVE is
+// cleared ("the next page fault will trigger without uffd trapping"). Neither asks for a flush:
+// the old PTE is not present.
+void marker_one(Ctx& c, int page, bool wp) {
+  Pte& pte = c.m().pte[page];
+  pte = Pte{};
+  pte.marker = wp;
+  if (!wp) c.m().wp_protected &= static_cast<std::uint16_t>(~(1u << page));  // as in protect_one
+  c.label(wp ? step<"uffd_wp.marker">() : step<"uffd_unwp.marker">());
+  MM_SAY(c, "PTE %s:%s none: uffd-wp marker %s", c.mm_name(c.mm).c_str(), c.page_name(page).c_str(),
+         wp ? "installed" : "dropped");
+}
+
 void protect_one(Ctx& c) {
   ThreadState& th = c.th();
   bool wp = c.op.kind == OpKind::UffdWp;
   int end = c.op.page + c.op.pages;
-  int page = next_present(c.m(), th.index, end);
-  if (page < 0) {
+  int page = walk_from(th, c.op.page);
+  while (page < end && !visits(c, page, wp)) ++page;
+  if (page >= end) {
     th.index = 0;
-    if (th.changed) {
-      for (int p = c.op.page; p < end; ++p) flush_page(c, c.mm, p);
-      th.phase = kUffdDec;
-      c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.flush_tlb_range">()
-                                          : step<"uffd_unwp.flush_tlb_range">());
-      MM_SAY(c, "flush_tlb_range %s..+%d", c.page_name(c.op.page).c_str(), c.op.pages);
-      return;
-    }
+    std::uint32_t range = ((1u << c.op.pages) - 1) << c.op.page;
+    bool flushed = change_prot_flush(c, range, c.m().tlb_flush_pending > 1);
+    th.masks = 0;
     th.phase = kUffdDec;
-    return step_uffd_writeprotect(c);  // nothing changed: no flush step
+    if (!flushed) return step_uffd_writeprotect(c);  // nothing to flush: no flush step
+    c.label(wp ? step<"uffd_wp.flush_tlb_range">() : step<"uffd_unwp.flush_tlb_range">());
+    return;
   }
   th.index = static_cast<std::uint8_t>(page + 1);
   Pte& pte = c.m().pte[page];
+  if (!pte.present) return marker_one(c, page, wp);
   Pte before = pte;
   const VmaPage& vma = c.m().vma[page];
   // wp: vm_get_page_prot(flags & ~VM_WRITE); unwp: vm_get_page_prot(flags), which for a
@@ -52,8 +83,11 @@ void protect_one(Ctx& c) {
   bool shared_writable = !is_private(c.sc, page) && vma.write;
   pte.write = wp ? false : shared_writable;
   pte.uffd_wp = wp;
-  if (!(pte == before)) th.changed = true;
-  c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.pte">() : step<"uffd_unwp.pte">());
+  // Ghost: an unprotect that started before a concurrent protect of the page completed still
+  // unprotects it here.
+  if (!wp) c.m().wp_protected &= static_cast<std::uint16_t>(~(1u << page));
+  if (change_pte_asks_flush(c.policy, before, pte)) ask_flush(th, page);
+  c.label(wp ? step<"uffd_wp.pte">() : step<"uffd_unwp.pte">());
   MM_SAY(c, "PTE %s:%s W%d->W%d UW%d->UW%d, flush deferred, tlb_flush_pending=%d",
          c.mm_name(c.mm).c_str(), c.page_name(page).c_str(), before.write, pte.write,
          before.uffd_wp, pte.uffd_wp, c.m().tlb_flush_pending);
@@ -116,7 +150,6 @@ void step_uffd_writeprotect(Ctx& c) {
       return protect_one(c);
     case kUffdDec:
       m.tlb_flush_pending--;
-      th.changed = false;
       th.phase = kUffdUnlock;
       c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.dec_tlb_flush_pending">()
                                           : step<"uffd_unwp.dec_tlb_flush_pending">());
@@ -124,9 +157,16 @@ void step_uffd_writeprotect(Ctx& c) {
       return;
     case kUffdUnlock:
       m.readers--;
-      if (wp && !th.failed) {
-        for (int p = c.op.page; p < c.op.page + c.op.pages; ++p)
-          m.wp_protected |= static_cast<std::uint16_t>(1u << p);
+      if (wp && !th.failed && c.checks(Invariant::UffdWpSound)) {
+        // Ghost (kept only when uffd_wp_sound is checked): a page is protected when the protect
+        // left uffd_wp on its PTE, or a marker. A none PTE of an anonymous VMA protects nothing
+        // (the documented behaviour before UFFD_FEATURE_WP_UNPOPULATED): a later fault maps it
+        // without uffd_wp.
+        for (int p = c.op.page; p < c.op.page + c.op.pages; ++p) {
+          const Pte& pte = m.pte[p];
+          if ((pte.present && pte.uffd_wp) || pte.marker)
+            m.wp_protected |= static_cast<std::uint16_t>(1u << p);
+        }
       }
       c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.mmap_read_unlock">()
                                           : step<"uffd_unwp.mmap_read_unlock">());

@@ -250,7 +250,8 @@ inline const std::vector<std::string> kPolicies = {"cow_reuse",
                                                    "uffd_wp_pending_flush",
                                                    "uffd_wp_writenotify",
                                                    "mprotect_dirty_accountable",
-                                                   "mprotect_try_writable"};
+                                                   "mprotect_try_writable",
+                                                   "change_prot_flush"};
 inline const std::vector<std::string> kOps = {
     "read",     "write",     "clear_refs", "pagemap",  "uffd_register", "uffd_wp", "uffd_unwp",
     "mprotect", "fork",      "pin",        "get",      "vmsplice",      "unpin",   "put",

@@ -67,7 +67,8 @@ TEST_CASE("list presets prints every preset of the README's policy table with a 
   }
 }
 
-TEST_CASE("list policies prints all 13 policies with their values", "[cli][list]") {
+TEST_CASE("list policies prints all 14 policies with their values, commits included",
+          "[cli][list]") {
   std::vector<Line> lines = list("policies");
   require_exactly(names_of(lines), kPolicies);
   std::map<std::string, std::string> rest;
@@ -76,10 +77,15 @@ TEST_CASE("list policies prints all 13 policies with their values", "[cli][list]
   CHECK_THAT(rest["clear_refs_lock"], Catch::Contains("read|write"));
   CHECK_THAT(rest["clear_refs_flush"], Catch::Contains("deferred|none|pending"));
   CHECK_THAT(rest["uffd_wp"], Catch::Contains("none|anon|anon_shmem"));
-  for (const char* b :
-       {"cow_drain_lru", "gup_force_cow_break", "fork_copy_pinned", "gup_ro_pin_unshare",
-        "clear_refs_skip_pinned", "uffd_wp_pending_flush", "uffd_wp_writenotify",
-        "mprotect_dirty_accountable", "mprotect_try_writable"}) {
+  // Revision 2: the flush rule of change_protection and the three eras of mprotect's upgrade.
+  CHECK_THAT(rest["change_prot_flush"], Catch::Contains("visited|needs_flush"));
+  CHECK_THAT(rest["change_prot_flush"], Catch::Contains("4a18419f71cd"));
+  CHECK_THAT(rest["mprotect_try_writable"], Catch::Contains("off|dirty|exclusive"));
+  CHECK_THAT(rest["mprotect_try_writable"], Catch::Contains("64fe24a3e05e"));
+  CHECK_THAT(rest["mprotect_try_writable"], Catch::Contains("d84887739d5c"));
+  for (const char* b : {"cow_drain_lru", "gup_force_cow_break", "fork_copy_pinned",
+                        "gup_ro_pin_unshare", "clear_refs_skip_pinned", "uffd_wp_pending_flush",
+                        "uffd_wp_writenotify", "mprotect_dirty_accountable"}) {
     INFO(b);
     CHECK_THAT(rest[b], Catch::Contains("true|false"));
   }

@@ -44,7 +44,7 @@ void dirty(T& v, std::uint8_t used) {
 State with_unused_bits_set(State s) {
   namespace vm = mmcheck::vm;
   const std::uint8_t pte = used_bits<vm::Pte>([](vm::Pte& p) {
-    p.present = p.protnone = p.write = p.dirty = p.soft_dirty = p.uffd_wp = true;
+    p.present = p.protnone = p.write = p.dirty = p.soft_dirty = p.uffd_wp = p.marker = true;
   });
   const std::uint8_t vma = used_bits<vm::VmaPage>(
       [](vm::VmaPage& v) { v.mapped = v.read = v.write = v.uffd_wp = v.soft_dirty = true; });
@@ -58,7 +58,7 @@ State with_unused_bits_set(State s) {
     auto* raw = reinterpret_cast<std::uint8_t*>(&th);
     vm::ThreadState flags;
     std::memset(static_cast<void*>(&flags), 0, sizeof flags);
-    flags.changed = flags.failed = flags.retried = true;
+    flags.failed = flags.retried = true;
     raw[offsetof(vm::ThreadState, sd_generation) - 1] |=
         static_cast<std::uint8_t>(~reinterpret_cast<const std::uint8_t*>(
             &flags)[offsetof(vm::ThreadState, sd_generation) - 1]);
@@ -97,7 +97,7 @@ void check_every_state(const VmModel& model, Counts& counts) {
     REQUIRE(noisy == s);
     REQUIRE(encode(model, noisy) == bytes);
     for (const auto& th : s.threads)
-      if (th.fault != 0 || th.old_pfn != 0 || th.saved.present || th.frames_to_put != 0) {
+      if (th.fault != 0 || th.old_pfn != 0 || th.saved.present || th.masks != 0) {
         ++counts.with_locals;
         break;
       }
