@@ -48,3 +48,36 @@ TEST_CASE("The README's race x kernel matrix matches what the suite prints", "[r
   INFO("regenerate it with tools/update-readme.sh");
   CHECK(trim(copy) == trim(matrix));
 }
+
+TEST_CASE("The README's policy table has every policy with the values mmcheck accepts",
+          "[readme][list]") {
+  int status = -1;
+  std::string listing = run_capture(std::string(MMCHECK_BINARY) + " list policies", &status);
+  REQUIRE(status == 0);
+  std::ifstream in(MMCHECK_SOURCE_DIR "/README.md");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string readme = buffer.str();
+  std::istringstream lines(listing);
+  std::string line;
+  int policies = 0;
+  while (std::getline(lines, line)) {
+    std::istringstream words(line);
+    std::string name, values;
+    words >> name >> values;
+    if (name.empty()) continue;
+    ++policies;
+    // "| `name` | bool |" or "| `name` | `a` · `b` |"
+    std::string cell;
+    if (values == "true|false") {
+      cell = "bool";
+    } else {
+      std::istringstream parts(values);
+      std::string part;
+      while (std::getline(parts, part, '|')) cell += (cell.empty() ? "`" : " · `") + part + "`";
+    }
+    INFO(name);
+    CHECK_THAT(readme, Catch::Contains("| `" + name + "` | " + cell + " |"));
+  }
+  CHECK(policies >= 14);
+}
