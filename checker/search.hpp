@@ -51,6 +51,9 @@ struct SearchOptions {
   // Exact store: bytes of address space for the records (0: 64 GiB); running out of it ends the
   // search incomplete ("record-space"). Tests set it small to reach that end.
   std::size_t record_space = 0;
+  // States are numbered with 32 bits (record headers and parent links stay small); a search that
+  // would number more ends incomplete ("state-ids") instead of wrapping. Tests set it small.
+  std::uint64_t max_state_ids = 0xfffffffeu;
 };
 
 // A model may offer symmetry reduction: canonicalize(s) replaces s by the representative of its
@@ -137,15 +140,12 @@ class Search {
     if (threads > tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism))
       parallelism.emplace(tbb::global_control::max_allowed_parallelism, threads);
     tbb::task_arena arena(static_cast<int>(threads));
-    std::thread reporter;
-    if (options_.progress) reporter = std::thread([this] { report_progress(); });
-    arena.execute([this] { explore(); });
     {
-      std::lock_guard<std::mutex> lock(progress_mutex_);
-      done_ = true;
+      // Stopped and joined on every way out of the search, an exception from the model (a
+      // setup op that blocks is bad input) included.
+      ProgressThread reporter(*this);
+      arena.execute([this] { explore(); });
     }
-    progress_cv_.notify_all();
-    if (reporter.joinable()) reporter.join();
     finish_stats();
     return std::move(result_);
   }
@@ -185,6 +185,28 @@ class Search {
     std::size_t unreported_inserts = 0;  // insertions not yet added to the table's size
   };
 
+  // The progress line's thread, when one is wanted: the destructor stops it and joins it.
+  class ProgressThread {
+   public:
+    explicit ProgressThread(Search& search) : search_(search) {
+      if (search.options_.progress) thread_ = std::thread([this] { search_.report_progress(); });
+    }
+    ~ProgressThread() {
+      {
+        std::lock_guard<std::mutex> lock(search_.progress_mutex_);
+        search_.done_ = true;
+      }
+      search_.progress_cv_.notify_all();
+      if (thread_.joinable()) thread_.join();
+    }
+    ProgressThread(const ProgressThread&) = delete;
+    ProgressThread& operator=(const ProgressThread&) = delete;
+
+   private:
+    Search& search_;
+    std::thread thread_;
+  };
+
   static constexpr std::uint32_t kNoParent = LinkLog::kNoParent;
   static constexpr std::size_t kGrain = 64;
   // States expanded together: their successors are generated first and inserted after, so the
@@ -219,6 +241,7 @@ class Search {
         return incomplete("max-depth");
       }
       if (!expand_level(level_begin, level_end, level, /*terminal_only=*/false)) return;
+      if (!ids_left()) return incomplete("state-ids");
       std::size_t next_end = close_level(level);
       std::optional<Finding> here = take_best();
       result_.stats.depth = level;
@@ -492,6 +515,13 @@ class Search {
       w.best.reset();
     }
     return best;
+  }
+
+  // Whether the level's new states can still be numbered.
+  bool ids_left() const {
+    std::uint64_t total = states_total_;
+    for (const Worker& w : workers_) total += w.fresh.size();
+    return total <= std::min<std::uint64_t>(options_.max_state_ids, 0xfffffffeu);
   }
 
   // Numbers the level's new states by their smallest key; returns the new end of the store.

@@ -243,5 +243,31 @@ TEST_CASE("The human-readable check prints the same exit status as --json", "[cl
   }
 }
 
+TEST_CASE("A setup op that blocks exits 2 with its message on a terminal too",
+          "[cli][exit-status]") {
+  // On a terminal the progress thread runs; the loader's error used to leave it unjoined
+  // (std::terminate, status 134). script(1) gives the command a pseudo-terminal.
+  REQUIRE(std::system("command -v script >/dev/null") == 0);
+  std::string file = write_scenario(R"({"name": "blocked", "memory": {"A": {"uffd_wp": true}},
+    "processes": {"P": {"threads": {"cpu0": [{"op": "read", "addr": "A"}]}}},
+    "setup": [{"thread": "cpu0", "op": "write", "addr": "A", "value": 1},
+              {"thread": "cpu0", "op": "uffd_wp", "addr": "A"},
+              {"thread": "cpu0", "op": "write", "addr": "A", "value": 2}]})",
+                                    "blocked-setup");
+  for (const std::string extra : {"", " --quiet"}) {
+    Result r = run_shell("script -qec " +
+                         shell_quote(shell_quote(kBinary) + " check " + shell_quote(file) + extra) +
+                         " /dev/null");
+    INFO(describe(r));
+    CHECK(r.status == 2);
+    CHECK_THAT(r.out, Catch::Contains("/setup/2") && Catch::Contains("cannot complete"));
+    CHECK_THAT(r.out, !Catch::Contains("terminate"));
+  }
+  Result plain = run_mmcheck({"check", file});
+  INFO(describe(plain));
+  CHECK(plain.status == 2);
+  CHECK_THAT(plain.err, Catch::Contains("cannot complete"));
+}
+
 }  // namespace
 }  // namespace mmcheck::clitest

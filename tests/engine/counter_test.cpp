@@ -222,5 +222,23 @@ TEST_CASE("A bound reached before the lost update reports incomplete, not a viol
   CHECK(r.states.empty());
 }
 
+TEST_CASE("A search that would number more states than its ids hold ends incomplete, never wraps",
+          "[engine][bounds]") {
+  Counter model{.threads = 7, .check_total = false};
+  testing::ReferenceGraph g = explore_reference(model);
+  for (unsigned threads : {1u, 4u}) {
+    SearchOptions options = with_threads(threads);
+    options.max_state_ids = 1000;
+    SearchResult<Counter> r = search(model, options);
+    CHECK(r.verdict == Verdict::Incomplete);
+    CHECK(r.incomplete_reason == "state-ids");
+    CHECK(r.stats.states <= 1000);
+    options.max_state_ids = g.states();
+    r = search(model, options);
+    CHECK(r.verdict == Verdict::Holds);
+    CHECK(r.stats.states == g.states());
+  }
+}
+
 }  // namespace
 }  // namespace mmcheck
