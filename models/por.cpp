@@ -46,37 +46,13 @@
 // can make it TLB-dirty: then it stays TLB-clean in every state reachable without t moving.
 #include <optional>
 
-#include "models/ops/context.hpp"
+#include "models/ops/op.hpp"
 #include "models/ops/phases.hpp"
 #include "models/vm_model.hpp"
 
 namespace mmcheck::vm {
 
-namespace {
-
-constexpr std::uint64_t bit(int n) { return std::uint64_t{1} << n; }
-constexpr std::uint64_t lock_writer(int mm) { return bit(mm); }
-constexpr std::uint64_t lock_readers(int mm) { return bit(4 + mm); }
-constexpr std::uint64_t pending(int mm) { return bit(8 + mm); }
-constexpr std::uint64_t pte(int mm, int page) { return bit(12 + mm * 8 + page); }
-constexpr std::uint64_t tlb(int thread) { return bit(44 + thread); }
-constexpr std::uint64_t kFrames = bit(52);
-constexpr std::uint64_t kHandles = bit(53);  // handles, pincounts' owners, has_pinned
-constexpr std::uint64_t kGhost = bit(54);    // the data ghost: last values, cross-mm values
-constexpr std::uint64_t kLife = bit(55);     // which mms exist and run
-constexpr std::uint64_t vma(int mm) { return bit(56 + mm); }  // VMA flags (vm_page_prot)
-constexpr std::uint64_t kGhostWp = bit(60);  // uffd-wp protection ghost (uffd_wp_sound)
-constexpr std::uint64_t kGhostSd = bit(61);  // soft-dirty ghost (soft_dirty_sound)
-constexpr std::uint64_t kEverything = ~std::uint64_t{0};
-
-std::uint64_t ptes(int mm, int first, int count) {
-  std::uint64_t out = 0;
-  for (int p = first; p < first + count; ++p) out |= pte(mm, p);
-  return out;
-}
-std::uint64_t all_ptes() { return ((std::uint64_t{1} << 32) - 1) << 12; }
-
-}  // namespace
+using namespace res;
 
 bool Footprint::conflicts(const Footprint& o) const {
   return (write & (o.read | o.write | o.inc)) || (read & (o.write | o.inc)) ||
@@ -91,76 +67,19 @@ void Footprint::add(const Footprint& o) {
   tlb_dirtying |= o.tlb_dirtying;
 }
 
-// The union of the footprints of every step an op can take (generous where in doubt).
+// The union of the footprints of every step an op can take, from its descriptor.
 Footprint VmModel::op_footprint(int thread, const Op& op) const {
-  const Scenario& sc = scenario_;
-  int m = sc.threads[thread].process;
+  int m = scenario_.threads[thread].process;
   std::uint64_t cpus = 0;
   for (int t = 0; t < shape_.threads; ++t)
-    if (sc.threads[t].process == m) cpus |= tlb(t);
-  std::uint64_t range = ptes(m, op.page, op.pages);
-  std::uint64_t own = ptes(m, 0, shape_.pages);
-  std::uint64_t read_lock_r = lock_writer(m);
+    if (scenario_.threads[t].process == m) cpus |= tlb(t);
   // The ghost parts only matter to the invariants that read them.
   std::uint64_t ghost = kGhost | (checks(Invariant::UffdWpSound) ? kGhostWp : 0) |
                         (checks(Invariant::SoftDirtySound) ? kGhostSd : 0);
-  std::uint64_t vmas = vma(m);
+  FootprintScope scope{m,       cpus, ptes(m, op.page, op.pages), ptes(m, 0, shape_.pages), ghost,
+                       policy_, *this};
   Footprint f;
-  switch (op.kind) {
-    case OpKind::Read:
-    case OpKind::Write:
-    case OpKind::Pin:
-    case OpKind::Get:
-      f.read = read_lock_r | vmas | range | cpus | kFrames | kHandles | ghost |
-               (policy_.uffd_wp_pending_flush ? pending(m) : 0);
-      f.write = range | cpus | kFrames | kHandles | ghost;
-      f.inc = lock_readers(m);
-      // A store fault (a write, or GUP's faultin for a write pin) may test tlb_flush_pending;
-      // a load's walk fills the TLB from a read-only PTE. GUP fills no TLB, and a fault's PTE
-      // changes keep every page TLB-clean (none -> present, an upgrade, or an install after
-      // a flush).
-      f.flush_test = op.kind != OpKind::Read && policy_.uffd_wp_pending_flush ? range : 0;
-      f.tlb_dirtying = op.kind == OpKind::Read ? range : 0;
-      break;
-    case OpKind::Pagemap:
-      f.read = vmas | range | ghost;
-      break;
-    case OpKind::UffdWp:
-    case OpKind::UffdUnwp:
-      f.read = read_lock_r | vmas | range | ghost;
-      f.write = range | cpus | ghost;
-      f.inc = lock_readers(m) | pending(m);
-      f.tlb_dirtying = range;  // demotes PTEs and flushes later
-      break;
-    case OpKind::ClearRefs:
-      f.read = lock_writer(m) | lock_readers(m) | vmas | own | kFrames | kHandles | ghost;
-      f.write = vmas | own | cpus | ghost |
-                (policy_.clear_refs_lock == ClearRefsLock::Write ? lock_writer(m) : 0);
-      f.inc = pending(m) | (policy_.clear_refs_lock == ClearRefsLock::Read ? lock_readers(m) : 0);
-      f.tlb_dirtying = own;
-      break;
-    case OpKind::UffdRegister:
-    case OpKind::Mprotect:
-    case OpKind::Munmap:
-    case OpKind::Exit:
-      f.read = lock_writer(m) | lock_readers(m) | vmas | own | kFrames | kHandles | ghost;
-      f.write = lock_writer(m) | vmas | own | cpus | kFrames | ghost;
-      f.tlb_dirtying = own;
-      break;
-    case OpKind::Unpin:
-    case OpKind::Put:
-    case OpKind::PinRead:
-    case OpKind::PinWrite:
-    case OpKind::ExtraRef:
-    case OpKind::DropRef:
-      f.read = all_ptes() | kFrames | kHandles | ghost;
-      f.write = kFrames | kHandles | ghost;
-      break;
-    case OpKind::Fork:
-      f.read = f.write = kEverything;
-      f.flush_test = f.tlb_dirtying = all_ptes();
-      break;
-  }
+  op_descriptor(op.kind).footprint(scope, op, f);
   f.read |= kLife;  // whether the thread runs at all
   return f;
 }
@@ -179,57 +98,14 @@ void VmModel::build_reduction_tables() {
 
 namespace {
 
-// A thread's next step when it is one that can be explored alone: taking or releasing
-// mmap_lock for read, or raising or lowering tlb_flush_pending (`moves_pending`).
-struct LocalStep {
-  Footprint footprint;
-  bool moves_pending = false;
-};
-
+// A thread's next step when it is one that can be explored alone (its op's descriptor says).
 std::optional<LocalStep> local_step(const VmModel& model, const State& s, int t) {
   const Op* op = model.current_op(s, t);
   if (op == nullptr) return std::nullopt;
-  int m = model.scenario().threads[t].process;
-  std::uint8_t phase = s.threads[t].phase;
-  LocalStep out;
-  Footprint& f = out.footprint;
-  bool access = op->kind == OpKind::Read || op->kind == OpKind::Write;
-  bool gup = op->kind == OpKind::Pin || op->kind == OpKind::Get;
-  if ((access || gup) && phase >= kFaultLock) {
-    if (phase == kFaultLock) {
-      f.read = lock_writer(m);
-      f.inc = lock_readers(m);
-      return out;
-    }
-    if (phase == kFaultUnlock || phase == kFaultUserfault) {
-      f.inc = lock_readers(m);
-      return out;
-    }
-    return std::nullopt;
-  }
-  if (gup && (phase == kGupLock || phase == kGupUnlock)) {
-    f.read = phase == kGupLock ? lock_writer(m) : 0;
-    f.inc = lock_readers(m);
-    return out;
-  }
-  bool uffd = op->kind == OpKind::UffdWp || op->kind == OpKind::UffdUnwp;
-  if (uffd && (phase == kUffdLock || phase == kUffdUnlock)) {
-    // Takes or drops mmap_lock for read, reads the VMA flags (is the range registered?), and
-    // moves the protection ghost: an unprotect starts at its lock, a protect ends at its unlock.
-    bool moves_ghost = model.checks(Invariant::UffdWpSound) &&
-                       ((op->kind == OpKind::UffdUnwp) == (phase == kUffdLock));
-    f.read = phase == kUffdLock ? (lock_writer(m) | vma(m)) : 0;
-    f.write = moves_ghost ? kGhostWp : 0;
-    f.inc = lock_readers(m);
-    return out;
-  }
-  if ((uffd && (phase == kUffdInc || phase == kUffdDec)) ||
-      (op->kind == OpKind::ClearRefs && (phase == kClearRefsInc || phase == kClearRefsDec))) {
-    f.inc = pending(m);
-    out.moves_pending = true;
-    return out;
-  }
-  return std::nullopt;
+  const OpDescriptor& d = op_descriptor(op->kind);
+  if (d.local_step == nullptr) return std::nullopt;
+  return d.local_step(
+      LocalScope{model, s, t, model.scenario().threads[t].process, *op, s.threads[t].phase});
 }
 
 // Whether page `page` of mm `m` is TLB-clean: its PTE is present and writable, or every CPU of

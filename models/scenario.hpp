@@ -35,27 +35,17 @@ struct InputError : std::runtime_error {
   std::string detail;
 };
 
+// One per line of models/ops/ops.def.
 enum class OpKind : std::uint8_t {
-  Read,
-  Write,
-  ClearRefs,
-  Pagemap,
-  UffdRegister,
-  UffdWp,
-  UffdUnwp,
-  Mprotect,
-  Fork,
-  Pin,
-  Get,
-  Unpin,
-  Put,
-  PinRead,
-  PinWrite,
-  ExtraRef,
-  DropRef,
-  Munmap,
-  Exit
+#define MM_OP(kind, descriptor) kind,
+#include "models/ops/ops.def"
+#undef MM_OP
 };
+inline constexpr int kOpKinds = 0
+#define MM_OP(kind, descriptor) +1
+#include "models/ops/ops.def"
+#undef MM_OP
+    ;
 
 enum class Prot : std::uint8_t { None, Read, ReadWrite };
 enum class RefKind : std::uint8_t { Lru, Io };

@@ -13,6 +13,7 @@
 
 #include "checker/sha256.hpp"
 #include "invariants/registry.hpp"
+#include "models/ops/op.hpp"
 #include "models/scenario.hpp"
 #include "models/vm_model.hpp"
 
@@ -24,36 +25,15 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
-struct OpSpec {
-  OpKind kind;
-  const char* name;
-  std::vector<const char*> fields;  // besides "op" (and "thread" in setup)
-};
+// The op of a name in a scenario file (its descriptor), or nullptr.
+const OpDescriptor* find_op(const std::string& name) {
+  for (const OpDescriptor* d : op_registry())
+    if (std::find(d->names.begin(), d->names.end(), name) != d->names.end()) return d;
+  return nullptr;
+}
 
-const std::vector<OpSpec>& op_specs() {
-  static const std::vector<OpSpec> specs = {
-      {OpKind::Read, "read", {"addr", "word"}},
-      {OpKind::Write, "write", {"addr", "word", "value"}},
-      {OpKind::ClearRefs, "clear_refs", {}},
-      {OpKind::Pagemap, "pagemap", {"addr"}},
-      {OpKind::UffdRegister, "uffd_register", {"addr", "pages", "mode"}},
-      {OpKind::UffdWp, "uffd_wp", {"addr", "pages"}},
-      {OpKind::UffdUnwp, "uffd_unwp", {"addr", "pages"}},
-      {OpKind::Mprotect, "mprotect", {"addr", "pages", "prot"}},
-      {OpKind::Fork, "fork", {"child"}},
-      {OpKind::Pin, "pin", {"addr", "write", "as"}},
-      {OpKind::Get, "get", {"addr", "write", "as"}},
-      {OpKind::Get, "vmsplice", {"addr", "write", "as"}},
-      {OpKind::Unpin, "unpin", {"pin"}},
-      {OpKind::Put, "put", {"pin"}},
-      {OpKind::PinRead, "pin_read", {"pin", "word"}},
-      {OpKind::PinWrite, "pin_write", {"pin", "word", "value"}},
-      {OpKind::ExtraRef, "extra_ref", {"addr", "kind"}},
-      {OpKind::DropRef, "drop_ref", {"addr"}},
-      {OpKind::Munmap, "munmap", {"addr", "pages"}},
-      {OpKind::Exit, "exit", {}},
-  };
-  return specs;
+bool has_field(const OpDescriptor& d, const char* field) {
+  return std::find(d.fields.begin(), d.fields.end(), field) != d.fields.end();
 }
 
 std::string join(const std::vector<std::string>& items) {
@@ -434,16 +414,53 @@ class Loader {
     fail(ptr, "unknown region \"" + name + "\"; regions: " + join(names));
   }
 
+  // The op as traces show it ("write A.1=3", "pin A write as p", "fork C"), from its fields;
+  // records the handle names it takes ("as") or uses ("pin").
+  std::string op_text(const OpDescriptor& spec, const std::string& name, const json& j,
+                      const std::string& ptr, const Op& op, int region,
+                      const std::string& addr_text, const std::string& word_text,
+                      const std::string& range_text, const std::optional<json>& handle_word) {
+    auto need = [&](const char* key) {
+      if (!j.contains(key)) fail(ptr, std::string("op \"") + name + "\" needs \"" + key + "\"");
+      return j[key];
+    };
+    if (has_field(spec, "child")) return name + " " + string_at(need("child"), ptr + "/child");
+    if (has_field(spec, "as")) {
+      std::string as = string_at(need("as"), ptr + "/as");
+      if (!valid_identifier(as)) fail(ptr + "/as", identifier_rule("handle", as));
+      // A handle name is taken by exactly one pin or get in the whole scenario (setup
+      // included), even after an unpin or put: each name is one slot of the state, and a
+      // second pin/get under the same name would silently share, and overwrite, the first's.
+      for (const HandleUse& use : handle_uses_)
+        if (use.defines && use.name == as)
+          fail(ptr + "/as", "handle \"" + as + "\" is already taken at " + use.pointer +
+                                " (each pin or get takes a handle name of its own)");
+      handle_uses_.push_back({as, ptr + "/as", true, region, std::nullopt});
+      return name + " " + addr_text + (op.write ? " write" : "") + " as " + as;
+    }
+    if (has_field(spec, "pin")) {
+      std::string pin = string_at(need("pin"), ptr + "/pin");
+      handle_uses_.push_back({pin, ptr + "/pin", false, -1, handle_word});
+      return name + " " + pin + word_text;
+    }
+    if (has_field(spec, "kind"))
+      return name + " " + addr_text + (op.ref_kind == RefKind::Io ? " io" : "");
+    if (has_field(spec, "prot"))
+      return name + " " + addr_text + range_text + " " +
+             (op.prot == Prot::None   ? "none"
+              : op.prot == Prot::Read ? "r"
+                                      : "rw");
+    return name + (addr_text.empty() ? "" : " " + addr_text) + range_text + word_text;
+  }
+
   Op load_op(const json& j, const std::string& ptr, bool in_setup, std::uint8_t /*process*/) {
     expect_object(j, ptr);
     std::string name = require_string(j, ptr, "op");
-    const OpSpec* spec = nullptr;
-    for (const OpSpec& s : op_specs())
-      if (name == s.name) spec = &s;
+    const OpDescriptor* spec = find_op(name);
     if (!spec) fail(ptr + "/op", "unknown op \"" + name + "\"; valid ops: " + join(op_names()));
     std::vector<std::string> valid = {"op"};
     if (in_setup) valid.push_back("thread");
-    for (const char* f : spec->fields) valid.push_back(f);
+    for (const std::string& f : spec->fields) valid.push_back(f);
     check_keys(j, ptr, valid);
     Op op;
     op.kind = spec->kind;
@@ -457,8 +474,7 @@ class Loader {
       pages = static_cast<int>(int_at(j["pages"], ptr + "/pages", 1, kMaxPages));
     op.pages = static_cast<std::uint8_t>(pages);
     int region = 0;
-    bool has_addr = std::find(spec->fields.begin(), spec->fields.end(), std::string("addr")) !=
-                    spec->fields.end();
+    bool has_addr = has_field(*spec, "addr");
     if (has_addr)
       op.page = static_cast<std::uint8_t>(address_at(need("addr"), ptr + "/addr", pages, &region));
     std::string addr_text = has_addr ? j["addr"].get<std::string>() : "";
@@ -477,11 +493,11 @@ class Loader {
     if (j.contains("value")) {
       op.value = static_cast<std::uint8_t>(int_at(j["value"], ptr + "/value", 0, 255));
       explicit_values_.insert(op.value);
-    } else if (op.kind == OpKind::Write || op.kind == OpKind::PinWrite) {
+    } else if (spec->stores) {
       needs_fresh_.push_back(ptr);
     }
     if (j.contains("write")) op.write = bool_at(j["write"], ptr + "/write");
-    if (op.kind == OpKind::Mprotect) op.prot = prot_at(need("prot"), ptr + "/prot");
+    if (has_field(*spec, "prot")) op.prot = prot_at(need("prot"), ptr + "/prot");
     if (j.contains("mode")) {
       std::string mode = string_at(j["mode"], ptr + "/mode");
       if (mode != "wp")
@@ -498,48 +514,8 @@ class Loader {
     }
     std::string word_text = j.contains("word") && op.word != 0 ? "." + std::to_string(op.word) : "";
     std::string range_text = pages > 1 ? "..+" + std::to_string(pages) : "";
-    switch (op.kind) {
-      case OpKind::Fork: {
-        std::string child = string_at(need("child"), ptr + "/child");
-        op.text = "fork " + child;
-        break;
-      }
-      case OpKind::Pin:
-      case OpKind::Get: {
-        std::string as = string_at(need("as"), ptr + "/as");
-        if (!valid_identifier(as)) fail(ptr + "/as", identifier_rule("handle", as));
-        // A handle name is taken by exactly one pin or get in the whole scenario (setup
-        // included), even after an unpin or put: each name is one slot of the state, and a
-        // second pin/get under the same name would silently share, and overwrite, the first's.
-        for (const HandleUse& use : handle_uses_)
-          if (use.defines && use.name == as)
-            fail(ptr + "/as", "handle \"" + as + "\" is already taken at " + use.pointer +
-                                  " (each pin or get takes a handle name of its own)");
-        handle_uses_.push_back({as, ptr + "/as", true, region, std::nullopt});
-        op.text = name + " " + addr_text + (op.write ? " write" : "") + " as " + as;
-        break;
-      }
-      case OpKind::Unpin:
-      case OpKind::Put:
-      case OpKind::PinRead:
-      case OpKind::PinWrite: {
-        std::string pin = string_at(need("pin"), ptr + "/pin");
-        handle_uses_.push_back({pin, ptr + "/pin", false, -1, handle_word});
-        op.text = name + " " + pin + word_text;
-        break;
-      }
-      case OpKind::ExtraRef:
-        op.text = name + " " + addr_text + (op.ref_kind == RefKind::Io ? " io" : "");
-        break;
-      case OpKind::Mprotect:
-        op.text = name + " " + addr_text + range_text + " " +
-                  (op.prot == Prot::None   ? "none"
-                   : op.prot == Prot::Read ? "r"
-                                           : "rw");
-        break;
-      default:
-        op.text = name + (addr_text.empty() ? "" : " " + addr_text) + range_text + word_text;
-    }
+    op.text =
+        op_text(*spec, name, j, ptr, op, region, addr_text, word_text, range_text, handle_word);
     return op;
   }
 
@@ -567,13 +543,13 @@ class Loader {
     };
     for (std::size_t s = 0; s < sc_.setup.size(); ++s) {
       Op& op = sc_.setup[s].op;
-      if (op.kind != OpKind::Fork) continue;
+      if (!has_field(op_descriptor(op.kind), "child")) continue;
       fix(op, sc_.threads[sc_.setup[s].thread].process, child_name(op), op.pointer + "/child",
           sc_.setup[s].thread);
     }
     for (std::size_t t = 0; t < sc_.threads.size(); ++t)
       for (Op& op : sc_.threads[t].ops)
-        if (op.kind == OpKind::Fork)
+        if (has_field(op_descriptor(op.kind), "child"))
           fix(op, sc_.threads[t].process, child_name(op), op.pointer + "/child",
               static_cast<std::uint8_t>(t));
     // A forked process must not be an ancestor of its forking process.
@@ -589,7 +565,9 @@ class Loader {
     }
   }
 
-  std::string child_name(const Op& op) const { return op.text.substr(5); }  // "fork C"
+  std::string child_name(const Op& op) const {  // "fork C"
+    return op.text.substr(op.text.find(' ') + 1);
+  }
 
   void resolve_handles() {
     std::vector<std::string> names;
@@ -617,13 +595,13 @@ class Loader {
     };
     std::uint8_t next_extra = static_cast<std::uint8_t>(names.size());
     auto fix = [&](Op& op) {
-      if (op.kind == OpKind::Pin || op.kind == OpKind::Get)
+      const OpDescriptor& d = op_descriptor(op.kind);
+      if (has_field(d, "as")) {
         op.handle = slot_of(op.text.substr(op.text.rfind(" as ") + 4));
-      else if (op.kind == OpKind::Unpin || op.kind == OpKind::Put || op.kind == OpKind::PinRead ||
-               op.kind == OpKind::PinWrite) {
+      } else if (has_field(d, "pin")) {
         std::string rest = op.text.substr(op.text.find(' ') + 1);
         op.handle = slot_of(rest.substr(0, rest.find('.')));
-      } else if (op.kind == OpKind::ExtraRef) {
+      } else if (d.extra_handle) {
         op.handle = next_extra++;
         sc_.handle_names.push_back("");
       }
@@ -648,8 +626,7 @@ class Loader {
       return static_cast<std::uint8_t>(next);
     };
     auto fix = [&](Op& op) {
-      bool store = op.kind == OpKind::Write || op.kind == OpKind::PinWrite;
-      if (!store) return;
+      if (!op_descriptor(op.kind).stores) return;
       bool fresh_value =
           std::find(needs_fresh_.begin(), needs_fresh_.end(), op.pointer) != needs_fresh_.end();
       if (fresh_value) op.value = fresh(op.pointer);
@@ -819,15 +796,12 @@ std::vector<std::string> Scenario::must_reach_for(const std::string& preset) con
   return must_reach;
 }
 
-const char* op_name(OpKind kind) {
-  for (const OpSpec& s : op_specs())
-    if (s.kind == kind) return s.name;
-  return "?";
-}
+const char* op_name(OpKind kind) { return op_descriptor(kind).names.front().c_str(); }
 
 std::vector<std::string> op_names() {
   std::vector<std::string> out;
-  for (const OpSpec& s : op_specs()) out.push_back(s.name);
+  for (const OpDescriptor* d : op_registry())
+    for (const std::string& name : d->names) out.push_back(name);
   return out;
 }
 

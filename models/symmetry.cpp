@@ -8,6 +8,7 @@
 #include <array>
 #include <tuple>
 
+#include "models/ops/op.hpp"
 #include "models/vm_model.hpp"
 
 namespace mmcheck::vm {
@@ -24,9 +25,9 @@ bool same_program(const Thread& a, const Thread& b) {
   if (a.process != b.process || a.ops.size() != b.ops.size()) return false;
   for (std::size_t i = 0; i < a.ops.size(); ++i)
     if (!same_op(a.ops[i], b.ops[i])) return false;
-  // A fork names its child; two threads cannot both fork it, so such threads never match.
-  return std::none_of(a.ops.begin(), a.ops.end(),
-                      [](const Op& op) { return op.kind == OpKind::Fork; });
+  // An op may rule it out (a fork names its child: two threads cannot both fork it).
+  return std::all_of(a.ops.begin(), a.ops.end(),
+                     [](const Op& op) { return op_descriptor(op.kind).symmetric; });
 }
 
 }  // namespace

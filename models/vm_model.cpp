@@ -9,73 +9,19 @@
 
 #include "invariants/checks.hpp"
 #include "models/ops/context.hpp"
+#include "models/ops/op.hpp"
 #include "models/ops/phases.hpp"
 
 namespace mmcheck::vm {
 
 namespace {
 
+// Every op's kernel step names, in registration order, each once.
 std::vector<std::string> make_step_names() {
-  std::vector<std::string> names = {
-      "access.tlb_hit",
-      "access.walk",
-      "access.fault",
-      "fault.mmap_read_lock",
-      "fault.sigsegv",
-      "fault.spurious",
-      "fault.mmap_read_unlock",
-      "do_anonymous_page.map",
-      "do_fault.map",
-      "do_wp_page.userfault",
-      "do_wp_page.reuse",
-      "do_wp_page.copy",
-      "do_wp_page.unshare",
-      "wp_page_shared.mkwrite",
-      "wp_page_copy.copy",
-      "wp_page_copy.install",
-      "wp_page_copy.abort",
-      "handle_userfault.wait",
-      "gup.mmap_read_lock",
-      "gup.fail",
-      "gup.fault",
-      "gup.unshare",
-      "gup.pin",
-      "gup.get",
-      "gup.mmap_read_unlock",
-      "gup.unpin",
-      "gup.put",
-      "pin.read",
-      "pin.write",
-      "extra_ref.get",
-      "extra_ref.put",
-      "clear_refs.mmap_lock",
-      "clear_refs.inc_tlb_flush_pending",
-      "clear_refs.pte",
-      "clear_refs.skip_pinned",
-      "clear_refs.flush_tlb_mm",
-      "clear_refs.dec_tlb_flush_pending",
-      "clear_refs.mmap_unlock",
-      "pagemap.read",
-      "uffd_register.mmap_write_lock",
-      "uffd_register.mmap_write_unlock",
-      "mprotect.mmap_write_lock",
-      "mprotect.pte",
-      "mprotect.flush_tlb_range",
-      "mprotect.mmap_write_unlock",
-      "fork.mmap_write_lock",
-      "fork.share",
-      "fork.copy_pinned",
-      "fork.flush_tlb_mm",
-      "fork.return",
-      "munmap.mmap_write_lock",
-      "munmap.zap",
-      "munmap.flush_and_free",
-      "munmap.mmap_write_unlock",
-  };
-  for (const char* op : {"uffd_wp", "uffd_unwp"})
-    for (const char* step : {"mmap_read_lock", "inc_tlb_flush_pending", "pte", "marker",
-                             "flush_tlb_range", "dec_tlb_flush_pending", "mmap_read_unlock"})
-      names.push_back(std::string(op) + "." + step);
+  std::vector<std::string> names;
+  for (const OpDescriptor* op : op_registry())
+    for (const std::string& name : op->steps)
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
   return names;
 }
 
@@ -87,19 +33,6 @@ const std::unordered_map<std::string, std::uint32_t>& step_index() {
     return out;
   }();
   return index;
-}
-
-bool takes_write_lock(OpKind kind) {
-  switch (kind) {
-    case OpKind::UffdRegister:
-    case OpKind::Mprotect:
-    case OpKind::Fork:
-    case OpKind::Munmap:
-    case OpKind::Exit:
-      return true;
-    default:
-      return false;
-  }
 }
 
 }  // namespace
@@ -160,66 +93,38 @@ const Op* VmModel::current_op(const State& s, int thread) const {
 
 namespace {
 
+// Whether a thread at `phase` of `op` sleeps in handle_userfault: its retry (which takes the
+// op's entry lock again) is enabled once the page's uffd_wp bit is clear.
+bool waits_in_userfault(const Op& op, std::uint8_t phase) {
+  int retry = op_descriptor(op.kind).userfault_retry_phase;
+  return retry >= 0 && phase == retry;
+}
+
 // Whether the step a thread is at can run now: the lock it acquires is free, or the page it
 // waits on is no longer write-protected.
 bool phase_enabled(const VmModel& model, const State& s, int thread, const Op& op) {
   const Mm& m = s.mm[model.scenario().threads[thread].process];
   std::uint8_t phase = s.threads[thread].phase;
   if (phase >= kFaultLock) return phase == kFaultLock ? !m.writer : true;
-  bool woken = !(m.pte[op.page].present && m.pte[op.page].uffd_wp);
-  if ((op.kind == OpKind::Read || op.kind == OpKind::Write) && phase == kAccessAfterUserfault)
-    return woken;
-  if ((op.kind == OpKind::Pin || op.kind == OpKind::Get) && phase == kGupLockAfterUserfault)
-    return woken && !m.writer;
-  if (phase != 0) return true;
-  switch (op.kind) {
-    case OpKind::Pin:
-    case OpKind::Get:
-    case OpKind::UffdWp:
-    case OpKind::UffdUnwp:
-      return !m.writer;
-    case OpKind::ClearRefs:
-      return model.policy().clear_refs_lock == ClearRefsLock::Read ? !m.writer
-                                                                   : !m.writer && m.readers == 0;
-    default:
-      if (takes_write_lock(op.kind)) return !m.writer && m.readers == 0;
+  const OpDescriptor& d = op_descriptor(op.kind);
+  bool retry = waits_in_userfault(op, phase);
+  if (retry && m.pte[op.page].present && m.pte[op.page].uffd_wp) return false;  // not woken yet
+  if (phase != 0 && !retry) return true;
+  switch (d.entry_lock(model.policy())) {
+    case EntryLock::None:
       return true;
+    case EntryLock::Read:
+      return !m.writer;
+    case EntryLock::Write:
+      return !m.writer && m.readers == 0;
   }
+  return true;
 }
 
+// The fault handler's phases are shared by the accesses and GUP; every other step is its op's.
 void dispatch(Ctx& c) {
   if (c.th().phase >= kFaultLock) return step_fault(c);
-  switch (c.op.kind) {
-    case OpKind::Read:
-    case OpKind::Write:
-      return step_access(c);
-    case OpKind::ClearRefs:
-      return step_clear_refs(c);
-    case OpKind::Pagemap:
-      return step_pagemap(c);
-    case OpKind::UffdRegister:
-      return step_uffd_register(c);
-    case OpKind::UffdWp:
-    case OpKind::UffdUnwp:
-      return step_uffd_writeprotect(c);
-    case OpKind::Mprotect:
-      return step_mprotect(c);
-    case OpKind::Fork:
-      return step_fork(c);
-    case OpKind::Pin:
-    case OpKind::Get:
-      return step_gup(c);
-    case OpKind::Unpin:
-    case OpKind::Put:
-    case OpKind::PinRead:
-    case OpKind::PinWrite:
-    case OpKind::ExtraRef:
-    case OpKind::DropRef:
-      return step_handle(c);
-    case OpKind::Munmap:
-    case OpKind::Exit:
-      return step_munmap(c);
-  }
+  op_descriptor(c.op.kind).step(c);
 }
 
 StepInfo run_step(const VmModel& model, const State& s, int thread, const Op& op, bool advance_pc,
@@ -349,10 +254,7 @@ std::string VmModel::describe_deadlock(const State& s) const {
     std::string why;
     if (!s.mm[th.process].live)
       why = "its process was never forked";
-    else if (((op->kind == OpKind::Read || op->kind == OpKind::Write) &&
-              s.threads[t].phase == kAccessAfterUserfault) ||
-             ((op->kind == OpKind::Pin || op->kind == OpKind::Get) &&
-              s.threads[t].phase == kGupLockAfterUserfault))
+    else if (waits_in_userfault(*op, s.threads[t].phase))
       why = "waits in handle_userfault for " + scenario_.processes[th.process].name + ":" +
             scenario_.page_name(op->page) + " to be unprotected";
     else
@@ -434,29 +336,12 @@ std::vector<std::pair<std::string, int>> VmModel::flatten(const State& s) const 
 namespace mmcheck::vm {
 
 std::optional<std::string> unsupported_reason(const Scenario& scenario, const Policy& policy) {
-  auto uses_uffd = [&](const Op& op, int* page, int* pages) {
-    bool uffd =
-        op.kind == OpKind::UffdRegister || op.kind == OpKind::UffdWp || op.kind == OpKind::UffdUnwp;
-    *page = op.page;
-    *pages = op.pages;
-    return uffd;
-  };
-  auto check_range = [&](int page, int pages) -> std::optional<std::string> {
-    if (policy.uffd_wp == UffdWpSupport::None)
-      return std::string("userfaultfd write-protect does not exist on this kernel (5.7+)");
-    for (int p = page; p < page + pages; ++p)
-      if (scenario.region_of(p).shmem && policy.uffd_wp != UffdWpSupport::AnonShmem)
-        return std::string(
-            "userfaultfd write-protect of shmem does not exist on this kernel (5.19+)");
-    return std::nullopt;
-  };
   for (const Region& r : scenario.regions)
     if (r.uffd_wp)
-      if (auto why = check_range(r.first_page, r.pages)) return why;
+      if (auto why = uffd_wp_unsupported(scenario, policy, r.first_page, r.pages)) return why;
   auto check_op = [&](const Op& op) -> std::optional<std::string> {
-    int page = 0, pages = 0;
-    if (uses_uffd(op, &page, &pages)) return check_range(page, pages);
-    return std::nullopt;
+    const OpDescriptor& d = op_descriptor(op.kind);
+    return d.unsupported ? d.unsupported(scenario, policy, op) : std::nullopt;
   };
   for (const SetupOp& s : scenario.setup)
     if (auto why = check_op(s.op)) return why;

@@ -20,9 +20,24 @@
 // do_wp_page's uffd_wp_pending_flush check (5.12+), which no preset combines with those values.
 #include "invariants/checks.hpp"
 #include "models/ops/context.hpp"
+#include "models/ops/op.hpp"
 #include "models/ops/phases.hpp"
 #include "models/ops/walk.hpp"
 #include "models/vm_model.hpp"
+
+namespace mmcheck::vm {
+
+namespace {
+
+// The kernel step names this file takes.
+constexpr StepList<8> kSteps = {"clear_refs.mmap_lock",    "clear_refs.inc_tlb_flush_pending",
+                                "clear_refs.pte",          "clear_refs.skip_pinned",
+                                "clear_refs.flush_tlb_mm", "clear_refs.dec_tlb_flush_pending",
+                                "clear_refs.mmap_unlock",  "pagemap.read"};
+
+}  // namespace
+
+}  // namespace mmcheck::vm
 
 namespace mmcheck::vm {
 
@@ -38,7 +53,7 @@ void after_walk(Ctx& c) {
       flush_mm(c, c.mm);
       th.phase =
           c.policy.clear_refs_flush == ClearRefsFlush::Pending ? kClearRefsDec : kClearRefsUnlock;
-      c.label(step<"clear_refs.flush_tlb_mm">());
+      c.label(step<kSteps, "clear_refs.flush_tlb_mm">());
       MM_SAY(c, "flush_tlb_mm(%s)", c.mm_name(c.mm).c_str());
       return;
     case ClearRefsFlush::None:
@@ -56,7 +71,7 @@ void clear_one(Ctx& c) {
   // pte_is_pinned(): writable, COW mapping, has_pinned, page_maybe_dma_pinned.
   if (c.policy.clear_refs_skip_pinned && pte.write && is_private(c.sc, page) && c.m().has_pinned &&
       c.s.frames[pte.pfn].pincount > 0) {
-    c.label(step<"clear_refs.skip_pinned">());
+    c.label(step<kSteps, "clear_refs.skip_pinned">());
     MM_SAY(c, "PTE %s:%s is pinned: left writable and soft-dirty", c.mm_name(c.mm).c_str(),
            c.page_name(page).c_str());
     return;
@@ -64,7 +79,7 @@ void clear_one(Ctx& c) {
   bool was_write = pte.write;
   pte.write = false;
   pte.soft_dirty = false;
-  c.label(step<"clear_refs.pte">());
+  c.label(step<kSteps, "clear_refs.pte">());
   MM_SAY(c, "PTE %s:%s W%d->W0 SD0%s", c.mm_name(c.mm).c_str(), c.page_name(page).c_str(),
          was_write,
          c.policy.clear_refs_flush == ClearRefsFlush::Pending
@@ -90,14 +105,14 @@ void step_clear_refs(Ctx& c) {
       m.sd_required = 0;
       th.phase =
           c.policy.clear_refs_flush == ClearRefsFlush::Pending ? kClearRefsInc : kClearRefsPte;
-      c.label(step<"clear_refs.mmap_lock">());
+      c.label(step<kSteps, "clear_refs.mmap_lock">());
       MM_SAY(c, "mmap_lock %s; VM_SOFTDIRTY cleared", write ? "write" : "read");
       return;
     }
     case kClearRefsInc:
       m.tlb_flush_pending++;
       th.phase = kClearRefsPte;
-      c.label(step<"clear_refs.inc_tlb_flush_pending">());
+      c.label(step<kSteps, "clear_refs.inc_tlb_flush_pending">());
       MM_SAY(c, "tlb_flush_pending=%d", m.tlb_flush_pending);
       return;
     case kClearRefsPte:
@@ -105,7 +120,7 @@ void step_clear_refs(Ctx& c) {
     case kClearRefsDec:
       m.tlb_flush_pending--;
       th.phase = kClearRefsUnlock;
-      c.label(step<"clear_refs.dec_tlb_flush_pending">());
+      c.label(step<kSteps, "clear_refs.dec_tlb_flush_pending">());
       MM_SAY(c, "tlb_flush_pending=%d", m.tlb_flush_pending);
       return;
     case kClearRefsUnlock:
@@ -115,7 +130,7 @@ void step_clear_refs(Ctx& c) {
         m.readers--;
       m.clear_refs_busy = false;
       if (m.clear_refs_done < 255) m.clear_refs_done++;
-      c.label(step<"clear_refs.mmap_unlock">());
+      c.label(step<kSteps, "clear_refs.mmap_unlock">());
       MM_SAY(c, "clear_refs done");
       return c.finish_op();
     default:
@@ -130,7 +145,7 @@ void step_pagemap(Ctx& c) {
   // pte_to_pagemap_entry(): PM_UFFD_WP for a uffd-wp PTE or marker; a marker is never
   // soft-dirty, so VM_SOFTDIRTY alone decides there.
   bool uffd_wp = (pte.present && pte.uffd_wp) || pte.marker;
-  c.label(step<"pagemap.read">());
+  c.label(step<kSteps, "pagemap.read">());
   MM_SAY(c, "pagemap %s:%s: soft-dirty %d, uffd-wp %d", c.mm_name(c.mm).c_str(),
          c.page_name(page).c_str(), soft_dirty, uffd_wp);
   if (c.checks(Invariant::SoftDirtySound)) {
@@ -140,4 +155,49 @@ void step_pagemap(Ctx& c) {
   c.finish_op();
 }
 
+namespace {
+
+EntryLock clear_refs_lock(const Policy& policy) {
+  return policy.clear_refs_lock == ClearRefsLock::Write ? EntryLock::Write : EntryLock::Read;
+}
+
+void clear_refs_footprint(const FootprintScope& x, const Op&, Footprint& f) {
+  using namespace res;
+  bool write = x.policy.clear_refs_lock == ClearRefsLock::Write;
+  f.read =
+      lock_writer(x.mm) | lock_readers(x.mm) | vma(x.mm) | x.own | kFrames | kHandles | x.ghost;
+  f.write = vma(x.mm) | x.own | x.cpus | x.ghost | (write ? lock_writer(x.mm) : 0);
+  f.inc = pending(x.mm) | (write ? 0 : lock_readers(x.mm));
+  f.tlb_dirtying = x.own;
+}
+
+std::optional<LocalStep> clear_refs_local_step(const LocalScope& x) {
+  if (x.phase != kClearRefsInc && x.phase != kClearRefsDec) return std::nullopt;
+  LocalStep out;
+  out.footprint.inc = res::pending(x.mm);
+  out.moves_pending = true;
+  return out;
+}
+
+void pagemap_footprint(const FootprintScope& x, const Op&, Footprint& f) {
+  f.read = res::vma(x.mm) | x.range | x.ghost;
+}
+
+}  // namespace
+
+const OpDescriptor kClearRefsOp{.kind = OpKind::ClearRefs,
+                                .names = {"clear_refs"},
+                                .fields = {},
+                                .steps = step_vector(kSteps),
+                                .step = step_clear_refs,
+                                .entry_lock = clear_refs_lock,
+                                .footprint = clear_refs_footprint,
+                                .local_step = clear_refs_local_step};
+const OpDescriptor kPagemapOp{.kind = OpKind::Pagemap,
+                              .names = {"pagemap"},
+                              .fields = {"addr"},
+                              .steps = {"pagemap.read"},
+                              .step = step_pagemap,
+                              .entry_lock = no_lock,
+                              .footprint = pagemap_footprint};
 }  // namespace mmcheck::vm

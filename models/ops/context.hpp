@@ -4,9 +4,12 @@
 // and freeing frames, TLB flushes, vm_page_prot, and the user store/load the hardware performs.
 #pragma once
 
+#include <array>
 #include <cstdarg>
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "checker/model.hpp"
 #include "invariants/registry.hpp"
@@ -35,10 +38,25 @@ struct StepName {
     for (std::size_t i = 0; i < N; ++i) text[i] = s[i];
   }
 };
-template <StepName Name>
+// The kernel step names one op file takes (its descriptor lists them): step<kSteps, "name">()
+// does not compile when "name" is not in the file's kSteps.
+template <std::size_t N>
+using StepList = std::array<std::string_view, N>;
+template <std::size_t N, std::size_t M>
+constexpr bool step_listed(const StepList<N>& list, const char (&name)[M]) {
+  for (std::string_view s : list)
+    if (s == std::string_view(name, M - 1)) return true;
+  return false;
+}
+template <const auto& List, StepName Name>
 std::uint32_t step() {
+  static_assert(step_listed(List, Name.text), "a kernel step name missing from the op's kSteps");
   static const std::uint32_t id = step_label(Name.text);
   return id;
+}
+template <std::size_t N>
+std::vector<std::string> step_vector(const StepList<N>& list) {
+  return {list.begin(), list.end()};
 }
 
 // Phases of the fault handler (shared by read/write and by GUP's faultin); op phases are below.
@@ -123,9 +141,5 @@ void step_munmap(Ctx& c);  // munmap, exit
 
 // Enters the fault handler from an access or from GUP (which already holds mmap_lock).
 void enter_fault(Ctx& c, FaultKind kind, bool lock_held);
-
-// Lock requirements of the phase a thread is at (for enabled_actions).
-enum class LockNeed : std::uint8_t { None, Read, Write, UffdWake };
-LockNeed lock_need(const Op& op, std::uint8_t phase, const Policy& policy);
 
 }  // namespace mmcheck::vm

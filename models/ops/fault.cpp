@@ -19,8 +19,28 @@
 
 #include "invariants/checks.hpp"
 #include "models/ops/context.hpp"
+#include "models/ops/op.hpp"
 #include "models/ops/phases.hpp"
 #include "models/vm_model.hpp"
+
+namespace mmcheck::vm {
+
+namespace {
+
+// The kernel step names this file takes.
+constexpr StepList<18> kSteps = {"access.tlb_hit",         "access.walk",
+                                 "access.fault",           "fault.mmap_read_lock",
+                                 "fault.sigsegv",          "fault.spurious",
+                                 "fault.mmap_read_unlock", "do_anonymous_page.map",
+                                 "do_fault.map",           "do_wp_page.userfault",
+                                 "do_wp_page.reuse",       "do_wp_page.copy",
+                                 "do_wp_page.unshare",     "wp_page_shared.mkwrite",
+                                 "wp_page_copy.copy",      "wp_page_copy.install",
+                                 "wp_page_copy.abort",     "handle_userfault.wait"};
+
+}  // namespace
+
+}  // namespace mmcheck::vm
 
 namespace mmcheck::vm {
 
@@ -41,7 +61,7 @@ void leave_fault(Ctx& c) {
 }
 
 void sigsegv(Ctx& c, const char* why) {
-  c.label(step<"fault.sigsegv">());
+  c.label(step<kSteps, "fault.sigsegv">());
   MM_SAY(c, "%s: SIGSEGV", why);
   c.th().failed = true;
   leave_fault(c);
@@ -83,7 +103,7 @@ bool may_reuse(Ctx& c, int pfn) {
 // The copy branch: take a reference on the old frame and leave the PTL (wp_page_copy).
 void decide_copy(Ctx& c, int page, const Pte& pte) {
   ThreadState& th = c.th();
-  c.label(step<"do_wp_page.copy">());
+  c.label(step<kSteps, "do_wp_page.copy">());
   if (c.checks(Invariant::NoStaleTlbAtCow)) {
     if (auto msg = stale_tlb_at_cow(c.model, c.s, c.mm, page, pte.pfn))
       c.violate(Invariant::NoStaleTlbAtCow, *msg);
@@ -116,7 +136,7 @@ void fault_none_pte(Ctx& c, int page, FaultKind kind) {
     pte.write = store;
     pte.dirty = store;
     pte.soft_dirty = store;  // x86 pte_mkdirty() sets _PAGE_SOFT_DIRTY too
-    c.label(step<"do_anonymous_page.map">());
+    c.label(step<kSteps, "do_anonymous_page.map">());
     MM_SAY(c, "map new frame %d %s", pfn, store ? "W1 D1 SD1" : "read-only");
   } else {
     // do_read_fault / do_shared_fault: the shmem page from the page cache (allocated on first
@@ -147,7 +167,7 @@ void fault_none_pte(Ctx& c, int page, FaultKind kind) {
     pte.dirty = store;
     pte.soft_dirty = store;
     pte.uffd_wp = marker;
-    c.label(step<"do_fault.map">());
+    c.label(step<kSteps, "do_fault.map">());
     MM_SAY(c, "map shmem frame %d %s%s", pfn, pte.write ? "writable" : "read-only",
            marker ? ", uffd-wp kept from the marker" : "");
   }
@@ -161,7 +181,7 @@ void fault_wp_anon(Ctx& c, int page, FaultKind kind) {
   bool reuse = may_reuse(c, pfn);
   if (kind == FaultKind::Unshare) {
     if (reuse) {
-      c.label(step<"do_wp_page.unshare">());
+      c.label(step<kSteps, "do_wp_page.unshare">());
       MM_SAY(c, "frame %d exclusive: nothing to unshare", pfn);
       leave_fault(c);
     } else {
@@ -175,7 +195,7 @@ void fault_wp_anon(Ctx& c, int page, FaultKind kind) {
     pte.dirty = true;
     pte.soft_dirty = true;
     c.s.frames[pfn].anon_exclusive = true;
-    c.label(step<"do_wp_page.reuse">());
+    c.label(step<kSteps, "do_wp_page.reuse">());
     MM_SAY(c, "reuse frame %d: PTE %s:%s W0->W1", pfn, c.mm_name(c.mm).c_str(),
            c.page_name(page).c_str());
     leave_fault(c);
@@ -198,14 +218,14 @@ void fault_ptl(Ctx& c, FaultKind kind) {
   bool allowed = kind == FaultKind::Load || (store && pte.write) ||
                  (kind == FaultKind::Unshare && (pte.write || c.sc.region_of(page).shmem));
   if (allowed) {
-    c.label(step<"fault.spurious">());
+    c.label(step<kSteps, "fault.spurious">());
     MM_SAY(c, "PTE already allows the access");
     return leave_fault(c);
   }
   if (store && pte.uffd_wp && vma.uffd_wp) {
     // handle_userfault(VM_UFFD_WP): the PTL is dropped here; mmap_lock in the next step.
     c.th().phase = kFaultUserfault;
-    c.label(step<"do_wp_page.userfault">());
+    c.label(step<kSteps, "do_wp_page.userfault">());
     MM_SAY(c, "PTE is uffd-wp: handle_userfault");
     return;
   }
@@ -219,7 +239,7 @@ void fault_ptl(Ctx& c, FaultKind kind) {
     pte.dirty = true;
     pte.soft_dirty = true;
     c.s.frames[pte.pfn].dirty = true;
-    c.label(step<"wp_page_shared.mkwrite">());
+    c.label(step<kSteps, "wp_page_shared.mkwrite">());
     MM_SAY(c, "shared frame %d: PTE W0->W1", pte.pfn);
     return leave_fault(c);
   }
@@ -234,7 +254,7 @@ void fault_copy(Ctx& c) {
   f.content = c.s.frames[th.old_pfn].content;
   th.new_pfn = pfn;
   th.phase = kFaultInstall;
-  c.label(step<"wp_page_copy.copy">());
+  c.label(step<kSteps, "wp_page_copy.copy">());
   MM_SAY(c, "frame %d := copy of frame %d", pfn, th.old_pfn);
 }
 
@@ -245,7 +265,7 @@ void fault_install(Ctx& c, FaultKind kind) {
   if (!(pte == th.saved)) {
     put_frame(c.s, th.new_pfn);
     put_frame(c.s, th.old_pfn);
-    c.label(step<"wp_page_copy.abort">());
+    c.label(step<kSteps, "wp_page_copy.abort">());
     MM_SAY(c, "PTE changed since the decision: frame %d freed", th.new_pfn);
   } else {
     if (c.checks(Invariant::PinnedPageNeverCowed)) {
@@ -271,7 +291,7 @@ void fault_install(Ctx& c, FaultKind kind) {
     c.s.frames[th.old_pfn].mapcount--;
     put_frame(c.s, th.old_pfn);  // the mapping's reference
     put_frame(c.s, th.old_pfn);  // the one taken at the decision
-    c.label(step<"wp_page_copy.install">());
+    c.label(step<kSteps, "wp_page_copy.install">());
     MM_SAY(c, "pte_same: flush, PTE %s:%s -> frame %d %s", c.mm_name(c.mm).c_str(),
            c.page_name(page).c_str(), th.new_pfn, kind == FaultKind::Unshare ? "R/O" : "W1 D1");
   }
@@ -298,7 +318,7 @@ void step_access(Ctx& c) {
     th.sd_generation = c.m().clear_refs_busy ? 0 : c.m().clear_refs_done;
   TlbEntry& e = c.s.tlb[c.thread][page];
   if (e.valid && (!store || (e.writable && e.dirty))) {
-    c.label(step<"access.tlb_hit">());
+    c.label(step<kSteps, "access.tlb_hit">());
     if (store) {
       MM_SAY(c, "TLB hit: store %d into frame %d", c.op.value, e.pfn);
       user_store(c, e.pfn, page, c.op.word, c.op.value);
@@ -311,7 +331,7 @@ void step_access(Ctx& c) {
   if (pte.present && !pte.protnone && (!store || pte.write)) {
     if (store) pte.dirty = true;
     e = TlbEntry{true, pte.write, pte.dirty, pte.pfn};
-    c.label(step<"access.walk">());
+    c.label(step<kSteps, "access.walk">());
     if (store) {
       MM_SAY(c, "walk: TLB := frame %d W%d D1, store %d", pte.pfn, pte.write, c.op.value);
       user_store(c, pte.pfn, page, c.op.word, c.op.value);
@@ -322,7 +342,7 @@ void step_access(Ctx& c) {
   }
   e = TlbEntry{};
   if (c.model.tracks_soft_dirty()) th.retried = true;
-  c.label(step<"access.fault">());
+  c.label(step<kSteps, "access.fault">());
   MM_SAY(c, "%s fault on %s: PTE %s", store ? "write" : "read", c.page_name(page).c_str(),
          pte_text(pte).c_str());
   enter_fault(c, store ? FaultKind::Store : FaultKind::Load, false);
@@ -335,7 +355,7 @@ void step_fault(Ctx& c) {
     case kFaultLock:
       c.m().readers++;
       th.phase = kFaultPtl;
-      c.label(step<"fault.mmap_read_lock">());
+      c.label(step<kSteps, "fault.mmap_read_lock">());
       MM_SAY(c, "mmap_lock read (readers=%d)", c.m().readers);
       return;
     case kFaultPtl:
@@ -347,7 +367,7 @@ void step_fault(Ctx& c) {
     case kFaultUnlock:
       c.m().readers--;
       th.fault = 0;
-      c.label(step<"fault.mmap_read_unlock">());
+      c.label(step<kSteps, "fault.mmap_read_unlock">());
       if (th.failed) {
         MM_SAY(c, "mmap_lock released; the access ends with SIGSEGV");
         return c.finish_op();
@@ -359,7 +379,7 @@ void step_fault(Ctx& c) {
       c.m().readers--;
       th.fault = 0;
       th.phase = from_gup(c) ? kGupLockAfterUserfault : kAccessAfterUserfault;
-      c.label(step<"handle_userfault.wait">());
+      c.label(step<kSteps, "handle_userfault.wait">());
       MM_SAY(c, "mmap_lock released; sleeps until %s is unprotected",
              c.page_name(c.op.page).c_str());
       return;
@@ -368,4 +388,61 @@ void step_fault(Ctx& c) {
   }
 }
 
+// The user accesses' footprint, which GUP shares (models/ops/gup.cpp): the access, its fault
+// and the fault's locks.
+void access_footprint(const FootprintScope& x, const Op& op, Footprint& f) {
+  using namespace res;
+  f.read = lock_writer(x.mm) | vma(x.mm) | x.range | x.cpus | kFrames | kHandles | x.ghost |
+           (x.policy.uffd_wp_pending_flush ? pending(x.mm) : 0);
+  f.write = x.range | x.cpus | kFrames | kHandles | x.ghost;
+  f.inc = lock_readers(x.mm);
+  // A store fault (a write, or GUP's faultin for a write pin) may test tlb_flush_pending; a
+  // load's walk fills the TLB from a read-only PTE. GUP fills no TLB, and a fault's PTE changes
+  // keep every page TLB-clean (none -> present, an upgrade, or an install after a flush).
+  f.flush_test = op.kind != OpKind::Read && x.policy.uffd_wp_pending_flush ? x.range : 0;
+  f.tlb_dirtying = op.kind == OpKind::Read ? x.range : 0;
+}
+
+std::optional<LocalStep> fault_local_step(const LocalScope& x) {
+  LocalStep out;
+  if (x.phase == kFaultLock) {
+    out.footprint.read = res::lock_writer(x.mm);
+    out.footprint.inc = res::lock_readers(x.mm);
+    return out;
+  }
+  if (x.phase == kFaultUnlock || x.phase == kFaultUserfault) {
+    out.footprint.inc = res::lock_readers(x.mm);
+    return out;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+std::optional<LocalStep> access_local_step(const LocalScope& x) {
+  if (x.phase >= kFaultLock) return fault_local_step(x);
+  return std::nullopt;
+}
+
+}  // namespace
+
+const OpDescriptor kReadOp{.kind = OpKind::Read,
+                           .names = {"read"},
+                           .fields = {"addr", "word"},
+                           .steps = step_vector(kSteps),
+                           .step = step_access,
+                           .entry_lock = no_lock,
+                           .footprint = access_footprint,
+                           .local_step = access_local_step,
+                           .userfault_retry_phase = kAccessAfterUserfault};
+const OpDescriptor kWriteOp{.kind = OpKind::Write,
+                            .names = {"write"},
+                            .fields = {"addr", "word", "value"},
+                            .steps = step_vector(kSteps),
+                            .step = step_access,
+                            .entry_lock = no_lock,
+                            .footprint = access_footprint,
+                            .local_step = access_local_step,
+                            .userfault_retry_phase = kAccessAfterUserfault,
+                            .stores = true};
 }  // namespace mmcheck::vm

@@ -12,9 +12,22 @@
 //   fork.flush_tlb_mm       flush the parent's TLBs
 //   fork.return             release; the child's threads become runnable
 #include "models/ops/context.hpp"
+#include "models/ops/op.hpp"
 #include "models/ops/phases.hpp"
 #include "models/ops/walk.hpp"
 #include "models/vm_model.hpp"
+
+namespace mmcheck::vm {
+
+namespace {
+
+// The kernel step names this file takes.
+constexpr StepList<5> kSteps = {"fork.mmap_write_lock", "fork.share", "fork.copy_pinned",
+                                "fork.flush_tlb_mm", "fork.return"};
+
+}  // namespace
+
+}  // namespace mmcheck::vm
 
 namespace mmcheck::vm {
 
@@ -37,7 +50,7 @@ void copy_one(Ctx& c) {
     th.index = 0;
     flush_mm(c, c.mm);
     th.phase = kForkUnlock;
-    c.label(step<"fork.flush_tlb_mm">());
+    c.label(step<kSteps, "fork.flush_tlb_mm">());
     MM_SAY(c, "flush_tlb_mm(%s)", c.mm_name(c.mm).c_str());
     return;
   }
@@ -64,7 +77,7 @@ void copy_one(Ctx& c) {
     fresh.dirty = true;
     fresh.soft_dirty = true;
     cm.pte[page] = fresh;
-    c.label(step<"fork.copy_pinned">());
+    c.label(step<kSteps, "fork.copy_pinned">());
     MM_SAY(c, "frame %d is pinned: child %s gets copy frame %d", pte.pfn, c.mm_name(child).c_str(),
            pfn);
     return;
@@ -81,7 +94,7 @@ void copy_one(Ctx& c) {
   // such as cow_reuse=refcount with mprotect_try_writable from treating a shared page as
   // exclusive.
   f.anon_exclusive = false;
-  c.label(step<"fork.share">());
+  c.label(step<kSteps, "fork.share">());
   MM_SAY(c, "frame %d shared R/O with %s (parent W%d->W0, mapcount %d)", pte.pfn,
          c.mm_name(child).c_str(), was_write, f.mapcount);
 }
@@ -108,7 +121,7 @@ void step_fork(Ctx& c) {
         cm.expect_valid[p] = parent.expect_valid[p];
       }
       th.phase = kForkPte;
-      c.label(step<"fork.mmap_write_lock">());
+      c.label(step<kSteps, "fork.mmap_write_lock">());
       MM_SAY(c, "mmap_lock write; child %s created", c.mm_name(child).c_str());
       return;
     }
@@ -117,7 +130,7 @@ void step_fork(Ctx& c) {
     case kForkUnlock:
       parent.writer = false;
       c.s.mm[child].live = true;
-      c.label(step<"fork.return">());
+      c.label(step<kSteps, "fork.return">());
       MM_SAY(c, "fork returns: %s runs", c.mm_name(child).c_str());
       return c.finish_op();
     default:
@@ -125,4 +138,23 @@ void step_fork(Ctx& c) {
   }
 }
 
+namespace {
+
+// Fork reads and writes everything (both mms, every PTE and TLB, the frames, the ghost).
+void fork_footprint(const FootprintScope&, const Op&, Footprint& f) {
+  f.read = f.write = res::kEverything;
+  f.flush_test = f.tlb_dirtying = res::all_ptes();
+}
+
+}  // namespace
+
+// A fork names its child: two threads cannot both fork it, so such threads are never symmetric.
+const OpDescriptor kForkOp{.kind = OpKind::Fork,
+                           .names = {"fork"},
+                           .fields = {"child"},
+                           .steps = step_vector(kSteps),
+                           .step = step_fork,
+                           .entry_lock = write_lock,
+                           .footprint = fork_footprint,
+                           .symmetric = false};
 }  // namespace mmcheck::vm

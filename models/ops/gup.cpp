@@ -14,8 +14,23 @@
 //   gup.unpin, gup.put, pin.read, pin.write, extra_ref.get, extra_ref.put: one step, no lock
 #include "invariants/checks.hpp"
 #include "models/ops/context.hpp"
+#include "models/ops/op.hpp"
 #include "models/ops/phases.hpp"
 #include "models/vm_model.hpp"
+
+namespace mmcheck::vm {
+
+namespace {
+
+// The kernel step names this file takes.
+constexpr StepList<13> kSteps = {
+    "gup.mmap_read_lock",   "gup.fail",  "gup.fault", "gup.unshare", "gup.pin",   "gup.get",
+    "gup.mmap_read_unlock", "gup.unpin", "gup.put",   "pin.read",    "pin.write", "extra_ref.get",
+    "extra_ref.put"};
+
+}  // namespace
+
+}  // namespace mmcheck::vm
 
 namespace mmcheck::vm {
 
@@ -30,19 +45,19 @@ void gup_ptl(Ctx& c) {
   if (!vma.mapped || !vma.read || (c.op.write && !vma.write)) {
     c.th().failed = true;
     c.th().phase = kGupUnlock;
-    c.label(step<"gup.fail">());
+    c.label(step<kSteps, "gup.fail">());
     MM_SAY(c, "the VMA refuses the access: -EFAULT");
     return;
   }
   // 17839856fd58 (5.8): any GUP of a COW mapping breaks COW first, as if for writing.
   bool want_write = c.op.write || (c.policy.gup_force_cow_break && anon && vma.write);
   if (!pte.present) {
-    c.label(step<"gup.fault">());
+    c.label(step<kSteps, "gup.fault">());
     MM_SAY(c, "PTE none: faultin_page");
     return enter_fault(c, want_write ? FaultKind::Store : FaultKind::Load, true);
   }
   if (want_write && !pte.write) {
-    c.label(step<"gup.fault">());
+    c.label(step<kSteps, "gup.fault">());
     MM_SAY(c, "PTE read-only: faultin_page(FOLL_WRITE)%s",
            c.op.write ? "" : " to break COW (gup_force_cow_break)");
     return enter_fault(c, FaultKind::Store, true);
@@ -50,7 +65,7 @@ void gup_ptl(Ctx& c) {
   // a7f226604170 (5.19): gup_must_unshare() for an R/O FOLL_PIN of a possibly shared anon page.
   if (pin && !want_write && c.policy.gup_ro_pin_unshare && anon && !pte.write &&
       !c.s.frames[pte.pfn].anon_exclusive) {
-    c.label(step<"gup.unshare">());
+    c.label(step<kSteps, "gup.unshare">());
     MM_SAY(c, "R/O pin of a possibly shared anon page: FAULT_FLAG_UNSHARE");
     return enter_fault(c, FaultKind::Unshare, true);
   }
@@ -67,7 +82,7 @@ void gup_ptl(Ctx& c) {
              .pfn = pte.pfn,
              .mm = static_cast<std::uint8_t>(c.mm),
              .page = static_cast<std::uint8_t>(page)};
-  c.label(pin ? step<"gup.pin">() : step<"gup.get">());
+  c.label(pin ? step<kSteps, "gup.pin">() : step<kSteps, "gup.get">());
   MM_SAY(c, "%s frame %d as %s (refcount %d, pincount %d)", pin ? "pin" : "get", pte.pfn,
          c.sc.handle_names[c.op.handle].c_str(), f.refcount, f.pincount);
   c.th().phase = kGupUnlock;
@@ -119,14 +134,14 @@ void step_gup(Ctx& c) {
     case kGupLockAfterUserfault:
       c.m().readers++;
       th.phase = kGupPtl;
-      c.label(step<"gup.mmap_read_lock">());
+      c.label(step<kSteps, "gup.mmap_read_lock">());
       MM_SAY(c, "mmap_lock read (readers=%d)", c.m().readers);
       return;
     case kGupPtl:
       return gup_ptl(c);
     case kGupUnlock:
       c.m().readers--;
-      c.label(step<"gup.mmap_read_unlock">());
+      c.label(step<kSteps, "gup.mmap_read_unlock">());
       MM_SAY(c, "mmap_lock released%s", th.failed ? "; GUP failed" : "");
       return c.finish_op();
     default:
@@ -141,7 +156,7 @@ void step_handle(Ctx& c) {
   switch (c.op.kind) {
     case OpKind::Unpin:
     case OpKind::Put: {
-      c.label(c.op.kind == OpKind::Unpin ? step<"gup.unpin">() : step<"gup.put">());
+      c.label(c.op.kind == OpKind::Unpin ? step<kSteps, "gup.unpin">() : step<kSteps, "gup.put">());
       if (!h.active) {
         MM_SAY(c, "%s is not held: nothing to drop", name.c_str());
         return;
@@ -154,21 +169,21 @@ void step_handle(Ctx& c) {
       return;
     }
     case OpKind::PinRead:
-      c.label(step<"pin.read">());
+      c.label(step<kSteps, "pin.read">());
       if (!h.active) {
         MM_SAY(c, "%s is not held: no access", name.c_str());
         return;
       }
       return read_through(c, h);
     case OpKind::PinWrite:
-      c.label(step<"pin.write">());
+      c.label(step<kSteps, "pin.write">());
       if (!h.active) {
         MM_SAY(c, "%s is not held: no access", name.c_str());
         return;
       }
       return write_through(c, h);
     case OpKind::ExtraRef: {
-      c.label(step<"extra_ref.get">());
+      c.label(step<kSteps, "extra_ref.get">());
       const Pte& pte = c.m().pte[c.op.page];
       if (!pte.present) {
         MM_SAY(c, "no page mapped at %s: no reference", c.page_name(c.op.page).c_str());
@@ -186,7 +201,7 @@ void step_handle(Ctx& c) {
       return;
     }
     case OpKind::DropRef: {
-      c.label(step<"extra_ref.put">());
+      c.label(step<kSteps, "extra_ref.put">());
       for (int i = 0; i < c.model.shape().handles; ++i) {
         Handle& e = c.s.handles[i];
         if (e.active && e.kind == HandleKind::Extra && e.mm == c.mm && e.page == c.op.page) {
@@ -205,4 +220,62 @@ void step_handle(Ctx& c) {
   }
 }
 
+namespace {
+
+std::optional<LocalStep> gup_local_step(const LocalScope& x) {
+  if (x.phase >= kFaultLock) return fault_local_step(x);
+  if (x.phase != kGupLock && x.phase != kGupUnlock) return std::nullopt;
+  LocalStep out;
+  out.footprint.read = x.phase == kGupLock ? res::lock_writer(x.mm) : 0;
+  out.footprint.inc = res::lock_readers(x.mm);
+  return out;
+}
+
+// The ops through a handle: no lock, no PTE written.
+void handle_footprint(const FootprintScope& x, const Op&, Footprint& f) {
+  using namespace res;
+  f.read = all_ptes() | kFrames | kHandles | x.ghost;
+  f.write = kFrames | kHandles | x.ghost;
+}
+
+OpDescriptor gup_op(OpKind kind, std::vector<std::string> names) {
+  return {.kind = kind,
+          .names = std::move(names),
+          .fields = {"addr", "write", "as"},
+          .steps = step_vector(kSteps),
+          .step = step_gup,
+          .entry_lock = read_lock,
+          .footprint = access_footprint,
+          .local_step = gup_local_step,
+          .userfault_retry_phase = kGupLockAfterUserfault};
+}
+
+OpDescriptor handle_op(OpKind kind, const char* name, std::vector<std::string> fields) {
+  return {.kind = kind,
+          .names = {name},
+          .fields = std::move(fields),
+          .steps = step_vector(kSteps),
+          .step = step_handle,
+          .entry_lock = no_lock,
+          .footprint = handle_footprint};
+}
+
+}  // namespace
+
+const OpDescriptor kPinOp = gup_op(OpKind::Pin, {"pin"});
+const OpDescriptor kGetOp = gup_op(OpKind::Get, {"get", "vmsplice"});
+const OpDescriptor kUnpinOp = handle_op(OpKind::Unpin, "unpin", {"pin"});
+const OpDescriptor kPutOp = handle_op(OpKind::Put, "put", {"pin"});
+const OpDescriptor kPinReadOp = handle_op(OpKind::PinRead, "pin_read", {"pin", "word"});
+const OpDescriptor kPinWriteOp = [] {
+  OpDescriptor d = handle_op(OpKind::PinWrite, "pin_write", {"pin", "word", "value"});
+  d.stores = true;
+  return d;
+}();
+const OpDescriptor kExtraRefOp = [] {
+  OpDescriptor d = handle_op(OpKind::ExtraRef, "extra_ref", {"addr", "kind"});
+  d.extra_handle = true;
+  return d;
+}();
+const OpDescriptor kDropRefOp = handle_op(OpKind::DropRef, "drop_ref", {"addr"});
 }  // namespace mmcheck::vm

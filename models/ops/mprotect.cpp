@@ -26,9 +26,22 @@
 // changed, so for shmem neither upgrade ever fires; the private path (newflags & VM_WRITE) is not
 // affected.
 #include "models/ops/context.hpp"
+#include "models/ops/op.hpp"
 #include "models/ops/phases.hpp"
 #include "models/ops/walk.hpp"
 #include "models/vm_model.hpp"
+
+namespace mmcheck::vm {
+
+namespace {
+
+// The kernel step names this file takes.
+constexpr StepList<4> kSteps = {"mprotect.mmap_write_lock", "mprotect.pte",
+                                "mprotect.flush_tlb_range", "mprotect.mmap_write_unlock"};
+
+}  // namespace
+
+}  // namespace mmcheck::vm
 
 namespace mmcheck::vm {
 
@@ -89,7 +102,7 @@ void modify_one(Ctx& c) {
     th.masks = 0;
     th.phase = kMprotectUnlock;
     if (!flushed) return step_mprotect(c);  // nothing to flush: no flush step
-    c.label(step<"mprotect.flush_tlb_range">());
+    c.label(step<kSteps, "mprotect.flush_tlb_range">());
     return;
   }
   th.index = static_cast<std::uint8_t>(page + 1);
@@ -100,7 +113,7 @@ void modify_one(Ctx& c) {
   pte.write = vm_page_prot_writable(c.sc, c.policy, page, vma);
   const char* why = upgrade(c, page, pte);
   if (change_pte_asks_flush(c.policy, before, pte)) ask_flush(th, page);
-  c.label(step<"mprotect.pte">());
+  c.label(step<kSteps, "mprotect.pte">());
   MM_SAY(c, "PTE %s:%s W%d->W%d%s%s", c.mm_name(c.mm).c_str(), c.page_name(page).c_str(),
          before.write, pte.write, pte.protnone ? " PROT_NONE" : "", why);
 }
@@ -124,7 +137,7 @@ void step_mprotect(Ctx& c) {
         changed++;
       }
       th.phase = kMprotectPte;
-      c.label(step<"mprotect.mmap_write_lock">());
+      c.label(step<kSteps, "mprotect.mmap_write_lock">());
       MM_SAY(c, "mmap_lock write; VMA %s..+%d now %s%s", c.page_name(c.op.page).c_str(), c.op.pages,
              c.op.prot == Prot::None
                  ? "PROT_NONE"
@@ -136,7 +149,7 @@ void step_mprotect(Ctx& c) {
       return modify_one(c);
     case kMprotectUnlock:
       m.writer = false;
-      c.label(step<"mprotect.mmap_write_unlock">());
+      c.label(step<kSteps, "mprotect.mmap_write_unlock">());
       MM_SAY(c, "mprotect done");
       return c.finish_op();
     default:
@@ -144,4 +157,11 @@ void step_mprotect(Ctx& c) {
   }
 }
 
+const OpDescriptor kMprotectOp{.kind = OpKind::Mprotect,
+                               .names = {"mprotect"},
+                               .fields = {"addr", "pages", "prot"},
+                               .steps = step_vector(kSteps),
+                               .step = step_mprotect,
+                               .entry_lock = write_lock,
+                               .footprint = exclusive_footprint};
 }  // namespace mmcheck::vm

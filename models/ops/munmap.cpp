@@ -10,8 +10,21 @@
 //   munmap.mmap_write_unlock
 // `exit` is munmap of every page of the process.
 #include "models/ops/context.hpp"
+#include "models/ops/op.hpp"
 #include "models/ops/phases.hpp"
 #include "models/vm_model.hpp"
+
+namespace mmcheck::vm {
+
+namespace {
+
+// The kernel step names this file takes.
+constexpr StepList<4> kSteps = {"munmap.mmap_write_lock", "munmap.zap", "munmap.flush_and_free",
+                                "munmap.mmap_write_unlock"};
+
+}  // namespace
+
+}  // namespace mmcheck::vm
 
 namespace mmcheck::vm {
 
@@ -43,7 +56,7 @@ void zap(Ctx& c) {
     pte = Pte{};
   }
   th.phase = kMunmapFlush;
-  c.label(step<"munmap.zap">());
+  c.label(step<kSteps, "munmap.zap">());
   MM_SAY(c, "PTEs cleared:%s", zapped.empty() ? " none present" : zapped.c_str());
 }
 
@@ -56,7 +69,7 @@ void step_munmap(Ctx& c) {
     case kMunmapLock:
       m.writer = true;
       th.phase = kMunmapZap;
-      c.label(step<"munmap.mmap_write_lock">());
+      c.label(step<kSteps, "munmap.mmap_write_lock">());
       MM_SAY(c, "mmap_lock write");
       return;
     case kMunmapZap:
@@ -67,12 +80,12 @@ void step_munmap(Ctx& c) {
         if (th.masks & (1u << f)) put_frame(c.s, f);
       th.masks = 0;
       th.phase = kMunmapUnlock;
-      c.label(step<"munmap.flush_and_free">());
+      c.label(step<kSteps, "munmap.flush_and_free">());
       MM_SAY(c, "flush, then the unmapped frames' references dropped");
       return;
     case kMunmapUnlock:
       m.writer = false;
-      c.label(step<"munmap.mmap_write_unlock">());
+      c.label(step<kSteps, "munmap.mmap_write_unlock">());
       MM_SAY(c, "%s done", c.op.kind == OpKind::Exit ? "exit_mmap" : "munmap");
       return c.finish_op();
     default:
@@ -80,4 +93,28 @@ void step_munmap(Ctx& c) {
   }
 }
 
+// An op under mmap_lock write that rewrites PTEs of its mm (uffd_register, mprotect, munmap,
+// exit): it excludes every other user of the lock.
+void exclusive_footprint(const FootprintScope& x, const Op&, Footprint& f) {
+  using namespace res;
+  f.read =
+      lock_writer(x.mm) | lock_readers(x.mm) | vma(x.mm) | x.own | kFrames | kHandles | x.ghost;
+  f.write = lock_writer(x.mm) | vma(x.mm) | x.own | x.cpus | kFrames | x.ghost;
+  f.tlb_dirtying = x.own;
+}
+
+const OpDescriptor kMunmapOp{.kind = OpKind::Munmap,
+                             .names = {"munmap"},
+                             .fields = {"addr", "pages"},
+                             .steps = step_vector(kSteps),
+                             .step = step_munmap,
+                             .entry_lock = write_lock,
+                             .footprint = exclusive_footprint};
+const OpDescriptor kExitOp{.kind = OpKind::Exit,
+                           .names = {"exit"},
+                           .fields = {},
+                           .steps = step_vector(kSteps),
+                           .step = step_munmap,
+                           .entry_lock = write_lock,
+                           .footprint = exclusive_footprint};
 }  // namespace mmcheck::vm

@@ -21,9 +21,36 @@
 //   uffd_wp|uffd_unwp.mmap_read_unlock  (the unprotect's wake-up is implicit: a waiter may
 //                                    retry as soon as the bit is clear)
 #include "models/ops/context.hpp"
+#include "models/ops/op.hpp"
 #include "models/ops/phases.hpp"
 #include "models/ops/walk.hpp"
 #include "models/vm_model.hpp"
+
+namespace mmcheck::vm {
+
+namespace {
+
+// The kernel step names this file takes.
+constexpr StepList<16> kSteps = {"uffd_register.mmap_write_lock",
+                                 "uffd_register.mmap_write_unlock",
+                                 "uffd_wp.mmap_read_lock",
+                                 "uffd_wp.inc_tlb_flush_pending",
+                                 "uffd_wp.pte",
+                                 "uffd_wp.marker",
+                                 "uffd_wp.flush_tlb_range",
+                                 "uffd_wp.dec_tlb_flush_pending",
+                                 "uffd_wp.mmap_read_unlock",
+                                 "uffd_unwp.mmap_read_lock",
+                                 "uffd_unwp.inc_tlb_flush_pending",
+                                 "uffd_unwp.pte",
+                                 "uffd_unwp.marker",
+                                 "uffd_unwp.flush_tlb_range",
+                                 "uffd_unwp.dec_tlb_flush_pending",
+                                 "uffd_unwp.mmap_read_unlock"};
+
+}  // namespace
+
+}  // namespace mmcheck::vm
 
 namespace mmcheck::vm {
 
@@ -52,7 +79,7 @@ void marker_one(Ctx& c, int page, bool wp) {
   pte = Pte{};
   pte.marker = wp;
   if (!wp) c.m().wp_protected &= static_cast<std::uint16_t>(~(1u << page));  // as in protect_one
-  c.label(wp ? step<"uffd_wp.marker">() : step<"uffd_unwp.marker">());
+  c.label(wp ? step<kSteps, "uffd_wp.marker">() : step<kSteps, "uffd_unwp.marker">());
   MM_SAY(c, "PTE %s:%s none: uffd-wp marker %s", c.mm_name(c.mm).c_str(), c.page_name(page).c_str(),
          wp ? "installed" : "dropped");
 }
@@ -70,7 +97,8 @@ void protect_one(Ctx& c) {
     th.masks = 0;
     th.phase = kUffdDec;
     if (!flushed) return step_uffd_writeprotect(c);  // nothing to flush: no flush step
-    c.label(wp ? step<"uffd_wp.flush_tlb_range">() : step<"uffd_unwp.flush_tlb_range">());
+    c.label(wp ? step<kSteps, "uffd_wp.flush_tlb_range">()
+               : step<kSteps, "uffd_unwp.flush_tlb_range">());
     return;
   }
   th.index = static_cast<std::uint8_t>(page + 1);
@@ -87,7 +115,7 @@ void protect_one(Ctx& c) {
   // unprotects it here.
   if (!wp) c.m().wp_protected &= static_cast<std::uint16_t>(~(1u << page));
   if (change_pte_asks_flush(c.policy, before, pte)) ask_flush(th, page);
-  c.label(wp ? step<"uffd_wp.pte">() : step<"uffd_unwp.pte">());
+  c.label(wp ? step<kSteps, "uffd_wp.pte">() : step<kSteps, "uffd_unwp.pte">());
   MM_SAY(c, "PTE %s:%s W%d->W%d UW%d->UW%d, flush deferred, tlb_flush_pending=%d",
          c.mm_name(c.mm).c_str(), c.page_name(page).c_str(), before.write, pte.write,
          before.uffd_wp, pte.uffd_wp, c.m().tlb_flush_pending);
@@ -101,12 +129,12 @@ void step_uffd_register(Ctx& c) {
     c.m().writer = true;
     for (int p = c.op.page; p < c.op.page + c.op.pages; ++p) c.m().vma[p].uffd_wp = true;
     th.phase = kRegisterUnlock;
-    c.label(step<"uffd_register.mmap_write_lock">());
+    c.label(step<kSteps, "uffd_register.mmap_write_lock">());
     MM_SAY(c, "VM_UFFD_WP set on %s..+%d", c.page_name(c.op.page).c_str(), c.op.pages);
     return;
   }
   c.m().writer = false;
-  c.label(step<"uffd_register.mmap_write_unlock">());
+  c.label(step<kSteps, "uffd_register.mmap_write_unlock">());
   MM_SAY(c, "registered");
   c.finish_op();
 }
@@ -124,8 +152,8 @@ void step_uffd_writeprotect(Ctx& c) {
       if (!registered) {  // mwriteprotect_range: -ENOENT
         th.failed = true;
         th.phase = kUffdUnlock;
-        c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.mmap_read_lock">()
-                                            : step<"uffd_unwp.mmap_read_lock">());
+        c.label(c.op.kind == OpKind::UffdWp ? step<kSteps, "uffd_wp.mmap_read_lock">()
+                                            : step<kSteps, "uffd_unwp.mmap_read_lock">());
         MM_SAY(c, "range not registered for WP: -ENOENT");
         return;
       }
@@ -134,16 +162,16 @@ void step_uffd_writeprotect(Ctx& c) {
           m.wp_protected &= static_cast<std::uint16_t>(~(1u << p));
       }
       th.phase = kUffdInc;
-      c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.mmap_read_lock">()
-                                          : step<"uffd_unwp.mmap_read_lock">());
+      c.label(c.op.kind == OpKind::UffdWp ? step<kSteps, "uffd_wp.mmap_read_lock">()
+                                          : step<kSteps, "uffd_unwp.mmap_read_lock">());
       MM_SAY(c, "mmap_lock read (readers=%d)", m.readers);
       return;
     }
     case kUffdInc:
       m.tlb_flush_pending++;
       th.phase = kUffdPte;
-      c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.inc_tlb_flush_pending">()
-                                          : step<"uffd_unwp.inc_tlb_flush_pending">());
+      c.label(c.op.kind == OpKind::UffdWp ? step<kSteps, "uffd_wp.inc_tlb_flush_pending">()
+                                          : step<kSteps, "uffd_unwp.inc_tlb_flush_pending">());
       MM_SAY(c, "tlb_flush_pending=%d", m.tlb_flush_pending);
       return;
     case kUffdPte:
@@ -151,8 +179,8 @@ void step_uffd_writeprotect(Ctx& c) {
     case kUffdDec:
       m.tlb_flush_pending--;
       th.phase = kUffdUnlock;
-      c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.dec_tlb_flush_pending">()
-                                          : step<"uffd_unwp.dec_tlb_flush_pending">());
+      c.label(c.op.kind == OpKind::UffdWp ? step<kSteps, "uffd_wp.dec_tlb_flush_pending">()
+                                          : step<kSteps, "uffd_unwp.dec_tlb_flush_pending">());
       MM_SAY(c, "tlb_flush_pending=%d", m.tlb_flush_pending);
       return;
     case kUffdUnlock:
@@ -168,8 +196,8 @@ void step_uffd_writeprotect(Ctx& c) {
             m.wp_protected |= static_cast<std::uint16_t>(1u << p);
         }
       }
-      c.label(c.op.kind == OpKind::UffdWp ? step<"uffd_wp.mmap_read_unlock">()
-                                          : step<"uffd_unwp.mmap_read_unlock">());
+      c.label(c.op.kind == OpKind::UffdWp ? step<kSteps, "uffd_wp.mmap_read_unlock">()
+                                          : step<kSteps, "uffd_unwp.mmap_read_unlock">());
       MM_SAY(c, "%s done", wp ? "write-protect" : "unprotect");
       return c.finish_op();
     default:
@@ -177,4 +205,80 @@ void step_uffd_writeprotect(Ctx& c) {
   }
 }
 
+// Why a kernel cannot run userfaultfd write-protect on pages [page, page + pages), if so.
+std::optional<std::string> uffd_wp_unsupported(const Scenario& sc, const Policy& policy, int page,
+                                               int pages) {
+  if (policy.uffd_wp == UffdWpSupport::None)
+    return std::string("userfaultfd write-protect does not exist on this kernel (5.7+)");
+  for (int p = page; p < page + pages; ++p)
+    if (sc.region_of(p).shmem && policy.uffd_wp != UffdWpSupport::AnonShmem)
+      return std::string(
+          "userfaultfd write-protect of shmem does not exist on this kernel (5.19+)");
+  return std::nullopt;
+}
+
+namespace {
+
+std::optional<std::string> uffd_op_unsupported(const Scenario& sc, const Policy& policy,
+                                               const Op& op) {
+  return uffd_wp_unsupported(sc, policy, op.page, op.pages);
+}
+
+void writeprotect_footprint(const FootprintScope& x, const Op&, Footprint& f) {
+  using namespace res;
+  f.read = lock_writer(x.mm) | vma(x.mm) | x.range | x.ghost;
+  f.write = x.range | x.cpus | x.ghost;
+  f.inc = lock_readers(x.mm) | pending(x.mm);
+  f.tlb_dirtying = x.range;  // demotes PTEs and flushes later
+}
+
+std::optional<LocalStep> writeprotect_local_step(const LocalScope& x) {
+  LocalStep out;
+  Footprint& f = out.footprint;
+  if (x.phase == kUffdLock || x.phase == kUffdUnlock) {
+    // Takes or drops mmap_lock for read, reads the VMA flags (is the range registered?), and
+    // moves the protection ghost: an unprotect starts at its lock, a protect ends at its unlock.
+    bool moves_ghost = x.model.checks(Invariant::UffdWpSound) &&
+                       ((x.op.kind == OpKind::UffdUnwp) == (x.phase == kUffdLock));
+    f.read = x.phase == kUffdLock ? (res::lock_writer(x.mm) | res::vma(x.mm)) : 0;
+    f.write = moves_ghost ? res::kGhostWp : 0;
+    f.inc = res::lock_readers(x.mm);
+    return out;
+  }
+  if (x.phase == kUffdInc || x.phase == kUffdDec) {
+    f.inc = res::pending(x.mm);
+    out.moves_pending = true;
+    return out;
+  }
+  return std::nullopt;
+}
+
+OpDescriptor writeprotect_op(OpKind kind, const char* name) {
+  std::vector<std::string> steps;
+  for (std::string_view s : kSteps)
+    if (s.substr(0, s.find('.')) == name) steps.emplace_back(s);
+  return {.kind = kind,
+          .names = {name},
+          .fields = {"addr", "pages"},
+          .steps = steps,
+          .step = step_uffd_writeprotect,
+          .entry_lock = read_lock,
+          .footprint = writeprotect_footprint,
+          .local_step = writeprotect_local_step,
+          .unsupported = uffd_op_unsupported};
+}
+
+}  // namespace
+
+const OpDescriptor kUffdRegisterOp{
+    .kind = OpKind::UffdRegister,
+    .names = {"uffd_register"},
+    .fields = {"addr", "pages", "mode"},
+    .steps = {"uffd_register.mmap_write_lock", "uffd_register.mmap_write_unlock"},
+    .step = step_uffd_register,
+    .entry_lock = write_lock,
+    .footprint = exclusive_footprint,
+    .unsupported = uffd_op_unsupported};
+const OpDescriptor kUffdWpOp = writeprotect_op(OpKind::UffdWp, "uffd_wp");
+const OpDescriptor kUffdUnwpOp = writeprotect_op(OpKind::UffdUnwp, "uffd_unwp");
 }  // namespace mmcheck::vm

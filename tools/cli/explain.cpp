@@ -12,6 +12,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "models/ops/op.hpp"
 #include "tools/cli/commands.hpp"
 #include "tools/cli/replay.hpp"
 
@@ -75,23 +76,18 @@ std::vector<int> pages_involved(const vm::VmModel& model, const vm::State& befor
   const vm::Scenario& sc = model.scenario();
   std::set<int> pages;
   if (const vm::Op* op = model.current_op(before, thread)) {
-    switch (op->kind) {
-      case vm::OpKind::ClearRefs:
-      case vm::OpKind::Fork:
-      case vm::OpKind::Exit:
-        break;
-      case vm::OpKind::Unpin:
-      case vm::OpKind::Put:
-      case vm::OpKind::PinRead:
-      case vm::OpKind::PinWrite: {
-        const vm::Handle& h = before.handles[op->handle].active ? before.handles[op->handle]
-                                                                : after.handles[op->handle];
-        if (h.active) pages.insert(h.page);
-        break;
-      }
-      default:
-        for (int p = op->page; p < op->page + op->pages && p < sc.page_count(); ++p)
-          pages.insert(p);
+    // An op through a handle is about the handle's page; an op with an address about its range;
+    // the others (clear_refs, fork, exit) about the whole mm, shown through their changes.
+    const auto& fields = vm::op_descriptor(op->kind).fields;
+    auto has = [&](const char* f) {
+      return std::find(fields.begin(), fields.end(), f) != fields.end();
+    };
+    if (has("pin")) {
+      const vm::Handle& h = before.handles[op->handle].active ? before.handles[op->handle]
+                                                              : after.handles[op->handle];
+      if (h.active) pages.insert(h.page);
+    } else if (has("addr")) {
+      for (int p = op->page; p < op->page + op->pages && p < sc.page_count(); ++p) pages.insert(p);
     }
   }
   FlatState a = flat_state(model, before), b = flat_state(model, after);

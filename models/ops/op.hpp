@@ -1,0 +1,66 @@
+// One descriptor per operation, defined in the op's own file and registered by one line of
+// models/ops/ops.def: its names and fields in scenario files, the kernel step names its file
+// takes, the lock its first step needs, its step function, its footprint for the partial-order
+// reduction, the steps it may take alone, whether threads running it can be symmetric, and the
+// kernels it needs. The loader, the dispatcher, the reductions and `mmcheck list ops|steps` all
+// loop over the registry; nothing else switches on the kind of an op.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "models/ops/context.hpp"
+#include "models/ops/footprint.hpp"
+
+namespace mmcheck::vm {
+
+// The lock an op's first step acquires (it is enabled only when the lock is free for it).
+enum class EntryLock : std::uint8_t { None, Read, Write };
+
+struct OpDescriptor {
+  OpKind kind;
+  std::vector<std::string> names;   // its name in scenario files, then aliases ("vmsplice")
+  std::vector<std::string> fields;  // besides "op" (and "thread" in setup)
+  std::vector<std::string> steps;   // the kernel step names it can take
+  void (*step)(Ctx&);               // one step; sets Ctx::op_done when the op completes
+  EntryLock (*entry_lock)(const Policy&);
+  // The union of the footprints of every step it can take (generous where in doubt).
+  void (*footprint)(const FootprintScope&, const Op&, Footprint&);
+  // Its next step when that step may be explored alone (models/por.cpp), if ever.
+  std::optional<LocalStep> (*local_step)(const LocalScope&) = nullptr;
+  // Why a kernel cannot run it, if so (uffd-wp before 5.7, ...).
+  std::optional<std::string> (*unsupported)(const Scenario&, const Policy&, const Op&) = nullptr;
+  // The phase where it sleeps in handle_userfault (a store's WP fault), -1 if it never does:
+  // its retry is enabled once the page's uffd_wp bit is clear and its entry lock is free.
+  int userfault_retry_phase = -1;
+  bool stores = false;        // a store: "value", or a fresh one (the ghost tracks it)
+  bool extra_handle = false;  // takes an unnamed handle slot of its own (extra_ref)
+  bool symmetric = true;      // threads running identical programs with it are interchangeable
+};
+
+// The descriptors, one per line of ops.def, each defined in its op's file.
+#define MM_OP(kind, descriptor) extern const OpDescriptor descriptor;
+#include "models/ops/ops.def"
+#undef MM_OP
+
+// Registration order (ops.def), indexed by OpKind.
+const std::vector<const OpDescriptor*>& op_registry();
+const OpDescriptor& op_descriptor(OpKind kind);
+
+// Entry locks that do not depend on the kernel.
+inline EntryLock no_lock(const Policy&) { return EntryLock::None; }
+inline EntryLock read_lock(const Policy&) { return EntryLock::Read; }
+inline EntryLock write_lock(const Policy&) { return EntryLock::Write; }
+
+// Footprints several ops share: a user access and its fault (read, write, and GUP's pin and
+// get, models/ops/fault.cpp); an op under mmap_lock write that rewrites PTEs of its mm
+// (models/ops/munmap.cpp).
+void access_footprint(const FootprintScope& x, const Op& op, Footprint& f);
+void exclusive_footprint(const FootprintScope& x, const Op& op, Footprint& f);
+// Why a kernel cannot run userfaultfd write-protect on [page, page + pages), if so
+// (models/ops/uffd.cpp): the ops that use it, and regions registered before setup.
+std::optional<std::string> uffd_wp_unsupported(const Scenario& sc, const Policy& policy, int page,
+                                               int pages);
+
+}  // namespace mmcheck::vm
