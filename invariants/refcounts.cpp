@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "invariants/checks.hpp"
-#include "models/ops/context.hpp"
+#include "models/ops/op.hpp"
 #include "models/vm_model.hpp"
 
 namespace mmcheck::vm {
@@ -23,18 +23,13 @@ std::optional<std::string> refcounts_insane(const VmModel& m, const State& s) {
   }
   for (int p = 0; p < shape.pages; ++p)
     if (s.page_cache[p] != 0) refs[s.page_cache[p] - 1]++;
-  // A COW in flight holds one reference on the old frame and the new frame's first one.
+  // References an op in progress holds (a COW in flight, munmap's gathered frames): its
+  // descriptor says which. A thread between ops (phase 0) holds none.
   for (int t = 0; t < shape.threads; ++t) {
     const ThreadState& th = s.threads[t];
-    if (th.phase == kFaultCopy || th.phase == kFaultInstall) [[unlikely]] {
-      refs[th.old_pfn]++;
-      if (th.phase == kFaultInstall) refs[th.new_pfn]++;
-    }
-    // munmap holds the gathered frames' mapping references until its flush (other ops use
-    // ThreadState::masks for pages).
-    const Op* op = m.current_op(s, t);
-    if (op == nullptr || (op->kind != OpKind::Munmap && op->kind != OpKind::Exit)) continue;
-    for (std::uint32_t bits = th.masks; bits != 0; bits &= bits - 1) refs[__builtin_ctz(bits)]++;
+    if (th.phase == 0) continue;
+    const OpDescriptor& d = op_descriptor(m.current_op(s, t)->kind);
+    if (d.held_references != nullptr) d.held_references(th, refs);
   }
   for (int f = 0; f < shape.frames; ++f) {
     const Frame& fr = s.frames[f];

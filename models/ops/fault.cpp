@@ -417,6 +417,12 @@ std::optional<LocalStep> fault_local_step(const LocalScope& x) {
   return std::nullopt;
 }
 
+void fault_references(const ThreadState& th, FrameCounts& refs) {
+  if (th.phase != kFaultCopy && th.phase != kFaultInstall) return;
+  refs[th.old_pfn]++;
+  if (th.phase == kFaultInstall) refs[th.new_pfn]++;
+}
+
 namespace {
 
 std::optional<LocalStep> access_local_step(const LocalScope& x) {
@@ -434,7 +440,8 @@ const OpDescriptor kReadOp{.kind = OpKind::Read,
                            .entry_lock = no_lock,
                            .footprint = access_footprint,
                            .local_step = access_local_step,
-                           .userfault_retry_phase = kAccessAfterUserfault};
+                           .userfault_retry_phase = kAccessAfterUserfault,
+                           .held_references = fault_references};
 const OpDescriptor kWriteOp{.kind = OpKind::Write,
                             .names = {"write"},
                             .fields = {"addr", "word", "value"},
@@ -444,5 +451,6 @@ const OpDescriptor kWriteOp{.kind = OpKind::Write,
                             .footprint = access_footprint,
                             .local_step = access_local_step,
                             .userfault_retry_phase = kAccessAfterUserfault,
+                            .held_references = fault_references,
                             .stores = true};
 }  // namespace mmcheck::vm

@@ -247,7 +247,8 @@ OpDescriptor gup_op(OpKind kind, std::vector<std::string> names) {
           .entry_lock = read_lock,
           .footprint = access_footprint,
           .local_step = gup_local_step,
-          .userfault_retry_phase = kGupLockAfterUserfault};
+          .userfault_retry_phase = kGupLockAfterUserfault,
+          .held_references = fault_references};
 }
 
 OpDescriptor handle_op(OpKind kind, const char* name, std::vector<std::string> fields) {

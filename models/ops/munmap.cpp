@@ -103,18 +103,29 @@ void exclusive_footprint(const FootprintScope& x, const Op&, Footprint& f) {
   f.tlb_dirtying = x.own;
 }
 
+namespace {
+
+// The frames zap gathered: their mapping references are dropped only after the flush.
+void gathered_references(const ThreadState& th, FrameCounts& refs) {
+  for (std::uint32_t bits = th.masks; bits != 0; bits &= bits - 1) refs[__builtin_ctz(bits)]++;
+}
+
+}  // namespace
+
 const OpDescriptor kMunmapOp{.kind = OpKind::Munmap,
                              .names = {"munmap"},
                              .fields = {"addr", "pages"},
                              .steps = step_vector(kSteps),
                              .step = step_munmap,
                              .entry_lock = write_lock,
-                             .footprint = exclusive_footprint};
+                             .footprint = exclusive_footprint,
+                             .held_references = gathered_references};
 const OpDescriptor kExitOp{.kind = OpKind::Exit,
                            .names = {"exit"},
                            .fields = {},
                            .steps = step_vector(kSteps),
                            .step = step_munmap,
                            .entry_lock = write_lock,
-                           .footprint = exclusive_footprint};
+                           .footprint = exclusive_footprint,
+                           .held_references = gathered_references};
 }  // namespace mmcheck::vm

@@ -15,6 +15,8 @@
 
 namespace mmcheck::vm {
 
+using FrameCounts = std::array<std::uint8_t, kMaxFrames>;
+
 // The lock an op's first step acquires (it is enabled only when the lock is free for it).
 enum class EntryLock : std::uint8_t { None, Read, Write };
 
@@ -34,6 +36,9 @@ struct OpDescriptor {
   // The phase where it sleeps in handle_userfault (a store's WP fault), -1 if it never does:
   // its retry is enabled once the page's uffd_wp bit is clear and its entry lock is free.
   int userfault_retry_phase = -1;
+  // Adds the frame references a thread in the middle of it holds outside page tables and
+  // handles (for refcounts_sane), if it ever holds any.
+  void (*held_references)(const ThreadState&, FrameCounts&) = nullptr;
   bool stores = false;        // a store: "value", or a fresh one (the ghost tracks it)
   bool extra_handle = false;  // takes an unnamed handle slot of its own (extra_ref)
   bool symmetric = true;      // threads running identical programs with it are interchangeable
@@ -58,6 +63,9 @@ inline EntryLock write_lock(const Policy&) { return EntryLock::Write; }
 // (models/ops/munmap.cpp).
 void access_footprint(const FootprintScope& x, const Op& op, Footprint& f);
 void exclusive_footprint(const FootprintScope& x, const Op& op, Footprint& f);
+// A COW in flight holds one reference on the old frame and the new frame's first one
+// (models/ops/fault.cpp; the accesses and GUP).
+void fault_references(const ThreadState& th, FrameCounts& refs);
 // Why a kernel cannot run userfaultfd write-protect on [page, page + pages), if so
 // (models/ops/uffd.cpp): the ops that use it, and regions registered before setup.
 std::optional<std::string> uffd_wp_unsupported(const Scenario& sc, const Policy& policy, int page,
