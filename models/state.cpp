@@ -39,17 +39,11 @@ std::uint8_t flag_bits(F set_all, std::size_t at = 0) {
   set_all(v);
   return reinterpret_cast<const std::uint8_t*>(&v)[at];
 }
-const std::uint8_t kPteFlags = flag_bits<Pte>([](Pte& p) {
-  p.present = p.protnone = p.write = p.dirty = p.soft_dirty = p.uffd_wp = p.marker = true;
-});
-const std::uint8_t kVmaFlags = flag_bits<VmaPage>(
-    [](VmaPage& v) { v.mapped = v.read = v.write = v.uffd_wp = v.soft_dirty = true; });
-const std::uint8_t kFrameFlags =
-    flag_bits<Frame>([](Frame& f) { f.in_use = f.shmem = f.anon_exclusive = f.dirty = true; });
-const std::uint8_t kMmFlags = flag_bits<Mm>(
-    [](Mm& m) { m.exists = m.live = m.writer = m.has_pinned = m.clear_refs_busy = true; });
-const std::uint8_t kHandleFlags =
-    flag_bits<Handle>([](Handle& h) { h.active = h.write = h.lru = true; });
+const std::uint8_t kPteFlags = flag_bits<Pte>([](Pte& v) { MM_PTE_FLAGS(MM_SET_FLAG) });
+const std::uint8_t kVmaFlags = flag_bits<VmaPage>([](VmaPage& v) { MM_VMA_FLAGS(MM_SET_FLAG) });
+const std::uint8_t kFrameFlags = flag_bits<Frame>([](Frame& v) { MM_FRAME_FLAGS(MM_SET_FLAG) });
+const std::uint8_t kMmFlags = flag_bits<Mm>([](Mm& v) { MM_MM_FLAGS(MM_SET_FLAG) });
+const std::uint8_t kHandleFlags = flag_bits<Handle>([](Handle& v) { MM_HANDLE_FLAGS(MM_SET_FLAG) });
 
 // A thread's locals: the bytes from `fault` to `new_pfn`, then `masks`'s four.
 static_assert(sizeof(Frame) == 8, "the codec copies a frame as one 8-byte run");

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 
 #include "checker/model.hpp"
@@ -18,6 +19,18 @@ namespace mmcheck::vm {
 // bytes to copy instead of 1.5 KB, and the encoder copies a struct's flag byte instead of
 // gathering its flags one by one. Each struct keeps its flags in its first byte (see
 // flag_byte() in state.cpp); padding is never read.
+//
+// One source of truth: each struct's flags are declared by one list (MM_*_FLAGS below), which
+// makes the bit-fields, the codec's masks (state.cpp) and the codec test's flag sets
+// (tests/model/state_codec_test.cpp). Equality is defaulted, so it covers every member. Every
+// other member is copied by the codec by offset and size: the static_asserts on sizes and
+// offsets after each struct fail to compile when a member is added, pointing at the codec.
+#define MM_FLAG_FIELD(name) bool name : 1 = false;
+#define MM_SET_FLAG(name) v.name = true;
+#define MM_COUNT_FLAG(name) +1
+// A struct's flags share its first byte.
+#define MM_FLAGS_FIT(LIST) \
+  static_assert((0 LIST(MM_COUNT_FLAG)) <= 8, "more flags than a byte holds")
 
 struct TlbEntry {
   bool valid : 1 = false;
@@ -28,38 +41,33 @@ struct TlbEntry {
 };
 static_assert(sizeof(TlbEntry) == 1 && kMaxFrames <= 32);
 
+// protnone: present in memory but inaccessible (PROT_NONE VMA). marker: not present, a
+// PTE_MARKER_UFFD_WP (5.19+, shmem): a none PTE that remembers the uffd-wp protection, so the
+// fault that maps the page keeps uffd_wp; no frame.
+#define MM_PTE_FLAGS(X) X(present) X(protnone) X(write) X(dirty) X(soft_dirty) X(uffd_wp) X(marker)
 struct Pte {
-  bool present : 1 = false;
-  bool protnone : 1 = false;  // present in memory but inaccessible (PROT_NONE VMA)
-  bool write : 1 = false;
-  bool dirty : 1 = false;
-  bool soft_dirty : 1 = false;
-  bool uffd_wp : 1 = false;
-  // Not present: a PTE_MARKER_UFFD_WP (5.19+, shmem): a none PTE that remembers the uffd-wp
-  // protection, so the fault that maps the page keeps uffd_wp. No frame.
-  bool marker : 1 = false;
+  MM_PTE_FLAGS(MM_FLAG_FIELD)
   std::uint8_t pfn = 0;
   bool operator==(const Pte&) const = default;
 };
-static_assert(sizeof(Pte) == 2);
+static_assert(sizeof(Pte) == 2, "a new Pte member: encode it in state.cpp");
+MM_FLAGS_FIT(MM_PTE_FLAGS);
 
 // The VMA flags of one page: VMAs are modelled split at page granularity, so an mprotect or
 // munmap of part of a region needs no VMA splitting.
+// uffd_wp: VM_UFFD_WP; soft_dirty: VM_SOFTDIRTY.
+#define MM_VMA_FLAGS(X) X(mapped) X(read) X(write) X(uffd_wp) X(soft_dirty)
 struct VmaPage {
-  bool mapped : 1 = false;
-  bool read : 1 = false;
-  bool write : 1 = false;
-  bool uffd_wp : 1 = false;     // VM_UFFD_WP
-  bool soft_dirty : 1 = false;  // VM_SOFTDIRTY
+  MM_VMA_FLAGS(MM_FLAG_FIELD)
   bool operator==(const VmaPage&) const = default;
 };
-static_assert(sizeof(VmaPage) == 1);
+static_assert(sizeof(VmaPage) == 1, "a new VmaPage member: encode it in state.cpp");
+MM_FLAGS_FIT(MM_VMA_FLAGS);
 
+// anon_exclusive: PageAnonExclusive; dirty: PageDirty.
+#define MM_FRAME_FLAGS(X) X(in_use) X(shmem) X(anon_exclusive) X(dirty)
 struct Frame {
-  bool in_use : 1 = false;
-  bool shmem : 1 = false;
-  bool anon_exclusive : 1 = false;
-  bool dirty : 1 = false;  // PageDirty
+  MM_FRAME_FLAGS(MM_FLAG_FIELD)
   // The counts and the content follow the flag byte without gaps: the codec copies them as one
   // run.
   std::uint8_t refcount = 0;
@@ -68,14 +76,14 @@ struct Frame {
   std::array<std::uint8_t, kMaxWords> content{};
   bool operator==(const Frame&) const = default;
 };
-static_assert(sizeof(Frame) == 4 + kMaxWords);
+static_assert(sizeof(Frame) == 4 + kMaxWords, "a new Frame member: encode it in state.cpp");
+MM_FLAGS_FIT(MM_FRAME_FLAGS);
 
+// exists: created (a child mm exists from the start of its fork); live: its threads may run (a
+// child's from the return of its fork); writer: mmap_lock held for write.
+#define MM_MM_FLAGS(X) X(exists) X(live) X(writer) X(has_pinned) X(clear_refs_busy)
 struct Mm {
-  bool exists : 1 = false;  // created (a child mm exists from the start of its fork)
-  bool live : 1 = false;    // its threads may run (a child's from the return of its fork)
-  bool writer : 1 = false;
-  bool has_pinned : 1 = false;
-  bool clear_refs_busy : 1 = false;
+  MM_MM_FLAGS(MM_FLAG_FIELD)
   std::uint8_t readers = 0;
   std::uint8_t tlb_flush_pending = 0;
   std::uint8_t clear_refs_done = 0;  // clear_refs completed (generation)
@@ -89,30 +97,37 @@ struct Mm {
   std::uint16_t sd_required = 0;   // bit per page: a store after a completed clear_refs
   bool operator==(const Mm&) const = default;
 };
+// encode_to() and decode_from() write these members one by one.
+static_assert(sizeof(Mm) == 88 && offsetof(Mm, pte) == 4 && offsetof(Mm, sd_required) == 82,
+              "a new Mm member: encode it in state.cpp, then update this check");
+MM_FLAGS_FIT(MM_MM_FLAGS);
 
 enum class HandleKind : std::uint8_t { Pin, Get, Extra };
 
+// lru: an extra reference of kind "lru" (dropped by cow_drain_lru).
+#define MM_HANDLE_FLAGS(X) X(active) X(write) X(lru)
 struct Handle {
-  bool active : 1 = false;
-  bool write : 1 = false;
-  bool lru : 1 = false;  // an extra reference of kind "lru" (dropped by cow_drain_lru)
+  MM_HANDLE_FLAGS(MM_FLAG_FIELD)
   HandleKind kind = HandleKind::Pin;
   std::uint8_t pfn = 0;
   std::uint8_t mm = 0;
   std::uint8_t page = 0;
   bool operator==(const Handle&) const = default;
 };
-static_assert(sizeof(Handle) == 5);
+static_assert(sizeof(Handle) == 5, "a new Handle member: encode it in state.cpp");
+MM_FLAGS_FIT(MM_HANDLE_FLAGS);
 
 // Where a thread is inside its current operation. Fields not in use are zero (canonical). The
 // locals (fault to new_pfn, then masks) are the bytes the encoding suppresses when zero.
 struct ThreadState {
-  std::uint8_t pc = 0;             // index of the current op in the thread's list
-  std::uint8_t phase = 0;          // step within the op (see models/ops/*.cpp)
-  std::uint8_t fault = 0;          // the fault in progress: FaultKind, 0 when none
-  std::uint8_t index = 0;          // loop position (per-PTE walks)
-  bool failed : 1 = false;         // the op ended in an error (SIGSEGV, -EFAULT, -ENOENT)
-  bool retried : 1 = false;        // the access faulted at least once
+  std::uint8_t pc = 0;     // index of the current op in the thread's list
+  std::uint8_t phase = 0;  // step within the op (see models/ops/*.cpp)
+  std::uint8_t fault = 0;  // the fault in progress: FaultKind, 0 when none
+  std::uint8_t index = 0;  // loop position (per-PTE walks)
+  // failed: the op ended in an error (SIGSEGV, -EFAULT, -ENOENT); retried: the access faulted
+  // at least once.
+#define MM_THREAD_FLAGS(X) X(failed) X(retried)
+  MM_THREAD_FLAGS(MM_FLAG_FIELD)
   std::uint8_t sd_generation = 0;  // ghost: clear_refs generation when a store started
   Pte saved{};                     // orig_pte of a COW in progress
   std::uint8_t old_pfn = 0;
@@ -123,7 +138,8 @@ struct ThreadState {
   std::uint32_t masks = 0;
   bool operator==(const ThreadState&) const = default;
 };
-static_assert(sizeof(ThreadState) == 16);
+static_assert(sizeof(ThreadState) == 16, "a new ThreadState member: encode it in state.cpp");
+MM_FLAGS_FIT(MM_THREAD_FLAGS);
 
 struct State {
   std::array<ThreadState, kMaxThreads> threads{};
@@ -134,6 +150,7 @@ struct State {
   std::array<std::uint8_t, kMaxPages> page_cache{};  // shmem page -> frame + 1, 0 when none
   bool operator==(const State&) const = default;
 };
+static_assert(sizeof(State) == 888, "a new State member: encode it in state.cpp");
 
 // The dimensions of a scenario that the encoding needs.
 struct Shape {

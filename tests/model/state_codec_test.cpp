@@ -43,22 +43,19 @@ void dirty(T& v, std::uint8_t used) {
 // Sets every unused bit of every flag byte in the state.
 State with_unused_bits_set(State s) {
   namespace vm = mmcheck::vm;
-  const std::uint8_t pte = used_bits<vm::Pte>([](vm::Pte& p) {
-    p.present = p.protnone = p.write = p.dirty = p.soft_dirty = p.uffd_wp = p.marker = true;
-  });
-  const std::uint8_t vma = used_bits<vm::VmaPage>(
-      [](vm::VmaPage& v) { v.mapped = v.read = v.write = v.uffd_wp = v.soft_dirty = true; });
-  const std::uint8_t frame = used_bits<vm::Frame>(
-      [](vm::Frame& f) { f.in_use = f.shmem = f.anon_exclusive = f.dirty = true; });
-  const std::uint8_t mm = used_bits<vm::Mm>(
-      [](vm::Mm& m) { m.exists = m.live = m.writer = m.has_pinned = m.clear_refs_busy = true; });
+  // The flag lists of models/state.hpp, the codec's own source.
+  const std::uint8_t pte = used_bits<vm::Pte>([](vm::Pte& v) { MM_PTE_FLAGS(MM_SET_FLAG) });
+  const std::uint8_t vma = used_bits<vm::VmaPage>([](vm::VmaPage& v) { MM_VMA_FLAGS(MM_SET_FLAG) });
+  const std::uint8_t frame = used_bits<vm::Frame>([](vm::Frame& v) { MM_FRAME_FLAGS(MM_SET_FLAG) });
+  const std::uint8_t mm = used_bits<vm::Mm>([](vm::Mm& v) { MM_MM_FLAGS(MM_SET_FLAG) });
   const std::uint8_t handle =
-      used_bits<vm::Handle>([](vm::Handle& h) { h.active = h.write = h.lru = true; });
+      used_bits<vm::Handle>([](vm::Handle& v) { MM_HANDLE_FLAGS(MM_SET_FLAG) });
   for (vm::ThreadState& th : s.threads) {
     auto* raw = reinterpret_cast<std::uint8_t*>(&th);
-    vm::ThreadState flags;
-    std::memset(static_cast<void*>(&flags), 0, sizeof flags);
-    flags.failed = flags.retried = true;
+    vm::ThreadState v;
+    std::memset(static_cast<void*>(&v), 0, sizeof v);
+    MM_THREAD_FLAGS(MM_SET_FLAG)
+    const vm::ThreadState& flags = v;
     raw[offsetof(vm::ThreadState, sd_generation) - 1] |=
         static_cast<std::uint8_t>(~reinterpret_cast<const std::uint8_t*>(
             &flags)[offsetof(vm::ThreadState, sd_generation) - 1]);
