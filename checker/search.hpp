@@ -28,96 +28,16 @@
 #include <thread>
 #include <vector>
 
+#include "checker/findings.hpp"
 #include "checker/links.hpp"
 #include "checker/model.hpp"
+#include "checker/progress.hpp"
+#include "checker/result.hpp"
 #include "checker/store.hpp"
 #include "checker/sysinfo.hpp"
+#include "checker/trace_rebuild.hpp"
 
 namespace mmcheck {
-
-struct SearchOptions {
-  unsigned threads = 0;          // 0: every core
-  std::uint64_t max_states = 0;  // 0: unbounded
-  double max_seconds = 0;        // 0: unbounded
-  std::uint32_t max_depth = 0;   // 0: unbounded
-  std::uint64_t max_memory = 0;  // bytes of resident memory; 0: unbounded
-  bool progress = false;         // a progress line on stderr about once a second
-  bool reduce = false;           // partial-order reduction, when the model offers one
-  bool fingerprint = false;      // store 63-bit fingerprints instead of full encodings
-  bool symmetry = false;         // store one representative per orbit, when the model has one
-  // Grow the table before a level that would likely overfill it (estimated as twice the level
-  // being expanded); off, a level that overfills it is redone after growing (tests use this).
-  bool grow_ahead = true;
-  // Exact store: bytes of address space for the records (0: 64 GiB); running out of it ends the
-  // search incomplete ("record-space"). Tests set it small to reach that end.
-  std::size_t record_space = 0;
-  // States are numbered with 32 bits (record headers and parent links stay small); a search that
-  // would number more ends incomplete ("state-ids") instead of wrapping. Tests set it small.
-  std::uint64_t max_state_ids = 0xfffffffeu;
-};
-
-// A model may offer symmetry reduction: canonicalize(s) replaces s by the representative of its
-// orbit under a permutation group the model's properties are invariant under.
-template <class M>
-concept SymmetricModel = Model<M> && requires(const M& m, typename M::State& s) {
-  {m.canonicalize(s)};
-};
-
-// A model may offer a partial-order reduction: reduce(s, actions) shrinks the enabled actions
-// of s to an ample set. It must be deterministic, and sound for the model's properties.
-template <class M>
-concept ReducibleModel = Model<M> &&
-    requires(const M& m, const typename M::State& s, std::vector<typename M::Action>& actions) {
-  {m.reduce(s, actions)};
-};
-
-enum class Verdict { Holds, Violation, Deadlock, Incomplete, Nondeterministic };
-
-inline const char* verdict_name(Verdict v) {
-  switch (v) {
-    case Verdict::Holds:
-      return "holds";
-    case Verdict::Violation:
-      return "violation";
-    case Verdict::Deadlock:
-      return "deadlock";
-    case Verdict::Incomplete:
-      return "incomplete";
-    case Verdict::Nondeterministic:
-      return "nondeterministic";
-  }
-  return "?";
-}
-
-struct SearchStats {
-  std::uint64_t states = 0;       // distinct states stored
-  std::uint64_t transitions = 0;  // steps applied
-  std::uint32_t depth = 0;        // deepest level reached
-  double seconds = 0;
-  std::uint64_t peak_rss_bytes = 0;
-  std::uint64_t store_bytes = 0;     // the visited set: table, parent links, records (exact)
-  std::uint64_t frontier_bytes = 0;  // fingerprint mode: peak of the two live levels' records
-  std::uint32_t levels_redone = 0;   // levels expanded again after the table filled up
-  unsigned threads = 1;
-  const char* store_mode = "exact";  // full encodings are compared: no omission probability
-  double omission_probability = 0;   // fingerprint mode: at most n^2 / 2^64
-  bool reduced = false;              // partial-order reduction was on for the states counted
-  bool symmetric = false;            // symmetry reduction was on
-  double states_per_second() const { return seconds > 0 ? double(states) / seconds : 0; }
-};
-
-template <class M>
-struct SearchResult {
-  Verdict verdict = Verdict::Holds;
-  std::optional<Violation> violation;  // also set for a deadlock
-  // The counterexample: states[0] is initial, actions[i] leads from states[i] to states[i+1].
-  std::vector<typename M::State> states;
-  std::vector<typename M::Action> actions;
-  SearchStats stats;
-  std::vector<std::uint64_t> label_counts;  // per label of the model: times taken
-  std::string incomplete_reason;            // which bound ended the search
-  std::string error;                        // for Nondeterministic
-};
 
 template <Model M>
 class Search {
@@ -143,7 +63,7 @@ class Search {
     {
       // Stopped and joined on every way out of the search, an exception from the model (a
       // setup op that blocks is bad input) included.
-      ProgressThread reporter(*this);
+      ProgressThread reporter(options_.progress, [this] { return sample_progress(); });
       arena.execute([this] { explore(); });
     }
     finish_stats();
@@ -152,22 +72,6 @@ class Search {
 
  private:
   using Clock = std::chrono::steady_clock;
-  enum class FindingKind : std::uint8_t { Step, State, Terminal };
-  struct Finding {
-    std::uint32_t depth = 0;
-    std::uint32_t rank = 0;
-    std::uint64_t key = 0;
-    FindingKind kind = FindingKind::Terminal;
-    std::uint32_t state = 0;   // Step/State: the parent; Terminal: the state itself
-    std::uint16_t action = 0;  // Step/State: position of the action in the parent's list
-    bool deadlock = false;
-    Violation violation;
-    bool before(const Finding& o) const {
-      if (depth != o.depth) return depth < o.depth;
-      if (rank != o.rank) return rank < o.rank;
-      return key < o.key;
-    }
-  };
   struct Worker {
     Arena arenas[2];  // records of even and odd levels (fingerprint mode frees old levels)
     std::vector<Record*> fresh;
@@ -183,28 +87,6 @@ class Search {
     std::vector<std::uint64_t> hashes;
     std::vector<std::uint64_t> keys;     // their (parent position, action position) keys
     std::size_t unreported_inserts = 0;  // insertions not yet added to the table's size
-  };
-
-  // The progress line's thread, when one is wanted: the destructor stops it and joins it.
-  class ProgressThread {
-   public:
-    explicit ProgressThread(Search& search) : search_(search) {
-      if (search.options_.progress) thread_ = std::thread([this] { search_.report_progress(); });
-    }
-    ~ProgressThread() {
-      {
-        std::lock_guard<std::mutex> lock(search_.progress_mutex_);
-        search_.done_ = true;
-      }
-      search_.progress_cv_.notify_all();
-      if (thread_.joinable()) thread_.join();
-    }
-    ProgressThread(const ProgressThread&) = delete;
-    ProgressThread& operator=(const ProgressThread&) = delete;
-
-   private:
-    Search& search_;
-    std::thread thread_;
   };
 
   static constexpr std::uint32_t kNoParent = LinkLog::kNoParent;
@@ -481,21 +363,10 @@ class Search {
     }
   }
 
-  bool symmetric() const {
-    if constexpr (SymmetricModel<M>) return options_.symmetry;
-    return false;
-  }
-
-  void canonicalize(State& s) const {
-    if constexpr (SymmetricModel<M>) {
-      if (options_.symmetry) model_.canonicalize(s);
-    }
-  }
-
+  bool symmetric() const { return symmetry_on(options_, model_); }
+  void canonicalize(State& s) const { canonicalize_if_on(model_, options_, s); }
   void reduce(const State& s, std::vector<Action>& actions) const {
-    if constexpr (ReducibleModel<M>) {
-      if (options_.reduce && actions.size() > 1) model_.reduce(s, actions);
-    }
+    reduce_if_on(model_, options_, s, actions);
   }
 
   static void lower_key(Record* record, std::uint64_t key) {
@@ -504,14 +375,12 @@ class Search {
     }
   }
 
-  static void offer(Worker& w, Finding f) {
-    if (!w.best || f.before(*w.best)) w.best = std::move(f);
-  }
+  static void offer(Worker& w, Finding f) { keep_first(w.best, std::move(f)); }
 
   std::optional<Finding> take_best() {
     std::optional<Finding> best;
     for (Worker& w : workers_) {
-      if (w.best && (!best || w.best->before(*best))) best = w.best;
+      if (w.best) keep_first(best, *w.best);
       w.best.reset();
     }
     return best;
@@ -594,7 +463,7 @@ class Search {
   }
 
   void stop(const char* reason) {
-    std::lock_guard<std::mutex> lock(progress_mutex_);
+    std::lock_guard<std::mutex> lock(stop_mutex_);
     if (!stop_.load()) {
       stop_reason_ = reason;
       stop_.store(true);
@@ -628,135 +497,17 @@ class Search {
     rebuild_trace(f);
   }
 
-  // Walks parent links back to an initial state, then replays the action positions forward,
-  // checking every re-encoded state against the stored one. With symmetry reduction the stored
-  // states are orbit representatives: the replay runs the actual execution, taking at each
-  // step the first enabled action whose successor has the stored representative.
+  // The counterexample of `f`, replayed and checked against the stored states (trace_rebuild.hpp).
   void rebuild_trace(const Finding& f) {
-    std::vector<std::uint32_t> ids;
-    std::vector<std::uint16_t> positions;  // positions[k]: the action leading to ids[k]
-    for (std::uint32_t id = f.state; id != kNoParent;) {
-      LinkLog::Link link = links_.lookup(id);
-      ids.push_back(id);
-      positions.push_back(link.action);
-      id = link.parent;
-    }
-    std::reverse(positions.begin(), positions.end());
-    std::reverse(ids.begin(), ids.end());
-    std::vector<State> initial = model_.initial_states();
-    State actual = initial.at(positions[0]);
-    State rep = actual;
-    canonicalize(rep);
-    if (!matches(rep, ids[0])) return;
-    result_.states.push_back(actual);
-    std::vector<Action> actions;
-    State next{};
-    for (std::size_t k = 1; k < ids.size(); ++k) {
-      actions.clear();
-      model_.enabled_actions(rep, actions);
-      reduce(rep, actions);
-      std::uint16_t position = positions[k];
-      if (position >= actions.size()) return nondeterministic(k, "the action is no longer enabled");
-      model_.apply(rep, actions[position], next);
-      canonicalize(next);
-      if (!matches(next, ids[k])) return;
-      if (!symmetric()) {
-        result_.actions.push_back(actions[position]);
-        result_.states.push_back(next);
-        actual = rep = next;
-        continue;
-      }
-      auto step = actual_step(actual, next, std::nullopt);
-      if (!step) return nondeterministic(k, "no action of the actual state reaches the stored one");
-      result_.actions.push_back(step->first);
-      result_.states.push_back(step->second);
-      actual = step->second;
-      rep = next;
-    }
-    if (f.kind == FindingKind::Terminal) {
-      if (symmetric() && model_.finished(actual))
-        if (auto v = model_.check_final(actual); v && v->property == f.violation.property)
-          result_.violation = *v;  // the message names the objects of the actual execution
-      return;
-    }
-    actions.clear();
-    model_.enabled_actions(rep, actions);
-    reduce(rep, actions);
-    if (f.action >= actions.size()) return nondeterministic(ids.size(), "the last action is gone");
-    StepInfo info = model_.apply(rep, actions[f.action], next);
-    std::optional<Violation> again =
-        f.kind == FindingKind::Step ? info.violation : model_.check_state(next);
-    if (!again || again->property != f.violation.property)
-      return nondeterministic(ids.size(), "the violating step no longer violates");
-    if (!symmetric()) {
-      result_.actions.push_back(actions[f.action]);
-      result_.states.push_back(next);
-      return;
-    }
-    canonicalize(next);
-    auto step = actual_step(actual, next, again->property);
-    if (!step)
-      return nondeterministic(ids.size(), "no action of the actual state violates as stored");
-    result_.actions.push_back(step->first);
-    result_.states.push_back(step->second);
-    // The message names the objects of the actual execution.
-    if (step->third) result_.violation = *step->third;
-  }
-
-  struct ActualStep {
-    Action first;
-    State second;
-    std::optional<Violation> third;
-  };
-  // The first enabled action of `actual` whose successor's representative is `rep` (and, for the
-  // last step of a step or state violation, that violates `property`). Without symmetry this is
-  // the recorded action itself, as `actual` is the representative.
-  std::optional<ActualStep> actual_step(const State& actual, const State& rep,
-                                        std::optional<std::uint32_t> property) {
-    std::vector<Action> actions;
-    model_.enabled_actions(actual, actions);
-    ByteWriter want, got;
-    model_.encode(rep, want);
-    for (const Action& a : actions) {
-      State next{};
-      StepInfo info = model_.apply(actual, a, next);
-      std::optional<Violation> v;
-      if (property) {
-        v = info.violation ? info.violation : model_.check_state(next);
-        if (!v || v->property != *property) continue;
-      }
-      State canon = next;
-      canonicalize(canon);
-      got.clear();
-      model_.encode(canon, got);
-      if (got.size() == want.size() && std::memcmp(got.data(), want.data(), got.size()) == 0)
-        return ActualStep{a, next, v};
-    }
-    return std::nullopt;
-  }
-
-  bool matches(const State& s, std::uint32_t id) {
-    ByteWriter w;
-    model_.encode(s, w);
-    if (table_.fingerprint()) {
-      // Only fingerprints are kept: the replayed state must be one the search stored.
-      if (table_.contains(StateTable::hash_bytes(w.data(), w.size()), w.data(),
-                          static_cast<std::uint32_t>(w.size())))
-        return true;
-    } else {
-      const Record* r = record(id);
-      if (w.size() == r->length && std::memcmp(w.data(), r->bytes(), r->length) == 0) return true;
-    }
-    nondeterministic(result_.states.size(), "a replayed state differs from the stored one");
-    return false;
-  }
-
-  void nondeterministic(std::size_t step, const char* what) {
-    result_.verdict = Verdict::Nondeterministic;
-    result_.error = std::string("nondeterministic model: ") + what + " at step " +
-                    std::to_string(step) +
-                    " of the trace; usual causes: reading uninitialised or padding bytes, "
-                    "iterating an unordered container, state kept outside the State value";
+    TraceRebuild<M> rebuild(
+        model_, options_, links_, result_, [this](const ByteWriter& w, std::uint32_t id) {
+          if (table_.fingerprint())
+            return table_.contains(StateTable::hash_bytes(w.data(), w.size()), w.data(),
+                                   static_cast<std::uint32_t>(w.size()));
+          const Record* r = record(id);
+          return w.size() == r->length && std::memcmp(w.data(), r->bytes(), r->length) == 0;
+        });
+    rebuild.run(f);
   }
 
   double elapsed() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
@@ -786,24 +537,13 @@ class Search {
       result_.stats.store_bytes += arenas + record_index;
   }
 
-  void report_progress() {
-    std::unique_lock<std::mutex> lock(progress_mutex_);
-    double last_time = 0;
-    std::uint64_t last_states = 0;
-    while (!progress_cv_.wait_for(lock, std::chrono::seconds(1), [this] { return done_; })) {
-      double now = elapsed();
-      std::uint64_t states = table_.size();
-      double rate = now > last_time ? double(states - last_states) / (now - last_time) : 0;
-      std::fprintf(stderr, "\r\033[K%.0fs  states %llu  %.2f M states/s  depth %u  frontier %llu",
-                   now, static_cast<unsigned long long>(states), rate / 1e6,
-                   depth_.load(std::memory_order_relaxed),
-                   static_cast<unsigned long long>(frontier_size_.load(std::memory_order_relaxed)));
-      std::fflush(stderr);
-      printed_progress_ = true;
-      last_time = now;
-      last_states = states;
-    }
-    if (printed_progress_) std::fprintf(stderr, "\r\033[K");
+  Progress sample_progress() const {
+    Progress p;
+    p.seconds = elapsed();
+    p.states = table_.size();
+    p.depth = depth_.load(std::memory_order_relaxed);
+    p.frontier = frontier_size_.load(std::memory_order_relaxed);
+    return p;
   }
 
   const M& model_;
@@ -825,10 +565,7 @@ class Search {
   std::atomic<std::uint64_t> frontier_size_{0};
   std::atomic<std::uint32_t> depth_{0};
   Clock::time_point start_;
-  std::mutex progress_mutex_;
-  std::condition_variable progress_cv_;
-  bool done_ = false;
-  bool printed_progress_ = false;
+  std::mutex stop_mutex_;
 };
 
 // Partial-order reduction only speeds up proofs: the reduced graph keeps every terminal state

@@ -22,6 +22,22 @@ std::vector<std::pair<std::string, std::string>> parse_sets(const std::vector<st
   return out;
 }
 
+namespace {
+
+// The progress line on a terminal: refreshed in place, erased when the search ends.
+class TerminalProgress : public ProgressSink {
+ public:
+  void update(const Progress& p) override {
+    std::fprintf(stderr, "\r\033[K%.0fs  states %llu  %.2f M states/s  depth %u  frontier %llu",
+                 p.seconds, static_cast<unsigned long long>(p.states), p.states_per_second / 1e6,
+                 p.depth, static_cast<unsigned long long>(p.frontier));
+    std::fflush(stderr);
+  }
+  void finish() override { std::fprintf(stderr, "\r\033[K"); }
+};
+
+}  // namespace
+
 int check_command(const CheckArgs& args) {
   vm::Scenario scenario = vm::load_scenario(args.file);
   RunConfig config;
@@ -35,7 +51,8 @@ int check_command(const CheckArgs& args) {
   constexpr std::uint64_t kMaxMib = ~std::uint64_t{0} >> 20;
   config.search.max_memory =
       args.max_memory_mib > kMaxMib ? ~std::uint64_t{0} : args.max_memory_mib << 20;
-  config.search.progress = !args.quiet && !args.json && stderr_is_terminal();
+  TerminalProgress progress;
+  if (!args.quiet && !args.json && stderr_is_terminal()) config.search.progress = &progress;
   config.search.reduce = args.por == "on";
   config.search.fingerprint = args.fingerprint;
   config.search.symmetry = args.symmetry;

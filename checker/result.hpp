@@ -1,0 +1,99 @@
+// What a search is asked (SearchOptions) and what it answers (SearchResult: the verdict, the
+// counts and the counterexample), and the optional reductions a model may offer.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "checker/model.hpp"
+#include "checker/progress.hpp"
+
+namespace mmcheck {
+
+struct SearchOptions {
+  unsigned threads = 0;              // 0: every core
+  std::uint64_t max_states = 0;      // 0: unbounded
+  double max_seconds = 0;            // 0: unbounded
+  std::uint32_t max_depth = 0;       // 0: unbounded
+  std::uint64_t max_memory = 0;      // bytes of resident memory; 0: unbounded
+  ProgressSink* progress = nullptr;  // told the counts about once a second, when set
+  bool reduce = false;               // partial-order reduction, when the model offers one
+  bool fingerprint = false;          // store 63-bit fingerprints instead of full encodings
+  bool symmetry = false;             // store one representative per orbit, when the model has one
+  // Grow the table before a level that would likely overfill it (estimated as twice the level
+  // being expanded); off, a level that overfills it is redone after growing (tests use this).
+  bool grow_ahead = true;
+  // Exact store: bytes of address space for the records (0: 64 GiB); running out of it ends the
+  // search incomplete ("record-space"). Tests set it small to reach that end.
+  std::size_t record_space = 0;
+  // States are numbered with 32 bits (record headers and parent links stay small); a search that
+  // would number more ends incomplete ("state-ids") instead of wrapping. Tests set it small.
+  std::uint64_t max_state_ids = 0xfffffffeu;
+};
+
+// A model may offer symmetry reduction: canonicalize(s) replaces s by the representative of its
+// orbit under a permutation group the model's properties are invariant under.
+template <class M>
+concept SymmetricModel = Model<M> && requires(const M& m, typename M::State& s) {
+  {m.canonicalize(s)};
+};
+
+// A model may offer a partial-order reduction: reduce(s, actions) shrinks the enabled actions
+// of s to an ample set. It must be deterministic, and sound for the model's properties.
+template <class M>
+concept ReducibleModel = Model<M> &&
+    requires(const M& m, const typename M::State& s, std::vector<typename M::Action>& actions) {
+  {m.reduce(s, actions)};
+};
+
+enum class Verdict { Holds, Violation, Deadlock, Incomplete, Nondeterministic };
+
+inline const char* verdict_name(Verdict v) {
+  switch (v) {
+    case Verdict::Holds:
+      return "holds";
+    case Verdict::Violation:
+      return "violation";
+    case Verdict::Deadlock:
+      return "deadlock";
+    case Verdict::Incomplete:
+      return "incomplete";
+    case Verdict::Nondeterministic:
+      return "nondeterministic";
+  }
+  return "?";
+}
+
+struct SearchStats {
+  std::uint64_t states = 0;       // distinct states stored
+  std::uint64_t transitions = 0;  // steps applied
+  std::uint32_t depth = 0;        // deepest level reached
+  double seconds = 0;
+  std::uint64_t peak_rss_bytes = 0;
+  std::uint64_t store_bytes = 0;     // the visited set: table, parent links, records (exact)
+  std::uint64_t frontier_bytes = 0;  // fingerprint mode: peak of the two live levels' records
+  std::uint32_t levels_redone = 0;   // levels expanded again after the table filled up
+  unsigned threads = 1;
+  const char* store_mode = "exact";  // full encodings are compared: no omission probability
+  double omission_probability = 0;   // fingerprint mode: at most n^2 / 2^64
+  bool reduced = false;              // partial-order reduction was on for the states counted
+  bool symmetric = false;            // symmetry reduction was on
+  double states_per_second() const { return seconds > 0 ? double(states) / seconds : 0; }
+};
+
+template <class M>
+struct SearchResult {
+  Verdict verdict = Verdict::Holds;
+  std::optional<Violation> violation;  // also set for a deadlock
+  // The counterexample: states[0] is initial, actions[i] leads from states[i] to states[i+1].
+  std::vector<typename M::State> states;
+  std::vector<typename M::Action> actions;
+  SearchStats stats;
+  std::vector<std::uint64_t> label_counts;  // per label of the model: times taken
+  std::string incomplete_reason;            // which bound ended the search
+  std::string error;                        // for Nondeterministic
+};
+
+}  // namespace mmcheck
