@@ -1,0 +1,158 @@
+// The search's bookkeeping between levels (checker/search.hpp): the findings gathered from the
+// workers, the numbering of a level's new states in key order (the same for any number of
+// threads), the bounds that end a search incomplete, the statistics and the progress samples.
+#pragma once
+// Included at the end of checker/search.hpp: member definitions of Search<M>.
+
+namespace mmcheck {
+
+template <Model M>
+std::optional<Finding> Search<M>::take_best() {
+  std::optional<Finding> best;
+  for (Worker& w : workers_) {
+    if (w.best) keep_first(best, *w.best);
+    w.best.reset();
+  }
+  return best;
+}
+
+// Whether the level's new states can still be numbered.
+template <Model M>
+bool Search<M>::ids_left() const {
+  std::uint64_t total = states_total_;
+  for (const Worker& w : workers_) total += w.fresh.size();
+  return total <= std::min<std::uint64_t>(options_.max_state_ids, 0xfffffffeu);
+}
+
+// Numbers the level's new states by their smallest key; returns the new end of the store.
+template <Model M>
+std::size_t Search<M>::close_level(std::uint32_t level) {
+  // The level's new records with their final keys beside them, so that sorting compares
+  // inline keys instead of chasing a pointer per comparison.
+  std::vector<std::pair<std::uint64_t, Record*>>& fresh = keyed_;
+  std::size_t total = 0;
+  for (Worker& w : workers_) total += w.fresh.size();
+  fresh.resize(total);
+  std::size_t offset = 0;
+  for (Worker& w : workers_) {
+    std::vector<Record*>& mine = w.fresh;
+    tbb::parallel_for(
+        tbb::blocked_range<std::size_t>(0, mine.size(), 4096),
+        [&, offset](const tbb::blocked_range<std::size_t>& range) {
+          for (std::size_t i = range.begin(); i != range.end(); ++i)
+            fresh[offset + i] = {mine[i]->key.load(std::memory_order_relaxed), mine[i]};
+        });
+    offset += mine.size();
+    mine.clear();
+  }
+  tbb::parallel_sort(fresh.begin(), fresh.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::size_t parent_level_begin = level_begin_of_parents_;
+  level_begin_of_parents_ = states_total_;
+  arena_reset_done_ = false;
+  // Fingerprint mode keeps the records of the level just expanded and the new one only.
+  if (table_.fingerprint()) records_.drop_before(parent_level_begin);
+  // Numbering and (fingerprint mode) settling run in parallel; the links are appended in order.
+  std::size_t first = states_total_;
+  records_.extend(first + fresh.size());
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, fresh.size(), 4096),
+                    [&](const tbb::blocked_range<std::size_t>& range) {
+                      for (std::size_t i = range.begin(); i != range.end(); ++i) {
+                        Record* r = fresh[i].second;
+                        r->id = static_cast<std::uint32_t>(first + i);
+                        records_[first + i] = r;
+                        if (table_.fingerprint()) table_.settle(r);
+                      }
+                    });
+  states_total_ += fresh.size();
+  links_.begin_level(first, static_cast<std::uint32_t>(parent_level_begin));
+  for (const auto& [key, r] : fresh)
+    links_.append(key >> 16, static_cast<std::uint16_t>(key & 0xffff));
+  states_.store(states_total_, std::memory_order_relaxed);
+  for (Worker& w : workers_) {
+    for (auto& [record, violation] : w.state_findings) {
+      std::uint64_t key = record->key.load(std::memory_order_relaxed);
+      offer(w, Finding{level + 1, violation.property, key, FindingKind::State,
+                       static_cast<std::uint32_t>(parent_level_begin + (key >> 16)),
+                       static_cast<std::uint16_t>(key & 0xffff), false, std::move(violation)});
+    }
+    w.state_findings.clear();
+  }
+  return states_total_;
+}
+
+template <Model M>
+void Search<M>::check_bounds_during_level() {
+  if (stop_.load(std::memory_order_relaxed)) return;
+  if (options_.max_states != 0 && table_.size() > options_.max_states) {
+    stop("max-states");
+  } else if (options_.max_seconds > 0 && elapsed() > options_.max_seconds) {
+    stop("max-seconds");
+  } else if (options_.max_memory != 0 && current_rss_bytes() > options_.max_memory) {
+    stop("max-memory");
+  }
+}
+
+template <Model M>
+void Search<M>::stop(const char* reason) {
+  std::lock_guard<std::mutex> lock(stop_mutex_);
+  if (!stop_.load()) {
+    stop_reason_ = reason;
+    stop_.store(true);
+  }
+}
+
+template <Model M>
+bool Search<M>::bound_hit() {
+  if (options_.max_states != 0 && states_total_ > options_.max_states) {
+    incomplete("max-states");
+    return true;
+  }
+  if (options_.max_seconds > 0 && elapsed() > options_.max_seconds) {
+    incomplete("max-seconds");
+    return true;
+  }
+  if (options_.max_memory != 0 && current_rss_bytes() > options_.max_memory) {
+    incomplete("max-memory");
+    return true;
+  }
+  return false;
+}
+
+template <Model M>
+void Search<M>::finish_stats() {
+  result_.stats.reduced = options_.reduce && ReducibleModel<M>;
+  result_.stats.symmetric = options_.symmetry && SymmetricModel<M>;
+  result_.stats.states = states_total_;
+  if (table_.fingerprint()) {
+    result_.stats.store_mode = "fingerprint";
+    double n = static_cast<double>(states_total_);
+    result_.stats.omission_probability = n * n / 18446744073709551616.0;
+  }
+  result_.stats.seconds = elapsed();
+  result_.stats.peak_rss_bytes = peak_rss_bytes();
+  // Exact mode: the records are the store. Fingerprint mode: the store is the table and the
+  // links; the records of the two live levels are the frontier, reported apart at its peak.
+  std::size_t arenas = 0;
+  for (Worker& w : workers_)
+    arenas += table_.fingerprint() ? w.arenas[0].peak_bytes() + w.arenas[1].peak_bytes()
+                                   : w.arenas[0].bytes_reserved() + w.arenas[1].bytes_reserved();
+  std::size_t record_index = table_.fingerprint() ? records_.peak_bytes() : records_.bytes();
+  result_.stats.store_bytes = table_.bytes_used() + links_.bytes();
+  if (table_.fingerprint())
+    result_.stats.frontier_bytes = arenas + record_index;
+  else
+    result_.stats.store_bytes += arenas + record_index;
+}
+
+template <Model M>
+Progress Search<M>::sample_progress() const {
+  Progress p;
+  p.seconds = elapsed();
+  p.states = table_.size();
+  p.depth = depth_.load(std::memory_order_relaxed);
+  p.frontier = frontier_size_.load(std::memory_order_relaxed);
+  return p;
+}
+
+}  // namespace mmcheck
