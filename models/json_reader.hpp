@@ -1,0 +1,52 @@
+// Reading JSON input (a scenario file; the trace reader has its own checks on top): comments
+// allowed, duplicate keys refused, and every error located by file and JSON pointer with what
+// was expected (InputError, exit status 2 at the front end).
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "models/scenario.hpp"
+
+namespace mmcheck::vm {
+
+// ordered_json keeps object members in file order (nlohmann::json sorts them), so regions,
+// processes and threads (CPUs) are numbered in the order the scenario declares them.
+using json = nlohmann::ordered_json;
+
+std::string join(const std::vector<std::string>& items);  // "a, b, c"
+std::string escape_pointer(const std::string& key);       // a key as a JSON pointer token
+std::string type_name(const json& j);                     // "an object", "a string", ...
+
+// A name of the scenario (region, process, thread, handle): a letter or '_' followed by letters,
+// digits, '_' or '-'; identifier_rule() says so for an error about a `what` name `got`.
+bool valid_identifier(const std::string& s);
+std::string identifier_rule(const std::string& what, const std::string& got);
+
+class JsonReader {
+ public:
+  explicit JsonReader(std::string file) : file_(std::move(file)) {}
+
+  [[noreturn]] void fail(const std::string& pointer, const std::string& what) const;
+  // The document; a syntax error or a duplicate key fails with its line and column, or pointer.
+  json parse(const std::string& text);
+  void expect_object(const json& j, const std::string& ptr) const;
+  void expect_array(const json& j, const std::string& ptr) const;
+  std::string string_at(const json& j, const std::string& ptr) const;
+  bool bool_at(const json& j, const std::string& ptr) const;
+  // An integer from lo to hi; `note` follows the range in the error. A number out of range is
+  // reported as written: read by its own kind (unsigned, signed or float), never wrapped.
+  long int_at(const json& j, const std::string& ptr, long lo, long hi,
+              const std::string& note = "") const;
+  std::string require_string(const json& j, const std::string& ptr, const char* key) const;
+  // Fails on a key not in `valid`, naming the valid ones.
+  void check_keys(const json& j, const std::string& ptr,
+                  const std::vector<std::string>& valid) const;
+
+ protected:
+  std::string file_;
+};
+
+}  // namespace mmcheck::vm
