@@ -141,6 +141,10 @@ void Search<M>::check_terminal(const State& s, std::size_t id, std::uint32_t lev
 // Expands the states [first, last) of the level starting at `begin`, in three passes over
 // their successors: generate, encode, hash and prefetch the table slot; prefetch the record a
 // matching slot points to; insert.
+// One function of about 80 lines on purpose: its three passes over the batch's successors
+// (generate and prefetch, prefetch the records, insert) share the batch's buffers, and each
+// pass must issue its prefetches before the next one reads; split, the passes would pass the
+// worker's six buffers around and the control flow would hide that order.
 template <Model M>
 void Search<M>::expand_batch(std::size_t first, std::size_t last, std::size_t begin,
                              std::uint32_t level, bool terminal_only, Worker& w) {

@@ -63,33 +63,59 @@ class TraceRebuild {
   // states are orbit representatives: the replay runs the actual execution, taking at each
   // step the first enabled action whose successor has the stored representative.
   void run(const Finding& f) {
-    std::vector<std::uint32_t> ids;
-    std::vector<std::uint16_t> positions;  // positions[k]: the action leading to ids[k]
-    for (std::uint32_t id = f.state; id != LinkLog::kNoParent;) {
-      LinkLog::Link link = links_.lookup(id);
-      ids.push_back(id);
-      positions.push_back(link.action);
-      id = link.parent;
-    }
-    std::reverse(positions.begin(), positions.end());
-    std::reverse(ids.begin(), ids.end());
+    Path path = walk_back(f.state);
     std::vector<State> initial = model_.initial_states();
-    State actual = initial.at(positions[0]);
+    State actual = initial.at(path.positions[0]);
     State rep = actual;
     canonicalize(rep);
-    if (!matches(rep, ids[0])) return;
+    if (!matches(rep, path.ids[0])) return;
     result_.states.push_back(actual);
+    if (!replay_path(path, actual, rep)) return;
+    if (f.kind == FindingKind::Terminal) {
+      if (symmetric() && model_.finished(actual))
+        if (auto v = model_.check_final(actual); v && v->property == f.violation.property)
+          result_.violation = *v;  // the message names the objects of the actual execution
+      return;
+    }
+    replay_violating_step(f, path.ids.size(), actual, rep);
+  }
+
+ private:
+  // The states from an initial one to `last`, and the action position leading to each.
+  struct Path {
+    std::vector<std::uint32_t> ids;
+    std::vector<std::uint16_t> positions;  // positions[k]: the action leading to ids[k]
+  };
+  Path walk_back(std::uint32_t last) const {
+    Path path;
+    for (std::uint32_t id = last; id != LinkLog::kNoParent;) {
+      LinkLog::Link link = links_.lookup(id);
+      path.ids.push_back(id);
+      path.positions.push_back(link.action);
+      id = link.parent;
+    }
+    std::reverse(path.positions.begin(), path.positions.end());
+    std::reverse(path.ids.begin(), path.ids.end());
+    return path;
+  }
+
+  // Replays the path's actions from its initial state; `actual` ends as the last state of the
+  // actual execution, `rep` as its stored representative. False when the model disagrees.
+  bool replay_path(const Path& path, State& actual, State& rep) {
     std::vector<Action> actions;
     State next{};
-    for (std::size_t k = 1; k < ids.size(); ++k) {
+    for (std::size_t k = 1; k < path.ids.size(); ++k) {
       actions.clear();
       model_.enabled_actions(rep, actions);
       reduce(rep, actions);
-      std::uint16_t position = positions[k];
-      if (position >= actions.size()) return nondeterministic(k, "the action is no longer enabled");
+      std::uint16_t position = path.positions[k];
+      if (position >= actions.size()) {
+        nondeterministic(k, "the action is no longer enabled");
+        return false;
+      }
       model_.apply(rep, actions[position], next);
       canonicalize(next);
-      if (!matches(next, ids[k])) return;
+      if (!matches(next, path.ids[k])) return false;
       if (!symmetric()) {
         result_.actions.push_back(actions[position]);
         result_.states.push_back(next);
@@ -97,27 +123,31 @@ class TraceRebuild {
         continue;
       }
       auto step = actual_step(actual, next, std::nullopt);
-      if (!step) return nondeterministic(k, "no action of the actual state reaches the stored one");
+      if (!step) {
+        nondeterministic(k, "no action of the actual state reaches the stored one");
+        return false;
+      }
       result_.actions.push_back(step->first);
       result_.states.push_back(step->second);
       actual = step->second;
       rep = next;
     }
-    if (f.kind == FindingKind::Terminal) {
-      if (symmetric() && model_.finished(actual))
-        if (auto v = model_.check_final(actual); v && v->property == f.violation.property)
-          result_.violation = *v;  // the message names the objects of the actual execution
-      return;
-    }
-    actions.clear();
+    return true;
+  }
+
+  // The last step of a step or state violation, which the search did not store.
+  void replay_violating_step(const Finding& f, std::size_t at, const State& actual,
+                             const State& rep) {
+    std::vector<Action> actions;
     model_.enabled_actions(rep, actions);
     reduce(rep, actions);
-    if (f.action >= actions.size()) return nondeterministic(ids.size(), "the last action is gone");
+    if (f.action >= actions.size()) return nondeterministic(at, "the last action is gone");
+    State next{};
     StepInfo info = model_.apply(rep, actions[f.action], next);
     std::optional<Violation> again =
         f.kind == FindingKind::Step ? info.violation : model_.check_state(next);
     if (!again || again->property != f.violation.property)
-      return nondeterministic(ids.size(), "the violating step no longer violates");
+      return nondeterministic(at, "the violating step no longer violates");
     if (!symmetric()) {
       result_.actions.push_back(actions[f.action]);
       result_.states.push_back(next);
@@ -125,15 +155,13 @@ class TraceRebuild {
     }
     canonicalize(next);
     auto step = actual_step(actual, next, again->property);
-    if (!step)
-      return nondeterministic(ids.size(), "no action of the actual state violates as stored");
+    if (!step) return nondeterministic(at, "no action of the actual state violates as stored");
     result_.actions.push_back(step->first);
     result_.states.push_back(step->second);
     // The message names the objects of the actual execution.
     if (step->third) result_.violation = *step->third;
   }
 
- private:
   struct ActualStep {
     Action first;
     State second;

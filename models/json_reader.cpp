@@ -50,74 +50,98 @@ void JsonReader::fail(const std::string& pointer, const std::string& what) const
   throw InputError(file_, pointer.empty() ? "/" : pointer, what);
 }
 
-json JsonReader::parse(const std::string& text) {
-  // Duplicate keys are an error (nlohmann keeps one silently): track the keys of every open
-  // object, and the path to it (the current key of each open object, the index of the current
-  // element of each open array), to locate the object holding the first duplicate.
-  struct Open {
-    bool object;
-    std::set<std::string> keys;  // object: the keys seen so far
-    std::string key;             // object: the member being read
-    std::size_t index = 0;       // array: the element being read
-  };
-  std::vector<Open> open;
-  std::string duplicate, duplicate_at;
-  auto pointer_of_top = [&]() {  // the JSON pointer of the innermost open value
-    std::string ptr;
-    for (std::size_t i = 0; i + 1 < open.size(); ++i)
-      ptr += "/" + (open[i].object ? escape_pointer(open[i].key) : std::to_string(open[i].index));
-    return ptr;
-  };
-  auto element_done = [&]() {  // a value inside the innermost open container is complete
-    if (!open.empty() && !open.back().object) ++open.back().index;
-  };
-  auto callback = [&](int, json::parse_event_t event, json& parsed) {
+namespace {
+
+// Duplicate keys are an error (nlohmann keeps one silently): the parser's callback tracks the
+// keys of every open object, and the path to it (the current key of each open object, the
+// index of the current element of each open array), to locate the object holding the first
+// duplicate.
+class DuplicateKeys {
+ public:
+  bool on_event(json::parse_event_t event, const json& parsed) {
     switch (event) {
       case json::parse_event_t::object_start:
-        open.push_back({true, {}, {}, 0});
+        open_.push_back({true, {}, {}, 0});
         break;
       case json::parse_event_t::array_start:
-        open.push_back({false, {}, {}, 0});
+        open_.push_back({false, {}, {}, 0});
         break;
       case json::parse_event_t::object_end:
       case json::parse_event_t::array_end:
-        if (!open.empty()) open.pop_back();
+        if (!open_.empty()) open_.pop_back();
         element_done();
         break;
       case json::parse_event_t::key:
-        if (!open.empty() && open.back().object) {
-          open.back().key = parsed.get<std::string>();
-          if (!open.back().keys.insert(open.back().key).second && duplicate.empty()) {
-            duplicate = open.back().key;
-            duplicate_at = pointer_of_top();
-          }
-        }
+        key(parsed.get<std::string>());
         break;
       case json::parse_event_t::value:
         element_done();
         break;
     }
     return true;
+  }
+  const std::string& duplicate() const { return duplicate_; }
+  const std::string& duplicate_at() const { return duplicate_at_; }
+
+ private:
+  struct Open {
+    bool object;
+    std::set<std::string> keys;  // object: the keys seen so far
+    std::string key;             // object: the member being read
+    std::size_t index = 0;       // array: the element being read
+  };
+  void key(const std::string& k) {
+    if (open_.empty() || !open_.back().object) return;
+    open_.back().key = k;
+    if (!open_.back().keys.insert(k).second && duplicate_.empty()) {
+      duplicate_ = k;
+      duplicate_at_ = pointer_of_top();
+    }
+  }
+  std::string pointer_of_top() const {  // the JSON pointer of the innermost open value
+    std::string ptr;
+    for (std::size_t i = 0; i + 1 < open_.size(); ++i)
+      ptr +=
+          "/" + (open_[i].object ? escape_pointer(open_[i].key) : std::to_string(open_[i].index));
+    return ptr;
+  }
+  void element_done() {  // a value inside the innermost open container is complete
+    if (!open_.empty() && !open_.back().object) ++open_.back().index;
+  }
+  std::vector<Open> open_;
+  std::string duplicate_, duplicate_at_;
+};
+
+// "line L, column C" of byte `byte` (1-based, as nlohmann counts) of `text`.
+std::string line_and_column(const std::string& text, std::size_t byte) {
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i + 1 < byte && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+}  // namespace
+
+json JsonReader::parse(const std::string& text) {
+  DuplicateKeys keys;
+  auto callback = [&](int, json::parse_event_t event, json& parsed) {
+    return keys.on_event(event, parsed);
   };
   try {
     json root = json::parse(text, callback, /*allow_exceptions=*/true, /*ignore_comments=*/true);
-    if (!duplicate.empty())
-      fail(duplicate_at, "the key \"" + duplicate + "\" appears twice in one object");
+    if (!keys.duplicate().empty())
+      fail(keys.duplicate_at(), "the key \"" + keys.duplicate() + "\" appears twice in one object");
     return root;
   } catch (const json::parse_error& e) {
-    std::size_t byte = e.byte == 0 ? 0 : e.byte - 1;
-    std::size_t line = 1, column = 1;
-    for (std::size_t i = 0; i < byte && i < text.size(); ++i) {
-      if (text[i] == '\n') {
-        ++line;
-        column = 1;
-      } else {
-        ++column;
-      }
-    }
     std::string what = e.what();
     auto colon = what.find("syntax error");
-    fail("", "not valid JSON (line " + std::to_string(line) + ", column " + std::to_string(column) +
+    fail("", "not valid JSON (" + line_and_column(text, e.byte) +
                  "): " + (colon == std::string::npos ? what : what.substr(colon)));
   }
 }

@@ -148,6 +148,15 @@ Op OpLoader::load_op(const json& j, const std::string& ptr, bool in_setup,
   }
   if (j.contains("write")) op.write = bool_at(j["write"], ptr + "/write");
   if (has_field(*spec, "prot")) op.prot = prot_at(need("prot"), ptr + "/prot");
+  load_choices(j, ptr, op);
+  std::string word_text = j.contains("word") && op.word != 0 ? "." + std::to_string(op.word) : "";
+  std::string range_text = pages > 1 ? "..+" + std::to_string(pages) : "";
+  op.text = op_text(*spec, name, j, ptr, op, region, addr_text, word_text, range_text, handle_word);
+  return op;
+}
+
+// The fields that pick one of a few names: "mode" (uffd_register) and "kind" (extra_ref).
+void OpLoader::load_choices(const json& j, const std::string& ptr, Op& op) const {
   if (j.contains("mode")) {
     std::string mode = string_at(j["mode"], ptr + "/mode");
     if (mode != "wp")
@@ -162,10 +171,6 @@ Op OpLoader::load_op(const json& j, const std::string& ptr, bool in_setup,
     else
       fail(ptr + "/kind", "expected \"lru\" or \"io\", got \"" + kind + "\"");
   }
-  std::string word_text = j.contains("word") && op.word != 0 ? "." + std::to_string(op.word) : "";
-  std::string range_text = pages > 1 ? "..+" + std::to_string(pages) : "";
-  op.text = op_text(*spec, name, j, ptr, op, region, addr_text, word_text, range_text, handle_word);
-  return op;
 }
 
 // Fork ops name their children: each child is forked by exactly one op, never a root.

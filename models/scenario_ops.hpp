@@ -36,6 +36,7 @@ class OpLoader : JsonReader {
                       const std::string& addr_text, const std::string& word_text,
                       const std::string& range_text, const std::optional<json>& handle_word);
   std::string child_name(const Op& op) const;
+  void load_choices(const json& j, const std::string& ptr, Op& op) const;
 
   struct HandleUse {
     std::string name;

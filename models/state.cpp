@@ -196,6 +196,8 @@ std::uint8_t* encode_thread_to(std::uint8_t* p, const State& s, int t, const Sha
 
 // Reads what encode_to wrote into a zeroed state; returns where it stopped. `end` bounds the
 // reads of the variable parts (the walk checks it after each part).
+// One function on purpose, as encode_to: through a reference or a call per part, GCC reloads
+// the cursor after every byte stored (8% of a search).
 [[gnu::flatten]] const std::uint8_t* decode_from(const std::uint8_t* p, const std::uint8_t* end,
                                                  State& s, const Shape& shape) {
   auto check = [&] {

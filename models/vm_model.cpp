@@ -264,69 +264,83 @@ std::string VmModel::describe_deadlock(const State& s) const {
   return "no step is enabled: " + out;
 }
 
+namespace {
+
+using Flat = std::vector<std::pair<std::string, int>>;
+
+void flatten_page(Flat& out, const std::string& P, const std::string& A, const Mm& mm, int p,
+                  int words) {
+  auto add = [&](const std::string& path, int value) { out.emplace_back(P + path, value); };
+  const Pte& pte = mm.pte[p];
+  add(".pte." + A + ".present", pte.present);
+  add(".pte." + A + ".pfn", pte.present ? pte.pfn : -1);
+  add(".pte." + A + ".write", pte.write);
+  add(".pte." + A + ".dirty", pte.dirty);
+  add(".pte." + A + ".soft_dirty", pte.soft_dirty);
+  add(".pte." + A + ".uffd_wp", pte.uffd_wp);
+  add(".pte." + A + ".protnone", pte.protnone);
+  add(".pte." + A + ".marker", pte.marker);
+  const VmaPage& v = mm.vma[p];
+  add(".vma." + A + ".mapped", v.mapped);
+  add(".vma." + A + ".read", v.read);
+  add(".vma." + A + ".write", v.write);
+  add(".vma." + A + ".uffd_wp", v.uffd_wp);
+  add(".vma." + A + ".soft_dirty", v.soft_dirty);
+  for (int w = 0; w < words; ++w)
+    add(".ghost.last." + A + "." + std::to_string(w),
+        (mm.expect_valid[p] >> w & 1) ? mm.expect[p][w] : -1);
+}
+
+void flatten_frames(Flat& out, const State& s, const Shape& shape) {
+  for (int f = 0; f < shape.frames; ++f) {
+    const Frame& fr = s.frames[f];
+    std::string F = "frame." + std::to_string(f);
+    out.emplace_back(F + ".in_use", fr.in_use);
+    if (!fr.in_use) continue;
+    out.emplace_back(F + ".refcount", fr.refcount);
+    out.emplace_back(F + ".mapcount", fr.mapcount);
+    out.emplace_back(F + ".pincount", fr.pincount);
+    out.emplace_back(F + ".anon_exclusive", fr.anon_exclusive);
+    out.emplace_back(F + ".dirty", fr.dirty);
+    for (int w = 0; w < shape.words; ++w)
+      out.emplace_back(F + ".content." + std::to_string(w), fr.content[w]);
+  }
+}
+
+}  // namespace
+
 std::vector<std::pair<std::string, int>> VmModel::flatten(const State& s) const {
-  std::vector<std::pair<std::string, int>> out;
-  auto add = [&](std::string path, int value) { out.emplace_back(std::move(path), value); };
+  Flat out;
   for (int m = 0; m < shape_.processes; ++m) {
     const Mm& mm = s.mm[m];
     if (!mm.exists) continue;
     std::string P = scenario_.processes[m].name;
-    add(P + ".mmap_lock.readers", mm.readers);
-    add(P + ".mmap_lock.writer", mm.writer);
-    add(P + ".tlb_flush_pending", mm.tlb_flush_pending);
-    add(P + ".has_pinned", mm.has_pinned);
-    for (int p = 0; p < shape_.pages; ++p) {
-      std::string A = scenario_.page_name(p);
-      const Pte& pte = mm.pte[p];
-      add(P + ".pte." + A + ".present", pte.present);
-      add(P + ".pte." + A + ".pfn", pte.present ? pte.pfn : -1);
-      add(P + ".pte." + A + ".write", pte.write);
-      add(P + ".pte." + A + ".dirty", pte.dirty);
-      add(P + ".pte." + A + ".soft_dirty", pte.soft_dirty);
-      add(P + ".pte." + A + ".uffd_wp", pte.uffd_wp);
-      add(P + ".pte." + A + ".protnone", pte.protnone);
-      add(P + ".pte." + A + ".marker", pte.marker);
-      const VmaPage& v = mm.vma[p];
-      add(P + ".vma." + A + ".mapped", v.mapped);
-      add(P + ".vma." + A + ".read", v.read);
-      add(P + ".vma." + A + ".write", v.write);
-      add(P + ".vma." + A + ".uffd_wp", v.uffd_wp);
-      add(P + ".vma." + A + ".soft_dirty", v.soft_dirty);
-      for (int w = 0; w < scenario_.words_of(p); ++w)
-        add(P + ".ghost.last." + A + "." + std::to_string(w),
-            (mm.expect_valid[p] >> w & 1) ? mm.expect[p][w] : -1);
-    }
+    out.emplace_back(P + ".mmap_lock.readers", mm.readers);
+    out.emplace_back(P + ".mmap_lock.writer", mm.writer);
+    out.emplace_back(P + ".tlb_flush_pending", mm.tlb_flush_pending);
+    out.emplace_back(P + ".has_pinned", mm.has_pinned);
+    for (int p = 0; p < shape_.pages; ++p)
+      flatten_page(out, P, scenario_.page_name(p), mm, p, scenario_.words_of(p));
   }
   for (int t = 0; t < shape_.threads; ++t) {
     std::string T = scenario_.threads[t].name;
-    add(T + ".op", s.threads[t].pc);
+    out.emplace_back(T + ".op", s.threads[t].pc);
     for (int p = 0; p < shape_.pages; ++p) {
       const TlbEntry& e = s.tlb[t][p];
-      std::string A = scenario_.page_name(p);
-      add(T + ".tlb." + A + ".valid", e.valid);
-      add(T + ".tlb." + A + ".pfn", e.valid ? e.pfn : -1);
-      add(T + ".tlb." + A + ".writable", e.writable);
-      add(T + ".tlb." + A + ".dirty", e.dirty);
+      std::string A = T + ".tlb." + scenario_.page_name(p);
+      out.emplace_back(A + ".valid", e.valid);
+      out.emplace_back(A + ".pfn", e.valid ? e.pfn : -1);
+      out.emplace_back(A + ".writable", e.writable);
+      out.emplace_back(A + ".dirty", e.dirty);
     }
   }
-  for (int f = 0; f < shape_.frames; ++f) {
-    const Frame& fr = s.frames[f];
-    std::string F = "frame." + std::to_string(f);
-    add(F + ".in_use", fr.in_use);
-    if (!fr.in_use) continue;
-    add(F + ".refcount", fr.refcount);
-    add(F + ".mapcount", fr.mapcount);
-    add(F + ".pincount", fr.pincount);
-    add(F + ".anon_exclusive", fr.anon_exclusive);
-    add(F + ".dirty", fr.dirty);
-    for (int w = 0; w < shape_.words; ++w) add(F + ".content." + std::to_string(w), fr.content[w]);
-  }
+  flatten_frames(out, s, shape_);
   for (int h = 0; h < shape_.handles; ++h) {
     const Handle& hd = s.handles[h];
     std::string name = scenario_.handle_names[h];
     std::string H = "handle." + (name.empty() ? "ref" + std::to_string(h) : name);
-    add(H + ".active", hd.active);
-    add(H + ".pfn", hd.active ? hd.pfn : -1);
+    out.emplace_back(H + ".active", hd.active);
+    out.emplace_back(H + ".pfn", hd.active ? hd.pfn : -1);
   }
   return out;
 }

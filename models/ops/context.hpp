@@ -136,7 +136,6 @@ void step_uffd_writeprotect(Ctx& c);  // uffd_wp, uffd_unwp
 void step_mprotect(Ctx& c);
 void step_fork(Ctx& c);
 void step_gup(Ctx& c);     // pin, get
-void step_handle(Ctx& c);  // unpin, put, pin_read, pin_write, extra_ref, drop_ref
 void step_munmap(Ctx& c);  // munmap, exit
 
 // Enters the fault handler from an access or from GUP (which already holds mmap_lock).

@@ -149,76 +149,77 @@ void step_gup(Ctx& c) {
   }
 }
 
-void step_handle(Ctx& c) {
+namespace {
+
+// unpin, put: drop the handle's reference (and pin).
+void step_release(Ctx& c) {
   Handle& h = c.s.handles[c.op.handle];
   const std::string& name = c.sc.handle_names[c.op.handle];
   c.finish_op();
-  switch (c.op.kind) {
-    case OpKind::Unpin:
-    case OpKind::Put: {
-      c.label(c.op.kind == OpKind::Unpin ? step<kSteps, "gup.unpin">() : step<kSteps, "gup.put">());
-      if (!h.active) {
-        MM_SAY(c, "%s is not held: nothing to drop", name.c_str());
-        return;
-      }
-      if (h.kind == HandleKind::Pin) c.s.frames[h.pfn].pincount--;
-      h.active = false;
-      MM_SAY(c, "drop %s on frame %d", name.c_str(), h.pfn);
-      put_frame(c.s, h.pfn);
-      h = Handle{};
-      return;
-    }
-    case OpKind::PinRead:
-      c.label(step<kSteps, "pin.read">());
-      if (!h.active) {
-        MM_SAY(c, "%s is not held: no access", name.c_str());
-        return;
-      }
-      return read_through(c, h);
-    case OpKind::PinWrite:
-      c.label(step<kSteps, "pin.write">());
-      if (!h.active) {
-        MM_SAY(c, "%s is not held: no access", name.c_str());
-        return;
-      }
-      return write_through(c, h);
-    case OpKind::ExtraRef: {
-      c.label(step<kSteps, "extra_ref.get">());
-      const Pte& pte = c.m().pte[c.op.page];
-      if (!pte.present) {
-        MM_SAY(c, "no page mapped at %s: no reference", c.page_name(c.op.page).c_str());
-        return;
-      }
-      c.s.frames[pte.pfn].refcount++;
-      h = Handle{.active = true,
-                 .lru = c.op.ref_kind == RefKind::Lru,
-                 .kind = HandleKind::Extra,
-                 .pfn = pte.pfn,
-                 .mm = static_cast<std::uint8_t>(c.mm),
-                 .page = c.op.page};
-      MM_SAY(c, "%s reference on frame %d (refcount %d)",
-             c.op.ref_kind == RefKind::Lru ? "LRU" : "I/O", pte.pfn, c.s.frames[pte.pfn].refcount);
-      return;
-    }
-    case OpKind::DropRef: {
-      c.label(step<kSteps, "extra_ref.put">());
-      for (int i = 0; i < c.model.shape().handles; ++i) {
-        Handle& e = c.s.handles[i];
-        if (e.active && e.kind == HandleKind::Extra && e.mm == c.mm && e.page == c.op.page) {
-          int pfn = e.pfn;
-          e = Handle{};
-          put_frame(c.s, pfn);
-          MM_SAY(c, "drop the transient reference on frame %d", pfn);
-          return;
-        }
-      }
-      MM_SAY(c, "no transient reference held at %s (drained)", c.page_name(c.op.page).c_str());
-      return;
-    }
-    default:
-      MM_ASSERT(false, "not a handle op");
+  c.label(c.op.kind == OpKind::Unpin ? step<kSteps, "gup.unpin">() : step<kSteps, "gup.put">());
+  if (!h.active) {
+    MM_SAY(c, "%s is not held: nothing to drop", name.c_str());
+    return;
   }
+  if (h.kind == HandleKind::Pin) c.s.frames[h.pfn].pincount--;
+  h.active = false;
+  MM_SAY(c, "drop %s on frame %d", name.c_str(), h.pfn);
+  put_frame(c.s, h.pfn);
+  h = Handle{};
 }
+
+// pin_read, pin_write: the device (or the pipe's reader) through the handle.
+void step_through(Ctx& c) {
+  Handle& h = c.s.handles[c.op.handle];
+  bool write = c.op.kind == OpKind::PinWrite;
+  c.finish_op();
+  c.label(write ? step<kSteps, "pin.write">() : step<kSteps, "pin.read">());
+  if (!h.active) {
+    MM_SAY(c, "%s is not held: no access", c.sc.handle_names[c.op.handle].c_str());
+    return;
+  }
+  return write ? write_through(c, h) : read_through(c, h);
+}
+
+// extra_ref: a transient reference on the page mapped there, if any.
+void step_extra_ref(Ctx& c) {
+  Handle& h = c.s.handles[c.op.handle];
+  c.finish_op();
+  c.label(step<kSteps, "extra_ref.get">());
+  const Pte& pte = c.m().pte[c.op.page];
+  if (!pte.present) {
+    MM_SAY(c, "no page mapped at %s: no reference", c.page_name(c.op.page).c_str());
+    return;
+  }
+  c.s.frames[pte.pfn].refcount++;
+  h = Handle{.active = true,
+             .lru = c.op.ref_kind == RefKind::Lru,
+             .kind = HandleKind::Extra,
+             .pfn = pte.pfn,
+             .mm = static_cast<std::uint8_t>(c.mm),
+             .page = c.op.page};
+  MM_SAY(c, "%s reference on frame %d (refcount %d)", c.op.ref_kind == RefKind::Lru ? "LRU" : "I/O",
+         pte.pfn, c.s.frames[pte.pfn].refcount);
+}
+
+// drop_ref: the transient reference taken at the page, unless lru_add_drain dropped it.
+void step_drop_ref(Ctx& c) {
+  c.finish_op();
+  c.label(step<kSteps, "extra_ref.put">());
+  for (int i = 0; i < c.model.shape().handles; ++i) {
+    Handle& e = c.s.handles[i];
+    if (e.active && e.kind == HandleKind::Extra && e.mm == c.mm && e.page == c.op.page) {
+      int pfn = e.pfn;
+      e = Handle{};
+      put_frame(c.s, pfn);
+      MM_SAY(c, "drop the transient reference on frame %d", pfn);
+      return;
+    }
+  }
+  MM_SAY(c, "no transient reference held at %s (drained)", c.page_name(c.op.page).c_str());
+}
+
+}  // namespace
 
 namespace {
 
@@ -251,12 +252,13 @@ OpDescriptor gup_op(OpKind kind, std::vector<std::string> names) {
           .held_references = fault_references};
 }
 
-OpDescriptor handle_op(OpKind kind, const char* name, std::vector<std::string> fields) {
+OpDescriptor handle_op(OpKind kind, const char* name, std::vector<std::string> fields,
+                       void (*step_function)(Ctx&)) {
   return {.kind = kind,
           .names = {name},
           .fields = std::move(fields),
           .steps = step_vector(kSteps),
-          .step = step_handle,
+          .step = step_function,
           .entry_lock = no_lock,
           .footprint = handle_footprint};
 }
@@ -265,18 +267,19 @@ OpDescriptor handle_op(OpKind kind, const char* name, std::vector<std::string> f
 
 const OpDescriptor kPinOp = gup_op(OpKind::Pin, {"pin"});
 const OpDescriptor kGetOp = gup_op(OpKind::Get, {"get", "vmsplice"});
-const OpDescriptor kUnpinOp = handle_op(OpKind::Unpin, "unpin", {"pin"});
-const OpDescriptor kPutOp = handle_op(OpKind::Put, "put", {"pin"});
-const OpDescriptor kPinReadOp = handle_op(OpKind::PinRead, "pin_read", {"pin", "word"});
+const OpDescriptor kUnpinOp = handle_op(OpKind::Unpin, "unpin", {"pin"}, step_release);
+const OpDescriptor kPutOp = handle_op(OpKind::Put, "put", {"pin"}, step_release);
+const OpDescriptor kPinReadOp =
+    handle_op(OpKind::PinRead, "pin_read", {"pin", "word"}, step_through);
 const OpDescriptor kPinWriteOp = [] {
-  OpDescriptor d = handle_op(OpKind::PinWrite, "pin_write", {"pin", "word", "value"});
+  OpDescriptor d = handle_op(OpKind::PinWrite, "pin_write", {"pin", "word", "value"}, step_through);
   d.stores = true;
   return d;
 }();
 const OpDescriptor kExtraRefOp = [] {
-  OpDescriptor d = handle_op(OpKind::ExtraRef, "extra_ref", {"addr", "kind"});
+  OpDescriptor d = handle_op(OpKind::ExtraRef, "extra_ref", {"addr", "kind"}, step_extra_ref);
   d.extra_handle = true;
   return d;
 }();
-const OpDescriptor kDropRefOp = handle_op(OpKind::DropRef, "drop_ref", {"addr"});
+const OpDescriptor kDropRefOp = handle_op(OpKind::DropRef, "drop_ref", {"addr"}, step_drop_ref);
 }  // namespace mmcheck::vm

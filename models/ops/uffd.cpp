@@ -139,39 +139,69 @@ void step_uffd_register(Ctx& c) {
   c.finish_op();
 }
 
+namespace {
+
+// mmap_lock for read; the range must be registered (mwriteprotect_range: -ENOENT).
+void writeprotect_lock(Ctx& c) {
+  ThreadState& th = c.th();
+  Mm& m = c.m();
+  bool wp = c.op.kind == OpKind::UffdWp;
+  m.readers++;
+  c.label(wp ? step<kSteps, "uffd_wp.mmap_read_lock">()
+             : step<kSteps, "uffd_unwp.mmap_read_lock">());
+  bool registered = true;
+  for (int p = c.op.page; p < c.op.page + c.op.pages; ++p)
+    registered = registered && m.vma[p].mapped && m.vma[p].uffd_wp;
+  if (!registered) {
+    th.failed = true;
+    th.phase = kUffdUnlock;
+    MM_SAY(c, "range not registered for WP: -ENOENT");
+    return;
+  }
+  if (!wp) {  // an unprotect has started: the range is no longer protected (ghost)
+    for (int p = c.op.page; p < c.op.page + c.op.pages; ++p)
+      m.wp_protected &= static_cast<std::uint16_t>(~(1u << p));
+  }
+  th.phase = kUffdInc;
+  MM_SAY(c, "mmap_lock read (readers=%d)", m.readers);
+}
+
+// The unlock; a completed protect protects the pages it left uffd_wp (or a marker) on.
+void writeprotect_unlock(Ctx& c) {
+  Mm& m = c.m();
+  bool wp = c.op.kind == OpKind::UffdWp;
+  m.readers--;
+  if (wp && !c.th().failed && c.checks(Invariant::UffdWpSound)) {
+    // Ghost (kept only when uffd_wp_sound is checked): a page is protected when the protect
+    // left uffd_wp on its PTE, or a marker. A none PTE of an anonymous VMA protects nothing
+    // (the documented behaviour before UFFD_FEATURE_WP_UNPOPULATED): a later fault maps it
+    // without uffd_wp.
+    for (int p = c.op.page; p < c.op.page + c.op.pages; ++p) {
+      const Pte& pte = m.pte[p];
+      if ((pte.present && pte.uffd_wp) || pte.marker)
+        m.wp_protected |= static_cast<std::uint16_t>(1u << p);
+    }
+  }
+  c.label(wp ? step<kSteps, "uffd_wp.mmap_read_unlock">()
+             : step<kSteps, "uffd_unwp.mmap_read_unlock">());
+  MM_SAY(c, "%s done", wp ? "write-protect" : "unprotect");
+  c.finish_op();
+}
+
+}  // namespace
+
 void step_uffd_writeprotect(Ctx& c) {
   ThreadState& th = c.th();
   Mm& m = c.m();
   bool wp = c.op.kind == OpKind::UffdWp;
   switch (th.phase) {
-    case kUffdLock: {
-      m.readers++;
-      bool registered = true;
-      for (int p = c.op.page; p < c.op.page + c.op.pages; ++p)
-        registered = registered && m.vma[p].mapped && m.vma[p].uffd_wp;
-      if (!registered) {  // mwriteprotect_range: -ENOENT
-        th.failed = true;
-        th.phase = kUffdUnlock;
-        c.label(c.op.kind == OpKind::UffdWp ? step<kSteps, "uffd_wp.mmap_read_lock">()
-                                            : step<kSteps, "uffd_unwp.mmap_read_lock">());
-        MM_SAY(c, "range not registered for WP: -ENOENT");
-        return;
-      }
-      if (!wp) {  // an unprotect has started: the range is no longer protected (ghost)
-        for (int p = c.op.page; p < c.op.page + c.op.pages; ++p)
-          m.wp_protected &= static_cast<std::uint16_t>(~(1u << p));
-      }
-      th.phase = kUffdInc;
-      c.label(c.op.kind == OpKind::UffdWp ? step<kSteps, "uffd_wp.mmap_read_lock">()
-                                          : step<kSteps, "uffd_unwp.mmap_read_lock">());
-      MM_SAY(c, "mmap_lock read (readers=%d)", m.readers);
-      return;
-    }
+    case kUffdLock:
+      return writeprotect_lock(c);
     case kUffdInc:
       m.tlb_flush_pending++;
       th.phase = kUffdPte;
-      c.label(c.op.kind == OpKind::UffdWp ? step<kSteps, "uffd_wp.inc_tlb_flush_pending">()
-                                          : step<kSteps, "uffd_unwp.inc_tlb_flush_pending">());
+      c.label(wp ? step<kSteps, "uffd_wp.inc_tlb_flush_pending">()
+                 : step<kSteps, "uffd_unwp.inc_tlb_flush_pending">());
       MM_SAY(c, "tlb_flush_pending=%d", m.tlb_flush_pending);
       return;
     case kUffdPte:
@@ -179,27 +209,12 @@ void step_uffd_writeprotect(Ctx& c) {
     case kUffdDec:
       m.tlb_flush_pending--;
       th.phase = kUffdUnlock;
-      c.label(c.op.kind == OpKind::UffdWp ? step<kSteps, "uffd_wp.dec_tlb_flush_pending">()
-                                          : step<kSteps, "uffd_unwp.dec_tlb_flush_pending">());
+      c.label(wp ? step<kSteps, "uffd_wp.dec_tlb_flush_pending">()
+                 : step<kSteps, "uffd_unwp.dec_tlb_flush_pending">());
       MM_SAY(c, "tlb_flush_pending=%d", m.tlb_flush_pending);
       return;
     case kUffdUnlock:
-      m.readers--;
-      if (wp && !th.failed && c.checks(Invariant::UffdWpSound)) {
-        // Ghost (kept only when uffd_wp_sound is checked): a page is protected when the protect
-        // left uffd_wp on its PTE, or a marker. A none PTE of an anonymous VMA protects nothing
-        // (the documented behaviour before UFFD_FEATURE_WP_UNPOPULATED): a later fault maps it
-        // without uffd_wp.
-        for (int p = c.op.page; p < c.op.page + c.op.pages; ++p) {
-          const Pte& pte = m.pte[p];
-          if ((pte.present && pte.uffd_wp) || pte.marker)
-            m.wp_protected |= static_cast<std::uint16_t>(1u << p);
-        }
-      }
-      c.label(c.op.kind == OpKind::UffdWp ? step<kSteps, "uffd_wp.mmap_read_unlock">()
-                                          : step<kSteps, "uffd_unwp.mmap_read_unlock">());
-      MM_SAY(c, "%s done", wp ? "write-protect" : "unprotect");
-      return c.finish_op();
+      return writeprotect_unlock(c);
     default:
       MM_ASSERT(false, "unknown uffd phase");
   }
