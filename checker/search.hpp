@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <string>
 #include <thread>
@@ -64,7 +65,14 @@ class Search {
       // Stopped and joined on every way out of the search, an exception from the model (a
       // setup op that blocks is bad input) included.
       ProgressThread reporter(options_.progress, [this] { return sample_progress(); });
-      arena.execute([this] { explore(); });
+      try {
+        arena.execute([this] { explore(); });
+      } catch (const std::bad_alloc&) {
+        // Running out of memory is a bound like the others: the counts so far are reported.
+        result_.states.clear();
+        result_.actions.clear();
+        incomplete("out-of-memory");
+      }
     }
     finish_stats();
     return std::move(result_);
@@ -269,13 +277,25 @@ namespace mmcheck {
 // full search stops at the same or a smaller depth), and the report is exactly the one of the
 // unreduced search: same verdict, counts and counterexample with reduction on or off.
 template <Model M>
+SearchResult<M> search_once(const M& model, const SearchOptions& options) {
+  try {
+    return Search<M>(model, options).run();
+  } catch (const std::bad_alloc&) {  // not even the store could be set up
+    SearchResult<M> result;
+    result.verdict = Verdict::Incomplete;
+    result.incomplete_reason = "out-of-memory";
+    return result;
+  }
+}
+
+template <Model M>
 SearchResult<M> search(const M& model, SearchOptions options = {}) {
-  SearchResult<M> result = Search<M>(model, options).run();
+  SearchResult<M> result = search_once(model, options);
   if (options.reduce &&
       (result.verdict == Verdict::Violation || result.verdict == Verdict::Deadlock)) {
     options.reduce = false;
     double spent = result.stats.seconds;
-    result = Search<M>(model, options).run();
+    result = search_once(model, options);
     result.stats.seconds += spent;
   }
   return result;

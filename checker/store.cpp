@@ -56,7 +56,7 @@ void* big_alloc(std::size_t bytes, Unmapper& deleter, bool populate) {
   std::size_t rounded = (bytes + unit - 1) & ~(unit - 1);
   void* p = mmap(nullptr, rounded, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | (populate ? MAP_POPULATE : 0), -1, 0);
-  MM_ASSERT(p != MAP_FAILED, "out of memory");
+  if (p == MAP_FAILED) throw std::bad_alloc();  // the search ends incomplete (out-of-memory)
   deleter.bytes = rounded;
   return p;
 }
@@ -68,9 +68,10 @@ void Unmapper::operator()(void* p) const {
 RecordSpace::RecordSpace(std::size_t bytes) {
   if (bytes == 0) return;
   // Address space only: an inaccessible private mapping commits no memory. Where the address
-  // space is limited (ulimit -v), a smaller range is taken, down to 1 GiB.
+  // space is limited (ulimit -v), a smaller range is taken, down to 16 MiB; a search that
+  // fills it ends incomplete (record-space).
   std::size_t want = (std::min(bytes, kMaxBytes) + kPage - 1) & ~(kPage - 1);
-  for (std::size_t size = want; size >= std::min(want, std::size_t{1} << 30); size /= 2) {
+  for (std::size_t size = want; size >= std::min(want, std::size_t{16} << 20); size /= 2) {
     void* p = mmap(nullptr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p != MAP_FAILED) {
       base_ = static_cast<std::uint8_t*>(p);
@@ -78,7 +79,7 @@ RecordSpace::RecordSpace(std::size_t bytes) {
       return;
     }
   }
-  MM_ASSERT(false, "cannot reserve address space for the state records");
+  throw std::bad_alloc();  // not even 16 MiB of address space: out of memory
 }
 
 RecordSpace::~RecordSpace() {
@@ -90,7 +91,7 @@ std::uint8_t* RecordSpace::take(std::size_t bytes) {
   if (at + bytes > size_) return nullptr;
   void* p = mmap(base_ + at, bytes, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_POPULATE, -1, 0);
-  MM_ASSERT(p != MAP_FAILED, "out of memory");
+  if (p == MAP_FAILED) throw std::bad_alloc();
   return static_cast<std::uint8_t*>(p);
 }
 

@@ -204,11 +204,34 @@ inline Check check_json(const std::string& file, std::vector<std::string> extra 
 
 // Bad input: exit status 2, nothing explored (stdout empty under --json, no counts anywhere),
 // and stderr naming the file and JSON pointer ("FILE: POINTER: ...") and each expected text.
+// Bad input prints no report: stdout is empty, or under --json only the error object.
+inline void check_no_report(const Result& r) {
+  if (r.command.find("--json") == std::string::npos) {
+    CHECK(r.out.empty());
+    return;
+  }
+  json j = parse_json(r.out, "the --json error object");
+  CHECK(j["exit_code"] == 2);
+  CHECK(j.contains("error"));
+  CHECK_FALSE(j.contains("verdict"));
+  CHECK_FALSE(j.contains("stats"));
+}
+
 inline void require_bad_input(const Result& r, const std::string& file, const std::string& pointer,
                               std::initializer_list<std::string> expected) {
   INFO(describe(r));
   CHECK(r.status == 2);
-  CHECK(r.out.empty());
+  if (r.command.find("--json") == std::string::npos) {
+    CHECK(r.out.empty());
+  } else {  // under --json, stdout is an error object naming the same place
+    json j = parse_json(r.out, "the --json error object");
+    CHECK(j["exit_code"] == 2);
+    CHECK(j["error"]["kind"] == "input");
+    CHECK(j["error"]["file"] == file);
+    CHECK(j["error"]["message"].is_string());
+    if (!pointer.empty()) CHECK(j["error"]["pointer"] == pointer);
+    CHECK_FALSE(j.contains("stats"));
+  }
   CHECK_THAT(r.err, !Catch::Contains("states"));
   CHECK_THAT(r.err, !Catch::Contains("transitions"));
   if (!pointer.empty()) {

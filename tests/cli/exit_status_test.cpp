@@ -3,6 +3,7 @@
 // deadlock, 12 incomplete. Every trace written is validated against
 // tools/schema/mmcheck-trace-1.schema.json and every report against mmcheck-report-1.schema.json.
 #include "tests/cli/cli_support.hpp"
+#include "tools/cli/commands.hpp"
 
 namespace mmcheck::clitest {
 namespace {
@@ -267,6 +268,35 @@ TEST_CASE("A setup op that blocks exits 2 with its message on a terminal too",
   INFO(describe(plain));
   CHECK(plain.status == 2);
   CHECK_THAT(plain.err, Catch::Contains("cannot complete"));
+}
+
+TEST_CASE("A search that runs out of memory ends incomplete with its counts, not as a bug",
+          "[cli][exit-status]") {
+  // Under ulimit -v the store's mmap and the vectors fail: std::bad_alloc used to end the run as
+  // "internal error ... a bug in mmcheck" (abort). A scenario far bigger than 600 MB of states.
+  std::string dir = temp_dir().fresh("family", "");
+  Result gen = run_shell(kPython + " " + shell_quote(kSourceDir + "/tools/bench/family.py") +
+                         " --out " + shell_quote(dir) + " -N 4 -K 2 -P 2");
+  REQUIRE(gen.status == 0);
+  std::string file = dir + "/fam-N4-K2-P2.json";
+  Result r = run_shell("ulimit -v 600000; " + shell_quote(kBinary) + " check " + shell_quote(file) +
+                       " --threads 1 --json");
+  INFO(describe(r));
+  REQUIRE(r.status == 12);
+  json report = parse_json(r.out, "report");
+  CHECK(report["verdict"] == "incomplete");
+  CHECK(report["incomplete_reason"] == "out-of-memory");
+  CHECK(report["stats"]["states"].get<std::uint64_t>() > 0);
+  CHECK_THAT(r.err, !Catch::Contains("bug in mmcheck"));
+}
+
+TEST_CASE("suite exits 70 when any run met a nondeterministic model, whatever matched",
+          "[cli][exit-status]") {
+  // No scenario file makes the VM model nondeterministic, so the rule is checked on its own.
+  CHECK(mmcheck::cli::suite_exit_status({0, 10, 3}, 0) == 0);
+  CHECK(mmcheck::cli::suite_exit_status({0, 10, 3}, 2) == 1);
+  CHECK(mmcheck::cli::suite_exit_status({0, 70, 10}, 0) == 70);
+  CHECK(mmcheck::cli::suite_exit_status({70}, 1) == 70);
 }
 
 }  // namespace

@@ -7,8 +7,10 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "checker/sysinfo.hpp"
 #include "invariants/registry.hpp"
@@ -54,6 +56,21 @@ const CLI::Validator kNonNegative(
       return {};
     },
     "NONNEGATIVE");
+
+// Bad input: the located message on stderr and, under --json, an error object on stdout (so a
+// caller reading the report always gets JSON). Exit status 2.
+int input_error(const std::string& file, const std::string& pointer, const std::string& what,
+                bool json) {
+  std::string where = file + (pointer.empty() ? "" : ": " + pointer);
+  std::fprintf(stderr, "mmcheck: %s: %s\n", where.c_str(), what.c_str());
+  if (json) {
+    nlohmann::json j = {{"error", {{"kind", "input"}, {"file", file}, {"message", what}}},
+                        {"exit_code", kExitUsage}};
+    if (!pointer.empty()) j["error"]["pointer"] = pointer;
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  }
+  return kExitUsage;
+}
 
 }  // namespace
 
@@ -151,8 +168,20 @@ int run(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
-    return code == 0 ? 0 : kExitUsage;
+    if (code == 0) return 0;
+    // A command line that does not parse: under --json, an error object on stdout too.
+    for (int i = 1; i < argc; ++i)
+      if (std::string(argv[i]) == "--json") {
+        nlohmann::json j = {{"error", {{"kind", "usage"}, {"message", e.what()}}},
+                            {"exit_code", kExitUsage}};
+        std::printf("%s\n",
+                    j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+        break;
+      }
+    return kExitUsage;
   }
+  bool json =
+      (*check_cmd && check.json) || (*suite_cmd && suite.json) || (*replay_cmd && replay.json);
   try {
     if (*check_cmd) return check_command(check);
     if (*suite_cmd) return suite_command(suite);
@@ -160,8 +189,11 @@ int run(int argc, char** argv) {
     if (*explain_cmd) return explain_command(explain);
     if (*list_cmd) return list_command(what);
   } catch (const vm::InputError& e) {
-    std::fprintf(stderr, "mmcheck: %s\n", e.what());
-    return kExitUsage;
+    return input_error(e.file, e.pointer, e.detail, json);
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A directory that cannot be listed, a symlink loop, a path that is not there: bad input
+    // with its path, like a file that cannot be read.
+    return input_error(e.path1().string(), "", e.code().message(), json);
   }
   return kExitUsage;
 }

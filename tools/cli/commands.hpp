@@ -52,6 +52,9 @@ struct ExplainArgs {
 
 int check_command(const CheckArgs& args);
 int suite_command(const SuiteArgs& args);
+// The suite's exit status from its runs' exit statuses and its mismatches: 70 when a run met a
+// nondeterministic model (a bug in mmcheck, whatever the expectations), else 0 or 1.
+int suite_exit_status(const std::vector<int>& run_statuses, std::size_t mismatches);
 int replay_command(const ReplayArgs& args);
 int explain_command(const ExplainArgs& args);
 

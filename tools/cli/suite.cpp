@@ -32,6 +32,12 @@ struct Job {
   std::string why;  // for a mismatch
 };
 
+int status_of(const std::vector<Job>& jobs, std::size_t failures) {
+  std::vector<int> statuses;
+  for (const Job& job : jobs) statuses.push_back(job.outcome.exit_code);
+  return suite_exit_status(statuses, failures);
+}
+
 std::vector<std::string> collect_files(const std::vector<std::string>& paths) {
   std::vector<std::string> files;
   for (const std::string& p : paths) {
@@ -125,6 +131,12 @@ std::string short_kernel(const std::string& k) {
 
 }  // namespace
 
+int suite_exit_status(const std::vector<int>& run_statuses, std::size_t mismatches) {
+  for (int status : run_statuses)
+    if (status == kExitInternal) return kExitInternal;
+  return mismatches == 0 ? kExitHolds : kExitExpectation;
+}
+
 int suite_command(const SuiteArgs& args) {
   auto start = std::chrono::steady_clock::now();
   std::vector<std::string> files = collect_files(args.paths);
@@ -202,7 +214,7 @@ int suite_command(const SuiteArgs& args) {
     std::cout << nlohmann::json{{"results", results}, {"failures", failures}, {"seconds", seconds}}
                      .dump(2)
               << "\n";
-    return failures == 0 ? kExitHolds : kExitExpectation;
+    return status_of(jobs, failures);
   }
   if (args.tap) {
     std::cout << "KTAP version 1\n1.." << jobs.size() << "\n";
@@ -217,7 +229,7 @@ int suite_command(const SuiteArgs& args) {
                   << scenarios[job.scenario].file << " --kernel " << job.kernel << "\n";
     }
     std::cout << "# totals: pass:" << jobs.size() - failures << " fail:" << failures << "\n";
-    return failures == 0 ? kExitHolds : kExitExpectation;
+    return status_of(jobs, failures);
   }
   // The matrix.
   std::map<std::pair<std::size_t, std::string>, const Job*> by_cell;
@@ -267,7 +279,7 @@ int suite_command(const SuiteArgs& args) {
                  scenarios[job.scenario].name.c_str(), job.kernel.c_str(), job.why.c_str(),
                  scenarios[job.scenario].file.c_str(), job.kernel.c_str());
   }
-  return failures == 0 ? kExitHolds : kExitExpectation;
+  return status_of(jobs, failures);
 }
 
 }  // namespace mmcheck::cli

@@ -107,7 +107,8 @@ std::string summary_text(const vm::Scenario& scenario, const RunOutcome& o) {
   else if (o.verdict == "deadlock")
     out << "DEADLOCK";
   else if (o.verdict == "incomplete")
-    out << "incomplete (" << o.incomplete_reason << " reached): nothing is proven";
+    out << "incomplete (" << o.incomplete_reason
+        << (o.incomplete_reason.rfind("max-", 0) == 0 ? " reached" : "") << "): nothing is proven";
   else
     out << o.verdict << ": " << o.message;
   out << "\n";
