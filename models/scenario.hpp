@@ -61,8 +61,10 @@ struct Op {
   std::uint8_t handle = 0;  // handle slot (pin, get, unpin, put, pin_read, pin_write, extra_ref)
   std::uint8_t child = 0;   // fork: the child process
   RefKind ref_kind = RefKind::Lru;
-  std::string text;     // the op as written, for traces: "write A.1=3"
-  std::string pointer;  // where it is in the file
+  std::string child_name;   // fork: the child process as written
+  std::string handle_name;  // pin, get: the handle it takes; unpin, put, pin_read/write: uses
+  std::string text;         // the op as written, for traces: "write A.1=3"
+  std::string pointer;      // where it is in the file
 };
 
 struct Region {

@@ -66,7 +66,7 @@ int OpLoader::address_at(const json& j, const std::string& ptr, int pages,
 // The op as traces show it ("write A.1=3", "pin A write as p", "fork C"), from its fields;
 // records the handle names it takes ("as") or uses ("pin").
 std::string OpLoader::op_text(const OpDescriptor& spec, const std::string& name, const json& j,
-                              const std::string& ptr, const Op& op, int region,
+                              const std::string& ptr, Op& op, int region,
                               const std::string& addr_text, const std::string& word_text,
                               const std::string& range_text,
                               const std::optional<json>& handle_word) {
@@ -74,7 +74,10 @@ std::string OpLoader::op_text(const OpDescriptor& spec, const std::string& name,
     if (!j.contains(key)) fail(ptr, std::string("op \"") + name + "\" needs \"" + key + "\"");
     return j[key];
   };
-  if (has_field(spec, "child")) return name + " " + string_at(need("child"), ptr + "/child");
+  if (has_field(spec, "child")) {
+    op.child_name = string_at(need("child"), ptr + "/child");
+    return name + " " + op.child_name;
+  }
   if (has_field(spec, "as")) {
     std::string as = string_at(need("as"), ptr + "/as");
     if (!valid_identifier(as)) fail(ptr + "/as", identifier_rule("handle", as));
@@ -86,11 +89,13 @@ std::string OpLoader::op_text(const OpDescriptor& spec, const std::string& name,
         fail(ptr + "/as", "handle \"" + as + "\" is already taken at " + use.pointer +
                               " (each pin or get takes a handle name of its own)");
     handle_uses_.push_back({as, ptr + "/as", true, region, std::nullopt});
+    op.handle_name = as;
     return name + " " + addr_text + (op.write ? " write" : "") + " as " + as;
   }
   if (has_field(spec, "pin")) {
     std::string pin = string_at(need("pin"), ptr + "/pin");
     handle_uses_.push_back({pin, ptr + "/pin", false, -1, handle_word});
+    op.handle_name = pin;
     return name + " " + pin + word_text;
   }
   if (has_field(spec, "kind"))
@@ -198,13 +203,13 @@ void OpLoader::resolve_forks() {
   for (std::size_t s = 0; s < sc_.setup.size(); ++s) {
     Op& op = sc_.setup[s].op;
     if (!has_field(op_descriptor(op.kind), "child")) continue;
-    fix(op, sc_.threads[sc_.setup[s].thread].process, child_name(op), op.pointer + "/child",
+    fix(op, sc_.threads[sc_.setup[s].thread].process, op.child_name, op.pointer + "/child",
         sc_.setup[s].thread);
   }
   for (std::size_t t = 0; t < sc_.threads.size(); ++t)
     for (Op& op : sc_.threads[t].ops)
       if (has_field(op_descriptor(op.kind), "child"))
-        fix(op, sc_.threads[t].process, child_name(op), op.pointer + "/child",
+        fix(op, sc_.threads[t].process, op.child_name, op.pointer + "/child",
             static_cast<std::uint8_t>(t));
   // A forked process must not be an ancestor of its forking process.
   for (std::size_t p = 0; p < sc_.processes.size(); ++p) {
@@ -217,10 +222,6 @@ void OpLoader::resolve_forks() {
       cur = sc_.threads[*sc_.processes[cur].forked_by_thread].process;
     }
   }
-}
-
-std::string OpLoader::child_name(const Op& op) const {  // "fork C"
-  return op.text.substr(op.text.find(' ') + 1);
 }
 
 void OpLoader::resolve_handles() {
@@ -250,11 +251,8 @@ void OpLoader::resolve_handles() {
   std::uint8_t next_extra = static_cast<std::uint8_t>(names.size());
   auto fix = [&](Op& op) {
     const OpDescriptor& d = op_descriptor(op.kind);
-    if (has_field(d, "as")) {
-      op.handle = slot_of(op.text.substr(op.text.rfind(" as ") + 4));
-    } else if (has_field(d, "pin")) {
-      std::string rest = op.text.substr(op.text.find(' ') + 1);
-      op.handle = slot_of(rest.substr(0, rest.find('.')));
+    if (has_field(d, "as") || has_field(d, "pin")) {
+      op.handle = slot_of(op.handle_name);
     } else if (d.extra_handle) {
       op.handle = next_extra++;
       sc_.handle_names.push_back("");

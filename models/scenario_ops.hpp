@@ -32,10 +32,9 @@ class OpLoader : JsonReader {
   int address_at(const json& j, const std::string& ptr, int pages,
                  int* region_index = nullptr) const;
   std::string op_text(const OpDescriptor& spec, const std::string& name, const json& j,
-                      const std::string& ptr, const Op& op, int region,
-                      const std::string& addr_text, const std::string& word_text,
-                      const std::string& range_text, const std::optional<json>& handle_word);
-  std::string child_name(const Op& op) const;
+                      const std::string& ptr, Op& op, int region, const std::string& addr_text,
+                      const std::string& word_text, const std::string& range_text,
+                      const std::optional<json>& handle_word);
   void load_choices(const json& j, const std::string& ptr, Op& op) const;
 
   struct HandleUse {
