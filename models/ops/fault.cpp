@@ -430,27 +430,25 @@ std::optional<LocalStep> access_local_step(const LocalScope& x) {
   return std::nullopt;
 }
 
+// read and write: the hardware access, and the fault handler when it faults.
+OpDescriptor access_op(OpKind kind, const char* name, std::vector<std::string> fields,
+                       bool stores) {
+  return {.kind = kind,
+          .names = {name},
+          .fields = std::move(fields),
+          .steps = step_vector(kSteps),
+          .step = step_access,
+          .entry_lock = no_lock,
+          .footprint = access_footprint,
+          .local_step = access_local_step,
+          .userfault_retry_phase = kAccessAfterUserfault,
+          .held_references = fault_references,
+          .stores = stores};
+}
+
 }  // namespace
 
-const OpDescriptor kReadOp{.kind = OpKind::Read,
-                           .names = {"read"},
-                           .fields = {"addr", "word"},
-                           .steps = step_vector(kSteps),
-                           .step = step_access,
-                           .entry_lock = no_lock,
-                           .footprint = access_footprint,
-                           .local_step = access_local_step,
-                           .userfault_retry_phase = kAccessAfterUserfault,
-                           .held_references = fault_references};
-const OpDescriptor kWriteOp{.kind = OpKind::Write,
-                            .names = {"write"},
-                            .fields = {"addr", "word", "value"},
-                            .steps = step_vector(kSteps),
-                            .step = step_access,
-                            .entry_lock = no_lock,
-                            .footprint = access_footprint,
-                            .local_step = access_local_step,
-                            .userfault_retry_phase = kAccessAfterUserfault,
-                            .held_references = fault_references,
-                            .stores = true};
+const OpDescriptor kReadOp = access_op(OpKind::Read, "read", {"addr", "word"}, false);
+const OpDescriptor kWriteOp = access_op(OpKind::Write, "write", {"addr", "word", "value"}, true);
+
 }  // namespace mmcheck::vm

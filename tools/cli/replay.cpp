@@ -13,6 +13,7 @@
 
 #include "checker/sha256.hpp"
 #include "invariants/registry.hpp"
+#include "models/json_reader.hpp"
 #include "models/policy.hpp"
 #include "tools/cli/commands.hpp"
 
@@ -24,19 +25,6 @@ namespace fs = std::filesystem;
 namespace {
 
 // --- Reading the trace ---------------------------------------------------------------------
-
-std::string escape_pointer_token(const std::string& token) {
-  std::string out;
-  for (char c : token) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
-  }
-  return out;
-}
 
 // A SAX consumer that only follows where the parser is, so that a syntax error can be reported
 // with the JSON pointer of the value being read (nlohmann's message has only line and column).
@@ -80,7 +68,7 @@ class PointerTracker {
       if (l.array)
         out += "/" + std::to_string(l.count == 0 ? 0 : l.count - 1);
       else if (l.has_key)
-        out += "/" + escape_pointer_token(l.key);
+        out += "/" + vm::escape_pointer(l.key);
     }
     return out;
   }
@@ -201,7 +189,7 @@ RecordedTrace read_trace(const std::string& path) {
     else if (value.is_boolean())
       t.policy.emplace_back(name, value.get<bool>() ? "true" : "false");
     else
-      r.fail("/policy/" + escape_pointer_token(name), "expected a string");
+      r.fail("/policy/" + vm::escape_pointer(name), "expected a string");
   }
   t.verdict = r.text(doc, "", "verdict");
   if (t.verdict != "violation" && t.verdict != "deadlock")
@@ -215,7 +203,7 @@ RecordedTrace read_trace(const std::string& path) {
     if (!fin->is_object()) r.fail("/final_state", "expected an object of state values");
     FlatState state;
     for (const auto& [key, value] : fin->items())
-      state[key] = r.integer(value, "/final_state/" + escape_pointer_token(key));
+      state[key] = r.integer(value, "/final_state/" + vm::escape_pointer(key));
     t.final_state = std::move(state);
   }
   return t;
@@ -259,7 +247,7 @@ vm::Policy recorded_policy(const RecordedTrace& t, std::vector<std::string>* war
   vm::Policy policy = preset ? preset->policy : vm::Policy{};
   for (const auto& [name, value] : t.policy)
     if (auto err = vm::set_policy(policy, name, value))
-      throw vm::InputError(t.path, "/policy/" + escape_pointer_token(name), *err);
+      throw vm::InputError(t.path, "/policy/" + vm::escape_pointer(name), *err);
   for (const auto& info : vm::policy_infos()) {
     bool recorded = std::any_of(t.policy.begin(), t.policy.end(),
                                 [&](const auto& p) { return p.first == info.name; });
