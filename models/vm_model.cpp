@@ -245,21 +245,24 @@ std::string VmModel::describe_action(const State& s, const Action& a) const {
   return scenario_.threads[a].name + ": " + (op ? op->text : "(done)");
 }
 
+std::string VmModel::why_blocked(const State& s, int thread) const {
+  const Thread& th = scenario_.threads[thread];
+  const Op* op = current_op(s, thread);
+  MM_ASSERT(op != nullptr, "a finished thread is not blocked");
+  if (!s.mm[th.process].live) return "its process was never forked";
+  if (waits_in_userfault(*op, s.threads[thread].phase))
+    return "waits in handle_userfault for " + scenario_.processes[th.process].name + ":" +
+           scenario_.page_name(op->page) + " to be unprotected";
+  return "waits for " + scenario_.processes[th.process].name + "'s mmap_lock";
+}
+
 std::string VmModel::describe_deadlock(const State& s) const {
   std::string out;
   for (int t = 0; t < shape_.threads; ++t) {
     const Op* op = current_op(s, t);
     if (op == nullptr) continue;
-    const Thread& th = scenario_.threads[t];
-    std::string why;
-    if (!s.mm[th.process].live)
-      why = "its process was never forked";
-    else if (waits_in_userfault(*op, s.threads[t].phase))
-      why = "waits in handle_userfault for " + scenario_.processes[th.process].name + ":" +
-            scenario_.page_name(op->page) + " to be unprotected";
-    else
-      why = "waits for " + scenario_.processes[th.process].name + "'s mmap_lock";
-    out += (out.empty() ? "" : "; ") + th.name + " (" + op->text + ") " + why;
+    out += (out.empty() ? "" : "; ") + scenario_.threads[t].name + " (" + op->text + ") " +
+           why_blocked(s, t);
   }
   return "no step is enabled: " + out;
 }

@@ -67,6 +67,8 @@ class VmModel {
 
   // The same step as apply(), also producing a one-line note of what it did (for traces).
   StepInfo apply_traced(const State& s, Action a, State& next, std::string& note) const;
+  // Why an unfinished thread cannot move now ("waits for P's mmap_lock").
+  std::string why_blocked(const State& s, int thread) const;
   // Why each unfinished thread cannot move (for a deadlock's message).
   std::string describe_deadlock(const State& s) const;
   // A flat view of the state for diffs: ("P.pte.A.write", 1) ...

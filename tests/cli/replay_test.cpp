@@ -261,6 +261,18 @@ TEST_CASE("A deadlock's trace replays to the same deadlock (exit 11)", "[replay]
   CHECK(r.report["outcome"] == "reproduced");
   CHECK(r.report["replayed"]["verdict"] == "deadlock");
   CHECK(r.report["replayed"]["message"] == read_json(trace)["message"]);
+
+  // One more step for the sleeping store: the model says why it cannot move.
+  json longer = read_json(trace);
+  json extra = longer["steps"][longer["steps"].size() - 1];
+  REQUIRE(extra["thread"] == "cpu1");
+  longer["steps"].push_back(extra);
+  Replayed blocked = replay_json(write_trace(longer));
+  CHECK(blocked.report["outcome"] == "diverged");
+  REQUIRE(blocked.report["differences"].size() == 1);
+  CHECK(blocked.report["differences"][0]["text"].get<std::string>().find(
+            "thread cpu1 is no longer enabled (at write A=2: waits in handle_userfault for P:A "
+            "to be unprotected; enabled: none)") != std::string::npos);
 }
 
 TEST_CASE("Replay compares the final state, and a reworded note alone is only a note", "[replay]") {

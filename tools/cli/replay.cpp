@@ -262,30 +262,16 @@ vm::Policy recorded_policy(const RecordedTrace& t, std::vector<std::string>* war
   return policy;
 }
 
-// Why a thread cannot take a step now; describe_deadlock() explains every blocked thread
-// ("cpu1 (write A.0=2) waits for P's mmap_lock"), and this thread's part is the reason.
+// Why a thread cannot take a step now: finished, or the model's reason.
 std::string why_disabled(const vm::VmModel& model, const vm::State& s, int thread,
                          const std::vector<std::uint8_t>& enabled) {
   const vm::Thread& th = model.scenario().threads[thread];
   std::string why;
-  if (model.current_op(s, thread) == nullptr) {
+  if (model.current_op(s, thread) == nullptr)
     why = "it has finished its " + std::to_string(th.ops.size()) + " op" +
           (th.ops.size() == 1 ? "" : "s");
-  } else {
-    const vm::Op& op = *model.current_op(s, thread);
-    why = "at " + op.text + ": its step is blocked";
-    // "no step is enabled: cpu0 (op) why; cpu1 (op) why"
-    std::string all = model.describe_deadlock(s);
-    std::string prefix = th.name + " (" + op.text + ") ";
-    std::size_t pos = all.find(": ");
-    while (pos != std::string::npos) {
-      pos += 2;
-      std::size_t end = all.find("; ", pos);
-      std::string part = all.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-      if (part.rfind(prefix, 0) == 0) why = "at " + op.text + ": " + part.substr(prefix.size());
-      pos = end;
-    }
-  }
+  else
+    why = "at " + model.current_op(s, thread)->text + ": " + model.why_blocked(s, thread);
   std::vector<std::string> names;
   for (auto t : enabled) names.push_back(model.scenario().threads[t].name);
   return why + "; enabled: " + (names.empty() ? "none" : join(names));
