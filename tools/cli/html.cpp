@@ -52,12 +52,6 @@ std::string script_json(const json& j) {
   return out;
 }
 
-json changes_json(const std::vector<Change>& changes) {
-  json out = json::array();
-  for (const Change& c : changes) out.push_back({{"path", c.path}, {"from", c.from}, {"to", c.to}});
-  return out;
-}
-
 int thread_index(const vm::Scenario& sc, const std::string& name) {
   for (std::size_t t = 0; t < sc.threads.size(); ++t)
     if (sc.threads[t].name == name) return static_cast<int>(t);
@@ -102,16 +96,11 @@ json page_data(const RecordedTrace& t, const Replay& r) {
       frames.insert(f);
     json names = json::array();
     for (int p : involved) pages.insert(p), names.push_back(sc.page_name(p));
-    steps.push_back({{"n", i + 1},
-                     {"thread", s.thread},
-                     {"process", s.process},
-                     {"op", s.op},
-                     {"op_index", s.op_index},
-                     {"step", s.step},
-                     {"note", s.note},
-                     {"changes", changes_json(s.changes)},
-                     {"pages", names},
-                     {"state", flats[i + 1]}});
+    json step = step_json(s);
+    step["n"] = i + 1;
+    step["pages"] = names;
+    step["state"] = flats[i + 1];
+    steps.push_back(step);
   }
   json page_names = json::array();
   for (int p : pages) page_names.push_back(sc.page_name(p));

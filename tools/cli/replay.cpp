@@ -586,20 +586,7 @@ json replay_json(const RecordedTrace& t, const Replay& r) {
   j["differences"] = diffs;
   j["notes"] = r.notes;
   j["warnings"] = r.warnings;
-  json steps = json::array();
-  for (const TraceStep& s : r.steps) {
-    json changes = json::array();
-    for (const Change& c : s.changes)
-      changes.push_back({{"path", c.path}, {"from", c.from}, {"to", c.to}});
-    steps.push_back({{"thread", s.thread},
-                     {"process", s.process},
-                     {"op", s.op},
-                     {"op_index", s.op_index},
-                     {"step", s.step},
-                     {"note", s.note},
-                     {"changes", changes}});
-  }
-  j["steps"] = steps;
+  j["steps"] = steps_json(r.steps);
   return j;
 }
 

@@ -151,24 +151,20 @@ json stats_json(const SearchStats& s) {
           {"symmetry", s.symmetric}};
 }
 
-namespace {
+json step_json(const TraceStep& s) {
+  json changes = json::array();
+  for (const Change& c : s.changes)
+    changes.push_back({{"path", c.path}, {"from", c.from}, {"to", c.to}});
+  return {{"thread", s.thread},     {"process", s.process}, {"op", s.op},
+          {"op_index", s.op_index}, {"step", s.step},       {"note", s.note},
+          {"changes", changes}};
+}
+
 json steps_json(const std::vector<TraceStep>& steps) {
   json out = json::array();
-  for (const TraceStep& s : steps) {
-    json changes = json::array();
-    for (const Change& c : s.changes)
-      changes.push_back({{"path", c.path}, {"from", c.from}, {"to", c.to}});
-    out.push_back({{"thread", s.thread},
-                   {"process", s.process},
-                   {"op", s.op},
-                   {"op_index", s.op_index},
-                   {"step", s.step},
-                   {"note", s.note},
-                   {"changes", changes}});
-  }
+  for (const TraceStep& s : steps) out.push_back(step_json(s));
   return out;
 }
-}  // namespace
 
 json report_json(const vm::Scenario& scenario, const RunOutcome& o) {
   json j;

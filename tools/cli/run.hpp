@@ -78,6 +78,9 @@ std::vector<TraceStep> describe_schedule(const vm::VmModel& model,
 
 nlohmann::json policy_json(const vm::Policy& policy);
 nlohmann::json stats_json(const SearchStats& stats);
+// One trace step as the report, the trace, replay and the HTML timeline write it.
+nlohmann::json step_json(const TraceStep& step);
+nlohmann::json steps_json(const std::vector<TraceStep>& steps);
 nlohmann::json report_json(const vm::Scenario& scenario, const RunOutcome& outcome);
 nlohmann::json trace_json(const vm::Scenario& scenario, const RunOutcome& outcome);
 // Word-wraps text into lines of at most `width` characters (longer words are cut).
