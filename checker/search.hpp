@@ -257,7 +257,6 @@ class Search {
   std::atomic<bool> full_{false};
   std::atomic<bool> stop_{false};
   std::string stop_reason_;
-  std::atomic<std::uint64_t> states_{0};
   std::atomic<std::uint64_t> frontier_size_{0};
   std::atomic<std::uint32_t> depth_{0};
   Clock::time_point start_;

@@ -68,7 +68,6 @@ std::size_t Search<M>::close_level(std::uint32_t level) {
   links_.begin_level(first, static_cast<std::uint32_t>(parent_level_begin));
   for (const auto& [key, r] : fresh)
     links_.append(key >> 16, static_cast<std::uint16_t>(key & 0xffff));
-  states_.store(states_total_, std::memory_order_relaxed);
   for (Worker& w : workers_) {
     for (auto& [record, violation] : w.state_findings) {
       std::uint64_t key = record->key.load(std::memory_order_relaxed);

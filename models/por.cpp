@@ -76,8 +76,8 @@ Footprint VmModel::op_footprint(int thread, const Op& op) const {
   // The ghost parts only matter to the invariants that read them.
   std::uint64_t ghost = kGhost | (checks(Invariant::UffdWpSound) ? kGhostWp : 0) |
                         (checks(Invariant::SoftDirtySound) ? kGhostSd : 0);
-  FootprintScope scope{m,       cpus, ptes(m, op.page, op.pages), ptes(m, 0, shape_.pages), ghost,
-                       policy_, *this};
+  FootprintScope scope{m,     cpus,   ptes(m, op.page, op.pages), ptes(m, 0, shape_.pages),
+                       ghost, policy_};
   Footprint f;
   op_descriptor(op.kind).footprint(scope, op, f);
   f.read |= kLife;  // whether the thread runs at all

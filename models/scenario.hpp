@@ -41,11 +41,6 @@ enum class OpKind : std::uint8_t {
 #include "models/ops/ops.def"
 #undef MM_OP
 };
-inline constexpr int kOpKinds = 0
-#define MM_OP(kind, descriptor) +1
-#include "models/ops/ops.def"
-#undef MM_OP
-    ;
 
 enum class Prot : std::uint8_t { None, Read, ReadWrite };
 enum class RefKind : std::uint8_t { Lru, Io };

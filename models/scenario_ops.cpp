@@ -15,10 +15,6 @@ const OpDescriptor* find_op(const std::string& name) {
   return nullptr;
 }
 
-bool has_field(const OpDescriptor& d, const char* field) {
-  return std::find(d.fields.begin(), d.fields.end(), field) != d.fields.end();
-}
-
 }  // namespace
 
 Prot OpLoader::prot_at(const json& j, const std::string& ptr) const {
@@ -74,11 +70,11 @@ std::string OpLoader::op_text(const OpDescriptor& spec, const std::string& name,
     if (!j.contains(key)) fail(ptr, std::string("op \"") + name + "\" needs \"" + key + "\"");
     return j[key];
   };
-  if (has_field(spec, "child")) {
+  if (spec.has("child")) {
     op.child_name = string_at(need("child"), ptr + "/child");
     return name + " " + op.child_name;
   }
-  if (has_field(spec, "as")) {
+  if (spec.has("as")) {
     std::string as = string_at(need("as"), ptr + "/as");
     if (!valid_identifier(as)) fail(ptr + "/as", identifier_rule("handle", as));
     // A handle name is taken by exactly one pin or get in the whole scenario (setup
@@ -92,15 +88,14 @@ std::string OpLoader::op_text(const OpDescriptor& spec, const std::string& name,
     op.handle_name = as;
     return name + " " + addr_text + (op.write ? " write" : "") + " as " + as;
   }
-  if (has_field(spec, "pin")) {
+  if (spec.has("pin")) {
     std::string pin = string_at(need("pin"), ptr + "/pin");
     handle_uses_.push_back({pin, ptr + "/pin", false, -1, handle_word});
     op.handle_name = pin;
     return name + " " + pin + word_text;
   }
-  if (has_field(spec, "kind"))
-    return name + " " + addr_text + (op.ref_kind == RefKind::Io ? " io" : "");
-  if (has_field(spec, "prot"))
+  if (spec.has("kind")) return name + " " + addr_text + (op.ref_kind == RefKind::Io ? " io" : "");
+  if (spec.has("prot"))
     return name + " " + addr_text + range_text + " " +
            (op.prot == Prot::None   ? "none"
             : op.prot == Prot::Read ? "r"
@@ -130,7 +125,7 @@ Op OpLoader::load_op(const json& j, const std::string& ptr, bool in_setup,
     pages = static_cast<int>(int_at(j["pages"], ptr + "/pages", 1, kMaxPages));
   op.pages = static_cast<std::uint8_t>(pages);
   int region = 0;
-  bool has_addr = has_field(*spec, "addr");
+  bool has_addr = spec->has("addr");
   if (has_addr)
     op.page = static_cast<std::uint8_t>(address_at(need("addr"), ptr + "/addr", pages, &region));
   std::string addr_text = has_addr ? j["addr"].get<std::string>() : "";
@@ -152,7 +147,7 @@ Op OpLoader::load_op(const json& j, const std::string& ptr, bool in_setup,
     needs_fresh_.push_back(ptr);
   }
   if (j.contains("write")) op.write = bool_at(j["write"], ptr + "/write");
-  if (has_field(*spec, "prot")) op.prot = prot_at(need("prot"), ptr + "/prot");
+  if (spec->has("prot")) op.prot = prot_at(need("prot"), ptr + "/prot");
   load_choices(j, ptr, op);
   std::string word_text = j.contains("word") && op.word != 0 ? "." + std::to_string(op.word) : "";
   std::string range_text = pages > 1 ? "..+" + std::to_string(pages) : "";
@@ -202,13 +197,13 @@ void OpLoader::resolve_forks() {
   };
   for (std::size_t s = 0; s < sc_.setup.size(); ++s) {
     Op& op = sc_.setup[s].op;
-    if (!has_field(op_descriptor(op.kind), "child")) continue;
+    if (!op_descriptor(op.kind).has("child")) continue;
     fix(op, sc_.threads[sc_.setup[s].thread].process, op.child_name, op.pointer + "/child",
         sc_.setup[s].thread);
   }
   for (std::size_t t = 0; t < sc_.threads.size(); ++t)
     for (Op& op : sc_.threads[t].ops)
-      if (has_field(op_descriptor(op.kind), "child"))
+      if (op_descriptor(op.kind).has("child"))
         fix(op, sc_.threads[t].process, op.child_name, op.pointer + "/child",
             static_cast<std::uint8_t>(t));
   // A forked process must not be an ancestor of its forking process.
@@ -250,10 +245,9 @@ void OpLoader::resolve_handles() {
   };
   std::uint8_t next_extra = static_cast<std::uint8_t>(names.size());
   auto fix = [&](Op& op) {
-    const OpDescriptor& d = op_descriptor(op.kind);
-    if (has_field(d, "as") || has_field(d, "pin")) {
+    if (!op.handle_name.empty()) {  // "as" or "pin"
       op.handle = slot_of(op.handle_name);
-    } else if (d.extra_handle) {
+    } else if (op_descriptor(op.kind).extra_handle) {
       op.handle = next_extra++;
       sc_.handle_names.push_back("");
     }

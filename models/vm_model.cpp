@@ -95,9 +95,8 @@ namespace {
 
 // Whether a thread at `phase` of `op` sleeps in handle_userfault: its retry (which takes the
 // op's entry lock again) is enabled once the page's uffd_wp bit is clear.
-bool waits_in_userfault(const Op& op, std::uint8_t phase) {
-  int retry = op_descriptor(op.kind).userfault_retry_phase;
-  return retry >= 0 && phase == retry;
+bool waits_in_userfault(const OpDescriptor& d, std::uint8_t phase) {
+  return d.userfault_retry_phase >= 0 && phase == d.userfault_retry_phase;
 }
 
 // Whether the step a thread is at can run now: the lock it acquires is free, or the page it
@@ -107,7 +106,7 @@ bool phase_enabled(const VmModel& model, const State& s, int thread, const Op& o
   std::uint8_t phase = s.threads[thread].phase;
   if (phase >= kFaultLock) return phase == kFaultLock ? !m.writer : true;
   const OpDescriptor& d = op_descriptor(op.kind);
-  bool retry = waits_in_userfault(op, phase);
+  bool retry = waits_in_userfault(d, phase);
   if (retry && m.pte[op.page].present && m.pte[op.page].uffd_wp) return false;  // not woken yet
   if (phase != 0 && !retry) return true;
   switch (d.entry_lock(model.policy())) {
@@ -250,7 +249,7 @@ std::string VmModel::why_blocked(const State& s, int thread) const {
   const Op* op = current_op(s, thread);
   MM_ASSERT(op != nullptr, "a finished thread is not blocked");
   if (!s.mm[th.process].live) return "its process was never forked";
-  if (waits_in_userfault(*op, s.threads[thread].phase))
+  if (waits_in_userfault(op_descriptor(op->kind), s.threads[thread].phase))
     return "waits in handle_userfault for " + scenario_.processes[th.process].name + ":" +
            scenario_.page_name(op->page) + " to be unprotected";
   return "waits for " + scenario_.processes[th.process].name + "'s mmap_lock";

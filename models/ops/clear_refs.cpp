@@ -35,14 +35,6 @@ constexpr StepList<8> kSteps = {"clear_refs.mmap_lock",    "clear_refs.inc_tlb_f
                                 "clear_refs.flush_tlb_mm", "clear_refs.dec_tlb_flush_pending",
                                 "clear_refs.mmap_unlock",  "pagemap.read"};
 
-}  // namespace
-
-}  // namespace mmcheck::vm
-
-namespace mmcheck::vm {
-
-namespace {
-
 // The step after the walk: the flush, the decrement or the unlock, whichever comes first.
 void after_walk(Ctx& c) {
   ThreadState& th = c.th();

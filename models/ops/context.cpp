@@ -58,6 +58,8 @@ void flush_mm(Ctx& c, int mm) {
 
 bool is_private(const Scenario& sc, int page) { return !sc.region_of(page).shmem; }
 
+namespace {
+
 bool change_prot_flush(Ctx& c, std::uint32_t range, bool nested) {
   std::uint32_t asked = flush_asked(c.th());
   if (c.policy.change_prot_flush == ChangeProtFlush::Visited) {
@@ -79,6 +81,15 @@ bool change_prot_flush(Ctx& c, std::uint32_t range, bool nested) {
   MM_SAY(c, "flush_tlb_range %s..%s (the PTEs pte_needs_flush() picked)",
          c.page_name(first).c_str(), c.page_name(last).c_str());
   return true;
+}
+
+}  // namespace
+
+bool end_change_prot_walk(Ctx& c, std::uint32_t range, bool nested) {
+  bool flushed = change_prot_flush(c, range, nested);
+  c.th().index = 0;
+  c.th().masks = 0;
+  return flushed;
 }
 
 // vma_wants_writenotify() for the shared mappings modelled (shmem: no page_mkwrite, no

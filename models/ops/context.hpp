@@ -106,12 +106,13 @@ void flush_mm(Ctx& c, int mm);
 bool vm_page_prot_writable(const Scenario& sc, const Policy& policy, int page, const VmaPage& vma);
 bool wants_writenotify(const Scenario& sc, const Policy& policy, int page, const VmaPage& vma);
 bool is_private(const Scenario& sc, int page);
-// The flush that ends a change_protection walk (mprotect, uffd_wp, uffd_unwp), from the pages
-// the walk asked to flush (ThreadState::masks): with `visited`, every page of `range` (a bit per
+// Ends a change_protection walk (mprotect, uffd_wp, uffd_unwp): the flush, from the pages the
+// walk asked to flush (ThreadState::masks): with `visited`, every page of `range` (a bit per
 // page) when any was asked; with `needs_flush`, tlb_finish_mmu(): the whole mm when `nested`
-// (mm_tlb_flush_nested), else the gathered range, from the first page asked to the last.
-// Returns whether anything was flushed; the note says what.
-bool change_prot_flush(Ctx& c, std::uint32_t range, bool nested);
+// (mm_tlb_flush_nested), else the gathered range, from the first page asked to the last. Then
+// clears the walk's position and masks. Returns whether anything was flushed; the note says
+// what.
+bool end_change_prot_walk(Ctx& c, std::uint32_t range, bool nested);
 // The hardware's store and load (after translation): ghost updates and the checks made there.
 void user_store(Ctx& c, int pfn, int page, int word, std::uint8_t value);
 void user_load(Ctx& c, int pfn, int page, int word);

@@ -38,14 +38,6 @@ constexpr StepList<18> kSteps = {"access.tlb_hit",         "access.walk",
                                  "wp_page_copy.copy",      "wp_page_copy.install",
                                  "wp_page_copy.abort",     "handle_userfault.wait"};
 
-}  // namespace
-
-}  // namespace mmcheck::vm
-
-namespace mmcheck::vm {
-
-namespace {
-
 bool from_gup(const Ctx& c) { return c.op.kind == OpKind::Pin || c.op.kind == OpKind::Get; }
 bool is_store(const Ctx& c) { return c.op.kind == OpKind::Write; }
 

@@ -50,7 +50,6 @@ struct FootprintScope {
   std::uint64_t own;    // every PTE of the process
   std::uint64_t ghost;  // the ghost parts the checked invariants read
   const Policy& policy;
-  const VmModel& model;
 };
 
 // A thread's next step when it may be explored alone: taking or releasing mmap_lock for read,

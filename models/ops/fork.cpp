@@ -25,14 +25,6 @@ namespace {
 constexpr StepList<5> kSteps = {"fork.mmap_write_lock", "fork.share", "fork.copy_pinned",
                                 "fork.flush_tlb_mm", "fork.return"};
 
-}  // namespace
-
-}  // namespace mmcheck::vm
-
-namespace mmcheck::vm {
-
-namespace {
-
 int next_private_present(const Ctx& c, int from) {
   for (int p = from; p < c.sc.page_count(); ++p) {
     p = next_present(c.s.mm[c.mm], p, c.sc.page_count());

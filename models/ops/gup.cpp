@@ -28,14 +28,6 @@ constexpr StepList<13> kSteps = {
     "gup.mmap_read_unlock", "gup.unpin", "gup.put",   "pin.read",    "pin.write", "extra_ref.get",
     "extra_ref.put"};
 
-}  // namespace
-
-}  // namespace mmcheck::vm
-
-namespace mmcheck::vm {
-
-namespace {
-
 void gup_ptl(Ctx& c) {
   int page = c.op.page;
   const VmaPage& vma = c.m().vma[page];

@@ -39,20 +39,10 @@ namespace {
 constexpr StepList<4> kSteps = {"mprotect.mmap_write_lock", "mprotect.pte",
                                 "mprotect.flush_tlb_range", "mprotect.mmap_write_unlock"};
 
-}  // namespace
-
-}  // namespace mmcheck::vm
-
-namespace mmcheck::vm {
-
-namespace {
-
 // vma_wants_writenotify(vma, old vm_page_prot) as mprotect_fixup() calls it on a VMA whose flags
-// change: 0 for every shared region type modelled (no page_mkwrite; see the header comment).
-bool writenotify_with_old_prot(const Scenario& sc, int page) {
-  (void)sc.region_of(page);  // a region with page_mkwrite (a file) would return 1 here
-  return false;
-}
+// change: 0 for every shared region type modelled (see the header comment). A region type with
+// page_mkwrite (a file) would return 1 here.
+constexpr bool kWritenotifyWithOldProt = false;
 
 // can_change_pte_writable() (mm/mprotect.c): 6.0 and 6.1 start with
 //   if (pte_protnone(pte) || !pte_dirty(pte)) return false;
@@ -73,7 +63,7 @@ bool can_change_pte_writable(Ctx& c, int page, const Pte& pte) {
 const char* upgrade(Ctx& c, int page, Pte& pte) {
   const VmaPage& vma = c.m().vma[page];
   bool private_page = is_private(c.sc, page);
-  bool writenotify = !private_page && writenotify_with_old_prot(c.sc, page);
+  bool writenotify = !private_page && kWritenotifyWithOldProt;
   // <= 5.19: "Avoid taking write faults for known dirty pages" (the soft-dirty test as the
   // kernel wrote it: pte_soft_dirty(ptent) || !(vma->vm_flags & VM_SOFTDIRTY)).
   if (!pte.write && c.policy.mprotect_dirty_accountable && writenotify && pte.dirty &&
@@ -97,9 +87,7 @@ void modify_one(Ctx& c) {
   int page = next_present(c.m(), walk_from(th, c.op.page), end);
   while (page >= 0 && !in_walk_mask(th, page)) page = next_present(c.m(), page + 1, end);
   if (page < 0) {
-    th.index = 0;
-    bool flushed = change_prot_flush(c, th.masks & ((1u << kFlushMaskShift) - 1), false);
-    th.masks = 0;
+    bool flushed = end_change_prot_walk(c, walk_mask(th), false);
     th.phase = kMprotectUnlock;
     if (!flushed) return step_mprotect(c);  // nothing to flush: no flush step
     c.label(step<kSteps, "mprotect.flush_tlb_range">());

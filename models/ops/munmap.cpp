@@ -22,14 +22,6 @@ namespace {
 constexpr StepList<4> kSteps = {"munmap.mmap_write_lock", "munmap.zap", "munmap.flush_and_free",
                                 "munmap.mmap_write_unlock"};
 
-}  // namespace
-
-}  // namespace mmcheck::vm
-
-namespace mmcheck::vm {
-
-namespace {
-
 int range_begin(const Ctx& c) { return c.op.kind == OpKind::Exit ? 0 : c.op.page; }
 int range_end(const Ctx& c) {
   return c.op.kind == OpKind::Exit ? c.sc.page_count() : c.op.page + c.op.pages;

@@ -42,6 +42,12 @@ struct OpDescriptor {
   bool stores = false;        // a store: "value", or a fresh one (the ghost tracks it)
   bool extra_handle = false;  // takes an unnamed handle slot of its own (extra_ref)
   bool symmetric = true;      // threads running identical programs with it are interchangeable
+
+  bool has(const char* field) const {
+    for (const std::string& f : fields)
+      if (f == field) return true;
+    return false;
+  }
 };
 
 // The descriptors, one per line of ops.def, each defined in its op's file.

@@ -48,14 +48,6 @@ constexpr StepList<16> kSteps = {"uffd_register.mmap_write_lock",
                                  "uffd_unwp.dec_tlb_flush_pending",
                                  "uffd_unwp.mmap_read_unlock"};
 
-}  // namespace
-
-}  // namespace mmcheck::vm
-
-namespace mmcheck::vm {
-
-namespace {
-
 bool markers_supported(const Ctx& c, int page) {
   // PTE_MARKER_UFFD_WP came with shmem uffd-wp (the 5.19 series ending in b1f9e876862d);
   // anonymous VMAs get markers only with UFFD_FEATURE_WP_UNPOPULATED (6.4), not modelled.
@@ -78,7 +70,6 @@ void marker_one(Ctx& c, int page, bool wp) {
   Pte& pte = c.m().pte[page];
   pte = Pte{};
   pte.marker = wp;
-  if (!wp) c.m().wp_protected &= static_cast<std::uint16_t>(~(1u << page));  // as in protect_one
   c.label(wp ? step<kSteps, "uffd_wp.marker">() : step<kSteps, "uffd_unwp.marker">());
   MM_SAY(c, "PTE %s:%s none: uffd-wp marker %s", c.mm_name(c.mm).c_str(), c.page_name(page).c_str(),
          wp ? "installed" : "dropped");
@@ -91,10 +82,8 @@ void protect_one(Ctx& c) {
   int page = walk_from(th, c.op.page);
   while (page < end && !visits(c, page, wp)) ++page;
   if (page >= end) {
-    th.index = 0;
     std::uint32_t range = ((1u << c.op.pages) - 1) << c.op.page;
-    bool flushed = change_prot_flush(c, range, c.m().tlb_flush_pending > 1);
-    th.masks = 0;
+    bool flushed = end_change_prot_walk(c, range, c.m().tlb_flush_pending > 1);
     th.phase = kUffdDec;
     if (!flushed) return step_uffd_writeprotect(c);  // nothing to flush: no flush step
     c.label(wp ? step<kSteps, "uffd_wp.flush_tlb_range">()
@@ -102,6 +91,9 @@ void protect_one(Ctx& c) {
     return;
   }
   th.index = static_cast<std::uint8_t>(page + 1);
+  // Ghost: an unprotect that started before a concurrent protect of the page completed still
+  // unprotects it here.
+  if (!wp) c.m().wp_protected &= static_cast<std::uint16_t>(~(1u << page));
   Pte& pte = c.m().pte[page];
   if (!pte.present) return marker_one(c, page, wp);
   Pte before = pte;
@@ -111,9 +103,6 @@ void protect_one(Ctx& c) {
   bool shared_writable = !is_private(c.sc, page) && vma.write;
   pte.write = wp ? false : shared_writable;
   pte.uffd_wp = wp;
-  // Ghost: an unprotect that started before a concurrent protect of the page completed still
-  // unprotects it here.
-  if (!wp) c.m().wp_protected &= static_cast<std::uint16_t>(~(1u << page));
   if (change_pte_asks_flush(c.policy, before, pte)) ask_flush(th, page);
   c.label(wp ? step<kSteps, "uffd_wp.pte">() : step<kSteps, "uffd_unwp.pte">());
   MM_SAY(c, "PTE %s:%s W%d->W%d UW%d->UW%d, flush deferred, tlb_flush_pending=%d",

@@ -24,7 +24,10 @@ inline int walk_from(const ThreadState& th, int start) { return th.index == 0 ? 
 // a flush (bits 8-15).
 inline constexpr int kFlushMaskShift = 8;
 static_assert(kMaxPages <= kFlushMaskShift, "the walk masks hold a bit per page");
-inline bool in_walk_mask(const ThreadState& th, int page) { return (th.masks >> page) & 1u; }
+inline std::uint32_t walk_mask(const ThreadState& th) {
+  return th.masks & ((1u << kFlushMaskShift) - 1);
+}
+inline bool in_walk_mask(const ThreadState& th, int page) { return (walk_mask(th) >> page) & 1u; }
 inline void ask_flush(ThreadState& th, int page) { th.masks |= 1u << (kFlushMaskShift + page); }
 inline std::uint32_t flush_asked(const ThreadState& th) {
   return (th.masks >> kFlushMaskShift) & ((1u << kMaxPages) - 1);

@@ -35,6 +35,18 @@ inline std::string scenario_text(const std::string& memory, const std::string& p
          R"(, "setup": )" + setup + R"(, "check": )" + check + "}";
 }
 
+// mprotect(R) then mprotect(RW) by cpu0 on an exclusive anon page that an R/O pin's unshare
+// (after a fork to C) left mapped read-only and clean: wp_page_copy maps the copy that way.
+inline std::string clean_exclusive_mprotect_scenario() {
+  return scenario_text(R"({"A": {}})",
+                       R"({"P": {"threads": {"cpu0": [{"op": "mprotect", "addr": "A", "prot": "r"},
+                                                      {"op": "mprotect", "addr": "A", "prot": "rw"}]}},
+                           "C": {"threads": {"c0": []}}})",
+                       R"([{"thread": "cpu0", "op": "write", "addr": "A", "value": 1},
+                           {"thread": "cpu0", "op": "fork", "child": "C"},
+                           {"thread": "cpu0", "op": "pin", "addr": "A", "as": "p"}])");
+}
+
 // The race library's scenario files, sorted.
 inline std::vector<std::string> race_library_files() {
   std::vector<std::string> files;

@@ -496,14 +496,7 @@ TEST_CASE("mprotect_try_writable on 6.0 leaves a clean exclusive anon PTE read-o
   // PTE stays read-only. (d84887739d5c, 6.2, dropped the dirty test for exclusive anon pages.)
   // The clean exclusive PTE comes from an R/O pin's unshare: wp_page_copy maps the copy
   // read-only and clean, keeping soft_dirty.
-  Sim sim(scenario_text(R"({"A": {}})",
-                        R"({"P": {"threads": {"cpu0": [{"op": "mprotect", "addr": "A", "prot": "r"},
-                                                       {"op": "mprotect", "addr": "A", "prot": "rw"}]}},
-                            "C": {"threads": {"c0": []}}})",
-                        R"([{"thread": "cpu0", "op": "write", "addr": "A", "value": 1},
-                            {"thread": "cpu0", "op": "fork", "child": "C"},
-                            {"thread": "cpu0", "op": "pin", "addr": "A", "as": "p"}])"),
-          "linux-6.0");
+  Sim sim(clean_exclusive_mprotect_scenario(), "linux-6.0");
   const vm::Pte& p = sim.pte("P", "A");
   REQUIRE(p.pfn == 1);  // the unshared copy
   REQUIRE_FALSE(p.write);

@@ -191,15 +191,7 @@ TEST_CASE(
   // The clean exclusive PTE comes from an R/O pin's unshare after fork: wp_page_copy maps the
   // copy read-only and clean.
   auto write_after = [](const std::string& preset, const Sets& sets) {
-    Sim sim(
-        scenario_text(R"({"A": {}})",
-                      R"({"P": {"threads": {"cpu0": [{"op": "mprotect", "addr": "A", "prot": "r"},
-                                                         {"op": "mprotect", "addr": "A", "prot": "rw"}]}},
-                              "C": {"threads": {"c0": []}}})",
-                      R"([{"thread": "cpu0", "op": "write", "addr": "A", "value": 1},
-                              {"thread": "cpu0", "op": "fork", "child": "C"},
-                              {"thread": "cpu0", "op": "pin", "addr": "A", "as": "p"}])"),
-        preset, sets);
+    Sim sim(clean_exclusive_mprotect_scenario(), preset, sets);
     REQUIRE_FALSE(sim.pte("P", "A").dirty);
     REQUIRE(sim.frame_at("P", "A").anon_exclusive);
     sim.finish_op("cpu0");

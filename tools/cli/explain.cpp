@@ -78,15 +78,12 @@ std::vector<int> pages_involved(const vm::VmModel& model, const vm::State& befor
   if (const vm::Op* op = model.current_op(before, thread)) {
     // An op through a handle is about the handle's page; an op with an address about its range;
     // the others (clear_refs, fork, exit) about the whole mm, shown through their changes.
-    const auto& fields = vm::op_descriptor(op->kind).fields;
-    auto has = [&](const char* f) {
-      return std::find(fields.begin(), fields.end(), f) != fields.end();
-    };
-    if (has("pin")) {
+    const vm::OpDescriptor& d = vm::op_descriptor(op->kind);
+    if (d.has("pin")) {
       const vm::Handle& h = before.handles[op->handle].active ? before.handles[op->handle]
                                                               : after.handles[op->handle];
       if (h.active) pages.insert(h.page);
-    } else if (has("addr")) {
+    } else if (d.has("addr")) {
       for (int p = op->page; p < op->page + op->pages && p < sc.page_count(); ++p) pages.insert(p);
     }
   }
