@@ -3,37 +3,69 @@
 
 namespace mmcheck::vm {
 
+namespace {
+constexpr std::uint32_t kCow = event_bit(Event::CowCopyDecided);
+constexpr std::uint32_t kInstall = event_bit(Event::CowInstall);
+constexpr std::uint32_t kStore = event_bit(Event::Store);
+constexpr std::uint32_t kLoad = event_bit(Event::Load);
+constexpr std::uint32_t kRefRead = event_bit(Event::RefRead);
+constexpr std::uint32_t kPagemap = event_bit(Event::PagemapRead);
+}  // namespace
+
 const std::vector<InvariantInfo>& invariant_infos() {
   static const std::vector<InvariantInfo> table = {
-      {Invariant::NoStaleTlbAtCow, "no_stale_tlb_at_cow",
+      {Invariant::NoStaleTlbAtCow,
+       "no_stale_tlb_at_cow",
        "when a write fault decides to copy a !write PTE, no CPU holds a writable TLB entry for "
        "that page of that mm",
-       "at the copy decision"},
-      {Invariant::PinnedPageNeverCowed, "pinned_page_never_cowed",
+       "at the copy decision",
+       kCow,
+       {}},
+      {Invariant::PinnedPageNeverCowed,
+       "pinned_page_never_cowed",
        "a COW copy never replaces, in the mm holding a FOLL_PIN pin on it, the pinned frame",
-       "at the copy's install step"},
-      {Invariant::NoLostWrite, "no_lost_write",
+       "at the copy's install step",
+       kInstall,
+       {}},
+      {Invariant::NoLostWrite,
+       "no_lost_write",
        "every completed store stays visible through its mm's page table until that mm "
        "overwrites or unmaps it",
-       "at every load, and at the end"},
-      {Invariant::PinCoherent, "pin_coherent",
+       "at every load, and at the end",
+       kLoad,
+       {}},
+      {Invariant::PinCoherent,
+       "pin_coherent",
        "while a long-term pin is held, the pinned frame is the frame the pinning mm maps there",
-       "at pin reads/writes, loads, and the end"},
-      {Invariant::NoCrossMmLeak, "no_cross_mm_leak",
+       "at pin reads/writes, loads, and the end",
+       kStore | kLoad | kRefRead,
+       {}},
+      {Invariant::NoCrossMmLeak,
+       "no_cross_mm_leak",
        "a load in one mm never returns a value another mm stored after the fork between them",
-       "at every load and reference read"},
+       "at every load and reference read",
+       kLoad | kRefRead,
+       {}},
       {Invariant::SoftDirtySound, "soft_dirty_sound",
        "a store that starts after a clear_refs completed leaves the page soft-dirty for every "
        "later pagemap read",
-       "at pagemap, and at the end"},
+       "at pagemap, and at the end", kPagemap, GhostNeeds{.soft_dirty = true}},
       {Invariant::UffdWpSound, "uffd_wp_sound",
-       "no store completes to a uffd write-protected page without a WP fault", "at every store"},
-      {Invariant::RefcountsSane, "refcounts_sane",
+       "no store completes to a uffd write-protected page without a WP fault", "at every store",
+       kStore, GhostNeeds{.wp = true}},
+      {Invariant::RefcountsSane,
+       "refcounts_sane",
        "refcount >= mapcount + pins + gets + transient refs; a free frame is never mapped, "
        "pinned, or reached by a store or load",
-       "every step"},
-      {Invariant::NoDeadlock, "no_deadlock",
-       "in every state where some thread is unfinished, some step is enabled", "every state"},
+       "every step",
+       kStore | kLoad | kRefRead,
+       {}},
+      {Invariant::NoDeadlock,
+       "no_deadlock",
+       "in every state where some thread is unfinished, some step is enabled",
+       "every state",
+       0,
+       {}},
   };
   return table;
 }

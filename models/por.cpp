@@ -74,8 +74,7 @@ Footprint VmModel::op_footprint(int thread, const Op& op) const {
   for (int t = 0; t < shape_.threads; ++t)
     if (scenario_.threads[t].process == m) cpus |= tlb(t);
   // The ghost parts only matter to the invariants that read them.
-  std::uint64_t ghost = kGhost | (checks(Invariant::UffdWpSound) ? kGhostWp : 0) |
-                        (checks(Invariant::SoftDirtySound) ? kGhostSd : 0);
+  std::uint64_t ghost = kGhost | (ghost_.wp ? kGhostWp : 0) | (ghost_.soft_dirty ? kGhostSd : 0);
   FootprintScope scope{m,     cpus,   ptes(m, op.page, op.pages), ptes(m, 0, shape_.pages),
                        ghost, policy_};
   Footprint f;

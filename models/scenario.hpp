@@ -122,10 +122,13 @@ struct Scenario {
   std::vector<std::string> must_reach_for(const std::string& preset) const;
 };
 
-// Loads and validates a scenario file; throws InputError.
-Scenario load_scenario(const std::string& path);
+// Loads and validates a scenario file; throws InputError. `invariants` are the names a scenario
+// may check and expect, in rank order (the checker's registry: invariants/checker.hpp has the
+// overloads that pass it).
+Scenario load_scenario(const std::string& path, const std::vector<std::string>& invariants);
 // The same from text (tests); `file` names it in errors.
-Scenario parse_scenario(const std::string& text, const std::string& file);
+Scenario parse_scenario(const std::string& text, const std::string& file,
+                        const std::vector<std::string>& invariants);
 
 const char* op_name(OpKind kind);
 std::vector<std::string> op_names();

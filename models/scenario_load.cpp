@@ -12,7 +12,6 @@
 #include <sstream>
 
 #include "checker/sha256.hpp"
-#include "invariants/registry.hpp"
 #include "models/json_reader.hpp"
 #include "models/ops/op.hpp"
 #include "models/scenario.hpp"
@@ -25,7 +24,10 @@ namespace {
 
 class Loader : JsonReader {
  public:
-  Loader(std::string file) : JsonReader(std::move(file)) { sc_.file = file_; }
+  Loader(std::string file, const std::vector<std::string>& invariants)
+      : JsonReader(std::move(file)), invariants_(invariants) {
+    sc_.file = file_;
+  }
 
   Scenario load(const std::string& text) {
     json root = parse(text);
@@ -197,23 +199,27 @@ class Loader : JsonReader {
   void load_check(const json& j) {
     if (j.is_string()) {
       if (j.get<std::string>() != "all")
-        fail("/check", "expected \"all\" or a list of invariants; valid invariants: " +
-                           join(invariant_names()));
-      sc_.check = invariant_names();
+        fail("/check",
+             "expected \"all\" or a list of invariants; valid invariants: " + join(invariants_));
+      sc_.check = invariants_;
       return;
     }
     expect_array(j, "/check");
     std::set<std::string> chosen;
     for (std::size_t i = 0; i < j.size(); ++i) {
       std::string name = string_at(j[i], "/check/" + std::to_string(i));
-      if (!find_invariant(name))
+      if (!known_invariant(name))
         fail("/check/" + std::to_string(i),
-             "unknown invariant \"" + name + "\"; valid invariants: " + join(invariant_names()));
+             "unknown invariant \"" + name + "\"; valid invariants: " + join(invariants_));
       chosen.insert(name);
     }
     if (chosen.empty()) fail("/check", "expected at least one invariant");
-    for (const std::string& name : invariant_names())
+    for (const std::string& name : invariants_)
       if (chosen.count(name)) sc_.check.push_back(name);
+  }
+
+  bool known_invariant(const std::string& name) const {
+    return std::find(invariants_.begin(), invariants_.end(), name) != invariants_.end();
   }
 
   std::vector<std::string> step_list(const json& j, const std::string& ptr) const {
@@ -282,9 +288,9 @@ class Loader : JsonReader {
         if (!v.contains("violates")) fail(ptr, "expected {\"violates\": NAME}");
         e.outcome = Outcome::Violates;
         e.invariant = string_at(v["violates"], ptr + "/violates");
-        if (!find_invariant(e.invariant))
-          fail(ptr + "/violates", "unknown invariant \"" + e.invariant +
-                                      "\"; valid invariants: " + join(invariant_names()));
+        if (!known_invariant(e.invariant))
+          fail(ptr + "/violates",
+               "unknown invariant \"" + e.invariant + "\"; valid invariants: " + join(invariants_));
         if (std::find(sc_.check.begin(), sc_.check.end(), e.invariant) == sc_.check.end())
           fail(ptr + "/violates",
                "expects a violation of " + e.invariant +
@@ -307,6 +313,7 @@ class Loader : JsonReader {
                           std::to_string(kMaxFrames) + " page frames");
   }
 
+  const std::vector<std::string>& invariants_;
   Scenario sc_;
   OpLoader ops_{file_, sc_};
 };
@@ -341,11 +348,12 @@ std::vector<std::string> op_names() {
   return out;
 }
 
-Scenario parse_scenario(const std::string& text, const std::string& file) {
-  return Loader(file).load(text);
+Scenario parse_scenario(const std::string& text, const std::string& file,
+                        const std::vector<std::string>& invariants) {
+  return Loader(file, invariants).load(text);
 }
 
-Scenario load_scenario(const std::string& path) {
+Scenario load_scenario(const std::string& path, const std::vector<std::string>& invariants) {
   // An ifstream opens a directory and reads nothing from it: say so rather than "not valid JSON".
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
@@ -355,7 +363,7 @@ Scenario load_scenario(const std::string& path) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   if (in.bad()) throw InputError(path, "", "cannot read the file");
-  return parse_scenario(buffer.str(), path);
+  return parse_scenario(buffer.str(), path, invariants);
 }
 
 }  // namespace mmcheck::vm

@@ -7,7 +7,6 @@
 #include <map>
 #include <unordered_map>
 
-#include "invariants/checks.hpp"
 #include "models/ops/context.hpp"
 #include "models/ops/op.hpp"
 #include "models/ops/phases.hpp"
@@ -48,8 +47,12 @@ std::uint32_t step_label(const char* name) {
   return it->second;
 }
 
-VmModel::VmModel(const Scenario& scenario, const Policy& policy, std::vector<std::string> checks)
-    : scenario_(scenario), policy_(policy) {
+VmModel::VmModel(const Scenario& scenario, const Policy& policy, const Observer& observer)
+    : scenario_(scenario),
+      policy_(policy),
+      observer_(observer),
+      watched_(observer.watched_events()),
+      ghost_(observer.ghost_needs()) {
   shape_.threads = static_cast<int>(scenario.threads.size());
   shape_.processes = static_cast<int>(scenario.processes.size());
   shape_.pages = scenario.page_count();
@@ -58,31 +61,19 @@ VmModel::VmModel(const Scenario& scenario, const Policy& policy, std::vector<std
   shape_.handles = static_cast<int>(scenario.handle_names.size());
   // Each page can have a frame per process, plus one copy in flight per CPU, plus a spare.
   shape_.frames = std::min(kMaxFrames, shape_.pages * (shape_.processes + 1) + shape_.threads + 1);
-  for (const std::string& name : checks) {
-    auto inv = find_invariant(name);
-    MM_ASSERT(inv.has_value(), "an invariant name the loader accepted is unknown");
-    checked_ |= 1u << static_cast<int>(*inv);
-  }
   for (std::size_t i = 0; i < scenario.values.size(); ++i)
     value_bits_[scenario.values[i]] = std::uint64_t{1} << i;
   // The soft-dirty ghost (when a store started, which pages must read soft-dirty) is kept only
-  // when soft_dirty_sound is checked and a clear_refs can complete: unread ghost state would
-  // only split states.
+  // when the observer reads it and a clear_refs can complete: unread ghost state would only
+  // split states.
   for (const Thread& t : scenario.threads)
     for (const Op& op : t.ops)
       if (op.kind == OpKind::ClearRefs) tracks_soft_dirty_ = true;
   for (const SetupOp& s : scenario.setup)
     if (s.op.kind == OpKind::ClearRefs) tracks_soft_dirty_ = true;
-  tracks_soft_dirty_ = tracks_soft_dirty_ && VmModel::checks(Invariant::SoftDirtySound);
+  tracks_soft_dirty_ = tracks_soft_dirty_ && ghost_.soft_dirty;
   build_reduction_tables();
   build_symmetry_groups();
-}
-
-const std::vector<std::string>& VmModel::property_names() const { return invariant_names(); }
-
-std::optional<std::uint32_t> VmModel::deadlock_property() const {
-  if (!checks(Invariant::NoDeadlock)) return std::nullopt;
-  return static_cast<std::uint32_t>(Invariant::NoDeadlock);
 }
 
 const Op* VmModel::current_op(const State& s, int thread) const {
@@ -210,33 +201,10 @@ StepInfo VmModel::apply_traced(const State& s, Action a, State& next, std::strin
   return run_step(*this, s, a, *current_op(s, a), true, next, &note);
 }
 
-std::optional<Violation> VmModel::check_state(const State& s) const {
-  if (!checks(Invariant::RefcountsSane)) return std::nullopt;
-  if (auto msg = refcounts_insane(*this, s))
-    return Violation{static_cast<std::uint32_t>(Invariant::RefcountsSane), *msg};
-  return std::nullopt;
-}
-
 bool VmModel::finished(const State& s) const {
   for (int t = 0; t < shape_.threads; ++t)
     if (current_op(s, t) != nullptr) return false;
   return true;
-}
-
-std::optional<Violation> VmModel::check_final(const State& s) const {
-  auto make = [](Invariant inv, std::string msg) {
-    return Violation{static_cast<std::uint32_t>(inv), std::move(msg)};
-  };
-  if (checks(Invariant::NoLostWrite))
-    if (auto msg = lost_write_at_end(*this, s))
-      return make(Invariant::NoLostWrite, *msg + " at the end");
-  if (checks(Invariant::PinCoherent))
-    if (auto msg = pin_incoherent_at_end(*this, s))
-      return make(Invariant::PinCoherent, *msg + " at the end");
-  if (checks(Invariant::SoftDirtySound))
-    if (auto msg = soft_dirty_missed_at_end(*this, s))
-      return make(Invariant::SoftDirtySound, *msg + " (at the end)");
-  return std::nullopt;
 }
 
 std::string VmModel::describe_action(const State& s, const Action& a) const {

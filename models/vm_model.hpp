@@ -1,5 +1,6 @@
-// The Linux VM model as an engine Model: a scenario, a resolved policy and the selected
-// invariants. An action is a thread index; each thread runs its ops one atomic step at a time
+// The Linux VM model as an engine Model: a scenario, a resolved policy and an observer (the
+// selected invariants, invariants/checker.hpp), which answers the engine's property questions.
+// An action is a thread index; each thread runs its ops one atomic step at a time
 // (models/ops/*.cpp). Setup runs in initial_states(), sequentially, without exploration.
 #pragma once
 
@@ -10,7 +11,7 @@
 #include <vector>
 
 #include "checker/model.hpp"
-#include "invariants/registry.hpp"
+#include "models/observe.hpp"
 #include "models/policy.hpp"
 #include "models/scenario.hpp"
 #include "models/state.hpp"
@@ -43,19 +44,23 @@ class VmModel {
   using State = vm::State;
   using Action = std::uint8_t;
 
-  // Throws InputError when a setup op cannot complete.
-  VmModel(const Scenario& scenario, const Policy& policy, std::vector<std::string> checks);
+  // Throws InputError when a setup op cannot complete. The observer outlives the model.
+  VmModel(const Scenario& scenario, const Policy& policy, const Observer& observer);
 
   std::vector<State> initial_states() const;
   void enabled_actions(const State& s, std::vector<Action>& out) const;
   StepInfo apply(const State& s, const Action& a, State& next) const;
-  std::optional<Violation> check_state(const State& s) const;
+  std::optional<Violation> check_state(const State& s) const {
+    return observer_.check_state(*this, s);
+  }
   bool finished(const State& s) const;
-  std::optional<Violation> check_final(const State& s) const;
+  std::optional<Violation> check_final(const State& s) const {
+    return observer_.check_final(*this, s);
+  }
   void encode(const State& s, ByteWriter& w) const { encode_state(s, shape_, w); }
   State decode(ByteReader& r) const { return decode_state(r, shape_); }
-  const std::vector<std::string>& property_names() const;
-  std::optional<std::uint32_t> deadlock_property() const;
+  const std::vector<std::string>& property_names() const { return observer_.property_names(); }
+  std::optional<std::uint32_t> deadlock_property() const { return observer_.deadlock_property(); }
   const std::vector<std::string>& label_names() const { return step_names(); }
   std::string describe_action(const State& s, const Action& a) const;
   // Partial-order reduction: shrinks `actions` to one step when it is safe (models/por.cpp).
@@ -77,7 +82,12 @@ class VmModel {
   const Scenario& scenario() const { return scenario_; }
   const Policy& policy() const { return policy_; }
   const Shape& shape() const { return shape_; }
-  bool checks(Invariant inv) const { return (checked_ >> static_cast<int>(inv)) & 1; }
+  // Publishes an event of a step to the observer when it watches that kind.
+  void publish(const State& s, const Observation& o, StepInfo& info) const {
+    if (watched_ & event_bit(o.event)) observer_.observe(*this, s, o, info);
+  }
+  // The ghost state the observer reads (models/observe.hpp).
+  const GhostNeeds& ghost() const { return ghost_; }
   // The op a thread is at, nullptr when its list is done.
   const Op* current_op(const State& s, int thread) const;
   // The ghost's bit for a stored value (values are dense-indexed at load time).
@@ -94,7 +104,9 @@ class VmModel {
   const Scenario& scenario_;
   Policy policy_;
   Shape shape_;
-  std::uint32_t checked_ = 0;
+  const Observer& observer_;
+  std::uint32_t watched_ = 0;
+  GhostNeeds ghost_;
   std::array<std::uint64_t, 256> value_bits_{};
   bool tracks_soft_dirty_ = false;
   std::vector<std::vector<Footprint>> future_;  // [thread][pc]: every op from pc on

@@ -18,7 +18,6 @@
 // The clear_refs_flush policy ties tlb_flush_pending to `pending` only. In the kernel,
 // tlb_gather_mmu() also incremented it in the `deferred` and `none` eras; it matters only to
 // do_wp_page's uffd_wp_pending_flush check (5.12+), which no preset combines with those values.
-#include "invariants/checks.hpp"
 #include "models/ops/context.hpp"
 #include "models/ops/op.hpp"
 #include "models/ops/phases.hpp"
@@ -140,10 +139,7 @@ void step_pagemap(Ctx& c) {
   c.label(step<kSteps, "pagemap.read">());
   MM_SAY(c, "pagemap %s:%s: soft-dirty %d, uffd-wp %d", c.mm_name(c.mm).c_str(),
          c.page_name(page).c_str(), soft_dirty, uffd_wp);
-  if (c.checks(Invariant::SoftDirtySound)) {
-    if (auto msg = soft_dirty_missed(c.model, c.s, c.mm, page))
-      c.violate(Invariant::SoftDirtySound, *msg);
-  }
+  c.observe({.event = Event::PagemapRead, .thread = c.thread, .mm = c.mm, .page = page});
   c.finish_op();
 }
 

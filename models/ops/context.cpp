@@ -3,7 +3,6 @@
 
 #include <cstdio>
 
-#include "invariants/checks.hpp"
 #include "models/ops/walk.hpp"
 #include "models/vm_model.hpp"
 
@@ -19,13 +18,7 @@ void Ctx::say(const char* fmt, ...) {
   *note += buffer;
 }
 
-bool Ctx::checks(Invariant inv) const { return model.checks(inv); }
-
-void Ctx::violate(Invariant inv, const std::string& message) {
-  if (!checks(inv)) return;
-  if (info.violation && info.violation->property <= static_cast<std::uint32_t>(inv)) return;
-  info.violation = Violation{static_cast<std::uint32_t>(inv), message};
-}
+void Ctx::observe(const Observation& o) { model.publish(s, o, info); }
 
 std::string Ctx::who() const { return sc.processes[mm].name + "/" + sc.threads[thread].name; }
 
@@ -139,52 +132,37 @@ void record_store(Ctx& c, int m, int page, int word, std::uint8_t value, int pfn
 }
 
 void user_store(Ctx& c, int pfn, int page, int word, std::uint8_t value) {
-  Frame& f = c.s.frames[pfn];
-  if (!f.in_use && c.checks(Invariant::RefcountsSane))
-    c.violate(Invariant::RefcountsSane, "store of " + std::to_string(value) + " by " + c.who() +
-                                            " reaches free frame " + std::to_string(pfn));
-  f.content[word] = value;
+  c.observe({.event = Event::Store,
+             .thread = c.thread,
+             .mm = c.mm,
+             .page = page,
+             .word = word,
+             .value = value,
+             .pfn = pfn});
+  c.s.frames[pfn].content[word] = value;
   const ThreadState& th = c.th();
   const Mm& m = c.m();
   bool after_clear_refs =
       th.sd_generation != 0 && th.sd_generation == m.clear_refs_done && !m.clear_refs_busy;
-  tracked_store(c, c.mm, page, word, value, pfn, c.who(), after_clear_refs);
+  tracked_store(c, c.mm, page, word, value, pfn, after_clear_refs);
 }
 
 void tracked_store(Ctx& c, int m, int page, int word, std::uint8_t value, int pfn,
-                   const std::string& who, bool after_clear_refs) {
-  Mm& o = c.s.mm[m];
-  if (c.checks(Invariant::UffdWpSound) && (o.wp_protected >> page & 1))
-    c.violate(Invariant::UffdWpSound, "store of " + std::to_string(value) + " by " + who + " to " +
-                                          c.mm_name(m) + ":" + c.page_name(page) +
-                                          " completes while it is uffd write-protected, without "
-                                          "a WP fault");
+                   bool after_clear_refs) {
   record_store(c, m, page, word, value, pfn);
-  if (after_clear_refs) o.sd_required |= static_cast<std::uint16_t>(1u << page);
+  if (after_clear_refs) c.s.mm[m].sd_required |= static_cast<std::uint16_t>(1u << page);
 }
 
 void user_load(Ctx& c, int pfn, int page, int word) {
-  const Frame& f = c.s.frames[pfn];
-  std::uint8_t value = f.content[word];
+  std::uint8_t value = c.s.frames[pfn].content[word];
   MM_SAY(c, "load %s.%d = %d from frame %d", c.page_name(page).c_str(), word, value, pfn);
-  if (!f.in_use && c.checks(Invariant::RefcountsSane))
-    c.violate(Invariant::RefcountsSane,
-              "load by " + c.who() + " reaches free frame " + std::to_string(pfn));
-  if (c.checks(Invariant::NoLostWrite)) {
-    if (auto msg = lost_write_at_load(c.model, c.s, c.mm, page, word, value, pfn, c.who()))
-      c.violate(Invariant::NoLostWrite, *msg);
-  }
-  if (c.checks(Invariant::NoCrossMmLeak)) {
-    if (auto msg = cross_mm_leak(c.model, c.s, c.mm, value, c.who()))
-      c.violate(Invariant::NoCrossMmLeak, *msg);
-  }
-  if (c.checks(Invariant::PinCoherent)) {
-    for (int h = 0; h < c.model.shape().handles; ++h) {
-      const Handle& hd = c.s.handles[h];
-      if (!hd.active || hd.kind != HandleKind::Pin || hd.mm != c.mm || hd.page != page) continue;
-      if (auto msg = pin_incoherent(c.model, c.s, h)) c.violate(Invariant::PinCoherent, *msg);
-    }
-  }
+  c.observe({.event = Event::Load,
+             .thread = c.thread,
+             .mm = c.mm,
+             .page = page,
+             .word = word,
+             .value = value,
+             .pfn = pfn});
 }
 
 }  // namespace mmcheck::vm

@@ -1,7 +1,8 @@
 // What every op's step works with: the scenario, the policy, the state being changed, the
 // thread taking the step and its op, and what the step reports (its kernel step name, a note
-// for traces, a violation). Also the small kernel primitives several ops share: allocating
-// and freeing frames, TLB flushes, vm_page_prot, and the user store/load the hardware performs.
+// for traces, and what the observer concluded from the events it published). Also the small kernel
+// primitives several ops share: allocating and freeing frames, TLB flushes, vm_page_prot, and the
+// user store/load the hardware performs.
 #pragma once
 
 #include <array>
@@ -12,7 +13,7 @@
 #include <vector>
 
 #include "checker/model.hpp"
-#include "invariants/registry.hpp"
+#include "models/observe.hpp"
 #include "models/policy.hpp"
 #include "models/scenario.hpp"
 #include "models/state.hpp"
@@ -89,9 +90,8 @@ struct Ctx {
   // Appends to the note (printf style) when a note is wanted. Call it through MM_SAY, which
   // does not even evaluate the arguments while searching.
   void say(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
-  // Records a violation of `inv` when the scenario checks it (the first one of a step wins).
-  void violate(Invariant inv, const std::string& message);
-  bool checks(Invariant inv) const;
+  // Publishes an event to the observer (models/observe.hpp), which may record a violation.
+  void observe(const Observation& o);
   std::string who() const;  // "P/cpu1"
   std::string page_name(int page) const { return sc.page_name(page); }
   std::string mm_name(int m) const { return sc.processes[m].name; }
@@ -113,18 +113,18 @@ bool is_private(const Scenario& sc, int page);
 // clears the walk's position and masks. Returns whether anything was flushed; the note says
 // what.
 bool end_change_prot_walk(Ctx& c, std::uint32_t range, bool nested);
-// The hardware's store and load (after translation): ghost updates and the checks made there.
+// The hardware's store and load (after translation): their events and the ghost's bookkeeping.
 void user_store(Ctx& c, int pfn, int page, int word, std::uint8_t value);
 void user_load(Ctx& c, int pfn, int page, int word);
 // A store by mm `m` at `page` into frame `pfn` (a user store or a pin_write): the ghost
 // state's bookkeeping.
 void record_store(Ctx& c, int m, int page, int word, std::uint8_t value, int pfn);
-// Every store-based invariant's part of a completed store by mm `m` at `page` (a user store, or
-// a pin_write through a handle mm `m` took there): uffd_wp_sound's check, the ghost's last value
-// and cross-mm bookkeeping, and soft_dirty_sound's requirement when the store started after a
-// clear_refs of `m` completed. `who` names the storer in a violation.
+// The ghost's part of a completed store by mm `m` at `page` (a user store, or a pin_write
+// through a handle mm `m` took there), after its Store event: the last value and cross-mm
+// bookkeeping, and the soft-dirty requirement when the store started after a clear_refs of `m`
+// completed.
 void tracked_store(Ctx& c, int m, int page, int word, std::uint8_t value, int pfn,
-                   const std::string& who, bool after_clear_refs);
+                   bool after_clear_refs);
 std::string pte_text(const Pte& p);  // "frame 2 W1 D1 SD1 UW0" or "none"
 
 // Op steps (models/ops/*.cpp). Each sets c.op_done when its op completes.

@@ -17,7 +17,6 @@
 // the lock and unlock steps and returns to GUP's PTL step.
 #include <cstdio>
 
-#include "invariants/checks.hpp"
 #include "models/ops/context.hpp"
 #include "models/ops/op.hpp"
 #include "models/ops/phases.hpp"
@@ -96,10 +95,11 @@ bool may_reuse(Ctx& c, int pfn) {
 void decide_copy(Ctx& c, int page, const Pte& pte) {
   ThreadState& th = c.th();
   c.label(step<kSteps, "do_wp_page.copy">());
-  if (c.checks(Invariant::NoStaleTlbAtCow)) {
-    if (auto msg = stale_tlb_at_cow(c.model, c.s, c.mm, page, pte.pfn))
-      c.violate(Invariant::NoStaleTlbAtCow, *msg);
-  }
+  c.observe({.event = Event::CowCopyDecided,
+             .thread = c.thread,
+             .mm = c.mm,
+             .page = page,
+             .pfn = pte.pfn});
   c.s.frames[pte.pfn].refcount++;
   th.saved = pte;
   th.old_pfn = pte.pfn;
@@ -260,10 +260,11 @@ void fault_install(Ctx& c, FaultKind kind) {
     c.label(step<kSteps, "wp_page_copy.abort">());
     MM_SAY(c, "PTE changed since the decision: frame %d freed", th.new_pfn);
   } else {
-    if (c.checks(Invariant::PinnedPageNeverCowed)) {
-      if (auto msg = pinned_page_cowed(c.model, c.s, c.mm, page, th.old_pfn))
-        c.violate(Invariant::PinnedPageNeverCowed, *msg);
-    }
+    c.observe({.event = Event::CowInstall,
+               .thread = c.thread,
+               .mm = c.mm,
+               .page = page,
+               .pfn = th.old_pfn});
     flush_page(c, c.mm, page);  // ptep_clear_flush_notify
     Pte fresh{};
     fresh.present = true;

@@ -12,7 +12,6 @@
 //   gup.fail                the VMA refuses the access (-EFAULT)
 //   gup.mmap_read_unlock    releases mmap_lock
 //   gup.unpin, gup.put, pin.read, pin.write, extra_ref.get, extra_ref.put: one step, no lock
-#include "invariants/checks.hpp"
 #include "models/ops/context.hpp"
 #include "models/ops/op.hpp"
 #include "models/ops/phases.hpp"
@@ -83,25 +82,27 @@ void gup_ptl(Ctx& c) {
 void read_through(Ctx& c, const Handle& h) {
   std::uint8_t value = c.s.frames[h.pfn].content[c.op.word];
   MM_SAY(c, "%s reads %d from frame %d", c.sc.handle_names[c.op.handle].c_str(), value, h.pfn);
-  if (c.checks(Invariant::RefcountsSane) && !c.s.frames[h.pfn].in_use)
-    c.violate(Invariant::RefcountsSane,
-              c.sc.handle_names[c.op.handle] + " reads free frame " + std::to_string(h.pfn));
-  if (c.checks(Invariant::NoCrossMmLeak)) {
-    if (auto msg = cross_mm_leak(c.model, c.s, h.mm, value, c.sc.handle_names[c.op.handle]))
-      c.violate(Invariant::NoCrossMmLeak, *msg);
-  }
-  if (c.checks(Invariant::PinCoherent) && h.kind == HandleKind::Pin) {
-    if (auto msg = pin_incoherent(c.model, c.s, c.op.handle))
-      c.violate(Invariant::PinCoherent, *msg);
-  }
+  c.observe({.event = Event::RefRead,
+             .thread = c.thread,
+             .mm = h.mm,
+             .page = h.page,
+             .word = c.op.word,
+             .value = value,
+             .pfn = h.pfn,
+             .handle = c.op.handle});
 }
 
 void write_through(Ctx& c, const Handle& h) {
   MM_SAY(c, "%s writes %d into frame %d", c.sc.handle_names[c.op.handle].c_str(), c.op.value,
          h.pfn);
-  if (c.checks(Invariant::RefcountsSane) && !c.s.frames[h.pfn].in_use)
-    c.violate(Invariant::RefcountsSane,
-              c.sc.handle_names[c.op.handle] + " writes free frame " + std::to_string(h.pfn));
+  c.observe({.event = Event::Store,
+             .thread = c.thread,
+             .mm = h.mm,
+             .page = h.page,
+             .word = c.op.word,
+             .value = c.op.value,
+             .pfn = h.pfn,
+             .handle = c.op.handle});
   c.s.frames[h.pfn].content[c.op.word] = c.op.value;
   // A store by the mm that took the handle, at the page it was taken from, for every
   // store-based invariant: 9348b73c2e1b exists because such a page is "dirtied by the pinning
@@ -109,12 +110,7 @@ void write_through(Ctx& c, const Handle& h) {
   const Mm& m = c.s.mm[h.mm];
   bool after_clear_refs =
       c.model.tracks_soft_dirty() && m.clear_refs_done != 0 && !m.clear_refs_busy;
-  tracked_store(c, h.mm, h.page, c.op.word, c.op.value, h.pfn, c.sc.handle_names[c.op.handle],
-                after_clear_refs);
-  if (c.checks(Invariant::PinCoherent) && h.kind == HandleKind::Pin) {
-    if (auto msg = pin_incoherent(c.model, c.s, c.op.handle))
-      c.violate(Invariant::PinCoherent, *msg);
-  }
+  tracked_store(c, h.mm, h.page, c.op.word, c.op.value, h.pfn, after_clear_refs);
 }
 
 }  // namespace

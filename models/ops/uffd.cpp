@@ -160,8 +160,8 @@ void writeprotect_unlock(Ctx& c) {
   Mm& m = c.m();
   bool wp = c.op.kind == OpKind::UffdWp;
   m.readers--;
-  if (wp && !c.th().failed && c.checks(Invariant::UffdWpSound)) {
-    // Ghost (kept only when uffd_wp_sound is checked): a page is protected when the protect
+  if (wp && !c.th().failed && c.model.ghost().wp) {
+    // Ghost (kept only when the observer reads it): a page is protected when the protect
     // left uffd_wp on its PTE, or a marker. A none PTE of an anonymous VMA protects nothing
     // (the documented behaviour before UFFD_FEATURE_WP_UNPOPULATED): a later fault maps it
     // without uffd_wp.
@@ -242,8 +242,8 @@ std::optional<LocalStep> writeprotect_local_step(const LocalScope& x) {
   if (x.phase == kUffdLock || x.phase == kUffdUnlock) {
     // Takes or drops mmap_lock for read, reads the VMA flags (is the range registered?), and
     // moves the protection ghost: an unprotect starts at its lock, a protect ends at its unlock.
-    bool moves_ghost = x.model.checks(Invariant::UffdWpSound) &&
-                       ((x.op.kind == OpKind::UffdUnwp) == (x.phase == kUffdLock));
+    bool moves_ghost =
+        x.model.ghost().wp && ((x.op.kind == OpKind::UffdUnwp) == (x.phase == kUffdLock));
     f.read = x.phase == kUffdLock ? (res::lock_writer(x.mm) | res::vma(x.mm)) : 0;
     f.write = moves_ghost ? res::kGhostWp : 0;
     f.inc = res::lock_readers(x.mm);

@@ -3,6 +3,7 @@
 // counterexample, state by state.
 #include <catch2/catch.hpp>
 
+#include "invariants/checker.hpp"
 #include "tests/model/harness.hpp"
 
 namespace mmtest {
@@ -32,7 +33,7 @@ std::vector<std::vector<std::uint8_t>> encodings(const vm::VmModel& model, const
 Result check_same_with_1_and_2_threads(const std::string& json, const std::string& preset) {
   assert_throws();
   vm::Scenario sc = vm::parse_scenario(json, "test.json");
-  vm::VmModel model(sc, policy_of(preset), sc.check);
+  vm::CheckedModel model(sc, policy_of(preset), sc.check);
   Result one = search_with(model, 1);
   REQUIRE(one.verdict != mmcheck::Verdict::Nondeterministic);
   // Several runs: a level's numbering must not follow the threads' timing.

@@ -16,6 +16,7 @@
 
 #include "checker/assert.hpp"
 #include "checker/search.hpp"
+#include "invariants/checker.hpp"
 #include "models/policy.hpp"
 #include "models/scenario.hpp"
 #include "models/state.hpp"
@@ -77,7 +78,7 @@ class Sim {
   Sim(const std::string& json, const std::string& preset, const Sets& sets = {})
       : sc((assert_throws(), vm::parse_scenario(json, "test.json"))),
         policy(policy_of(preset, sets)) {
-    model = std::make_unique<vm::VmModel>(sc, policy, sc.check);
+    model = std::make_unique<vm::CheckedModel>(sc, policy, sc.check);
     auto initial = model->initial_states();
     REQUIRE(initial.size() == 1);
     s = initial[0];
@@ -202,7 +203,7 @@ class Sim {
 
   vm::Scenario sc;
   vm::Policy policy;
-  std::unique_ptr<vm::VmModel> model;
+  std::unique_ptr<vm::CheckedModel> model;
   vm::State s;
   std::vector<std::string> steps;              // "thread:step" taken so far
   std::string note;                            // the last step's note

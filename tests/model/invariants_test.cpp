@@ -3,6 +3,7 @@
 // verdicts come from cli::run_scenario, as `mmcheck check` reports them.
 #include <catch2/catch.hpp>
 
+#include "invariants/checker.hpp"
 #include "tests/model/harness.hpp"
 
 namespace mmtest {

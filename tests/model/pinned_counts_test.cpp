@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "invariants/checker.hpp"
 #include "models/scenario.hpp"
 #include "tools/cli/run.hpp"
 

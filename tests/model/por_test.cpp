@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "invariants/checker.hpp"
 #include "models/policy.hpp"
 #include "models/scenario.hpp"
 #include "models/vm_model.hpp"
@@ -17,6 +18,7 @@
 namespace {
 
 using mmcheck::ByteWriter;
+using mmcheck::vm::CheckedModel;
 using mmcheck::vm::State;
 using mmcheck::vm::VmModel;
 
@@ -185,7 +187,7 @@ TEST_CASE(
       mmcheck::vm::Policy policy = mmcheck::vm::find_preset(preset)->policy;
       if (mmcheck::vm::unsupported_reason(sc, policy)) continue;
       // Check every invariant, so no violation can hide behind the scenario's own selection.
-      VmModel model(sc, policy, mmcheck::vm::invariant_names());
+      CheckedModel model(sc, policy, mmcheck::vm::invariant_names());
       Reached full = walk(model, false);
       Reached part = walk(model, true);
       INFO(file << " on " << preset << ": " << full.states << " states, reduced " << part.states);
@@ -220,7 +222,7 @@ TEST_CASE(
       for (const auto& [name, value] : sc.policy_overrides)
         REQUIRE(!mmcheck::vm::set_policy(policy, name, value));
       if (mmcheck::vm::unsupported_reason(sc, policy)) continue;
-      VmModel model(sc, policy, mmcheck::vm::invariant_names());
+      CheckedModel model(sc, policy, mmcheck::vm::invariant_names());
       Reached full = walk(model, false);
       Reached part = walk(model, true);
       INFO(sc.name << " on " << preset.name << ": " << full.states << " states, reduced "

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "checker/model.hpp"
+#include "invariants/checker.hpp"
 #include "models/policy.hpp"
 #include "models/scenario.hpp"
 #include "models/vm_model.hpp"
@@ -92,7 +93,7 @@ TEST_CASE("Symmetry reduction merges identical threads and keeps the verdict",
 TEST_CASE("A permutation of identical threads has the same representative",
           "[reductions][symmetry]") {
   vm::Scenario sc = vm::parse_scenario(kSymmetric, "symmetric.json");
-  vm::VmModel model(sc, vm::find_preset("linux-5.10")->policy, sc.check);
+  vm::CheckedModel model(sc, vm::find_preset("linux-5.10")->policy, sc.check);
   REQUIRE(model.symmetry_groups().size() == 1);
   REQUIRE(model.symmetry_groups()[0] == std::vector<int>{1, 2, 3});
   // Walk random schedules; at each state, swapping two writers' threads and TLB rows must not

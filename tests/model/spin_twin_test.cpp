@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "invariants/checker.hpp"
 #include "tests/model/harness.hpp"
 
 namespace mmtest {

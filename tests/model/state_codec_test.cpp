@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "invariants/checker.hpp"
 #include "models/policy.hpp"
 #include "models/scenario.hpp"
 #include "models/vm_model.hpp"
@@ -17,6 +18,7 @@ namespace {
 
 using mmcheck::ByteReader;
 using mmcheck::ByteWriter;
+using mmcheck::vm::CheckedModel;
 using mmcheck::vm::State;
 using mmcheck::vm::VmModel;
 
@@ -125,7 +127,7 @@ TEST_CASE("The state encoding round-trips and is one-to-one on every state of th
       mmcheck::vm::Policy policy = mmcheck::vm::find_preset(preset)->policy;
       if (mmcheck::vm::unsupported_reason(sc, policy)) continue;
       INFO(file << " on " << preset);
-      VmModel model(sc, policy, mmcheck::vm::invariant_names());
+      CheckedModel model(sc, policy, mmcheck::vm::invariant_names());
       check_every_state(model, counts);
       ++models;
     }

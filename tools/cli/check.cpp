@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "checker/sysinfo.hpp"
+#include "invariants/checker.hpp"
 #include "tools/cli/commands.hpp"
 #include "tools/cli/run.hpp"
 

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "checker/sha256.hpp"
+#include "invariants/checker.hpp"
 #include "invariants/registry.hpp"
 #include "models/json_reader.hpp"
 #include "models/policy.hpp"
@@ -293,7 +294,7 @@ class Replayer {
       r_.outcome = "unsupported";
       return;
     }
-    r_.model = std::make_unique<vm::VmModel>(*r_.scenario, policy, r_.scenario->check);
+    r_.model = std::make_unique<vm::CheckedModel>(*r_.scenario, policy, r_.scenario->check);
     std::vector<vm::State> initial = r_.model->initial_states();
     MM_ASSERT(!initial.empty(), "a model needs at least one initial state");
     r_.states.push_back(initial.front());

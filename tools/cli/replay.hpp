@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "invariants/checker.hpp"
 #include "models/scenario.hpp"
 #include "models/vm_model.hpp"
 #include "tools/cli/run.hpp"
@@ -57,7 +58,7 @@ struct Difference {
 
 struct Replay {
   std::unique_ptr<vm::Scenario> scenario;  // owned here: the model keeps a reference
-  std::unique_ptr<vm::VmModel> model;
+  std::unique_ptr<vm::CheckedModel> model;
   std::string scenario_path;  // where it was loaded from
   std::string kernel;
   std::vector<std::string> warnings;  // a policy missing from the trace, taken from the preset

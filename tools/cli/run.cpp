@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 
+#include "invariants/checker.hpp"
 #include "models/policy.hpp"
 
 namespace mmcheck::cli {
@@ -85,7 +86,8 @@ RunOutcome run_scenario(const vm::Scenario& scenario, const RunConfig& config) {
     out.exit_code = kExitUnsupported;
     return out;
   }
-  vm::VmModel model(scenario, out.policy, scenario.check);
+  vm::CheckedModel checked(scenario, out.policy);
+  const vm::VmModel& model = checked;
   SearchResult<vm::VmModel> result = search(model, config.search);
   out.stats = result.stats;
   out.verdict = verdict_name(result.verdict);

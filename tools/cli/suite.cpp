@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "invariants/checker.hpp"
 #include "models/policy.hpp"
 #include "tools/cli/commands.hpp"
 #include "tools/cli/run.hpp"
