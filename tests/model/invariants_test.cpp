@@ -13,7 +13,7 @@ using Steps = std::vector<std::string>;
 
 void check_violates(const mmcheck::cli::RunOutcome& o, const std::string& invariant) {
   INFO("verdict " << o.verdict << " " << o.invariant << ": " << o.message);
-  CHECK(o.verdict == "violation");
+  CHECK(o.verdict == mmcheck::cli::Outcome::Violation);
   CHECK(o.invariant == invariant);
   CHECK(o.exit_code == mmcheck::cli::kExitViolation);
   CHECK_FALSE(o.trace.empty());
@@ -22,7 +22,7 @@ void check_violates(const mmcheck::cli::RunOutcome& o, const std::string& invari
 
 void check_holds(const mmcheck::cli::RunOutcome& o) {
   INFO("verdict " << o.verdict << " " << o.invariant << ": " << o.message);
-  CHECK(o.verdict == "holds");
+  CHECK(o.verdict == mmcheck::cli::Outcome::Holds);
   CHECK(o.exit_code == mmcheck::cli::kExitHolds);
   CHECK(o.invariant.empty());
   CHECK(o.stats.states > 1);
@@ -293,7 +293,7 @@ TEST_CASE("no_deadlock fails when a WP fault waits for an unprotect that never c
                          check);
   };
   auto stuck = run(text("[]", R"(["no_deadlock"])"), "linux-5.10");
-  CHECK(stuck.verdict == "deadlock");
+  CHECK(stuck.verdict == mmcheck::cli::Outcome::Deadlock);
   CHECK(stuck.invariant == "no_deadlock");
   CHECK(stuck.exit_code == mmcheck::cli::kExitDeadlock);
   CHECK_THAT(stuck.message, Catch::Contains("handle_userfault"));
@@ -321,7 +321,7 @@ TEST_CASE("a deadlocked pin waiting in handle_userfault is described as waiting 
           {"thread": "cpu1", "op": "uffd_wp", "addr": "A"}])",
       R"(["no_deadlock"])");
   auto stuck = run(text, "latest");
-  REQUIRE(stuck.verdict == "deadlock");
+  REQUIRE(stuck.verdict == mmcheck::cli::Outcome::Deadlock);
   CHECK(last_step(stuck) == "cpu1:handle_userfault.wait");
   CHECK_THAT(stuck.message, Catch::Contains("handle_userfault"));
   CHECK_THAT(stuck.message, !Catch::Contains("mmap_lock"));

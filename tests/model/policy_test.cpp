@@ -327,40 +327,40 @@ const char* kUffdSetup = R"([{"thread": "cpu1", "op": "write", "addr": "A", "val
 TEST_CASE("uffd_wp none makes a uffd-wp scenario unsupported (exit 3), never a pass", "[policy]") {
   std::string anon = scenario_text(R"({"A": {"uffd_wp": true}})", kUffdProcesses, kUffdSetup);
   auto on_5_4 = run(anon, "linux-5.4");
-  CHECK(on_5_4.verdict == "unsupported");
+  CHECK(on_5_4.verdict == mmcheck::cli::Outcome::Unsupported);
   CHECK(on_5_4.exit_code == 3);
   CHECK_FALSE(on_5_4.unsupported_reason.empty());
   CHECK(on_5_4.stats.states == 0);  // nothing was explored
 
   auto none = run(anon, "latest", {{"uffd_wp", "none"}});
-  CHECK(none.verdict == "unsupported");
+  CHECK(none.verdict == mmcheck::cli::Outcome::Unsupported);
   CHECK(none.exit_code == 3);
   auto anon_on = run(anon, "linux-5.7");
-  CHECK(anon_on.verdict == "holds");
+  CHECK(anon_on.verdict == mmcheck::cli::Outcome::Holds);
   CHECK(anon_on.exit_code == 0);
 
   // An op alone (no region flag) needs the feature too.
   std::string op_only = scenario_text(
       R"({"A": {}})", R"({"P": {"threads": {"cpu0": [{"op": "uffd_register", "addr": "A"}]}}})");
-  CHECK(run(op_only, "linux-5.4").verdict == "unsupported");
-  CHECK(run(op_only, "linux-5.7").verdict == "holds");
+  CHECK(run(op_only, "linux-5.4").verdict == mmcheck::cli::Outcome::Unsupported);
+  CHECK(run(op_only, "linux-5.7").verdict == mmcheck::cli::Outcome::Holds);
 }
 
 TEST_CASE("uffd_wp anon makes uffd-wp on shmem unsupported; anon_shmem supports it", "[policy]") {
   std::string shmem =
       scenario_text(R"({"A": {"type": "shmem", "uffd_wp": true}})", kUffdProcesses, kUffdSetup);
   auto anon_only = run(shmem, "linux-5.18");
-  CHECK(anon_only.verdict == "unsupported");
+  CHECK(anon_only.verdict == mmcheck::cli::Outcome::Unsupported);
   CHECK(anon_only.exit_code == 3);
-  CHECK(run(shmem, "latest", {{"uffd_wp", "anon"}}).verdict == "unsupported");
+  CHECK(run(shmem, "latest", {{"uffd_wp", "anon"}}).verdict == mmcheck::cli::Outcome::Unsupported);
   auto both = run(shmem, "linux-5.19");
-  CHECK(both.verdict == "holds");
+  CHECK(both.verdict == mmcheck::cli::Outcome::Holds);
   CHECK(both.exit_code == 0);
   CHECK(coverage_of(both, "handle_userfault.wait") > 0);
   // An anon region next to an unregistered shmem one is fine on anon.
   std::string mixed = scenario_text(R"({"A": {"uffd_wp": true}, "S": {"type": "shmem"}})",
                                     kUffdProcesses, kUffdSetup);
-  CHECK(run(mixed, "linux-5.18").verdict == "holds");
+  CHECK(run(mixed, "linux-5.18").verdict == mmcheck::cli::Outcome::Holds);
 }
 
 // ---- uffd_wp_pending_flush ----

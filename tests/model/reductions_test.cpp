@@ -23,7 +23,8 @@ namespace cli = mmcheck::cli;
 namespace vm = mmcheck::vm;
 
 struct Outcome {
-  std::string verdict, invariant;
+  cli::Outcome verdict = cli::Outcome::Holds;
+  std::string invariant;
   std::size_t steps = 0;
   std::uint64_t states = 0;
   bool operator==(const Outcome& o) const {

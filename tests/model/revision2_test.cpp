@@ -15,13 +15,13 @@ bool contains(const Steps& steps, const std::string& name) {
 
 void expect_violation(const mmcheck::cli::RunOutcome& o, const std::string& invariant) {
   INFO("verdict " << o.verdict << " " << o.invariant << ": " << o.message);
-  CHECK(o.verdict == "violation");
+  CHECK(o.verdict == mmcheck::cli::Outcome::Violation);
   CHECK(o.invariant == invariant);
 }
 
 void expect_holds(const mmcheck::cli::RunOutcome& o) {
   INFO("verdict " << o.verdict << " " << o.invariant << ": " << o.message);
-  CHECK(o.verdict == "holds");
+  CHECK(o.verdict == mmcheck::cli::Outcome::Holds);
   CHECK(o.stats.states > 1);
 }
 

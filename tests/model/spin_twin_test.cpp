@@ -76,7 +76,7 @@ TEST_CASE("the SPIN twins explore SPIN's state count minus its pre-setup state, 
     INFO(twin.file);
     auto o = run_file(twin.file, twin.preset);
     CHECK(o.kernel == twin.preset);
-    CHECK(o.verdict == "holds");
+    CHECK(o.verdict == mmcheck::cli::Outcome::Holds);
     CHECK(o.stats.states == twin.spin_states - 1);
   }
 }
@@ -86,11 +86,11 @@ TEST_CASE("the SPIN twins that SPIN finds violated are violated with a counterex
   if (twins_missing()) return;
   // RESULTS.md 4.1: shortest counterexamples (BFS) of 6 and 10 model steps.
   auto stale = run_file("s1-linux-5.10.json", "linux-5.10");
-  CHECK(stale.verdict == "violation");
+  CHECK(stale.verdict == mmcheck::cli::Outcome::Violation);
   CHECK(stale.invariant == "no_stale_tlb_at_cow");
   CHECK(stale.trace.size() == 6);
   auto lost = run_file("s1r-lostonly-linux-5.10.json", "linux-5.10");
-  CHECK(lost.verdict == "violation");
+  CHECK(lost.verdict == mmcheck::cli::Outcome::Violation);
   CHECK(lost.invariant == "no_lost_write");
   CHECK(lost.trace.size() == 10);
 }

@@ -76,14 +76,14 @@ int check_command(const CheckArgs& args) {
   if (!outcome.trace.empty()) {
     std::cout << "Counterexample (" << outcome.trace.size() << " steps, shortest):\n"
               << timeline_text(scenario, outcome.trace, colour) << "\n";
-    std::cout << (outcome.verdict == "deadlock" ? "no_deadlock" : outcome.invariant) << ": "
+    std::cout << (outcome.verdict == Outcome::Deadlock ? "no_deadlock" : outcome.invariant) << ": "
               << outcome.message << "\n\n";
   }
   std::cout << summary_text(scenario, outcome);
-  if (!outcome.unreached.empty() && outcome.verdict == "holds")
+  if (!outcome.unreached.empty() && outcome.verdict == Outcome::Holds)
     std::cout << "FAILED: must_reach steps not reached on " << outcome.kernel
               << ": the pass would be vacuous\n";
-  if (outcome.verdict == "nondeterministic") std::cout << outcome.message << "\n";
+  if (outcome.verdict == Outcome::Nondeterministic) std::cout << outcome.message << "\n";
   return outcome.exit_code;
 }
 

@@ -266,7 +266,7 @@ class TimelineWriter {
   void header() {
     out_ << style_.bold() << t_.scenario_name << style_.reset() << " on " << t_.kernel << ": "
          << t_.steps.size() << " steps, "
-         << (t_.verdict == "deadlock" ? "deadlock" : "violates " + t_.invariant) << "\n";
+         << (t_.verdict == Outcome::Deadlock ? "deadlock" : "violates " + t_.invariant) << "\n";
     if (r_.model && !style_.colour) out_ << "(* marks what each step changed)\n";
     out_ << "\n";
   }

@@ -64,7 +64,7 @@ json page_data(const RecordedTrace& t, const Replay& r) {
   json j;
   j["scenario"] = {{"name", t.scenario_name}, {"file", r.scenario_path}};
   j["kernel"] = t.kernel;
-  j["verdict"] = t.verdict;
+  j["verdict"] = outcome_name(t.verdict);
   j["invariant"] = t.invariant;
   j["message"] = t.message;
   j["outcome"] = r.outcome;

@@ -192,9 +192,11 @@ RecordedTrace read_trace(const std::string& path) {
     else
       r.fail("/policy/" + vm::escape_pointer(name), "expected a string");
   }
-  t.verdict = r.text(doc, "", "verdict");
-  if (t.verdict != "violation" && t.verdict != "deadlock")
-    r.fail("/verdict", "expected \"violation\" or \"deadlock\", got \"" + t.verdict + "\"");
+  std::string verdict = r.text(doc, "", "verdict");
+  auto outcome = find_outcome(verdict);
+  if (outcome != Outcome::Violation && outcome != Outcome::Deadlock)
+    r.fail("/verdict", "expected \"violation\" or \"deadlock\", got \"" + verdict + "\"");
+  t.verdict = *outcome;
   t.invariant = r.text(doc, "", "invariant");
   t.message = r.text(doc, "", "message");
   const json& steps = r.array(doc, "", "steps");
@@ -485,7 +487,7 @@ class Replayer {
   }
 
   void check_ending(const StepInfo& last) {
-    bool want_deadlock = t_.verdict == "deadlock";
+    bool want_deadlock = t_.verdict == Outcome::Deadlock;
     std::vector<Ending> got = endings(last);
     for (const Ending& e : got) {
       if (e.invariant == t_.invariant && e.message == t_.message && e.deadlock == want_deadlock) {
@@ -502,8 +504,8 @@ class Replayer {
     std::string recorded = t_.invariant + ": " + t_.message;
     if (got.empty()) {
       differ(0, "ending", "", recorded, "",
-             "the replay does not end in the recorded " + t_.verdict + " " + t_.invariant + ": " +
-                 not_ending_reason());
+             "the replay does not end in the recorded " + std::string(outcome_name(t_.verdict)) +
+                 " " + t_.invariant + ": " + not_ending_reason());
       return;
     }
     const Ending& e = got.front();
@@ -571,7 +573,8 @@ json replay_json(const RecordedTrace& t, const Replay& r) {
   j["steps_recorded"] = t.steps.size();
   j["steps_replayed"] = r.steps.size();
   j["diverged_at"] = r.diverged_at == 0 ? json(nullptr) : json(r.diverged_at);
-  j["recorded"] = {{"verdict", t.verdict}, {"invariant", t.invariant}, {"message", t.message}};
+  j["recorded"] = {
+      {"verdict", outcome_name(t.verdict)}, {"invariant", t.invariant}, {"message", t.message}};
   if (!r.invariant.empty())
     j["replayed"] = {{"verdict", r.deadlock ? "deadlock" : "violation"},
                      {"invariant", r.invariant},
@@ -619,12 +622,12 @@ void print_replay_conclusion(const RecordedTrace& t, const Replay& r) {
     std::printf("replay FAILED: the scenario is not the one the trace was recorded on\n");
   } else if (r.outcome == "different_final_state") {
     std::printf("replay FAILED: the run ends in the recorded %s %s, but in another final state\n",
-                t.verdict.c_str(), t.invariant.c_str());
+                outcome_name(t.verdict), t.invariant.c_str());
   } else if (r.outcome == "unsupported") {
     std::printf("replay FAILED: the scenario does not run on %s\n", t.kernel.c_str());
   } else {
-    std::printf("replay FAILED: the run does not end in the recorded %s %s\n", t.verdict.c_str(),
-                t.invariant.c_str());
+    std::printf("replay FAILED: the run does not end in the recorded %s %s\n",
+                outcome_name(t.verdict), t.invariant.c_str());
   }
 }
 

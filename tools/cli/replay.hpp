@@ -32,7 +32,7 @@ struct RecordedTrace {
   std::string scenario_sha256;
   std::string kernel;
   std::vector<std::pair<std::string, std::string>> policy;  // as recorded, in file order
-  std::string verdict;                                      // "violation" or "deadlock"
+  Outcome verdict = Outcome::Violation;                     // Violation or Deadlock
   std::string invariant;
   std::string message;
   std::vector<TraceStep> steps;

@@ -66,6 +66,31 @@ std::vector<TraceStep> describe_schedule(const vm::VmModel& model,
 
 namespace {
 
+constexpr std::pair<Outcome, const char*> kOutcomeNames[] = {
+    {Outcome::Holds, "holds"},
+    {Outcome::Violation, "violation"},
+    {Outcome::Deadlock, "deadlock"},
+    {Outcome::Incomplete, "incomplete"},
+    {Outcome::Unsupported, "unsupported"},
+    {Outcome::Nondeterministic, "nondeterministic"},
+};
+
+Outcome outcome_of(Verdict v) {
+  switch (v) {
+    case Verdict::Holds:
+      return Outcome::Holds;
+    case Verdict::Violation:
+      return Outcome::Violation;
+    case Verdict::Deadlock:
+      return Outcome::Deadlock;
+    case Verdict::Incomplete:
+      return Outcome::Incomplete;
+    case Verdict::Nondeterministic:
+      return Outcome::Nondeterministic;
+  }
+  return Outcome::Nondeterministic;
+}
+
 bool reached(const std::map<std::string, std::uint64_t>& coverage, const std::string& name) {
   for (const auto& [step, count] : coverage) {
     if (count == 0) continue;
@@ -77,11 +102,25 @@ bool reached(const std::map<std::string, std::uint64_t>& coverage, const std::st
 
 }  // namespace
 
+const char* outcome_name(Outcome o) {
+  for (const auto& [outcome, name] : kOutcomeNames)
+    if (outcome == o) return name;
+  return "?";
+}
+
+std::optional<Outcome> find_outcome(const std::string& name) {
+  for (const auto& [outcome, text] : kOutcomeNames)
+    if (name == text) return outcome;
+  return std::nullopt;
+}
+
+std::ostream& operator<<(std::ostream& out, Outcome o) { return out << outcome_name(o); }
+
 RunOutcome run_scenario(const vm::Scenario& scenario, const RunConfig& config) {
   RunOutcome out;
   out.policy = resolve_policy(scenario, config.kernel, config.sets, &out.kernel);
   if (auto why = vm::unsupported_reason(scenario, out.policy)) {
-    out.verdict = "unsupported";
+    out.verdict = Outcome::Unsupported;
     out.unsupported_reason = *why;
     out.exit_code = kExitUnsupported;
     return out;
@@ -90,7 +129,7 @@ RunOutcome run_scenario(const vm::Scenario& scenario, const RunConfig& config) {
   const vm::VmModel& model = checked;
   SearchResult<vm::VmModel> result = search(model, config.search);
   out.stats = result.stats;
-  out.verdict = verdict_name(result.verdict);
+  out.verdict = outcome_of(result.verdict);
   out.incomplete_reason = result.incomplete_reason;
   for (std::size_t i = 0; i < result.label_counts.size(); ++i)
     out.coverage[vm::step_names()[i]] = result.label_counts[i];
@@ -173,14 +212,14 @@ json report_json(const vm::Scenario& scenario, const RunOutcome& o) {
   j["scenario"] = {{"name", scenario.name}, {"file", scenario.file}, {"sha256", scenario.sha256}};
   j["kernel"] = o.kernel;
   j["policy"] = policy_json(o.policy);
-  j["verdict"] = o.verdict;
+  j["verdict"] = outcome_name(o.verdict);
   j["exit_code"] = o.exit_code;
   if (!o.unsupported_reason.empty()) j["unsupported_reason"] = o.unsupported_reason;
   if (!o.incomplete_reason.empty()) j["incomplete_reason"] = o.incomplete_reason;
   if (!o.invariant.empty()) j["invariant"] = o.invariant;
   if (!o.message.empty()) j["message"] = o.message;
   j["checks"] = scenario.check;
-  if (o.verdict != "unsupported") {
+  if (o.verdict != Outcome::Unsupported) {
     j["stats"] = stats_json(o.stats);
     json reach = json::array();
     for (const auto& name : o.must_reach)
@@ -200,7 +239,7 @@ json trace_json(const vm::Scenario& scenario, const RunOutcome& o) {
   j["scenario"] = {{"name", scenario.name}, {"file", scenario.file}, {"sha256", scenario.sha256}};
   j["kernel"] = o.kernel;
   j["policy"] = policy_json(o.policy);
-  j["verdict"] = o.verdict;
+  j["verdict"] = outcome_name(o.verdict);
   j["invariant"] = o.invariant;
   j["message"] = o.message;
   j["steps"] = steps_json(o.trace);

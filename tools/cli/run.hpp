@@ -5,6 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,10 +48,16 @@ struct TraceStep {
   std::vector<Change> changes;
 };
 
+// What a run concluded. Names appear only at the JSON and text edges (outcome_name).
+enum class Outcome { Holds, Violation, Deadlock, Incomplete, Unsupported, Nondeterministic };
+const char* outcome_name(Outcome o);
+std::optional<Outcome> find_outcome(const std::string& name);
+std::ostream& operator<<(std::ostream& out, Outcome o);
+
 struct RunOutcome {
   std::string kernel;
   vm::Policy policy;
-  std::string verdict;  // holds, violation, deadlock, incomplete, unsupported, nondeterministic
+  Outcome verdict = Outcome::Holds;
   std::string unsupported_reason;
   std::string invariant;
   std::string message;

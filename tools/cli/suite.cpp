@@ -77,9 +77,9 @@ std::string expected_text(const vm::Expectation& e) {
 }
 
 std::string actual_text(const RunOutcome& o) {
-  if (o.verdict == "violation") return "violates " + o.invariant;
-  if (o.verdict == "incomplete") return "incomplete (" + o.incomplete_reason + ")";
-  return o.verdict;
+  if (o.verdict == Outcome::Violation) return "violates " + o.invariant;
+  if (o.verdict == Outcome::Incomplete) return "incomplete (" + o.incomplete_reason + ")";
+  return outcome_name(o.verdict);
 }
 
 void judge(Job& job) {

@@ -96,21 +96,21 @@ std::string timeline_text(const vm::Scenario& scenario, const std::vector<TraceS
 std::string summary_text(const vm::Scenario& scenario, const RunOutcome& o) {
   std::ostringstream out;
   out << scenario.name << " on " << o.kernel << ": ";
-  if (o.verdict == "unsupported") {
+  if (o.verdict == Outcome::Unsupported) {
     out << "unsupported: " << o.unsupported_reason << "\n";
     return out.str();
   }
-  if (o.verdict == "holds")
+  if (o.verdict == Outcome::Holds)
     out << "holds";
-  else if (o.verdict == "violation")
+  else if (o.verdict == Outcome::Violation)
     out << "VIOLATES " << o.invariant;
-  else if (o.verdict == "deadlock")
+  else if (o.verdict == Outcome::Deadlock)
     out << "DEADLOCK";
-  else if (o.verdict == "incomplete")
+  else if (o.verdict == Outcome::Incomplete)
     out << "incomplete (" << o.incomplete_reason
         << (o.incomplete_reason.rfind("max-", 0) == 0 ? " reached" : "") << "): nothing is proven";
   else
-    out << o.verdict << ": " << o.message;
+    out << outcome_name(o.verdict) << ": " << o.message;
   out << "\n";
   const SearchStats& s = o.stats;
   char line[256];
@@ -131,7 +131,8 @@ std::string summary_text(const vm::Scenario& scenario, const RunOutcome& o) {
                   s.omission_probability, human_bytes(s.frontier_bytes).c_str());
     out << line;
   }
-  if (!o.must_reach.empty() && o.verdict != "incomplete") {  // an incomplete run proves nothing
+  if (!o.must_reach.empty() &&
+      o.verdict != Outcome::Incomplete) {  // an incomplete run proves nothing
     out << "  must_reach:";
     for (const auto& name : o.must_reach) {
       bool missed = std::find(o.unreached.begin(), o.unreached.end(), name) != o.unreached.end();
