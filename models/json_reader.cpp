@@ -2,7 +2,10 @@
 #include "models/json_reader.hpp"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 namespace mmcheck::vm {
 
@@ -50,7 +53,83 @@ void JsonReader::fail(const std::string& pointer, const std::string& what) const
   throw InputError(file_, pointer.empty() ? "/" : pointer, what);
 }
 
+std::string JsonReader::read_file(const std::string& what) const {
+  // An ifstream opens a directory and reads nothing from it: say so rather than "not valid JSON".
+  std::error_code ec;
+  if (std::filesystem::is_directory(file_, ec))
+    throw InputError(file_, "", "cannot read it: it is a directory, not a " + what + " file");
+  std::ifstream in(file_, std::ios::binary);
+  if (!in) throw InputError(file_, "", "cannot read the " + what + " file");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) throw InputError(file_, "", "cannot read the " + what + " file");
+  return buffer.str();
+}
+
 namespace {
+
+// A SAX consumer that only follows where the parser is, so that a syntax error is located by
+// the JSON pointer of the value being read as well as by line and column.
+class PointerTracker {
+ public:
+  bool null() { return value(); }
+  bool boolean(bool) { return value(); }
+  bool number_integer(json::number_integer_t) { return value(); }
+  bool number_unsigned(json::number_unsigned_t) { return value(); }
+  bool number_float(json::number_float_t, const json::string_t&) { return value(); }
+  bool string(json::string_t&) { return value(); }
+  bool binary(json::binary_t&) { return value(); }
+  bool start_object(std::size_t) {
+    value();
+    levels_.push_back({false, 0, "", false});
+    return true;
+  }
+  bool key(json::string_t& k) {
+    levels_.back().key = k;
+    levels_.back().has_key = true;
+    return true;
+  }
+  bool end_object() {
+    levels_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) {
+    value();
+    levels_.push_back({true, 0, "", false});
+    return true;
+  }
+  bool end_array() {
+    levels_.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) {
+    return false;
+  }
+
+  std::string pointer() const {
+    std::string out;
+    for (const Level& l : levels_) {
+      if (l.array)
+        out += "/" + std::to_string(l.count == 0 ? 0 : l.count - 1);
+      else if (l.has_key)
+        out += "/" + escape_pointer(l.key);
+    }
+    return out;
+  }
+
+ private:
+  struct Level {
+    bool array;
+    std::size_t count;  // values started in this array
+    std::string key;    // the last key read in this object
+    bool has_key;
+  };
+  bool value() {
+    if (!levels_.empty() && levels_.back().array) ++levels_.back().count;
+    return true;
+  }
+  std::vector<Level> levels_;
+};
 
 // Duplicate keys are an error (nlohmann keeps one silently): the parser's callback tracks the
 // keys of every open object, and the path to it (the current key of each open object, the
@@ -139,10 +218,13 @@ json JsonReader::parse(const std::string& text) {
       fail(keys.duplicate_at(), "the key \"" + keys.duplicate() + "\" appears twice in one object");
     return root;
   } catch (const json::parse_error& e) {
+    PointerTracker tracker;
+    json::sax_parse(text, &tracker, json::input_format_t::json, /*strict=*/true,
+                    /*ignore_comments=*/true);
     std::string what = e.what();
     auto colon = what.find("syntax error");
-    fail("", "not valid JSON (" + line_and_column(text, e.byte) +
-                 "): " + (colon == std::string::npos ? what : what.substr(colon)));
+    fail(tracker.pointer(), "not valid JSON (" + line_and_column(text, e.byte) +
+                                "): " + (colon == std::string::npos ? what : what.substr(colon)));
   }
 }
 

@@ -1,6 +1,7 @@
-// Reading JSON input (a scenario file; the trace reader has its own checks on top): comments
+// Reading JSON input, one reader for every file mmcheck reads (a scenario, a trace): comments
 // allowed, duplicate keys refused, and every error located by file and JSON pointer with what
-// was expected (InputError, exit status 2 at the front end).
+// was expected (InputError, exit status 2 at the front end); a syntax error also by line and
+// column.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +31,8 @@ class JsonReader {
   explicit JsonReader(std::string file) : file_(std::move(file)) {}
 
   [[noreturn]] void fail(const std::string& pointer, const std::string& what) const;
+  // The file's text; a directory or an unreadable file fails naming `what` it should have been.
+  std::string read_file(const std::string& what) const;
   // The document; a syntax error or a duplicate key fails with its line and column, or pointer.
   json parse(const std::string& text);
   void expect_object(const json& j, const std::string& ptr) const;

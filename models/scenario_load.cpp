@@ -3,13 +3,10 @@
 // what was expected and, where there is a list, the valid names.
 #include <algorithm>
 #include <cstdint>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
-#include <sstream>
 
 #include "checker/sha256.hpp"
 #include "models/json_reader.hpp"
@@ -354,16 +351,7 @@ Scenario parse_scenario(const std::string& text, const std::string& file,
 }
 
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& invariants) {
-  // An ifstream opens a directory and reads nothing from it: say so rather than "not valid JSON".
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw InputError(path, "", "cannot read it: it is a directory, not a scenario file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, "", "cannot read the file");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) throw InputError(path, "", "cannot read the file");
-  return parse_scenario(buffer.str(), path, invariants);
+  return parse_scenario(JsonReader(path).read_file("scenario"), path, invariants);
 }
 
 }  // namespace mmcheck::vm

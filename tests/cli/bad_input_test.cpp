@@ -28,6 +28,14 @@ TEST_CASE("The base scenario of the bad-input tests is valid and holds", "[cli][
   CHECK(c.report["verdict"] == "holds");
 }
 
+TEST_CASE("A scenario's syntax error is located by JSON pointer, line and column",
+          "[cli][bad-input]") {
+  // One JSON reader for scenarios and traces: the pointer of the value being read when the
+  // parser stopped, and where in the text.
+  expect_bad_scenario(R"({"name": "t", "memory": {"A": {"pages": }}})", "/memory/A/pages",
+                      {"not valid JSON", "line 1, column"});
+}
+
 // --- unknown names ---------------------------------------------------------------------------
 
 TEST_CASE("An unknown top-level key is rejected and the valid keys are listed",

@@ -197,7 +197,7 @@ TEST_CASE("Replay refuses malformed JSON naming the file and where it broke", "[
   std::string path = temp_dir().fresh("broken", ".trace.json");
   write_file(path, text.substr(0, cut) + "\"changes\": [ { \"path\": } ] } ] }");
   require_bad_input(run_mmcheck({"replay", path, "--json"}), path, "/steps/0/changes/0/path",
-                    {"malformed JSON"});
+                    {"not valid JSON", "(line ", ", column "});
 
   // A well-formed trace with a field of the wrong type: the pointer names the field.
   json trace = read_json(uffd_trace());

@@ -27,124 +27,39 @@ namespace {
 
 // --- Reading the trace ---------------------------------------------------------------------
 
-// A SAX consumer that only follows where the parser is, so that a syntax error can be reported
-// with the JSON pointer of the value being read (nlohmann's message has only line and column).
-class PointerTracker {
+// The trace reader: the scenario's JSON reader (models/json_reader.hpp: comments allowed,
+// duplicate keys refused, every error located by file and JSON pointer) and the shapes a trace
+// has.
+class TraceReader : public vm::JsonReader {
  public:
-  bool null() { return value(); }
-  bool boolean(bool) { return value(); }
-  bool number_integer(json::number_integer_t) { return value(); }
-  bool number_unsigned(json::number_unsigned_t) { return value(); }
-  bool number_float(json::number_float_t, const json::string_t&) { return value(); }
-  bool string(json::string_t&) { return value(); }
-  bool binary(json::binary_t&) { return value(); }
-  bool start_object(std::size_t) {
-    value();
-    levels_.push_back({false, 0, "", false});
-    return true;
-  }
-  bool key(json::string_t& k) {
-    levels_.back().key = k;
-    levels_.back().has_key = true;
-    return true;
-  }
-  bool end_object() {
-    levels_.pop_back();
-    return true;
-  }
-  bool start_array(std::size_t) {
-    value();
-    levels_.push_back({true, 0, "", false});
-    return true;
-  }
-  bool end_array() {
-    levels_.pop_back();
-    return true;
-  }
-  bool parse_error(std::size_t, const std::string&, const json::exception&) { return false; }
+  using JsonReader::JsonReader;
 
-  std::string pointer() const {
-    std::string out;
-    for (const Level& l : levels_) {
-      if (l.array)
-        out += "/" + std::to_string(l.count == 0 ? 0 : l.count - 1);
-      else if (l.has_key)
-        out += "/" + vm::escape_pointer(l.key);
-    }
-    return out;
-  }
-
- private:
-  struct Level {
-    bool array;
-    std::size_t count;  // values started in this array
-    std::string key;    // the last key read in this object
-    bool has_key;
-  };
-  bool value() {
-    if (!levels_.empty() && levels_.back().array) ++levels_.back().count;
-    return true;
-  }
-  std::vector<Level> levels_;
-};
-
-json parse_trace_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw vm::InputError(path, "", "cannot read the trace file");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  std::string text = buffer.str();
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    PointerTracker tracker;
-    json::sax_parse(text, &tracker);
-    std::string detail = e.what();
-    if (auto close = detail.find("] ");
-        detail.rfind("[json.exception", 0) == 0 && close != std::string::npos)
-      detail = detail.substr(close + 2);
-    throw vm::InputError(path, tracker.pointer(), "malformed JSON: " + detail);
-  }
-}
-
-class TraceReader {
- public:
-  explicit TraceReader(std::string file) : file_(std::move(file)) {}
-
-  [[noreturn]] void fail(const std::string& pointer, const std::string& what) const {
-    throw vm::InputError(file_, pointer, what);
-  }
-  const json& need(const json& object, const std::string& pointer, const std::string& key) const {
-    if (!object.is_object()) fail(pointer, "expected an object");
+  const vm::json& need(const vm::json& object, const std::string& pointer,
+                       const std::string& key) const {
+    expect_object(object, pointer);
     auto it = object.find(key);
     if (it == object.end()) fail(pointer, "missing \"" + key + "\"");
     return *it;
   }
-  std::string text(const json& object, const std::string& pointer, const std::string& key) const {
-    const json& v = need(object, pointer, key);
-    if (!v.is_string()) fail(pointer + "/" + key, "expected a string");
-    return v.get<std::string>();
+  std::string text(const vm::json& object, const std::string& pointer,
+                   const std::string& key) const {
+    return string_at(need(object, pointer, key), pointer + "/" + key);
   }
-  int integer(const json& value, const std::string& pointer) const {
-    if (!value.is_number_integer()) fail(pointer, "expected an integer");
-    auto v = value.get<long long>();
-    if (v < -(1ll << 30) || v > (1ll << 30)) fail(pointer, "integer out of range");
-    return static_cast<int>(v);
+  int integer(const vm::json& value, const std::string& pointer) const {
+    return static_cast<int>(int_at(value, pointer, -(1L << 30), 1L << 30));
   }
-  int integer(const json& object, const std::string& pointer, const std::string& key) const {
+  int integer(const vm::json& object, const std::string& pointer, const std::string& key) const {
     return integer(need(object, pointer, key), pointer + "/" + key);
   }
-  const json& array(const json& object, const std::string& pointer, const std::string& key) const {
-    const json& v = need(object, pointer, key);
-    if (!v.is_array()) fail(pointer + "/" + key, "expected an array");
+  const vm::json& array(const vm::json& object, const std::string& pointer,
+                        const std::string& key) const {
+    const vm::json& v = need(object, pointer, key);
+    expect_array(v, pointer + "/" + key);
     return v;
   }
-
- private:
-  std::string file_;
 };
 
-TraceStep read_step(const TraceReader& r, const json& j, const std::string& ptr) {
+TraceStep read_step(const TraceReader& r, const vm::json& j, const std::string& ptr) {
   TraceStep s;
   s.thread = r.text(j, ptr, "thread");
   s.process = r.text(j, ptr, "process");
@@ -152,7 +67,7 @@ TraceStep read_step(const TraceReader& r, const json& j, const std::string& ptr)
   s.op_index = r.integer(j, ptr, "op_index");
   s.step = r.text(j, ptr, "step");
   s.note = r.text(j, ptr, "note");
-  const json& changes = r.array(j, ptr, "changes");
+  const vm::json& changes = r.array(j, ptr, "changes");
   for (std::size_t c = 0; c < changes.size(); ++c) {
     std::string cptr = ptr + "/changes/" + std::to_string(c);
     s.changes.push_back({r.text(changes[c], cptr, "path"), r.integer(changes[c], cptr, "from"),
@@ -164,8 +79,8 @@ TraceStep read_step(const TraceReader& r, const json& j, const std::string& ptr)
 }  // namespace
 
 RecordedTrace read_trace(const std::string& path) {
-  json doc = parse_trace_file(path);
   TraceReader r(path);
+  vm::json doc = r.parse(r.read_file("trace"));
   if (!doc.is_object())
     r.fail("", "expected a trace object (\"format\": \"" + std::string(kTraceFormat) + "\")");
   auto format = doc.find("format");
@@ -177,12 +92,12 @@ RecordedTrace read_trace(const std::string& path) {
                           kTraceFormat + "\" only");
   RecordedTrace t;
   t.path = path;
-  const json& scenario = r.need(doc, "", "scenario");
+  const vm::json& scenario = r.need(doc, "", "scenario");
   t.scenario_name = r.text(scenario, "/scenario", "name");
   t.scenario_file = r.text(scenario, "/scenario", "file");
   t.scenario_sha256 = r.text(scenario, "/scenario", "sha256");
   t.kernel = r.text(doc, "", "kernel");
-  const json& policy = r.need(doc, "", "policy");
+  const vm::json& policy = r.need(doc, "", "policy");
   if (!policy.is_object()) r.fail("/policy", "expected an object of policy values");
   for (const auto& [name, value] : policy.items()) {
     if (value.is_string())
@@ -199,7 +114,7 @@ RecordedTrace read_trace(const std::string& path) {
   t.verdict = *outcome;
   t.invariant = r.text(doc, "", "invariant");
   t.message = r.text(doc, "", "message");
-  const json& steps = r.array(doc, "", "steps");
+  const vm::json& steps = r.array(doc, "", "steps");
   for (std::size_t i = 0; i < steps.size(); ++i)
     t.steps.push_back(read_step(r, steps[i], "/steps/" + std::to_string(i)));
   if (auto fin = doc.find("final_state"); fin != doc.end() && !fin->is_null()) {
