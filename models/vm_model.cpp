@@ -236,11 +236,11 @@ std::string VmModel::describe_deadlock(const State& s) const {
 
 namespace {
 
-using Flat = std::vector<std::pair<std::string, int>>;
+using Flat = std::vector<StateValue>;
 
 void flatten_page(Flat& out, const std::string& P, const std::string& A, const Mm& mm, int p,
                   int words) {
-  auto add = [&](const std::string& path, int value) { out.emplace_back(P + path, value); };
+  auto add = [&](const std::string& path, int value) { out.push_back({{P + path, p, -1}, value}); };
   const Pte& pte = mm.pte[p];
   add(".pte." + A + ".present", pte.present);
   add(".pte." + A + ".pfn", pte.present ? pte.pfn : -1);
@@ -265,43 +265,45 @@ void flatten_frames(Flat& out, const State& s, const Shape& shape) {
   for (int f = 0; f < shape.frames; ++f) {
     const Frame& fr = s.frames[f];
     std::string F = "frame." + std::to_string(f);
-    out.emplace_back(F + ".in_use", fr.in_use);
+    auto add = [&](const std::string& field, int value) {
+      out.push_back({{F + field, -1, f}, value});
+    };
+    add(".in_use", fr.in_use);
     if (!fr.in_use) continue;
-    out.emplace_back(F + ".refcount", fr.refcount);
-    out.emplace_back(F + ".mapcount", fr.mapcount);
-    out.emplace_back(F + ".pincount", fr.pincount);
-    out.emplace_back(F + ".anon_exclusive", fr.anon_exclusive);
-    out.emplace_back(F + ".dirty", fr.dirty);
-    for (int w = 0; w < shape.words; ++w)
-      out.emplace_back(F + ".content." + std::to_string(w), fr.content[w]);
+    add(".refcount", fr.refcount);
+    add(".mapcount", fr.mapcount);
+    add(".pincount", fr.pincount);
+    add(".anon_exclusive", fr.anon_exclusive);
+    add(".dirty", fr.dirty);
+    for (int w = 0; w < shape.words; ++w) add(".content." + std::to_string(w), fr.content[w]);
   }
 }
 
 }  // namespace
 
-std::vector<std::pair<std::string, int>> VmModel::flatten(const State& s) const {
+std::vector<StateValue> VmModel::flatten(const State& s) const {
   Flat out;
   for (int m = 0; m < shape_.processes; ++m) {
     const Mm& mm = s.mm[m];
     if (!mm.exists) continue;
     std::string P = scenario_.processes[m].name;
-    out.emplace_back(P + ".mmap_lock.readers", mm.readers);
-    out.emplace_back(P + ".mmap_lock.writer", mm.writer);
-    out.emplace_back(P + ".tlb_flush_pending", mm.tlb_flush_pending);
-    out.emplace_back(P + ".has_pinned", mm.has_pinned);
+    out.push_back({{P + ".mmap_lock.readers"}, mm.readers});
+    out.push_back({{P + ".mmap_lock.writer"}, mm.writer});
+    out.push_back({{P + ".tlb_flush_pending"}, mm.tlb_flush_pending});
+    out.push_back({{P + ".has_pinned"}, mm.has_pinned});
     for (int p = 0; p < shape_.pages; ++p)
       flatten_page(out, P, scenario_.page_name(p), mm, p, scenario_.words_of(p));
   }
   for (int t = 0; t < shape_.threads; ++t) {
     std::string T = scenario_.threads[t].name;
-    out.emplace_back(T + ".op", s.threads[t].pc);
+    out.push_back({{T + ".op"}, s.threads[t].pc});
     for (int p = 0; p < shape_.pages; ++p) {
       const TlbEntry& e = s.tlb[t][p];
       std::string A = T + ".tlb." + scenario_.page_name(p);
-      out.emplace_back(A + ".valid", e.valid);
-      out.emplace_back(A + ".pfn", e.valid ? e.pfn : -1);
-      out.emplace_back(A + ".writable", e.writable);
-      out.emplace_back(A + ".dirty", e.dirty);
+      out.push_back({{A + ".valid", p, -1}, e.valid});
+      out.push_back({{A + ".pfn", p, -1}, e.valid ? e.pfn : -1});
+      out.push_back({{A + ".writable", p, -1}, e.writable});
+      out.push_back({{A + ".dirty", p, -1}, e.dirty});
     }
   }
   flatten_frames(out, s, shape_);
@@ -309,8 +311,8 @@ std::vector<std::pair<std::string, int>> VmModel::flatten(const State& s) const 
     const Handle& hd = s.handles[h];
     std::string name = scenario_.handle_names[h];
     std::string H = "handle." + (name.empty() ? "ref" + std::to_string(h) : name);
-    out.emplace_back(H + ".active", hd.active);
-    out.emplace_back(H + ".pfn", hd.active ? hd.pfn : -1);
+    out.push_back({{H + ".active"}, hd.active});
+    out.push_back({{H + ".pfn"}, hd.active ? hd.pfn : -1});
   }
   return out;
 }

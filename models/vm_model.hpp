@@ -39,6 +39,21 @@ struct Footprint {
   void add(const Footprint& o);
 };
 
+// Where a value of the flattened state is: its path ("P.pte.A.write", "frame.3.refcount",
+// "cpu1.tlb.A+1.valid"), and the page (PTE, VMA, TLB entry, ghost of a page) and the frame it
+// is about, -1 for none. Readers use the page and frame rather than parsing the text.
+struct StatePath {
+  std::string text;
+  int page = -1;
+  int frame = -1;
+  bool operator==(const StatePath&) const = default;
+};
+struct StateValue {
+  StatePath path;
+  int value = 0;
+  bool operator==(const StateValue&) const = default;
+};
+
 class VmModel {
  public:
   using State = vm::State;
@@ -76,8 +91,8 @@ class VmModel {
   std::string why_blocked(const State& s, int thread) const;
   // Why each unfinished thread cannot move (for a deadlock's message).
   std::string describe_deadlock(const State& s) const;
-  // A flat view of the state for diffs: ("P.pte.A.write", 1) ...
-  std::vector<std::pair<std::string, int>> flatten(const State& s) const;
+  // A flat view of the state for diffs and timelines: ("P.pte.A.write", page A) = 1 ...
+  std::vector<StateValue> flatten(const State& s) const;
 
   const Scenario& scenario() const { return scenario_; }
   const Policy& policy() const { return policy_; }

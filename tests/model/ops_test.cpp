@@ -448,8 +448,8 @@ TEST_CASE("pagemap reads the soft-dirty and uffd-wp bits in one step and changes
     auto after = sim.model->flatten(sim.s);
     REQUIRE(before.size() == after.size());
     for (std::size_t i = 0; i < before.size(); ++i) {
-      if (before[i].first == "cpu0.op") continue;  // the thread moved to its next op
-      INFO(before[i].first);
+      if (before[i].path.text == "cpu0.op") continue;  // the thread moved to its next op
+      INFO(before[i].path.text);
       CHECK(before[i] == after[i]);
     }
     CHECK(sim.done("cpu0"));
@@ -746,7 +746,7 @@ TEST_CASE("pin_write stores into the pinned frame as a store by the pinning mm; 
   CHECK_THAT(sim.note, Catch::Contains("reads 9"));
   auto after = sim.model->flatten(sim.s);
   for (std::size_t i = 0; i < flat.size(); ++i)
-    if (flat[i].first != "cpu1.op") CHECK(flat[i] == after[i]);
+    if (flat[i].path.text != "cpu1.op") CHECK(flat[i] == after[i]);
   CHECK_FALSE(sim.violation.has_value());
 }
 

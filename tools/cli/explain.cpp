@@ -22,7 +22,7 @@ namespace mmcheck::cli {
 
 FlatState flat_state(const vm::VmModel& model, const vm::State& state) {
   FlatState out;
-  for (auto& [k, v] : model.flatten(state)) out[k] = v;
+  for (auto& v : model.flatten(state)) out[v.path.text] = v.value;
   return out;
 }
 
@@ -41,22 +41,6 @@ std::string tlb_key(const std::string& cpu, const std::string& page, const char*
 }
 std::string frame_key(int frame, const char* field) {
   return "frame." + std::to_string(frame) + "." + field;
-}
-
-// The page a change path is about ("P.pte.A.write", "cpu1.tlb.A+1.valid"), or -1.
-int page_of_path(const vm::Scenario& sc, const std::string& path) {
-  for (int p = 0; p < sc.page_count(); ++p) {
-    std::string a = sc.page_name(p);
-    for (const char* infix : {".pte.", ".tlb.", ".vma.", ".ghost.last."})
-      if (path.find(infix + a + ".") != std::string::npos) return p;
-  }
-  return -1;
-}
-
-// The frame a change path is about ("frame.3.refcount"), or -1.
-int frame_of_path(const std::string& path) {
-  if (path.rfind("frame.", 0) != 0) return -1;
-  return std::atoi(path.c_str() + 6);
 }
 
 bool maps_or_caches(const vm::VmModel& model, const FlatState& s, int page, int frame) {
@@ -89,10 +73,11 @@ std::vector<int> pages_involved(const vm::VmModel& model, const vm::State& befor
   }
   FlatState a = flat_state(model, before), b = flat_state(model, after);
   for (const Change& c : step.changes) {
-    if (int p = page_of_path(sc, c.path); p >= 0) pages.insert(p);
-    if (int f = frame_of_path(c.path); f >= 0)
+    if (c.page >= 0) pages.insert(c.page);
+    if (c.frame >= 0)
       for (int p = 0; p < sc.page_count(); ++p)
-        if (maps_or_caches(model, a, p, f) || maps_or_caches(model, b, p, f)) pages.insert(p);
+        if (maps_or_caches(model, a, p, c.frame) || maps_or_caches(model, b, p, c.frame))
+          pages.insert(p);
   }
   return {pages.begin(), pages.end()};
 }
@@ -110,7 +95,7 @@ std::vector<int> frames_involved(const vm::VmModel& model, const vm::State& befo
       if (s->handles[h].active && std::count(pages.begin(), pages.end(), s->handles[h].page))
         frames.insert(s->handles[h].pfn);
   for (const Change& c : changes)
-    if (int f = frame_of_path(c.path); f >= 0) frames.insert(f);
+    if (c.frame >= 0) frames.insert(c.frame);
   return {frames.begin(), frames.end()};
 }
 

@@ -49,16 +49,17 @@ std::vector<TraceStep> describe_schedule(const vm::VmModel& model,
     vm::State next{};
     StepInfo info = model.apply_traced(before, static_cast<std::uint8_t>(t), next, step.note);
     step.step = info.label == kNoLabel ? "" : vm::step_names()[info.label];
-    std::map<std::string, int> a, b;
-    for (auto& [k, v] : model.flatten(before)) a[k] = v;
-    for (auto& [k, v] : model.flatten(next)) b[k] = v;
+    std::map<std::string, vm::StateValue> a, b;
+    for (auto& v : model.flatten(before)) a[v.path.text] = v;
+    for (auto& v : model.flatten(next)) b[v.path.text] = v;
     for (auto& [k, v] : b) {
       auto it = a.find(k);
-      int from = it == a.end() ? 0 : it->second;
-      if (from != v) step.changes.push_back({k, from, v});
+      int from = it == a.end() ? 0 : it->second.value;
+      if (from != v.value) step.changes.push_back({k, from, v.value, v.path.page, v.path.frame});
     }
     for (auto& [k, v] : a)
-      if (!b.count(k) && v != 0) step.changes.push_back({k, v, 0});
+      if (!b.count(k) && v.value != 0)
+        step.changes.push_back({k, v.value, 0, v.path.page, v.path.frame});
     out.push_back(std::move(step));
   }
   return out;
@@ -144,7 +145,7 @@ RunOutcome run_scenario(const vm::Scenario& scenario, const RunConfig& config) {
                       ? model.describe_deadlock(result.states.back())
                       : result.violation->message;
     out.trace = describe_schedule(model, result.states, result.actions);
-    for (auto& [k, v] : model.flatten(result.states.back())) out.final_state[k] = v;
+    for (auto& v : model.flatten(result.states.back())) out.final_state[v.path.text] = v.value;
   }
   out.must_reach = scenario.must_reach_for(out.kernel);
   for (const std::string& name : out.must_reach)

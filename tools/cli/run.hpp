@@ -36,6 +36,10 @@ struct Change {
   std::string path;
   int from = 0;
   int to = 0;
+  // What the path is about (vm::StatePath), when the change comes from the model rather than
+  // from a trace file: -1 for none.
+  int page = -1;
+  int frame = -1;
 };
 
 struct TraceStep {
