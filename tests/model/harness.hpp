@@ -21,7 +21,7 @@
 #include "models/scenario.hpp"
 #include "models/state.hpp"
 #include "models/vm_model.hpp"
-#include "tools/cli/run.hpp"
+#include "tools/run/run.hpp"
 
 namespace mmtest {
 

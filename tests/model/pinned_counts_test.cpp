@@ -10,7 +10,7 @@
 
 #include "invariants/checker.hpp"
 #include "models/scenario.hpp"
-#include "tools/cli/run.hpp"
+#include "tools/run/run.hpp"
 
 namespace {
 

@@ -15,7 +15,7 @@
 #include "models/scenario.hpp"
 #include "models/vm_model.hpp"
 #include "tests/model/harness.hpp"
-#include "tools/cli/run.hpp"
+#include "tools/run/run.hpp"
 
 namespace {
 

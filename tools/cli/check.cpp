@@ -8,7 +8,7 @@
 #include "checker/sysinfo.hpp"
 #include "invariants/checker.hpp"
 #include "tools/cli/commands.hpp"
-#include "tools/cli/run.hpp"
+#include "tools/run/run.hpp"
 
 namespace mmcheck::cli {
 

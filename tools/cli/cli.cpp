@@ -17,7 +17,7 @@
 #include "models/policy.hpp"
 #include "models/scenario.hpp"
 #include "tools/cli/commands.hpp"
-#include "tools/cli/run.hpp"
+#include "tools/run/run.hpp"
 
 namespace mmcheck::cli {
 

@@ -16,7 +16,7 @@
 #include "invariants/checker.hpp"
 #include "models/scenario.hpp"
 #include "models/vm_model.hpp"
-#include "tools/cli/run.hpp"
+#include "tools/run/run.hpp"
 
 namespace mmcheck::cli {
 

@@ -16,7 +16,7 @@
 #include "invariants/checker.hpp"
 #include "models/policy.hpp"
 #include "tools/cli/commands.hpp"
-#include "tools/cli/run.hpp"
+#include "tools/run/run.hpp"
 
 namespace mmcheck::cli {
 

@@ -4,9 +4,9 @@
 #include <cstdio>
 #include <sstream>
 
-#include "tools/cli/run.hpp"
+#include "tools/run/run.hpp"
 
-namespace mmcheck::cli {
+namespace mmcheck::run {
 
 namespace {
 
@@ -166,4 +166,4 @@ std::string xml_escape(const std::string& s) {
   return out;
 }
 
-}  // namespace mmcheck::cli
+}  // namespace mmcheck::run

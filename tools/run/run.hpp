@@ -14,7 +14,7 @@
 #include "models/scenario.hpp"
 #include "models/vm_model.hpp"
 
-namespace mmcheck::cli {
+namespace mmcheck::run {
 
 // Exit statuses (the README's "Using it").
 inline constexpr int kExitHolds = 0;
@@ -102,4 +102,9 @@ std::string summary_text(const vm::Scenario& scenario, const RunOutcome& outcome
 // Escapes & < > " for XML and HTML text and attribute values.
 std::string xml_escape(const std::string& s);
 
+}  // namespace mmcheck::run
+
+// The command line (tools/cli) speaks of these as its own.
+namespace mmcheck::cli {
+using namespace mmcheck::run;  // NOLINT(google-build-using-namespace)
 }  // namespace mmcheck::cli

@@ -1,5 +1,5 @@
 // One scenario on one kernel, from policy resolution to exit status.
-#include "tools/cli/run.hpp"
+#include "tools/run/run.hpp"
 
 #include <algorithm>
 #include <map>
@@ -7,7 +7,7 @@
 #include "invariants/checker.hpp"
 #include "models/policy.hpp"
 
-namespace mmcheck::cli {
+namespace mmcheck::run {
 
 using nlohmann::json;
 
@@ -249,4 +249,4 @@ json trace_json(const vm::Scenario& scenario, const RunOutcome& o) {
   return j;
 }
 
-}  // namespace mmcheck::cli
+}  // namespace mmcheck::run
