@@ -24,6 +24,9 @@ Policy linux_5_4() {
   p.mprotect_dirty_accountable = true;  // removed by 64fe24a3e05e in 6.0
   p.mprotect_try_writable = TryWritable::Off;
   p.change_prot_flush = ChangeProtFlush::Visited;  // pages++ per present PTE, then flush
+  p.uffd_unwp_try_writable = false;
+  p.fault_lock = FaultLock::Mmap;
+  p.fork_vma_wrlock = false;
   return p;
 }
 
@@ -71,7 +74,45 @@ std::vector<Preset> make_presets() {
                  "uffd-wp VMAs want write-notify (51d3d5eb74ff); mprotect maps clean exclusive "
                  "anon pages writable",
                  p});
-  out.push_back({"latest", "= linux-6.2 until newer rules are modelled", p});
+  p.uffd_unwp_try_writable = true;  // 931298e103c2
+  out.push_back({"linux-6.3",
+                 "un-protect maps a PTE writable when can_change_pte_writable() (931298e103c2)",
+                 p});
+  p.fault_lock = FaultLock::VmaAnon;  // 0bff0aaea03e and its series
+  out.push_back({"linux-6.4",
+                 "faults on anon VMAs take the per-VMA lock; fork and clear_refs do not "
+                 "write-lock every VMA",
+                 p});
+  p.fork_vma_wrlock = true;                     // fb49c455323f
+  p.clear_refs_lock = ClearRefsLock::WriteVma;  // 49b0638502da
+  out.push_back({"linux-6.5",
+                 "fork write-locks the parent's VMAs (fb49c455323f); clear_refs's walk "
+                 "write-locks each VMA (49b0638502da)",
+                 p});
+  p.fault_lock = FaultLock::VmaAnonUffd;  // 29a22b9e08d7
+  out.push_back(
+      {"linux-6.6", "userfaultfd-armed anon VMAs fault under the VMA lock (29a22b9e08d7)", p});
+  p.fault_lock = FaultLock::VmaAll;  // 4ed4379881aa, 4de8c93a4751, 12214eba1992, 164b06f238b9
+  out.push_back({"linux-6.7", "shmem faults complete under the VMA lock", p});
+  const char* later[][2] = {
+      {"linux-6.8", "UFFDIO_MOVE (not modelled)"},
+      {"linux-6.9", "UFFDIO_COPY/MOVE under the VMA lock (not modelled)"},
+      {"linux-6.10", ""},
+      {"linux-6.11", ""},
+      {"linux-6.12", ""},
+      {"linux-6.13", ""},
+      {"linux-6.14", ""},
+      {"linux-6.15", "COW reuse of PTE-mapped large folios (not modelled)"},
+      {"linux-6.16", ""},
+      {"linux-6.17", "MADV_DONTNEED under the VMA lock (not modelled)"},
+      {"linux-6.18", ""},
+  };
+  for (const auto& [name, note] : later) {
+    std::string text = "as linux-6.7 for the modelled rules";
+    if (*note != 0) text += std::string("; ") + note;
+    out.push_back({name, text, p, "linux-6.7"});
+  }
+  out.push_back({"latest", "the newest preset, linux-6.18", p, "linux-6.18"});
   return out;
 }
 
@@ -130,8 +171,10 @@ const std::vector<Field>& fields() {
       bool_field("gup_ro_pin_unshare",
                  "a7f226604170 (5.19): an R/O pin of a possibly shared anon page unshares first",
                  &Policy::gup_ro_pin_unshare),
-      enum_field("clear_refs_lock", "29a951dfb3c3 (5.11): clear_refs takes mmap_lock for write",
-                 &Policy::clear_refs_lock, {"read", "write"}),
+      enum_field("clear_refs_lock",
+                 "29a951dfb3c3 (5.11): clear_refs takes mmap_lock for write; 49b0638502da "
+                 "(6.5): its walk write-locks every VMA",
+                 &Policy::clear_refs_lock, {"read", "write", "write+vma"}),
       enum_field("clear_refs_flush",
                  "<=5.4 flush at the end; 0758cd830494 (5.5) never flushes; 912efa17e512 (5.12) "
                  "tlb_flush_pending++ then flush_tlb_mm before unlock",
@@ -160,6 +203,15 @@ const std::vector<Field>& fields() {
                  "c9fe66560bf2 (5.19): mmu_gather and x86 pte_needs_flush(), the whole mm "
                  "when nested",
                  &Policy::change_prot_flush, {"visited", "needs_flush"}),
+      bool_field("uffd_unwp_try_writable",
+                 "931298e103c2 (6.3): un-protect passes MM_CP_TRY_CHANGE_WRITABLE",
+                 &Policy::uffd_unwp_try_writable),
+      enum_field("fault_lock",
+                 "per-VMA locks: 0bff0aaea03e (6.4) anon VMAs, 29a22b9e08d7 (6.6) uffd-armed "
+                 "ones, 6.7 shmem; mmap_lock read before",
+                 &Policy::fault_lock, {"mmap", "vma_anon", "vma_anon_uffd", "vma_all"}),
+      bool_field("fork_vma_wrlock", "fb49c455323f (6.5): dup_mmap write-locks every parent VMA",
+                 &Policy::fork_vma_wrlock),
   };
   return table;
 }
@@ -189,6 +241,13 @@ const Preset* find_preset(const std::string& name) {
 std::vector<std::string> preset_names() {
   std::vector<std::string> out;
   for (const Preset& p : presets()) out.push_back(p.name);
+  return out;
+}
+
+std::vector<std::string> policy_differences(const Policy& from, const Policy& to) {
+  std::vector<std::string> out;
+  for (const Field& f : fields())
+    if (f.get(from) != f.get(to)) out.push_back(f.info.name + "=" + f.get(to));
   return out;
 }
 

@@ -5,12 +5,22 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mmcheck::vm {
 
 enum class CowReuse : std::uint8_t { Mapcount, Refcount, AnonExclusive };
-enum class ClearRefsLock : std::uint8_t { Read, Write };
+// clear_refs's locks: mmap_lock read (<= 5.10), write (29a951dfb3c3, 5.11), and from 6.5 also
+// every VMA write-locked by the walk (PGWALK_WRLOCK, 49b0638502da). With `write` on a kernel
+// with per-VMA locks (6.4), only vm_flags_clear(VM_SOFTDIRTY) write-locks a VMA: those that
+// had VM_SOFTDIRTY set.
+enum class ClearRefsLock : std::uint8_t { Read, Write, WriteVma };
+// Which faults try the per-VMA lock first (lock_vma_under_rcu) and fall back to mmap_lock read:
+// none (<= 6.3); anonymous VMAs with an anon_vma, not userfaultfd-armed (6.4, 6.5); armed ones
+// too (6.6, handle_userfault drops the VMA lock); every VMA, shmem too (6.7). An anonymous VMA
+// without an anon_vma (never faulted an anon page in) always falls back.
+enum class FaultLock : std::uint8_t { Mmap, VmaAnon, VmaAnonUffd, VmaAll };
 enum class ClearRefsFlush : std::uint8_t { Deferred, None, Pending };
 enum class UffdWpSupport : std::uint8_t { None, Anon, AnonShmem };
 // When change_protection() flushes (mprotect, UFFDIO_WRITEPROTECT): every visited present PTE
@@ -26,7 +36,7 @@ struct Policy {
   bool gup_force_cow_break = false;
   bool fork_copy_pinned = true;
   bool gup_ro_pin_unshare = true;
-  ClearRefsLock clear_refs_lock = ClearRefsLock::Write;
+  ClearRefsLock clear_refs_lock = ClearRefsLock::WriteVma;
   ClearRefsFlush clear_refs_flush = ClearRefsFlush::Pending;
   bool clear_refs_skip_pinned = true;
   UffdWpSupport uffd_wp = UffdWpSupport::AnonShmem;
@@ -35,12 +45,20 @@ struct Policy {
   bool mprotect_dirty_accountable = false;
   TryWritable mprotect_try_writable = TryWritable::Exclusive;
   ChangeProtFlush change_prot_flush = ChangeProtFlush::NeedsFlush;
+  bool uffd_unwp_try_writable = true;  // 931298e103c2 (6.3)
+  FaultLock fault_lock = FaultLock::VmaAll;
+  bool fork_vma_wrlock = true;  // fb49c455323f (6.5)
+  bool operator==(const Policy&) const = default;
 };
 
 struct Preset {
+  Preset(std::string n, std::string d, const Policy& p, std::string same = {})
+      : name(std::move(n)), description(std::move(d)), policy(p), same_as(std::move(same)) {}
   std::string name;
   std::string description;
   Policy policy;
+  // A release whose modelled rules are those of an earlier preset: its name, else empty.
+  std::string same_as;
 };
 
 struct PolicyInfo {
@@ -54,6 +72,8 @@ const std::vector<PolicyInfo>& policy_infos();
 // nullptr when unknown.
 const Preset* find_preset(const std::string& name);
 std::vector<std::string> preset_names();
+// The policies whose values differ between two policies ("fault_lock=vma_anon"), in table order.
+std::vector<std::string> policy_differences(const Policy& from, const Policy& to);
 
 // The value of a policy as text ("refcount", "true"...).
 std::string policy_value(const Policy& policy, const std::string& name);

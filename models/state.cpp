@@ -55,7 +55,7 @@ static_assert(kLocalsRun == 8 && offsetof(ThreadState, sd_generation) == 5 && kM
 // The locals with the bits of their two flag bytes (the thread's, byte 2 of the run, and the
 // saved PTE's, byte 4) that no flag uses cleared.
 const std::uint8_t kThreadFlags = flag_bits<ThreadState>(
-    [](ThreadState& t) { t.failed = t.retried = true; }, offsetof(ThreadState, sd_generation) - 1);
+    [](ThreadState& v) { MM_THREAD_FLAGS(MM_SET_FLAG) }, offsetof(ThreadState, sd_generation) - 1);
 static_assert(offsetof(ThreadState, saved) - kLocalsAt == 4);
 const std::uint64_t kLocalsKeep = ~std::uint64_t{0x0000'00ff'00ff'0000} |
                                   std::uint64_t{kThreadFlags} << 16 |

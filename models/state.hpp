@@ -55,8 +55,12 @@ MM_FLAGS_FIT(MM_PTE_FLAGS);
 
 // The VMA flags of one page: VMAs are modelled split at page granularity, so an mprotect or
 // munmap of part of a region needs no VMA splitting.
-// uffd_wp: VM_UFFD_WP; soft_dirty: VM_SOFTDIRTY.
-#define MM_VMA_FLAGS(X) X(mapped) X(read) X(write) X(uffd_wp) X(soft_dirty)
+// uffd_wp: VM_UFFD_WP; soft_dirty: VM_SOFTDIRTY. With per-VMA locks (6.4+), kept the same on
+// every page of a region (the region is the VMA whose lock they are): wlocked, the VMA is
+// write-locked (vma_start_write) until its mm's mmap_write_unlock; anon_vma, the VMA has an
+// anon_vma (an anonymous page was mapped in it, or it was forked from a VMA that had one).
+// Both stay clear on kernels without per-VMA locks, where nothing reads them.
+#define MM_VMA_FLAGS(X) X(mapped) X(read) X(write) X(uffd_wp) X(soft_dirty) X(wlocked) X(anon_vma)
 struct VmaPage {
   MM_VMA_FLAGS(MM_FLAG_FIELD)
   bool operator==(const VmaPage&) const = default;
@@ -64,8 +68,10 @@ struct VmaPage {
 static_assert(sizeof(VmaPage) == 1, "a new VmaPage member: encode it in state.cpp");
 MM_FLAGS_FIT(MM_VMA_FLAGS);
 
-// anon_exclusive: PageAnonExclusive; dirty: PageDirty.
-#define MM_FRAME_FLAGS(X) X(in_use) X(shmem) X(anon_exclusive) X(dirty)
+// anon_exclusive: PageAnonExclusive; dirty: PageDirty; zero: a read fault's frame of an anonymous
+// VMA, which the kernel maps as the shared zero page (vm_normal_page() is NULL for it, so
+// can_change_pte_writable() never maps it writable) until a write fault replaces it.
+#define MM_FRAME_FLAGS(X) X(in_use) X(shmem) X(anon_exclusive) X(dirty) X(zero)
 struct Frame {
   MM_FRAME_FLAGS(MM_FLAG_FIELD)
   // The counts and the content follow the flag byte without gaps: the codec copies them as one
@@ -125,8 +131,9 @@ struct ThreadState {
   std::uint8_t fault = 0;  // the fault in progress: FaultKind, 0 when none
   std::uint8_t index = 0;  // loop position (per-PTE walks)
   // failed: the op ended in an error (SIGSEGV, -EFAULT, -ENOENT); retried: the access faulted
-  // at least once.
-#define MM_THREAD_FLAGS(X) X(failed) X(retried)
+  // at least once; vma_locked: its fault holds the VMA read lock of its page's VMA
+  // (lock_vma_under_rcu) instead of mmap_lock.
+#define MM_THREAD_FLAGS(X) X(failed) X(retried) X(vma_locked)
   MM_THREAD_FLAGS(MM_FLAG_FIELD)
   std::uint8_t sd_generation = 0;  // ghost: clear_refs generation when a store started
   Pte saved{};                     // orig_pte of a COW in progress

@@ -90,12 +90,28 @@ bool waits_in_userfault(const OpDescriptor& d, std::uint8_t phase) {
   return d.userfault_retry_phase >= 0 && phase == d.userfault_retry_phase;
 }
 
+// On kernels with per-VMA locks, the VMAs (a bit per page) the step a thread is at write-locks:
+// its op's entry step, when the op's descriptor says it takes any.
+std::uint32_t entry_vma_write_locks(const VmModel& model, const State& s, int thread,
+                                    const Op& op) {
+  const OpDescriptor& d = op_descriptor(op.kind);
+  if (s.threads[thread].phase != 0 || d.vma_write_locks == nullptr ||
+      !per_vma_locks(model.policy()))
+    return 0;
+  const Mm& m = s.mm[model.scenario().threads[thread].process];
+  return d.vma_write_locks(model.scenario(), model.policy(), m, op);
+}
+
 // Whether the step a thread is at can run now: the lock it acquires is free, or the page it
 // waits on is no longer write-protected.
 bool phase_enabled(const VmModel& model, const State& s, int thread, const Op& op) {
-  const Mm& m = s.mm[model.scenario().threads[thread].process];
+  int mm = model.scenario().threads[thread].process;
+  const Mm& m = s.mm[mm];
   std::uint8_t phase = s.threads[thread].phase;
-  if (phase >= kFaultLock) return phase == kFaultLock ? !m.writer : true;
+  // A fault's lock step: the VMA's read lock when lock_vma_under_rcu() gets it, else mmap_lock.
+  if (phase >= kFaultLock)
+    return phase != kFaultLock || !m.writer ||
+           fault_takes_vma_lock(model.scenario(), model.policy(), m, op.page);
   const OpDescriptor& d = op_descriptor(op.kind);
   bool retry = waits_in_userfault(d, phase);
   if (retry && m.pte[op.page].present && m.pte[op.page].uffd_wp) return false;  // not woken yet
@@ -106,7 +122,9 @@ bool phase_enabled(const VmModel& model, const State& s, int thread, const Op& o
     case EntryLock::Read:
       return !m.writer;
     case EntryLock::Write:
-      return !m.writer && m.readers == 0;
+      // vma_start_write() waits for the readers of the VMAs it write-locks.
+      return !m.writer && m.readers == 0 &&
+             !vma_read_locked(model, s, mm, entry_vma_write_locks(model, s, thread, op), thread);
   }
   return true;
 }
@@ -115,6 +133,19 @@ bool phase_enabled(const VmModel& model, const State& s, int thread, const Op& o
 void dispatch(Ctx& c) {
   if (c.th().phase >= kFaultLock) return step_fault(c);
   op_descriptor(c.op.kind).step(c);
+}
+
+// vma_start_write() at an op's entry (`wlocks`, a bit per page), and mmap_write_unlock(), which
+// ends every write lock of its mm's VMAs (mm_lock_seq moves on).
+void update_vma_write_locks(const VmModel& model, const State& s, State& next, int mm,
+                            std::uint32_t wlocks) {
+  const int pages = model.shape().pages;
+  if (wlocks != 0 && next.mm[mm].writer)
+    for (int p = 0; p < pages; ++p)
+      if (wlocks >> p & 1) next.mm[mm].vma[p].wlocked = true;
+  for (int x = 0; x < model.shape().processes; ++x)
+    if (s.mm[x].writer && !next.mm[x].writer)
+      for (int p = 0; p < pages; ++p) next.mm[x].vma[p].wlocked = false;
 }
 
 StepInfo run_step(const VmModel& model, const State& s, int thread, const Op& op, bool advance_pc,
@@ -128,8 +159,10 @@ StepInfo run_step(const VmModel& model, const State& s, int thread, const Op& op
         model.scenario().threads[thread].process,
         op,
         note};
+  std::uint32_t wlocks = entry_vma_write_locks(model, s, thread, op);
   dispatch(c);
   MM_ASSERT(c.info.label != kNoLabel, "a step without a kernel step name");
+  if (per_vma_locks(model.policy())) update_vma_write_locks(model, s, next, c.mm, wlocks);
   if (op_done != nullptr) *op_done = c.op_done;
   if (c.op_done) {
     std::uint8_t pc = next.threads[thread].pc;
@@ -220,6 +253,9 @@ std::string VmModel::why_blocked(const State& s, int thread) const {
   if (waits_in_userfault(op_descriptor(op->kind), s.threads[thread].phase))
     return "waits in handle_userfault for " + scenario_.processes[th.process].name + ":" +
            scenario_.page_name(op->page) + " to be unprotected";
+  if (vma_read_locked(*this, s, th.process, entry_vma_write_locks(*this, s, thread, *op), thread))
+    return "waits in vma_start_write for the faults holding a VMA lock of " +
+           scenario_.processes[th.process].name;
   return "waits for " + scenario_.processes[th.process].name + "'s mmap_lock";
 }
 

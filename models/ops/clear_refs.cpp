@@ -86,7 +86,7 @@ void step_clear_refs(Ctx& c) {
   Mm& m = c.m();
   switch (th.phase) {
     case kClearRefsLock: {
-      bool write = c.policy.clear_refs_lock == ClearRefsLock::Write;
+      bool write = c.policy.clear_refs_lock != ClearRefsLock::Read;
       if (write)
         m.writer = true;
       else
@@ -146,12 +146,12 @@ void step_pagemap(Ctx& c) {
 namespace {
 
 EntryLock clear_refs_lock(const Policy& policy) {
-  return policy.clear_refs_lock == ClearRefsLock::Write ? EntryLock::Write : EntryLock::Read;
+  return policy.clear_refs_lock != ClearRefsLock::Read ? EntryLock::Write : EntryLock::Read;
 }
 
 void clear_refs_footprint(const FootprintScope& x, const Op&, Footprint& f) {
   using namespace res;
-  bool write = x.policy.clear_refs_lock == ClearRefsLock::Write;
+  bool write = x.policy.clear_refs_lock != ClearRefsLock::Read;
   f.read =
       lock_writer(x.mm) | lock_readers(x.mm) | vma(x.mm) | x.own | kFrames | kHandles | x.ghost;
   f.write = vma(x.mm) | x.own | x.cpus | x.ghost | (write ? lock_writer(x.mm) : 0);
@@ -173,6 +173,20 @@ void pagemap_footprint(const FootprintScope& x, const Op&, Footprint& f) {
 
 }  // namespace
 
+namespace {
+// clear_refs_write(): 6.4's vm_flags_clear(vma, VM_SOFTDIRTY) write-locks the VMAs that had
+// VM_SOFTDIRTY set; from 6.5 the walk (PGWALK_WRLOCK, 49b0638502da) write-locks every VMA.
+std::uint32_t clear_refs_vma_write_locks(const Scenario& sc, const Policy& policy, const Mm& mm,
+                                         const Op&) {
+  if (policy.clear_refs_lock == ClearRefsLock::WriteVma) return all_pages(sc);
+  if (policy.clear_refs_lock == ClearRefsLock::Read) return 0;
+  std::uint32_t out = 0;
+  for (int p = 0; p < sc.page_count(); ++p)
+    if (mm.vma[p].mapped && mm.vma[p].soft_dirty) out |= region_pages(sc, p, 1);
+  return out;
+}
+}  // namespace
+
 const OpDescriptor kClearRefsOp{.kind = OpKind::ClearRefs,
                                 .names = {"clear_refs"},
                                 .fields = {},
@@ -180,7 +194,8 @@ const OpDescriptor kClearRefsOp{.kind = OpKind::ClearRefs,
                                 .step = step_clear_refs,
                                 .entry_lock = clear_refs_lock,
                                 .footprint = clear_refs_footprint,
-                                .local_step = clear_refs_local_step};
+                                .local_step = clear_refs_local_step,
+                                .vma_write_locks = clear_refs_vma_write_locks};
 const OpDescriptor kPagemapOp{.kind = OpKind::Pagemap,
                               .names = {"pagemap"},
                               .fields = {"addr"},

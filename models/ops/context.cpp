@@ -101,6 +101,75 @@ bool vm_page_prot_writable(const Scenario& sc, const Policy& policy, int page, c
   return !wants_writenotify(sc, policy, page, vma);
 }
 
+// can_change_pte_writable() (mm/mprotect.c): 6.0 and 6.1 start with
+//   if (pte_protnone(pte) || !pte_dirty(pte)) return false;
+// for private and shared mappings alike; from 6.2 ("mm/mprotect: allow clean exclusive anon
+// pages to be writable") only a shared mapping needs the dirty bit.
+bool can_change_pte_writable(Ctx& c, int page, const Pte& pte) {
+  const VmaPage& vma = c.m().vma[page];
+  if (!vma.write || pte.protnone) return false;
+  bool need_dirty = c.policy.mprotect_try_writable == TryWritable::Dirty || !is_private(c.sc, page);
+  if (need_dirty && !pte.dirty) return false;
+  if (!vma.soft_dirty && !pte.soft_dirty) return false;  // soft-dirty tracking wants the fault
+  if (vma.uffd_wp && pte.uffd_wp) return false;
+  // vm_normal_page() && PageAnon() && PageAnonExclusive(): never the zero page.
+  if (is_private(c.sc, page))
+    return c.s.frames[pte.pfn].anon_exclusive && !c.s.frames[pte.pfn].zero;
+  return true;
+}
+
+bool per_vma_locks(const Policy& policy) { return policy.fault_lock != FaultLock::Mmap; }
+
+std::uint32_t region_pages(const Scenario& sc, int first, int count) {
+  std::uint32_t out = 0;
+  for (const Region& r : sc.regions)
+    if (r.first_page < first + count && first < r.first_page + r.pages)
+      out |= ((1u << r.pages) - 1) << r.first_page;
+  return out;
+}
+
+std::uint32_t all_pages(const Scenario& sc) { return (1u << sc.page_count()) - 1; }
+
+bool fault_takes_vma_lock(const Scenario& sc, const Policy& policy, const Mm& mm, int page) {
+  const VmaPage& vma = mm.vma[page];
+  if (!vma.mapped || vma.wlocked) return false;
+  bool anon = is_private(sc, page);
+  // "Only anonymous vmas are supported for now" and "find_mergeable_anon_vma uses adjacent
+  // vmas which are not locked" (6.4); the anon_vma test stays until __vmf_anon_prepare, whose
+  // mmap_read_trylock-or-retry falls back to mmap_lock as well.
+  if (anon && !vma.anon_vma) return false;
+  switch (policy.fault_lock) {
+    case FaultLock::Mmap:
+      return false;
+    case FaultLock::VmaAnon:  // userfaultfd_armed(vma): "the userfault handler dropping
+                              // mmap_lock"
+      return anon && !vma.uffd_wp;
+    case FaultLock::VmaAnonUffd:
+      return anon;
+    case FaultLock::VmaAll:
+      return true;
+  }
+  return false;
+}
+
+bool vma_read_locked(const VmModel& model, const State& s, int mm, std::uint32_t pages,
+                     int except) {
+  const Scenario& sc = model.scenario();
+  for (int t = 0; t < model.shape().threads; ++t) {
+    if (t == except || sc.threads[t].process != mm || !s.threads[t].vma_locked) continue;
+    const Op* op = model.current_op(s, t);
+    if (op != nullptr && (pages >> op->page & 1)) return true;
+  }
+  return false;
+}
+
+void note_anon_vma(Ctx& c, int page) {
+  if (!per_vma_locks(c.policy) || !is_private(c.sc, page)) return;
+  std::uint32_t pages = region_pages(c.sc, page, 1);
+  for (int p = 0; p < c.sc.page_count(); ++p)
+    if (pages >> p & 1) c.m().vma[p].anon_vma = true;
+}
+
 std::string pte_text(const Pte& p) {
   if (p.marker) return "none (uffd-wp marker)";
   if (!p.present) return "none";

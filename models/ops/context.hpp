@@ -106,6 +106,9 @@ void flush_mm(Ctx& c, int mm);
 bool vm_page_prot_writable(const Scenario& sc, const Policy& policy, int page, const VmaPage& vma);
 bool wants_writenotify(const Scenario& sc, const Policy& policy, int page, const VmaPage& vma);
 bool is_private(const Scenario& sc, int page);
+// can_change_pte_writable() for a PTE of the thread's mm at `page` (mm/mprotect.c): mprotect's
+// and, since 931298e103c2 (6.3), un-protect's MM_CP_TRY_CHANGE_WRITABLE upgrade.
+bool can_change_pte_writable(Ctx& c, int page, const Pte& pte);
 // Ends a change_protection walk (mprotect, uffd_wp, uffd_unwp): the flush, from the pages the
 // walk asked to flush (ThreadState::masks): with `visited`, every page of `range` (a bit per
 // page) when any was asked; with `needs_flush`, tlb_finish_mmu(): the whole mm when `nested`
@@ -126,6 +129,22 @@ void record_store(Ctx& c, int m, int page, int word, std::uint8_t value, int pfn
 void tracked_store(Ctx& c, int m, int page, int word, std::uint8_t value, int pfn,
                    bool after_clear_refs);
 std::string pte_text(const Pte& p);  // "frame 2 W1 D1 SD1 UW0" or "none"
+
+// Per-VMA locks (6.4+, [P fault_lock]). A region is a VMA; its lock state is kept on every page
+// of it (VmaPage::wlocked, ::anon_vma) and in the threads whose fault holds its read lock
+// (ThreadState::vma_locked, at the page of their op).
+bool per_vma_locks(const Policy& policy);
+// A bit per page of the regions that pages [first, first + count) belong to.
+std::uint32_t region_pages(const Scenario& sc, int first, int count);
+std::uint32_t all_pages(const Scenario& sc);
+// lock_vma_under_rcu() for a fault at `page` of `mm`: the VMA qualifies for the policy and is
+// not write-locked.
+bool fault_takes_vma_lock(const Scenario& sc, const Policy& policy, const Mm& mm, int page);
+// Whether a thread other than `except` of process `mm` holds the read lock of a VMA with a page
+// in `pages` (vma_start_write() waits for those readers).
+bool vma_read_locked(const VmModel& model, const State& s, int mm, std::uint32_t pages, int except);
+// anon_vma_prepare(): the anonymous page just mapped at `page` gives its VMA an anon_vma.
+void note_anon_vma(Ctx& c, int page);
 
 // Op steps (models/ops/*.cpp). Each sets c.op_done when its op completes.
 void step_access(Ctx& c);  // read, write

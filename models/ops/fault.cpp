@@ -7,12 +7,19 @@
 // Steps and locks:
 //   access            no lock: TLB hit, or a walk that fills the TLB, or a fault
 //   fault.mmap_read_lock             takes mmap_lock for read
+//   fault.lock_vma_under_rcu         instead, on kernels with per-VMA locks [P fault_lock]:
+//                                    the read lock of the page's VMA, when the VMA qualifies
+//                                    and is not write-locked; the fault then runs under it
+//   fault.vma_end_read               releases it (fault.mmap_read_unlock otherwise)
 //   fault.* (the PTL step)           mmap_lock read + PTL: re-read the PTE and branch
 //   wp_page_copy.copy                mmap_lock read, PTL dropped: allocate and copy
 //   wp_page_copy.install / .abort    mmap_lock read + PTL: pte_same, flush, install
 //   fault.mmap_read_unlock           releases mmap_lock; the access is retried
-//   handle_userfault.wait            releases mmap_lock and sleeps; the retried access (or
-//                                    GUP) is enabled once the PTE's uffd_wp is clear
+//   handle_userfault.wait            releases mmap_lock (or the VMA lock: release_fault_lock,
+//                                    6.6+) and sleeps; the retried access (or GUP) is enabled
+//                                    once the PTE's uffd_wp is clear. The kernel retries a
+//                                    VMA-locked fault under mmap_lock; here the retried access
+//                                    tries the VMA lock again, which only differs in the lock
 // A fault entered from GUP (faultin_page) runs with GUP's mmap_lock read already held, skips
 // the lock and unlock steps and returns to GUP's PTL step.
 #include <cstdio>
@@ -27,15 +34,26 @@ namespace mmcheck::vm {
 namespace {
 
 // The kernel step names this file takes.
-constexpr StepList<18> kSteps = {"access.tlb_hit",         "access.walk",
-                                 "access.fault",           "fault.mmap_read_lock",
-                                 "fault.sigsegv",          "fault.spurious",
-                                 "fault.mmap_read_unlock", "do_anonymous_page.map",
-                                 "do_fault.map",           "do_wp_page.userfault",
-                                 "do_wp_page.reuse",       "do_wp_page.copy",
-                                 "do_wp_page.unshare",     "wp_page_shared.mkwrite",
-                                 "wp_page_copy.copy",      "wp_page_copy.install",
-                                 "wp_page_copy.abort",     "handle_userfault.wait"};
+constexpr StepList<20> kSteps = {"access.tlb_hit",
+                                 "access.walk",
+                                 "access.fault",
+                                 "fault.mmap_read_lock",
+                                 "fault.lock_vma_under_rcu",
+                                 "fault.vma_end_read",
+                                 "fault.sigsegv",
+                                 "fault.spurious",
+                                 "fault.mmap_read_unlock",
+                                 "do_anonymous_page.map",
+                                 "do_fault.map",
+                                 "do_wp_page.userfault",
+                                 "do_wp_page.reuse",
+                                 "do_wp_page.copy",
+                                 "do_wp_page.unshare",
+                                 "wp_page_shared.mkwrite",
+                                 "wp_page_copy.copy",
+                                 "wp_page_copy.install",
+                                 "wp_page_copy.abort",
+                                 "handle_userfault.wait"};
 
 bool from_gup(const Ctx& c) { return c.op.kind == OpKind::Pin || c.op.kind == OpKind::Get; }
 bool is_store(const Ctx& c) { return c.op.kind == OpKind::Write; }
@@ -122,12 +140,16 @@ void fault_none_pte(Ctx& c, int page, FaultKind kind) {
     f.refcount = 1;
     f.mapcount = 1;
     f.anon_exclusive = true;
+    f.zero = !store;
     pte = Pte{};
     pte.present = true;
     pte.pfn = pfn;
     pte.write = store;
     pte.dirty = store;
     pte.soft_dirty = store;  // x86 pte_mkdirty() sets _PAGE_SOFT_DIRTY too
+    // A store maps a fresh anonymous page (anon_vma_prepare()); a load maps the shared zero
+    // page in the kernel, which needs no anon_vma.
+    if (store) note_anon_vma(c, page);
     c.label(step<kSteps, "do_anonymous_page.map">());
     MM_SAY(c, "map new frame %d %s", pfn, store ? "W1 D1 SD1" : "read-only");
   } else {
@@ -187,6 +209,7 @@ void fault_wp_anon(Ctx& c, int page, FaultKind kind) {
     pte.dirty = true;
     pte.soft_dirty = true;
     c.s.frames[pfn].anon_exclusive = true;
+    c.s.frames[pfn].zero = false;  // the kernel copies the zero page here: a fresh page either way
     c.label(step<kSteps, "do_wp_page.reuse">());
     MM_SAY(c, "reuse frame %d: PTE %s:%s W0->W1", pfn, c.mm_name(c.mm).c_str(),
            c.page_name(page).c_str());
@@ -281,6 +304,7 @@ void fault_install(Ctx& c, FaultKind kind) {
     Frame& nf = c.s.frames[th.new_pfn];
     nf.mapcount = 1;
     nf.anon_exclusive = true;
+    note_anon_vma(c, page);  // wp_page_copy() starts with anon_vma_prepare()
     c.s.frames[th.old_pfn].mapcount--;
     put_frame(c.s, th.old_pfn);  // the mapping's reference
     put_frame(c.s, th.old_pfn);  // the one taken at the decision
@@ -341,13 +365,34 @@ void step_access(Ctx& c) {
   enter_fault(c, store ? FaultKind::Store : FaultKind::Load, false);
 }
 
+namespace {
+// The fault's unlock step: vma_end_read() or mmap_read_unlock(); returns the lock's name.
+const char* release_fault_lock(Ctx& c) {
+  ThreadState& th = c.th();
+  if (th.vma_locked) {
+    th.vma_locked = false;
+    c.label(step<kSteps, "fault.vma_end_read">());
+    return "VMA lock";
+  }
+  c.m().readers--;
+  c.label(step<kSteps, "fault.mmap_read_unlock">());
+  return "mmap_lock";
+}
+}  // namespace
+
 void step_fault(Ctx& c) {
   ThreadState& th = c.th();
   FaultKind kind = static_cast<FaultKind>(th.fault);
   switch (th.phase) {
     case kFaultLock:
-      c.m().readers++;
       th.phase = kFaultPtl;
+      if (fault_takes_vma_lock(c.sc, c.policy, c.m(), c.op.page)) {
+        th.vma_locked = true;
+        c.label(step<kSteps, "fault.lock_vma_under_rcu">());
+        MM_SAY(c, "VMA read lock of %s", c.page_name(c.op.page).c_str());
+        return;
+      }
+      c.m().readers++;
       c.label(step<kSteps, "fault.mmap_read_lock">());
       MM_SAY(c, "mmap_lock read (readers=%d)", c.m().readers);
       return;
@@ -357,23 +402,26 @@ void step_fault(Ctx& c) {
       return fault_copy(c);
     case kFaultInstall:
       return fault_install(c, kind);
-    case kFaultUnlock:
-      c.m().readers--;
+    case kFaultUnlock: {
+      const char* lock = release_fault_lock(c);
       th.fault = 0;
-      c.label(step<kSteps, "fault.mmap_read_unlock">());
       if (th.failed) {
-        MM_SAY(c, "mmap_lock released; the access ends with SIGSEGV");
+        MM_SAY(c, "%s released; the access ends with SIGSEGV", lock);
         return c.finish_op();
       }
       th.phase = kAccess;
-      MM_SAY(c, "mmap_lock released; retry the access");
+      MM_SAY(c, "%s released; retry the access", lock);
       return;
+    }
     case kFaultUserfault:
-      c.m().readers--;
+      if (th.vma_locked)
+        th.vma_locked = false;
+      else
+        c.m().readers--;
       th.fault = 0;
       th.phase = from_gup(c) ? kGupLockAfterUserfault : kAccessAfterUserfault;
       c.label(step<kSteps, "handle_userfault.wait">());
-      MM_SAY(c, "mmap_lock released; sleeps until %s is unprotected",
+      MM_SAY(c, "fault lock released; sleeps until %s is unprotected",
              c.page_name(c.op.page).c_str());
       return;
     default:
@@ -387,7 +435,10 @@ void access_footprint(const FootprintScope& x, const Op& op, Footprint& f) {
   using namespace res;
   f.read = lock_writer(x.mm) | vma(x.mm) | x.range | x.cpus | kFrames | kHandles | x.ghost |
            (x.policy.uffd_wp_pending_flush ? pending(x.mm) : 0);
-  f.write = x.range | x.cpus | kFrames | kHandles | x.ghost;
+  // With per-VMA locks a fault may take its VMA's lock instead (an increment of the readers,
+  // which writers wait for) and give the VMA an anon_vma.
+  f.write =
+      x.range | x.cpus | kFrames | kHandles | x.ghost | (per_vma_locks(x.policy) ? vma(x.mm) : 0);
   f.inc = lock_readers(x.mm);
   // A store fault (a write, or GUP's faultin for a write pin) may test tlb_flush_pending; a
   // load's walk fills the TLB from a read-only PTE. GUP fills no TLB, and a fault's PTE changes
@@ -399,7 +450,9 @@ void access_footprint(const FootprintScope& x, const Op& op, Footprint& f) {
 std::optional<LocalStep> fault_local_step(const LocalScope& x) {
   LocalStep out;
   if (x.phase == kFaultLock) {
-    out.footprint.read = res::lock_writer(x.mm);
+    // mmap_lock, or the VMA lock when lock_vma_under_rcu() gets it (its VMA's flags decide).
+    out.footprint.read =
+        res::lock_writer(x.mm) | (per_vma_locks(x.model.policy()) ? res::vma(x.mm) : 0);
     out.footprint.inc = res::lock_readers(x.mm);
     return out;
   }

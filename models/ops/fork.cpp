@@ -141,6 +141,15 @@ void fork_footprint(const FootprintScope&, const Op&, Footprint& f) {
 }  // namespace
 
 // A fork names its child: two threads cannot both fork it, so such threads are never symmetric.
+namespace {
+// fb49c455323f (6.5): dup_mmap() write-locks each parent VMA before copying it. Modelled as
+// all of them at fork's entry: a fault on a VMA fork has not reached yet touches none of the
+// PTEs fork copied before, so running it before fork's lock leads to the same states.
+std::uint32_t fork_vma_write_locks(const Scenario& sc, const Policy& policy, const Mm&, const Op&) {
+  return policy.fork_vma_wrlock ? all_pages(sc) : 0;
+}
+}  // namespace
+
 const OpDescriptor kForkOp{.kind = OpKind::Fork,
                            .names = {"fork"},
                            .fields = {"child"},
@@ -148,5 +157,6 @@ const OpDescriptor kForkOp{.kind = OpKind::Fork,
                            .step = step_fork,
                            .entry_lock = write_lock,
                            .footprint = fork_footprint,
+                           .vma_write_locks = fork_vma_write_locks,
                            .symmetric = false};
 }  // namespace mmcheck::vm

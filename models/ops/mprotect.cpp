@@ -44,21 +44,6 @@ constexpr StepList<4> kSteps = {"mprotect.mmap_write_lock", "mprotect.pte",
 // page_mkwrite (a file) would return 1 here.
 constexpr bool kWritenotifyWithOldProt = false;
 
-// can_change_pte_writable() (mm/mprotect.c): 6.0 and 6.1 start with
-//   if (pte_protnone(pte) || !pte_dirty(pte)) return false;
-// for private and shared mappings alike; from 6.2 ("mm/mprotect: allow clean exclusive anon
-// pages to be writable") only a shared mapping needs the dirty bit.
-bool can_change_pte_writable(Ctx& c, int page, const Pte& pte) {
-  const VmaPage& vma = c.m().vma[page];
-  if (!vma.write || pte.protnone) return false;
-  bool need_dirty = c.policy.mprotect_try_writable == TryWritable::Dirty || !is_private(c.sc, page);
-  if (need_dirty && !pte.dirty) return false;
-  if (!vma.soft_dirty && !pte.soft_dirty) return false;  // soft-dirty tracking wants the fault
-  if (vma.uffd_wp && pte.uffd_wp) return false;
-  if (is_private(c.sc, page)) return c.s.frames[pte.pfn].anon_exclusive;
-  return true;
-}
-
 // The write bit change_pte_range() leaves on a PTE after pte_modify().
 const char* upgrade(Ctx& c, int page, Pte& pte) {
   const VmaPage& vma = c.m().vma[page];
@@ -151,5 +136,6 @@ const OpDescriptor kMprotectOp{.kind = OpKind::Mprotect,
                                .steps = step_vector(kSteps),
                                .step = step_mprotect,
                                .entry_lock = write_lock,
-                               .footprint = exclusive_footprint};
+                               .footprint = exclusive_footprint,
+                               .vma_write_locks = range_vmas};
 }  // namespace mmcheck::vm

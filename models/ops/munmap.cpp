@@ -111,7 +111,8 @@ const OpDescriptor kMunmapOp{.kind = OpKind::Munmap,
                              .step = step_munmap,
                              .entry_lock = write_lock,
                              .footprint = exclusive_footprint,
-                             .held_references = gathered_references};
+                             .held_references = gathered_references,
+                             .vma_write_locks = range_vmas};
 const OpDescriptor kExitOp{.kind = OpKind::Exit,
                            .names = {"exit"},
                            .fields = {},
@@ -119,5 +120,6 @@ const OpDescriptor kExitOp{.kind = OpKind::Exit,
                            .step = step_munmap,
                            .entry_lock = write_lock,
                            .footprint = exclusive_footprint,
-                           .held_references = gathered_references};
+                           .held_references = gathered_references,
+                           .vma_write_locks = every_vma};
 }  // namespace mmcheck::vm

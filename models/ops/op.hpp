@@ -39,6 +39,10 @@ struct OpDescriptor {
   // Adds the frame references a thread in the middle of it holds outside page tables and
   // handles (for refcounts_sane), if it ever holds any.
   void (*held_references)(const ThreadState&, FrameCounts&) = nullptr;
+  // On kernels with per-VMA locks: the pages of the VMAs its entry step write-locks
+  // (vma_start_write), if any. The entry step waits for those VMAs' readers; they stay
+  // write-locked until the mm's mmap_write_unlock (models/vm_model.cpp does both).
+  std::uint32_t (*vma_write_locks)(const Scenario&, const Policy&, const Mm&, const Op&) = nullptr;
   bool stores = false;        // a store: "value", or a fresh one (the ghost tracks it)
   bool extra_handle = false;  // takes an unnamed handle slot of its own (extra_ref)
   bool symmetric = true;      // threads running identical programs with it are interchangeable
@@ -63,6 +67,14 @@ const OpDescriptor& op_descriptor(OpKind kind);
 inline EntryLock no_lock(const Policy&) { return EntryLock::None; }
 inline EntryLock read_lock(const Policy&) { return EntryLock::Read; }
 inline EntryLock write_lock(const Policy&) { return EntryLock::Write; }
+// The VMAs of the op's range (mprotect_fixup, munmap's gather, userfaultfd_register: each
+// write-locks the VMAs it changes, a VMA it splits included); every VMA of the mm (exit).
+inline std::uint32_t range_vmas(const Scenario& sc, const Policy&, const Mm&, const Op& op) {
+  return region_pages(sc, op.page, op.pages);
+}
+inline std::uint32_t every_vma(const Scenario& sc, const Policy&, const Mm&, const Op&) {
+  return all_pages(sc);
+}
 
 // Footprints several ops share: a user access and its fault (read, write, and GUP's pin and
 // get, models/ops/fault.cpp); an op under mmap_lock write that rewrites PTEs of its mm

@@ -98,15 +98,30 @@ void protect_one(Ctx& c) {
   if (!pte.present) return marker_one(c, page, wp);
   Pte before = pte;
   const VmaPage& vma = c.m().vma[page];
-  // wp: vm_get_page_prot(flags & ~VM_WRITE); unwp: vm_get_page_prot(flags), which for a
-  // private mapping never has the write bit (COW), so an unprotect demotes a writable PTE.
-  bool shared_writable = !is_private(c.sc, page) && vma.write;
-  pte.write = wp ? false : shared_writable;
+  // <= 6.2, wp: vm_get_page_prot(flags & ~VM_WRITE); unwp: vm_get_page_prot(flags), which for
+  // a private mapping never has the write bit (COW), so an unprotect demotes a writable PTE,
+  // and for a shared writable one always has it, write-notify or not.
+  // 931298e103c2 (6.3, "rely on vma->vm_page_prot in uffd_wp_range()"): the protection is the
+  // VMA's vm_page_prot (read-only when it wants write-notify), and an unprotect passes
+  // MM_CP_TRY_CHANGE_WRITABLE when vma_wants_manual_pte_write_upgrade() (private: VM_WRITE;
+  // shared: write-notify); change_pte_range() then maps the PTE writable if
+  // can_change_pte_writable(), after clearing uffd_wp [P uffd_unwp_try_writable].
+  bool from_flags = !is_private(c.sc, page) && vma.write;
+  bool vma_prot = c.policy.uffd_unwp_try_writable ? vm_page_prot_writable(c.sc, c.policy, page, vma)
+                                                  : from_flags;
+  pte.write = wp ? false : vma_prot;
   pte.uffd_wp = wp;
+  const char* upgraded = "";
+  if (!wp && c.policy.uffd_unwp_try_writable && !pte.write &&
+      (is_private(c.sc, page) ? vma.write : wants_writenotify(c.sc, c.policy, page, vma)) &&
+      can_change_pte_writable(c, page, pte)) {
+    pte.write = true;
+    upgraded = " (can_change_pte_writable)";
+  }
   if (change_pte_asks_flush(c.policy, before, pte)) ask_flush(th, page);
   c.label(wp ? step<kSteps, "uffd_wp.pte">() : step<kSteps, "uffd_unwp.pte">());
-  MM_SAY(c, "PTE %s:%s W%d->W%d UW%d->UW%d, flush deferred, tlb_flush_pending=%d",
-         c.mm_name(c.mm).c_str(), c.page_name(page).c_str(), before.write, pte.write,
+  MM_SAY(c, "PTE %s:%s W%d->W%d%s UW%d->UW%d, flush deferred, tlb_flush_pending=%d",
+         c.mm_name(c.mm).c_str(), c.page_name(page).c_str(), before.write, pte.write, upgraded,
          before.uffd_wp, pte.uffd_wp, c.m().tlb_flush_pending);
 }
 
@@ -282,7 +297,8 @@ const OpDescriptor kUffdRegisterOp{
     .step = step_uffd_register,
     .entry_lock = write_lock,
     .footprint = exclusive_footprint,
-    .unsupported = uffd_op_unsupported};
+    .unsupported = uffd_op_unsupported,
+    .vma_write_locks = range_vmas};
 const OpDescriptor kUffdWpOp = writeprotect_op(OpKind::UffdWp, "uffd_wp");
 const OpDescriptor kUffdUnwpOp = writeprotect_op(OpKind::UffdUnwp, "uffd_unwp");
 }  // namespace mmcheck::vm

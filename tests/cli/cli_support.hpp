@@ -256,8 +256,11 @@ inline void expect_bad_scenario(const std::string& text, const std::string& poin
 
 // The reference lists of the README's tables.
 inline const std::vector<std::string> kPresets = {
-    "linux-5.4",  "linux-5.7",  "linux-5.8", "linux-5.9", "linux-5.10", "linux-5.11", "linux-5.12",
-    "linux-5.18", "linux-5.19", "linux-6.0", "linux-6.1", "linux-6.2",  "latest"};
+    "linux-5.4",  "linux-5.7",  "linux-5.8",  "linux-5.9",  "linux-5.10", "linux-5.11",
+    "linux-5.12", "linux-5.18", "linux-5.19", "linux-6.0",  "linux-6.1",  "linux-6.2",
+    "linux-6.3",  "linux-6.4",  "linux-6.5",  "linux-6.6",  "linux-6.7",  "linux-6.8",
+    "linux-6.9",  "linux-6.10", "linux-6.11", "linux-6.12", "linux-6.13", "linux-6.14",
+    "linux-6.15", "linux-6.16", "linux-6.17", "linux-6.18", "latest"};
 inline const std::vector<std::string> kPolicies = {"cow_reuse",
                                                    "cow_drain_lru",
                                                    "gup_force_cow_break",
@@ -271,7 +274,10 @@ inline const std::vector<std::string> kPolicies = {"cow_reuse",
                                                    "uffd_wp_writenotify",
                                                    "mprotect_dirty_accountable",
                                                    "mprotect_try_writable",
-                                                   "change_prot_flush"};
+                                                   "change_prot_flush",
+                                                   "uffd_unwp_try_writable",
+                                                   "fault_lock",
+                                                   "fork_vma_wrlock"};
 inline const std::vector<std::string> kOps = {
     "read",     "write",     "clear_refs", "pagemap",  "uffd_register", "uffd_wp", "uffd_unwp",
     "mprotect", "fork",      "pin",        "get",      "vmsplice",      "unpin",   "put",

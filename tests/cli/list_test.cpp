@@ -67,14 +67,20 @@ TEST_CASE("list presets prints every preset of the README's policy table with a 
   }
 }
 
-TEST_CASE("list policies prints all 14 policies with their values, commits included",
+TEST_CASE("list policies prints all 17 policies with their values, commits included",
           "[cli][list]") {
   std::vector<Line> lines = list("policies");
   require_exactly(names_of(lines), kPolicies);
   std::map<std::string, std::string> rest;
   for (const auto& l : lines) rest[l.name] = l.rest;
   CHECK_THAT(rest["cow_reuse"], Catch::Contains("mapcount|refcount|anon_exclusive"));
-  CHECK_THAT(rest["clear_refs_lock"], Catch::Contains("read|write"));
+  CHECK_THAT(rest["clear_refs_lock"], Catch::Contains("read|write|write+vma"));
+  CHECK_THAT(rest["clear_refs_lock"], Catch::Contains("49b0638502da"));
+  // The second wave: per-VMA locks and 6.3's un-protect.
+  CHECK_THAT(rest["fault_lock"], Catch::Contains("mmap|vma_anon|vma_anon_uffd|vma_all"));
+  CHECK_THAT(rest["fault_lock"], Catch::Contains("0bff0aaea03e"));
+  CHECK_THAT(rest["fork_vma_wrlock"], Catch::Contains("fb49c455323f"));
+  CHECK_THAT(rest["uffd_unwp_try_writable"], Catch::Contains("931298e103c2"));
   CHECK_THAT(rest["clear_refs_flush"], Catch::Contains("deferred|none|pending"));
   CHECK_THAT(rest["uffd_wp"], Catch::Contains("none|anon|anon_shmem"));
   // Revision 2: the flush rule of change_protection and the three eras of mprotect's upgrade.
@@ -83,12 +89,29 @@ TEST_CASE("list policies prints all 14 policies with their values, commits inclu
   CHECK_THAT(rest["mprotect_try_writable"], Catch::Contains("off|dirty|exclusive"));
   CHECK_THAT(rest["mprotect_try_writable"], Catch::Contains("64fe24a3e05e"));
   CHECK_THAT(rest["mprotect_try_writable"], Catch::Contains("d84887739d5c"));
-  for (const char* b : {"cow_drain_lru", "gup_force_cow_break", "fork_copy_pinned",
-                        "gup_ro_pin_unshare", "clear_refs_skip_pinned", "uffd_wp_pending_flush",
-                        "uffd_wp_writenotify", "mprotect_dirty_accountable"}) {
+  for (const char* b :
+       {"cow_drain_lru", "gup_force_cow_break", "fork_copy_pinned", "gup_ro_pin_unshare",
+        "clear_refs_skip_pinned", "uffd_wp_pending_flush", "uffd_wp_writenotify",
+        "mprotect_dirty_accountable", "uffd_unwp_try_writable", "fork_vma_wrlock"}) {
     INFO(b);
     CHECK_THAT(rest[b], Catch::Contains("true|false"));
   }
+}
+
+TEST_CASE("list presets prints each preset's changes from the one before, and the aliases",
+          "[cli][list]") {
+  std::map<std::string, std::string> rest;
+  for (const auto& l : list("presets")) rest[l.name] = l.rest;
+  CHECK_THAT(rest["linux-6.3"],
+             Catch::Contains("changes from linux-6.2: uffd_unwp_try_writable=true"));
+  CHECK_THAT(rest["linux-6.4"], Catch::Contains("changes from linux-6.3: fault_lock=vma_anon"));
+  CHECK_THAT(rest["linux-6.5"], Catch::Contains("clear_refs_lock=write+vma"));
+  CHECK_THAT(rest["linux-6.5"], Catch::Contains("fork_vma_wrlock=true"));
+  CHECK_THAT(rest["linux-6.6"], Catch::Contains("fault_lock=vma_anon_uffd"));
+  CHECK_THAT(rest["linux-6.7"], Catch::Contains("fault_lock=vma_all"));
+  CHECK_THAT(rest["linux-6.8"], Catch::Contains("same rules as linux-6.7"));
+  CHECK_THAT(rest["latest"], Catch::Contains("same rules as linux-6.18"));
+  CHECK_THAT(rest["linux-5.4"], Catch::Contains("the oldest preset"));
 }
 
 TEST_CASE("list ops prints every op of the README's op table", "[cli][list]") {

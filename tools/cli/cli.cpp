@@ -25,8 +25,20 @@ namespace {
 
 int list_command(const std::string& what) {
   if (what == "presets") {
-    for (const auto& p : vm::presets())
-      std::printf("%-11s %s\n", p.name.c_str(), p.description.c_str());
+    // Each preset with what changes from the one before it (or the release it equals).
+    const vm::Preset* before = nullptr;
+    for (const auto& p : vm::presets()) {
+      std::string changes = "the oldest preset";
+      if (before != nullptr) {
+        auto diff = vm::policy_differences(before->policy, p.policy);
+        std::string joined;
+        for (const auto& d : diff) joined += (joined.empty() ? "" : ", ") + d;
+        changes = diff.empty() ? "same rules as " + (p.same_as.empty() ? before->name : p.same_as)
+                               : "changes from " + before->name + ": " + joined;
+      }
+      std::printf("%-11s %s [%s]\n", p.name.c_str(), p.description.c_str(), changes.c_str());
+      before = &p;
+    }
   } else if (what == "policies") {
     for (const auto& info : vm::policy_infos()) {
       std::string values;

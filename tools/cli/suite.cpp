@@ -232,15 +232,37 @@ int suite_command(const SuiteArgs& args) {
     std::cout << "# totals: pass:" << jobs.size() - failures << " fail:" << failures << "\n";
     return status_of(jobs, failures);
   }
-  // The matrix.
+  // The matrix. Consecutive kernels whose column is the same for every scenario share one
+  // column ("6.8..6.18"), so that the aliases of a release do not widen it.
   std::map<std::pair<std::size_t, std::string>, const Job*> by_cell;
   for (const Job& job : jobs) by_cell[{job.scenario, job.kernel}] = &job;
+  auto column = [&](const std::string& k) {
+    std::vector<std::string> cells;
+    for (std::size_t i = 0; i < scenarios.size(); ++i) {
+      auto it = by_cell.find({i, k});
+      cells.push_back(it == by_cell.end() ? "" : cell(*it->second));
+    }
+    return cells;
+  };
+  std::vector<std::string> headers;
+  {
+    std::vector<std::string> grouped;
+    for (std::size_t k = 0; k < kernels.size();) {
+      std::size_t last = k;
+      while (last + 1 < kernels.size() && column(kernels[last + 1]) == column(kernels[k])) ++last;
+      headers.push_back(short_kernel(kernels[k]) +
+                        (last == k ? "" : ".." + short_kernel(kernels[last])));
+      grouped.push_back(kernels[k]);
+      k = last + 1;
+    }
+    kernels = grouped;
+  }
   std::size_t name_width = 8;
   for (const auto& sc : scenarios) name_width = std::max(name_width, sc.name.size());
   std::ostringstream out;
   if (args.markdown) {
     out << "| scenario |";
-    for (const auto& k : kernels) out << " " << short_kernel(k) << " |";
+    for (const auto& h : headers) out << " " << h << " |";
     out << "\n|---|";
     for (std::size_t i = 0; i < kernels.size(); ++i) out << ":-:|";
     out << "\n";
@@ -255,13 +277,15 @@ int suite_command(const SuiteArgs& args) {
     std::cout << out.str();
   } else {
     out << pad("scenario", name_width) << " ";
-    for (const auto& k : kernels) out << pad(short_kernel(k), 8) << " ";
+    for (const auto& h : headers) out << pad(h, std::max<std::size_t>(8, h.size())) << " ";
     out << "\n";
     for (std::size_t i = 0; i < scenarios.size(); ++i) {
       out << pad(scenarios[i].name, name_width) << " ";
-      for (const auto& k : kernels) {
-        auto it = by_cell.find({i, k});
-        out << pad(it == by_cell.end() ? "" : cell(*it->second), 8) << " ";
+      for (std::size_t k = 0; k < kernels.size(); ++k) {
+        auto it = by_cell.find({i, kernels[k]});
+        out << pad(it == by_cell.end() ? "" : cell(*it->second),
+                   std::max<std::size_t>(8, headers[k].size()))
+            << " ";
       }
       out << "\n";
     }
