@@ -28,6 +28,15 @@
 // graphs and compares them. The engine searches a found violation again without reduction for
 // the shortest counterexample.
 //
+// Per-VMA locks (fault_lock, 6.4+). A fault's lock step reads the VMA flags of its mm (whether
+// its VMA qualifies, has an anon_vma, is write-locked) besides mmap_lock's writer flag, and takes
+// a read lock that, like mmap_lock's, only counts: it is an increment of the mm's readers
+// resource, which every op under mmap_lock write reads (its entry waits for mmap_lock's and the
+// VMAs' readers), and its unlock the matching decrement. The ops that write-lock VMAs write the
+// mm's VMA flags (they set and clear `wlocked`); a fault writes them too when it gives its VMA
+// an anon_vma. No VMA-lock step touches a PTE or a TLB, so the TLB-clean argument below is
+// unchanged, and none changes what an invariant reads (C2).
+//
 // tlb_flush_pending. The only read of the counter is a store fault's test at its PTL step
 // under uffd_wp_pending_flush (models/ops/fault.cpp): the PTE is present and not writable there
 // (else the fault is spurious or maps a page), and pending > 0 makes it flush the page's TLB
