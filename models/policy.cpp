@@ -27,6 +27,7 @@ Policy linux_5_4() {
   p.uffd_unwp_try_writable = false;
   p.fault_lock = FaultLock::Mmap;
   p.fork_vma_wrlock = false;
+  p.uffd_close_resets_wp = false;
   return p;
 }
 
@@ -94,23 +95,22 @@ std::vector<Preset> make_presets() {
       {"linux-6.6", "userfaultfd-armed anon VMAs fault under the VMA lock (29a22b9e08d7)", p});
   p.fault_lock = FaultLock::VmaAll;  // 4ed4379881aa, 4de8c93a4751, 12214eba1992, 164b06f238b9
   out.push_back({"linux-6.7", "shmem faults complete under the VMA lock", p});
+  out.push_back({"linux-6.8", "as linux-6.7 for the modelled rules; UFFDIO_MOVE (not modelled)", p,
+                 "linux-6.7"});
+  p.uffd_close_resets_wp = true;  // c88033efe9a3
+  out.push_back({"linux-6.9",
+                 "close() of a userfaultfd unprotects its write-protected PTEs (c88033efe9a3)", p});
   const char* later[][2] = {
-      {"linux-6.8", "UFFDIO_MOVE (not modelled)"},
-      {"linux-6.9", "UFFDIO_COPY/MOVE under the VMA lock (not modelled)"},
-      {"linux-6.10", ""},
-      {"linux-6.11", ""},
-      {"linux-6.12", ""},
-      {"linux-6.13", ""},
-      {"linux-6.14", ""},
-      {"linux-6.15", "COW reuse of PTE-mapped large folios (not modelled)"},
-      {"linux-6.16", ""},
-      {"linux-6.17", "MADV_DONTNEED under the VMA lock (not modelled)"},
+      {"linux-6.10", ""}, {"linux-6.11", ""},
+      {"linux-6.12", ""}, {"linux-6.13", ""},
+      {"linux-6.14", ""}, {"linux-6.15", "COW reuse of PTE-mapped large folios (not modelled)"},
+      {"linux-6.16", ""}, {"linux-6.17", "MADV_DONTNEED under the VMA lock (not modelled)"},
       {"linux-6.18", ""},
   };
   for (const auto& [name, note] : later) {
-    std::string text = "as linux-6.7 for the modelled rules";
+    std::string text = "as linux-6.9 for the modelled rules";
     if (*note != 0) text += std::string("; ") + note;
-    out.push_back({name, text, p, "linux-6.7"});
+    out.push_back({name, text, p, "linux-6.9"});
   }
   out.push_back({"latest", "the newest preset, linux-6.18", p, "linux-6.18"});
   return out;
@@ -212,6 +212,10 @@ const std::vector<Field>& fields() {
                  &Policy::fault_lock, {"mmap", "vma_anon", "vma_anon_uffd", "vma_all"}),
       bool_field("fork_vma_wrlock", "fb49c455323f (6.5): dup_mmap write-locks every parent VMA",
                  &Policy::fork_vma_wrlock),
+      bool_field("uffd_close_resets_wp",
+                 "c88033efe9a3 (6.9): close() of a userfaultfd unprotects its write-protected "
+                 "PTEs",
+                 &Policy::uffd_close_resets_wp),
   };
   return table;
 }

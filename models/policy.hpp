@@ -47,7 +47,8 @@ struct Policy {
   ChangeProtFlush change_prot_flush = ChangeProtFlush::NeedsFlush;
   bool uffd_unwp_try_writable = true;  // 931298e103c2 (6.3)
   FaultLock fault_lock = FaultLock::VmaAll;
-  bool fork_vma_wrlock = true;  // fb49c455323f (6.5)
+  bool fork_vma_wrlock = true;       // fb49c455323f (6.5)
+  bool uffd_close_resets_wp = true;  // c88033efe9a3 (6.9)
   bool operator==(const Policy&) const = default;
 };
 

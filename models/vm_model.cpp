@@ -114,7 +114,9 @@ bool phase_enabled(const VmModel& model, const State& s, int thread, const Op& o
            fault_takes_vma_lock(model.scenario(), model.policy(), m, op.page);
   const OpDescriptor& d = op_descriptor(op.kind);
   bool retry = waits_in_userfault(d, phase);
-  if (retry && m.pte[op.page].present && m.pte[op.page].uffd_wp) return false;  // not woken yet
+  // Not woken yet: an unprotect clears the bit, the monitor's close() unregisters the VMA.
+  if (retry && m.pte[op.page].present && m.pte[op.page].uffd_wp && m.vma[op.page].uffd_wp)
+    return false;
   if (phase != 0 && !retry) return true;
   switch (d.entry_lock(model.policy())) {
     case EntryLock::None:

@@ -130,6 +130,11 @@ void tracked_store(Ctx& c, int m, int page, int word, std::uint8_t value, int pf
                    bool after_clear_refs);
 std::string pte_text(const Pte& p);  // "frame 2 W1 D1 SD1 UW0" or "none"
 
+// An unprotect of a present PTE (UFFDIO_WRITEPROTECT without MODE_WP, and 6.9's reset at
+// unregister): uffd_wp cleared, the write bit the release's protection gives
+// [P uffd_unwp_try_writable]. Returns a note of the upgrade ("" when none).
+const char* uffd_unprotect_pte(Ctx& c, int page, Pte& pte);
+
 // Per-VMA locks (6.4+, [P fault_lock]). A region is a VMA; its lock state is kept on every page
 // of it (VmaPage::wlocked, ::anon_vma) and in the threads whose fault holds its read lock
 // (ThreadState::vma_locked, at the page of their op).

@@ -54,6 +54,33 @@ bool markers_supported(const Ctx& c, int page) {
   return c.policy.uffd_wp == UffdWpSupport::AnonShmem && !is_private(c.sc, page);
 }
 
+}  // namespace
+
+const char* uffd_unprotect_pte(Ctx& c, int page, Pte& pte) {
+  const VmaPage& vma = c.m().vma[page];
+  // <= 6.2: vm_get_page_prot(flags), which for a private mapping never has the write bit
+  // (COW), so an unprotect demotes a writable PTE, and for a shared writable one always has
+  // it, write-notify or not.
+  // 931298e103c2 (6.3, "rely on vma->vm_page_prot in uffd_wp_range()"): the protection is the
+  // VMA's vm_page_prot (read-only when it wants write-notify), and an unprotect passes
+  // MM_CP_TRY_CHANGE_WRITABLE when vma_wants_manual_pte_write_upgrade() (private: VM_WRITE;
+  // shared: write-notify); change_pte_range() then maps the PTE writable if
+  // can_change_pte_writable(), after clearing uffd_wp [P uffd_unwp_try_writable].
+  bool from_flags = !is_private(c.sc, page) && vma.write;
+  pte.write = c.policy.uffd_unwp_try_writable ? vm_page_prot_writable(c.sc, c.policy, page, vma)
+                                              : from_flags;
+  pte.uffd_wp = false;
+  if (c.policy.uffd_unwp_try_writable && !pte.write &&
+      (is_private(c.sc, page) ? vma.write : wants_writenotify(c.sc, c.policy, page, vma)) &&
+      can_change_pte_writable(c, page, pte)) {
+    pte.write = true;
+    return " (can_change_pte_writable)";
+  }
+  return "";
+}
+
+namespace {
+
 // The PTEs change_pte_range() rewrites: present ones (protnone counts); for a protect, a none
 // PTE of a shmem VMA (it installs a uffd-wp marker); for an unprotect, a marker (it drops it).
 bool visits(const Ctx& c, int page, bool wp) {
@@ -97,26 +124,13 @@ void protect_one(Ctx& c) {
   Pte& pte = c.m().pte[page];
   if (!pte.present) return marker_one(c, page, wp);
   Pte before = pte;
-  const VmaPage& vma = c.m().vma[page];
-  // <= 6.2, wp: vm_get_page_prot(flags & ~VM_WRITE); unwp: vm_get_page_prot(flags), which for
-  // a private mapping never has the write bit (COW), so an unprotect demotes a writable PTE,
-  // and for a shared writable one always has it, write-notify or not.
-  // 931298e103c2 (6.3, "rely on vma->vm_page_prot in uffd_wp_range()"): the protection is the
-  // VMA's vm_page_prot (read-only when it wants write-notify), and an unprotect passes
-  // MM_CP_TRY_CHANGE_WRITABLE when vma_wants_manual_pte_write_upgrade() (private: VM_WRITE;
-  // shared: write-notify); change_pte_range() then maps the PTE writable if
-  // can_change_pte_writable(), after clearing uffd_wp [P uffd_unwp_try_writable].
-  bool from_flags = !is_private(c.sc, page) && vma.write;
-  bool vma_prot = c.policy.uffd_unwp_try_writable ? vm_page_prot_writable(c.sc, c.policy, page, vma)
-                                                  : from_flags;
-  pte.write = wp ? false : vma_prot;
-  pte.uffd_wp = wp;
+  // wp: vm_get_page_prot(flags & ~VM_WRITE) (<= 6.2), or vm_page_prot without the write bit.
   const char* upgraded = "";
-  if (!wp && c.policy.uffd_unwp_try_writable && !pte.write &&
-      (is_private(c.sc, page) ? vma.write : wants_writenotify(c.sc, c.policy, page, vma)) &&
-      can_change_pte_writable(c, page, pte)) {
-    pte.write = true;
-    upgraded = " (can_change_pte_writable)";
+  if (wp) {
+    pte.write = false;
+    pte.uffd_wp = true;
+  } else {
+    upgraded = uffd_unprotect_pte(c, page, pte);
   }
   if (change_pte_asks_flush(c.policy, before, pte)) ask_flush(th, page);
   c.label(wp ? step<kSteps, "uffd_wp.pte">() : step<kSteps, "uffd_unwp.pte">());

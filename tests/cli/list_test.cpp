@@ -67,7 +67,7 @@ TEST_CASE("list presets prints every preset of the README's policy table with a 
   }
 }
 
-TEST_CASE("list policies prints all 17 policies with their values, commits included",
+TEST_CASE("list policies prints all 18 policies with their values, commits included",
           "[cli][list]") {
   std::vector<Line> lines = list("policies");
   require_exactly(names_of(lines), kPolicies);
@@ -81,6 +81,7 @@ TEST_CASE("list policies prints all 17 policies with their values, commits inclu
   CHECK_THAT(rest["fault_lock"], Catch::Contains("0bff0aaea03e"));
   CHECK_THAT(rest["fork_vma_wrlock"], Catch::Contains("fb49c455323f"));
   CHECK_THAT(rest["uffd_unwp_try_writable"], Catch::Contains("931298e103c2"));
+  CHECK_THAT(rest["uffd_close_resets_wp"], Catch::Contains("c88033efe9a3"));
   CHECK_THAT(rest["clear_refs_flush"], Catch::Contains("deferred|none|pending"));
   CHECK_THAT(rest["uffd_wp"], Catch::Contains("none|anon|anon_shmem"));
   // Revision 2: the flush rule of change_protection and the three eras of mprotect's upgrade.
@@ -110,6 +111,9 @@ TEST_CASE("list presets prints each preset's changes from the one before, and th
   CHECK_THAT(rest["linux-6.6"], Catch::Contains("fault_lock=vma_anon_uffd"));
   CHECK_THAT(rest["linux-6.7"], Catch::Contains("fault_lock=vma_all"));
   CHECK_THAT(rest["linux-6.8"], Catch::Contains("same rules as linux-6.7"));
+  CHECK_THAT(rest["linux-6.9"],
+             Catch::Contains("changes from linux-6.8: uffd_close_resets_wp=true"));
+  CHECK_THAT(rest["linux-6.18"], Catch::Contains("same rules as linux-6.9"));
   CHECK_THAT(rest["latest"], Catch::Contains("same rules as linux-6.18"));
   CHECK_THAT(rest["linux-5.4"], Catch::Contains("the oldest preset"));
 }

@@ -275,5 +275,47 @@ TEST_CASE(
   CHECK_FALSE(v63.pte("P", "A").write);
 }
 
+// ---- uffd_close (c88033efe9a3, 6.9) ----
+
+std::string close_scenario() {
+  return scenario_text(R"({"A": {"uffd_wp": true}})",
+                       R"({"P": {"threads": {"cpu0": [{"op": "uffd_close"}],
+                                             "cpu1": [{"op": "write", "addr": "A", "value": 2}]}}})",
+                       R"([{"thread": "cpu1", "op": "write", "addr": "A", "value": 1},
+                           {"thread": "cpu0", "op": "uffd_wp", "addr": "A"}])");
+}
+
+TEST_CASE(
+    "uffd_close_resets_wp (c88033efe9a3, 6.9): close() unprotects the registered PTEs; "
+    "before, they keep uffd_wp while the VMA loses VM_UFFD_WP",
+    "[uffd_close]") {
+  Sim v68(close_scenario(), "linux-6.8");
+  REQUIRE(v68.pte("P", "A").uffd_wp);
+  CHECK(v68.finish_op("cpu0") ==
+        std::vector<std::string>{"uffd_close.mmap_write_lock", "uffd_close.mmap_write_unlock"});
+  CHECK(v68.pte("P", "A").uffd_wp);
+  CHECK_FALSE(v68.vma("P", "A").uffd_wp);
+  Sim v69(close_scenario(), "linux-6.9");
+  v69.finish_op("cpu0");
+  CHECK_FALSE(v69.pte("P", "A").uffd_wp);
+  CHECK_FALSE(v69.vma("P", "A").uffd_wp);
+  CHECK(v69.pte("P", "A").write);  // 6.3+: the unprotect maps the exclusive dirty page writable
+  CHECK_FALSE(v69.tlb("cpu1", "A").valid);  // W0 -> W1 asks pte_needs_flush for a flush
+}
+
+TEST_CASE(
+    "close() wakes a store waiting in handle_userfault, which then completes without the "
+    "monitor",
+    "[uffd_close]") {
+  Sim sim(close_scenario(), "linux-6.8");
+  sim.run_until("cpu1", "handle_userfault.wait");
+  CHECK_FALSE(sim.enabled("cpu1"));
+  sim.finish_op("cpu0");
+  CHECK(sim.enabled("cpu1"));  // the VMA is no longer registered: the retry goes on
+  sim.finish_op("cpu1");
+  CHECK(sim.expected("P", "A") == 2);
+  CHECK_FALSE(sim.violation.has_value());
+}
+
 }  // namespace
 }  // namespace mmtest
