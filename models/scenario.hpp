@@ -64,7 +64,10 @@ struct Op {
 
 struct Region {
   std::string name;
-  bool shmem = false;
+  bool shmem = false;  // shared and page-cache backed: shmem, or a file (page_mkwrite below)
+  // A MAP_SHARED file mapping whose filesystem has ->page_mkwrite: vma_wants_writenotify() is
+  // always 1 for it (type "file").
+  bool page_mkwrite = false;
   std::uint8_t first_page = 0;
   std::uint8_t pages = 1;
   std::uint8_t words = 1;

@@ -107,9 +107,10 @@ class Loader : JsonReader {
       Region region;
       region.name = it.key();
       std::string type = r.contains("type") ? string_at(r["type"], ptr + "/type") : "anon";
-      if (type != "anon" && type != "shmem")
-        fail(ptr + "/type", "expected \"anon\" or \"shmem\", got \"" + type + "\"");
-      region.shmem = type == "shmem";
+      if (type != "anon" && type != "shmem" && type != "file")
+        fail(ptr + "/type", "expected \"anon\", \"shmem\" or \"file\", got \"" + type + "\"");
+      region.shmem = type != "anon";
+      region.page_mkwrite = type == "file";
       region.pages = static_cast<std::uint8_t>(
           r.contains("pages") ? int_at(r["pages"], ptr + "/pages", 1, kMaxPages) : 1);
       region.words = static_cast<std::uint8_t>(

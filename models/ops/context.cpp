@@ -85,11 +85,12 @@ bool end_change_prot_walk(Ctx& c, std::uint32_t range, bool nested) {
   return flushed;
 }
 
-// vma_wants_writenotify() for the shared mappings modelled (shmem: no page_mkwrite, no
-// writeback accounting): soft-dirty tracking (VM_SOFTDIRTY clear) or, since 51d3d5eb74ff,
-// uffd-wp registration.
+// vma_wants_writenotify() for the shared mappings modelled: a file with page_mkwrite always;
+// shmem (no page_mkwrite, no writeback accounting) for soft-dirty tracking (VM_SOFTDIRTY clear)
+// or, since 51d3d5eb74ff, uffd-wp registration.
 bool wants_writenotify(const Scenario& sc, const Policy& policy, int page, const VmaPage& vma) {
   if (is_private(sc, page) || !vma.write) return false;
+  if (sc.region_of(page).page_mkwrite) return true;  // vm_ops->page_mkwrite
   if (policy.uffd_wp_writenotify && vma.uffd_wp) return true;
   return !vma.soft_dirty;
 }

@@ -40,15 +40,17 @@ constexpr StepList<4> kSteps = {"mprotect.mmap_write_lock", "mprotect.pte",
                                 "mprotect.flush_tlb_range", "mprotect.mmap_write_unlock"};
 
 // vma_wants_writenotify(vma, old vm_page_prot) as mprotect_fixup() calls it on a VMA whose flags
-// change: 0 for every shared region type modelled (see the header comment). A region type with
-// page_mkwrite (a file) would return 1 here.
-constexpr bool kWritenotifyWithOldProt = false;
+// change: 1 for a file with page_mkwrite (tested before the protections), 0 for shmem (see the
+// header comment).
+bool writenotify_with_old_prot(const Scenario& sc, int page) {
+  return sc.region_of(page).page_mkwrite;
+}
 
 // The write bit change_pte_range() leaves on a PTE after pte_modify().
 const char* upgrade(Ctx& c, int page, Pte& pte) {
   const VmaPage& vma = c.m().vma[page];
   bool private_page = is_private(c.sc, page);
-  bool writenotify = !private_page && kWritenotifyWithOldProt;
+  bool writenotify = !private_page && vma.write && writenotify_with_old_prot(c.sc, page);
   // <= 5.19: "Avoid taking write faults for known dirty pages" (the soft-dirty test as the
   // kernel wrote it: pte_soft_dirty(ptent) || !(vma->vm_flags & VM_SOFTDIRTY)).
   if (!pte.write && c.policy.mprotect_dirty_accountable && writenotify && pte.dirty &&

@@ -243,10 +243,15 @@ std::optional<std::string> uffd_wp_unsupported(const Scenario& sc, const Policy&
                                                int pages) {
   if (policy.uffd_wp == UffdWpSupport::None)
     return std::string("userfaultfd write-protect does not exist on this kernel (5.7+)");
-  for (int p = page; p < page + pages; ++p)
+  for (int p = page; p < page + pages; ++p) {
+    if (sc.region_of(p).page_mkwrite)
+      return std::string(
+          "userfaultfd write-protect of a regular file mapping exists on no kernel (anon, shmem "
+          "and hugetlbfs only)");
     if (sc.region_of(p).shmem && policy.uffd_wp != UffdWpSupport::AnonShmem)
       return std::string(
           "userfaultfd write-protect of shmem does not exist on this kernel (5.19+)");
+  }
   return std::nullopt;
 }
 
