@@ -28,6 +28,7 @@ Policy linux_5_4() {
   p.fault_lock = FaultLock::Mmap;
   p.fork_vma_wrlock = false;
   p.uffd_close_resets_wp = false;
+  p.uffdio_copy_mkdirty = false;
   return p;
 }
 
@@ -53,8 +54,12 @@ std::vector<Preset> make_presets() {
   p.uffd_wp_pending_flush = true;                // 6ce64428d620
   out.push_back(
       {"linux-5.12", "clear_refs flushes; do_wp_page flushes a pending uffd-wp flush", p});
-  p.cow_drain_lru = true;  // d4c470970d45
-  out.push_back({"linux-5.18", "do_wp_page drains the LRU pagevec before the refcount test", p});
+  p.cow_drain_lru = true;        // d4c470970d45
+  p.uffdio_copy_mkdirty = true;  // 9ae0f87d009c (5.16)
+  out.push_back({"linux-5.18",
+                 "do_wp_page drains the LRU pagevec before the refcount test; UFFDIO_COPY's PTE "
+                 "is always dirty (9ae0f87d009c, 5.16)",
+                 p});
   p.cow_reuse = CowReuse::AnonExclusive;              // PageAnonExclusive series
   p.gup_ro_pin_unshare = true;                        // a7f226604170
   p.uffd_wp = UffdWpSupport::AnonShmem;               // b1f9e876862d
@@ -216,6 +221,10 @@ const std::vector<Field>& fields() {
                  "c88033efe9a3 (6.9): close() of a userfaultfd unprotects its write-protected "
                  "PTEs",
                  &Policy::uffd_close_resets_wp),
+      bool_field("uffdio_copy_mkdirty",
+                 "9ae0f87d009c (5.16): UFFDIO_COPY's PTE is always dirty (before: only a "
+                 "writable or anonymous one)",
+                 &Policy::uffdio_copy_mkdirty),
   };
   return table;
 }

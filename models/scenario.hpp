@@ -52,6 +52,9 @@ struct Op {
   std::uint8_t word = 0;
   std::uint8_t value = 0;  // stored value (write, pin_write)
   bool write = false;      // pin/get for writing
+  bool wp = false;         // uffdio_copy: UFFDIO_COPY_MODE_WP
+  bool missing = false;    // uffd_register: mode "missing" or "missing+wp"
+  bool wp_mode = true;     // uffd_register: mode "wp" or "missing+wp"
   Prot prot = Prot::ReadWrite;
   std::uint8_t handle = 0;  // handle slot (pin, get, unpin, put, pin_read, pin_write, extra_ref)
   std::uint8_t child = 0;   // fork: the child process

@@ -147,6 +147,7 @@ Op OpLoader::load_op(const json& j, const std::string& ptr, bool in_setup,
     needs_fresh_.push_back(ptr);
   }
   if (j.contains("write")) op.write = bool_at(j["write"], ptr + "/write");
+  if (j.contains("wp")) op.wp = bool_at(j["wp"], ptr + "/wp");
   if (spec->has("prot")) op.prot = prot_at(need("prot"), ptr + "/prot");
   load_choices(j, ptr, op);
   std::string word_text = j.contains("word") && op.word != 0 ? "." + std::to_string(op.word) : "";
@@ -159,8 +160,10 @@ Op OpLoader::load_op(const json& j, const std::string& ptr, bool in_setup,
 void OpLoader::load_choices(const json& j, const std::string& ptr, Op& op) const {
   if (j.contains("mode")) {
     std::string mode = string_at(j["mode"], ptr + "/mode");
-    if (mode != "wp")
-      fail(ptr + "/mode", "only \"wp\" registration is modelled (got \"" + mode + "\")");
+    if (mode != "wp" && mode != "missing" && mode != "missing+wp")
+      fail(ptr + "/mode", "expected \"wp\", \"missing\" or \"missing+wp\", got \"" + mode + "\"");
+    op.missing = mode != "wp";
+    op.wp_mode = mode != "missing";
   }
   if (j.contains("kind")) {
     std::string kind = string_at(j["kind"], ptr + "/kind");

@@ -55,12 +55,13 @@ MM_FLAGS_FIT(MM_PTE_FLAGS);
 
 // The VMA flags of one page: VMAs are modelled split at page granularity, so an mprotect or
 // munmap of part of a region needs no VMA splitting.
-// uffd_wp: VM_UFFD_WP; soft_dirty: VM_SOFTDIRTY. With per-VMA locks (6.4+), kept the same on
-// every page of a region (the region is the VMA whose lock they are): wlocked, the VMA is
-// write-locked (vma_start_write) until its mm's mmap_write_unlock; anon_vma, the VMA has an
-// anon_vma (an anonymous page was mapped in it, or it was forked from a VMA that had one).
-// Both stay clear on kernels without per-VMA locks, where nothing reads them.
-#define MM_VMA_FLAGS(X) X(mapped) X(read) X(write) X(uffd_wp) X(soft_dirty) X(wlocked) X(anon_vma)
+// uffd_wp: VM_UFFD_WP; soft_dirty: VM_SOFTDIRTY; uffd_missing: VM_UFFD_MISSING. With per-VMA locks
+// (6.4+), kept the same on every page of a region (the region is the VMA whose lock they are):
+// wlocked, the VMA is write-locked (vma_start_write) until its mm's mmap_write_unlock; anon_vma,
+// the VMA has an anon_vma (an anonymous page was mapped in it, or it was forked from a VMA that had
+// one). Both stay clear on kernels without per-VMA locks, where nothing reads them.
+#define MM_VMA_FLAGS(X) \
+  X(mapped) X(read) X(write) X(uffd_wp) X(soft_dirty) X(wlocked) X(anon_vma) X(uffd_missing)
 struct VmaPage {
   MM_VMA_FLAGS(MM_FLAG_FIELD)
   bool operator==(const VmaPage&) const = default;

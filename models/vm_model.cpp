@@ -102,6 +102,17 @@ std::uint32_t entry_vma_write_locks(const VmModel& model, const State& s, int th
   return d.vma_write_locks(model.scenario(), model.policy(), m, op);
 }
 
+// Whether a fault sleeping in handle_userfault at `page` has been woken: a WP fault when the
+// PTE's uffd_wp bit is clear (an unprotect), a missing fault when the PTE is populated
+// (UFFDIO_COPY); either when the VMA is no longer registered (the monitor's close()).
+bool userfault_woken(const Mm& m, int page) {
+  const Pte& pte = m.pte[page];
+  const VmaPage& vma = m.vma[page];
+  if (pte.present && pte.uffd_wp && vma.uffd_wp) return false;
+  if (!pte.present && !pte.marker && vma.uffd_missing) return false;
+  return true;
+}
+
 // Whether the step a thread is at can run now: the lock it acquires is free, or the page it
 // waits on is no longer write-protected.
 bool phase_enabled(const VmModel& model, const State& s, int thread, const Op& op) {
@@ -114,9 +125,7 @@ bool phase_enabled(const VmModel& model, const State& s, int thread, const Op& o
            fault_takes_vma_lock(model.scenario(), model.policy(), m, op.page);
   const OpDescriptor& d = op_descriptor(op.kind);
   bool retry = waits_in_userfault(d, phase);
-  // Not woken yet: an unprotect clears the bit, the monitor's close() unregisters the VMA.
-  if (retry && m.pte[op.page].present && m.pte[op.page].uffd_wp && m.vma[op.page].uffd_wp)
-    return false;
+  if (retry && !userfault_woken(m, op.page)) return false;
   if (phase != 0 && !retry) return true;
   switch (d.entry_lock(model.policy())) {
     case EntryLock::None:
@@ -254,7 +263,9 @@ std::string VmModel::why_blocked(const State& s, int thread) const {
   if (!s.mm[th.process].live) return "its process was never forked";
   if (waits_in_userfault(op_descriptor(op->kind), s.threads[thread].phase))
     return "waits in handle_userfault for " + scenario_.processes[th.process].name + ":" +
-           scenario_.page_name(op->page) + " to be unprotected";
+           scenario_.page_name(op->page) +
+           (s.mm[th.process].pte[op->page].present ? " to be unprotected"
+                                                   : " to be populated (UFFDIO_COPY)");
   if (vma_read_locked(*this, s, th.process, entry_vma_write_locks(*this, s, thread, *op), thread))
     return "waits in vma_start_write for the faults holding a VMA lock of " +
            scenario_.processes[th.process].name;

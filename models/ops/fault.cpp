@@ -34,7 +34,7 @@ namespace mmcheck::vm {
 namespace {
 
 // The kernel step names this file takes.
-constexpr StepList<20> kSteps = {"access.tlb_hit",
+constexpr StepList<21> kSteps = {"access.tlb_hit",
                                  "access.walk",
                                  "access.fault",
                                  "fault.mmap_read_lock",
@@ -53,7 +53,8 @@ constexpr StepList<20> kSteps = {"access.tlb_hit",
                                  "wp_page_copy.copy",
                                  "wp_page_copy.install",
                                  "wp_page_copy.abort",
-                                 "handle_userfault.wait"};
+                                 "handle_userfault.wait",
+                                 "fault.userfault_missing"};
 
 bool from_gup(const Ctx& c) { return c.op.kind == OpKind::Pin || c.op.kind == OpKind::Get; }
 bool is_store(const Ctx& c) { return c.op.kind == OpKind::Write; }
@@ -131,6 +132,14 @@ void fault_none_pte(Ctx& c, int page, FaultKind kind) {
   const Region& region = c.sc.region_of(page);
   const VmaPage& vma = c.m().vma[page];
   bool store = kind == FaultKind::Store;
+  if (vma.uffd_missing && !pte.marker) {
+    // do_anonymous_page / do_fault: "Deliver the page fault to userland, check inside PT lock":
+    // handle_userfault(VM_UFFD_MISSING); the PTL is dropped here, the fault lock next.
+    c.th().phase = kFaultUserfault;
+    c.label(step<kSteps, "fault.userfault_missing">());
+    MM_SAY(c, "PTE none in a VM_UFFD_MISSING VMA: handle_userfault");
+    return;
+  }
   if (!region.shmem) {
     MM_ASSERT(!pte.marker, "a uffd-wp marker on an anonymous VMA (WP_UNPOPULATED is not modelled)");
     // do_anonymous_page: a fresh exclusive zero frame. A load maps it read-only (the kernel
@@ -429,24 +438,6 @@ void step_fault(Ctx& c) {
   }
 }
 
-// The user accesses' footprint, which GUP shares (models/ops/gup.cpp): the access, its fault
-// and the fault's locks.
-void access_footprint(const FootprintScope& x, const Op& op, Footprint& f) {
-  using namespace res;
-  f.read = lock_writer(x.mm) | vma(x.mm) | x.range | x.cpus | kFrames | kHandles | x.ghost |
-           (x.policy.uffd_wp_pending_flush ? pending(x.mm) : 0);
-  // With per-VMA locks a fault may take its VMA's lock instead (an increment of the readers,
-  // which writers wait for) and give the VMA an anon_vma.
-  f.write =
-      x.range | x.cpus | kFrames | kHandles | x.ghost | (per_vma_locks(x.policy) ? vma(x.mm) : 0);
-  f.inc = lock_readers(x.mm);
-  // A store fault (a write, or GUP's faultin for a write pin) may test tlb_flush_pending; a
-  // load's walk fills the TLB from a read-only PTE. GUP fills no TLB, and a fault's PTE changes
-  // keep every page TLB-clean (none -> present, an upgrade, or an install after a flush).
-  f.flush_test = op.kind != OpKind::Read && x.policy.uffd_wp_pending_flush ? x.range : 0;
-  f.tlb_dirtying = op.kind == OpKind::Read ? x.range : 0;
-}
-
 std::optional<LocalStep> fault_local_step(const LocalScope& x) {
   LocalStep out;
   if (x.phase == kFaultLock) {
@@ -469,32 +460,6 @@ void fault_references(const ThreadState& th, FrameCounts& refs) {
   if (th.phase == kFaultInstall) refs[th.new_pfn]++;
 }
 
-namespace {
-
-std::optional<LocalStep> access_local_step(const LocalScope& x) {
-  if (x.phase >= kFaultLock) return fault_local_step(x);
-  return std::nullopt;
-}
-
-// read and write: the hardware access, and the fault handler when it faults.
-OpDescriptor access_op(OpKind kind, const char* name, std::vector<std::string> fields,
-                       bool stores) {
-  return {.kind = kind,
-          .names = {name},
-          .fields = std::move(fields),
-          .steps = step_vector(kSteps),
-          .step = step_access,
-          .entry_lock = no_lock,
-          .footprint = access_footprint,
-          .local_step = access_local_step,
-          .userfault_retry_phase = kAccessAfterUserfault,
-          .held_references = fault_references,
-          .stores = stores};
-}
-
-}  // namespace
-
-const OpDescriptor kReadOp = access_op(OpKind::Read, "read", {"addr", "word"}, false);
-const OpDescriptor kWriteOp = access_op(OpKind::Write, "write", {"addr", "word", "value"}, true);
+std::vector<std::string> fault_steps() { return step_vector(kSteps); }
 
 }  // namespace mmcheck::vm

@@ -145,10 +145,16 @@ void step_uffd_register(Ctx& c) {
   ThreadState& th = c.th();
   if (th.phase == kRegisterLock) {
     c.m().writer = true;
-    for (int p = c.op.page; p < c.op.page + c.op.pages; ++p) c.m().vma[p].uffd_wp = true;
+    for (int p = c.op.page; p < c.op.page + c.op.pages; ++p) {
+      if (c.op.wp_mode) c.m().vma[p].uffd_wp = true;
+      if (c.op.missing) c.m().vma[p].uffd_missing = true;
+    }
     th.phase = kRegisterUnlock;
     c.label(step<kSteps, "uffd_register.mmap_write_lock">());
-    MM_SAY(c, "VM_UFFD_WP set on %s..+%d", c.page_name(c.op.page).c_str(), c.op.pages);
+    MM_SAY(c, "%s set on %s..+%d",
+           c.op.missing ? (c.op.wp_mode ? "VM_UFFD_MISSING|VM_UFFD_WP" : "VM_UFFD_MISSING")
+                        : "VM_UFFD_WP",
+           c.page_name(c.op.page).c_str(), c.op.pages);
     return;
   }
   c.m().writer = false;

@@ -7,7 +7,7 @@
 // every PTE (markers dropped); then the VMA flags lose VM_UFFD_WP; the faults waiting in
 // handle_userfault are woken and retry without the monitor [P uffd_close_resets_wp].
 // Before 6.9 the PTEs keep their uffd-wp bit: the next registration of the range takes WP
-// faults its monitor never asked for (research C.7).
+// faults its monitor never asked for.
 //
 // Steps and locks:
 //   uffd_close.mmap_write_lock     mmap_lock write; the reset (change_protection with its
@@ -47,6 +47,7 @@ void step_uffd_close(Ctx& c) {
     m.writer = true;
     int reset = 0;
     for (int p = 0; p < c.sc.page_count(); ++p) {
+      m.vma[p].uffd_missing = false;
       if (!m.vma[p].uffd_wp) continue;
       if (c.policy.uffd_close_resets_wp) {
         reset_page(c, p);

@@ -67,7 +67,7 @@ TEST_CASE("list presets prints every preset of the README's policy table with a 
   }
 }
 
-TEST_CASE("list policies prints all 18 policies with their values, commits included",
+TEST_CASE("list policies prints all 19 policies with their values, commits included",
           "[cli][list]") {
   std::vector<Line> lines = list("policies");
   require_exactly(names_of(lines), kPolicies);
@@ -82,6 +82,7 @@ TEST_CASE("list policies prints all 18 policies with their values, commits inclu
   CHECK_THAT(rest["fork_vma_wrlock"], Catch::Contains("fb49c455323f"));
   CHECK_THAT(rest["uffd_unwp_try_writable"], Catch::Contains("931298e103c2"));
   CHECK_THAT(rest["uffd_close_resets_wp"], Catch::Contains("c88033efe9a3"));
+  CHECK_THAT(rest["uffdio_copy_mkdirty"], Catch::Contains("9ae0f87d009c"));
   CHECK_THAT(rest["clear_refs_flush"], Catch::Contains("deferred|none|pending"));
   CHECK_THAT(rest["uffd_wp"], Catch::Contains("none|anon|anon_shmem"));
   // Revision 2: the flush rule of change_protection and the three eras of mprotect's upgrade.

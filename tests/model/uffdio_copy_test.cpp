@@ -1,0 +1,88 @@
+// UFFDIO_COPY and missing faults (mfill_atomic_install_pte, handle_userfault(VM_UFFD_MISSING)).
+#include <catch2/catch.hpp>
+
+#include "tests/model/harness.hpp"
+
+namespace mmtest {
+namespace {
+
+std::string missing_scenario(const std::string& region, const std::string& copy) {
+  return scenario_text(
+      R"({"A": )" + region + "}", R"({"P": {"threads": {"cpu0": [)" + copy + R"(],
+                                             "cpu1": [{"op": "write", "addr": "A", "value": 2}]}}})",
+      R"([{"thread": "cpu0", "op": "uffd_register", "addr": "A", "mode": "missing"}])");
+}
+
+TEST_CASE(
+    "A store to a none PTE of a VM_UFFD_MISSING VMA waits in handle_userfault until "
+    "UFFDIO_COPY populates it",
+    "[uffdio_copy]") {
+  Sim sim(missing_scenario("{}", R"({"op": "uffdio_copy", "addr": "A", "value": 1})"), "latest");
+  CHECK(sim.vma("P", "A").uffd_missing);
+  sim.run_until("cpu1", "fault.userfault_missing");
+  CHECK(sim.step("cpu1") == "handle_userfault.wait");
+  CHECK_FALSE(sim.enabled("cpu1"));
+  CHECK_THAT(sim.model->why_blocked(sim.s, sim.thread("cpu1")), Catch::Contains("populated"));
+  CHECK(sim.finish_op("cpu0") == std::vector<std::string>{"uffdio_copy.mmap_read_lock",
+                                                          "uffdio_copy.install",
+                                                          "uffdio_copy.mmap_read_unlock"});
+  const vm::Pte& pte = sim.pte("P", "A");
+  CHECK((pte.present && pte.write && pte.dirty && pte.soft_dirty && !pte.uffd_wp));
+  CHECK(sim.frame_at("P", "A").content[0] == 1);
+  CHECK(sim.expected("P", "A") == 1);
+  CHECK(sim.enabled("cpu1"));  // the copy woke it
+  sim.finish_op("cpu1");
+  CHECK(sim.expected("P", "A") == 2);
+  CHECK_FALSE(sim.violation.has_value());
+}
+
+TEST_CASE(
+    "UFFDIO_COPY with MODE_WP installs a read-only uffd-wp PTE; a populated page is "
+    "-EEXIST",
+    "[uffdio_copy]") {
+  Sim sim(
+      scenario_text(
+          R"({"A": {}})",
+          R"({"P": {"threads": {"cpu0": [{"op": "uffdio_copy", "addr": "A", "value": 1, "wp": true},
+                                                       {"op": "uffdio_copy", "addr": "A", "value": 3}]}}})",
+          R"([{"thread": "cpu0", "op": "uffd_register", "addr": "A", "mode": "missing+wp"}])"),
+      "latest");
+  sim.finish_op("cpu0");
+  CHECK((sim.pte("P", "A").uffd_wp && !sim.pte("P", "A").write && sim.pte("P", "A").dirty));
+  auto steps = sim.finish_op("cpu0");
+  CHECK(std::find(steps.begin(), steps.end(), "uffdio_copy.eexist") != steps.end());
+  CHECK(sim.frame_at("P", "A").content[0] == 1);
+}
+
+TEST_CASE("uffdio_copy_mkdirty (9ae0f87d009c, 5.16): before it a read-only shmem PTE stays clean",
+          "[uffdio_copy]") {
+  std::string json = scenario_text(
+      R"({"A": {"type": "shmem"}})",
+      R"({"P": {"threads": {"cpu0": [{"op": "uffdio_copy", "addr": "A", "value": 1, "wp": true}]}}})",
+      R"([{"thread": "cpu0", "op": "uffd_register", "addr": "A", "mode": "missing+wp"}])");
+  Sim now(json, "latest");
+  now.finish_op("cpu0");
+  CHECK(now.pte("P", "A").dirty);
+  Sim old(json, "linux-5.19", {{"uffdio_copy_mkdirty", "false"}});
+  old.finish_op("cpu0");
+  CHECK_FALSE(old.pte("P", "A").dirty);
+}
+
+TEST_CASE(
+    "Hugh Dickins's dirty_accountable route is never taken on shmem: with write-notify "
+    "5.19 keeps the copied uffd-wp PTE read-only (uffdio-copy-wp-shmem-mprotect.json)",
+    "[uffdio_copy][race]") {
+  vm::Scenario sc =
+      vm::load_scenario(MMCHECK_SOURCE_DIR "/scenarios/uffdio-copy-wp-shmem-mprotect.json");
+  mmcheck::cli::RunConfig config;
+  config.kernel = "linux-5.19";
+  auto as_is = mmcheck::cli::run_scenario(sc, config);
+  CHECK(as_is.verdict == mmcheck::cli::Outcome::Violation);
+  CHECK(as_is.invariant == "uffd_wp_sound");
+  for (const auto& st : as_is.trace) CHECK_THAT(st.note, !Catch::Contains("dirty_accountable"));
+  config.sets = {{"uffd_wp_writenotify", "true"}};
+  CHECK(mmcheck::cli::run_scenario(sc, config).verdict == mmcheck::cli::Outcome::Holds);
+}
+
+}  // namespace
+}  // namespace mmtest
