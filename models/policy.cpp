@@ -225,6 +225,10 @@ const std::vector<Field>& fields() {
                  "9ae0f87d009c (5.16): UFFDIO_COPY's PTE is always dirty (before: only a "
                  "writable or anonymous one)",
                  &Policy::uffdio_copy_mkdirty),
+      bool_field("zap_nested_flush",
+                 "99baac21e458 (4.13, every preset): tlb_finish_mmu flushes the whole mm when "
+                 "another mmu_gather of it is pending (MADV_DONTNEED)",
+                 &Policy::zap_nested_flush),
   };
   return table;
 }

@@ -50,6 +50,7 @@ struct Policy {
   bool fork_vma_wrlock = true;       // fb49c455323f (6.5)
   bool uffd_close_resets_wp = true;  // c88033efe9a3 (6.9)
   bool uffdio_copy_mkdirty = true;   // 9ae0f87d009c (5.16)
+  bool zap_nested_flush = true;      // 99baac21e458 (4.13): every preset
   bool operator==(const Policy&) const = default;
 };
 

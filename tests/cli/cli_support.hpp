@@ -279,12 +279,16 @@ inline const std::vector<std::string> kPolicies = {"cow_reuse",
                                                    "fault_lock",
                                                    "fork_vma_wrlock",
                                                    "uffd_close_resets_wp",
-                                                   "uffdio_copy_mkdirty"};
-inline const std::vector<std::string> kOps = {
-    "read",      "write",      "clear_refs",  "pagemap",  "uffd_register", "uffd_wp",
-    "uffd_unwp", "uffd_close", "uffdio_copy", "mprotect", "fork",          "pin",
-    "get",       "vmsplice",   "unpin",       "put",      "pin_read",      "pin_write",
-    "extra_ref", "drop_ref",   "munmap",      "exit"};
+                                                   "uffdio_copy_mkdirty",
+                                                   "zap_nested_flush"};
+inline const std::vector<std::string> kOps = {"read",      "write",         "clear_refs",
+                                              "pagemap",   "uffd_register", "uffd_wp",
+                                              "uffd_unwp", "uffd_close",    "uffdio_copy",
+                                              "mprotect",  "fork",          "pin",
+                                              "get",       "vmsplice",      "unpin",
+                                              "put",       "pin_read",      "pin_write",
+                                              "extra_ref", "drop_ref",      "madvise_dontneed",
+                                              "munmap",    "exit"};
 inline const std::vector<std::string> kInvariants = {
     "no_stale_tlb_at_cow", "pinned_page_never_cowed", "no_lost_write",
     "pin_coherent",        "no_cross_mm_leak",        "soft_dirty_sound",

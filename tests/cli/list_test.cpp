@@ -67,7 +67,7 @@ TEST_CASE("list presets prints every preset of the README's policy table with a 
   }
 }
 
-TEST_CASE("list policies prints all 19 policies with their values, commits included",
+TEST_CASE("list policies prints all 20 policies with their values, commits included",
           "[cli][list]") {
   std::vector<Line> lines = list("policies");
   require_exactly(names_of(lines), kPolicies);
