@@ -201,14 +201,21 @@ void record_store(Ctx& c, int m, int page, int word, std::uint8_t value, int pfn
   }
 }
 
+namespace {
+// A user access by the step's thread in its own mm.
+Observation access_event(const Ctx& c, Event e, int page, int word, int value, int pfn) {
+  return {.event = e,
+          .thread = c.thread,
+          .mm = c.mm,
+          .page = page,
+          .word = word,
+          .value = value,
+          .pfn = pfn};
+}
+}  // namespace
+
 void user_store(Ctx& c, int pfn, int page, int word, std::uint8_t value) {
-  c.observe({.event = Event::Store,
-             .thread = c.thread,
-             .mm = c.mm,
-             .page = page,
-             .word = word,
-             .value = value,
-             .pfn = pfn});
+  c.observe(access_event(c, Event::Store, page, word, value, pfn));
   c.s.frames[pfn].content[word] = value;
   const ThreadState& th = c.th();
   const Mm& m = c.m();
@@ -226,13 +233,7 @@ void tracked_store(Ctx& c, int m, int page, int word, std::uint8_t value, int pf
 void user_load(Ctx& c, int pfn, int page, int word) {
   std::uint8_t value = c.s.frames[pfn].content[word];
   MM_SAY(c, "load %s.%d = %d from frame %d", c.page_name(page).c_str(), word, value, pfn);
-  c.observe({.event = Event::Load,
-             .thread = c.thread,
-             .mm = c.mm,
-             .page = page,
-             .word = word,
-             .value = value,
-             .pfn = pfn});
+  c.observe(access_event(c, Event::Load, page, word, value, pfn));
 }
 
 }  // namespace mmcheck::vm

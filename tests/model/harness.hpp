@@ -223,6 +223,17 @@ inline mmcheck::cli::RunOutcome run(const std::string& json, const std::string& 
   return mmcheck::cli::run_scenario(sc, config);
 }
 
+// A scenario of the race library (scenarios/NAME.json) under a preset (and overrides).
+inline mmcheck::cli::RunOutcome run_library(const std::string& name, const std::string& preset,
+                                            const Sets& sets = {}) {
+  assert_throws();
+  vm::Scenario sc = vm::load_scenario(MMCHECK_SOURCE_DIR "/scenarios/" + name + ".json");
+  mmcheck::cli::RunConfig config;
+  config.kernel = preset;
+  config.sets = sets;
+  return mmcheck::cli::run_scenario(sc, config);
+}
+
 inline std::vector<std::string> trace_steps(const mmcheck::cli::RunOutcome& o) {
   std::vector<std::string> out;
   for (const auto& st : o.trace) out.push_back(st.thread + ":" + st.step);

@@ -38,13 +38,9 @@ TEST_CASE(
     "zap_nested_flush (99baac21e458): the second of two MADV_DONTNEED flushes the whole mm "
     "(madvise-dontneed-nested-flush.json)",
     "[madvise][race]") {
-  vm::Scenario sc =
-      vm::load_scenario(MMCHECK_SOURCE_DIR "/scenarios/madvise-dontneed-nested-flush.json");
-  mmcheck::cli::RunConfig config;
-  config.kernel = "latest";
-  CHECK(mmcheck::cli::run_scenario(sc, config).verdict == mmcheck::cli::Outcome::Holds);
-  config.sets = {{"zap_nested_flush", "false"}};
-  auto o = mmcheck::cli::run_scenario(sc, config);
+  CHECK(run_library("madvise-dontneed-nested-flush", "latest").verdict ==
+        mmcheck::cli::Outcome::Holds);
+  auto o = run_library("madvise-dontneed-nested-flush", "latest", {{"zap_nested_flush", "false"}});
   CHECK(o.verdict == mmcheck::cli::Outcome::Violation);
   CHECK(o.invariant == "no_lost_write");
   auto steps = trace_steps(o);

@@ -72,16 +72,13 @@ TEST_CASE(
     "Hugh Dickins's dirty_accountable route is never taken on shmem: with write-notify "
     "5.19 keeps the copied uffd-wp PTE read-only (uffdio-copy-wp-shmem-mprotect.json)",
     "[uffdio_copy][race]") {
-  vm::Scenario sc =
-      vm::load_scenario(MMCHECK_SOURCE_DIR "/scenarios/uffdio-copy-wp-shmem-mprotect.json");
-  mmcheck::cli::RunConfig config;
-  config.kernel = "linux-5.19";
-  auto as_is = mmcheck::cli::run_scenario(sc, config);
+  auto as_is = run_library("uffdio-copy-wp-shmem-mprotect", "linux-5.19");
   CHECK(as_is.verdict == mmcheck::cli::Outcome::Violation);
   CHECK(as_is.invariant == "uffd_wp_sound");
   for (const auto& st : as_is.trace) CHECK_THAT(st.note, !Catch::Contains("dirty_accountable"));
-  config.sets = {{"uffd_wp_writenotify", "true"}};
-  CHECK(mmcheck::cli::run_scenario(sc, config).verdict == mmcheck::cli::Outcome::Holds);
+  CHECK(
+      run_library("uffdio-copy-wp-shmem-mprotect", "linux-5.19", {{"uffd_wp_writenotify", "true"}})
+          .verdict == mmcheck::cli::Outcome::Holds);
 }
 
 }  // namespace

@@ -165,13 +165,8 @@ TEST_CASE(
     "C.1: fork against a VMA-locked fault reproduces on 6.4 only "
     "(scenarios/fork-vma-lock-fault-stale-tlb.json)",
     "[vma_lock][race]") {
-  vm::Scenario sc =
-      vm::load_scenario(MMCHECK_SOURCE_DIR "/scenarios/fork-vma-lock-fault-stale-tlb.json");
-  auto on = [&](const char* preset, const Sets& sets = {}) {
-    mmcheck::cli::RunConfig config;
-    config.kernel = preset;
-    config.sets = sets;
-    return mmcheck::cli::run_scenario(sc, config);
+  auto on = [](const char* preset, const Sets& sets = {}) {
+    return run_library("fork-vma-lock-fault-stale-tlb", preset, sets);
   };
   auto v64 = on("linux-6.4");
   CHECK(v64.verdict == mmcheck::cli::Outcome::Violation);
@@ -189,13 +184,8 @@ TEST_CASE(
     "C.2: PageAnonExclusive is what keeps 6.4's clear_refs against a VMA-locked fault "
     "safe (scenarios/clear-refs-vma-lock-fault.json)",
     "[vma_lock][race]") {
-  vm::Scenario sc =
-      vm::load_scenario(MMCHECK_SOURCE_DIR "/scenarios/clear-refs-vma-lock-fault.json");
-  auto on = [&](const char* preset, const Sets& sets = {}) {
-    mmcheck::cli::RunConfig config;
-    config.kernel = preset;
-    config.sets = sets;
-    return mmcheck::cli::run_scenario(sc, config);
+  auto on = [](const char* preset, const Sets& sets = {}) {
+    return run_library("clear-refs-vma-lock-fault", preset, sets);
   };
   Sets refcount = {{"cow_reuse", "refcount"}, {"cow_drain_lru", "false"}};
   CHECK(on("linux-6.4").verdict == mmcheck::cli::Outcome::Holds);
