@@ -249,8 +249,8 @@ class TimelineWriter {
 
  private:
   void header() {
-    out_ << style_.bold() << t_.scenario_name << style_.reset() << " on " << t_.kernel << ": "
-         << t_.steps.size() << " steps, "
+    out_ << style_.bold() << t_.scenario_name << style_.reset() << " on "
+         << kernel_label(t_.kernel, t_.overrides) << ": " << t_.steps.size() << " steps, "
          << (t_.verdict == Outcome::Deadlock ? "deadlock" : "violates " + t_.invariant) << "\n";
     if (r_.model && !style_.colour) out_ << "(* marks what each step changed)\n";
     out_ << "\n";

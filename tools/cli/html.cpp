@@ -370,8 +370,8 @@ class PageWriter {
   std::string write() {
     out_ << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
          << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-         << "<title>mmcheck: " << escape(t_.scenario_name) << " on " << escape(t_.kernel)
-         << "</title>\n"
+         << "<title>mmcheck: " << escape(t_.scenario_name) << " on "
+         << escape(kernel_label(t_.kernel, t_.overrides)) << "</title>\n"
          << "<style>" << kStyle << "</style>\n</head>\n<body>\n";
     header();
     out_ << "<main>\n";

@@ -97,6 +97,11 @@ RecordedTrace read_trace(const std::string& path) {
   t.scenario_file = r.text(scenario, "/scenario", "file");
   t.scenario_sha256 = r.text(scenario, "/scenario", "sha256");
   t.kernel = r.text(doc, "", "kernel");
+  if (auto o = doc.find("overrides"); o != doc.end()) {  // optional: older traces lack it
+    r.expect_array(*o, "/overrides");
+    for (std::size_t i = 0; i < o->size(); ++i)
+      t.overrides.push_back(r.string_at((*o)[i], "/overrides/" + std::to_string(i)));
+  }
   const vm::json& policy = r.need(doc, "", "policy");
   if (!policy.is_object()) r.fail("/policy", "expected an object of policy values");
   for (const auto& [name, value] : policy.items()) {

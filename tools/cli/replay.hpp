@@ -31,6 +31,7 @@ struct RecordedTrace {
   std::string scenario_file;
   std::string scenario_sha256;
   std::string kernel;
+  std::vector<std::string> overrides;  // policies that differ from the preset's
   std::vector<std::pair<std::string, std::string>> policy;  // as recorded, in file order
   Outcome verdict = Outcome::Violation;                     // Violation or Deadlock
   std::string invariant;

@@ -26,8 +26,15 @@ vm::Policy resolve_policy(const vm::Scenario& scenario, const std::string& kerne
   for (const auto& [key, value] : scenario.policy_overrides)
     if (auto err = vm::set_policy(policy, key, value))
       throw vm::InputError(scenario.file, "/policy/" + key, *err);
-  for (const auto& [key, value] : sets)
+  for (std::size_t i = 0; i < sets.size(); ++i) {
+    const auto& [key, value] = sets[i];
+    for (std::size_t k = 0; k < i; ++k)
+      if (sets[k].first == key && sets[k].second != value)
+        throw vm::InputError("--set", "",
+                             "policy " + key + " is set twice, to \"" + sets[k].second +
+                                 "\" and to \"" + value + "\"; give it once");
     if (auto err = vm::set_policy(policy, key, value)) throw vm::InputError("--set", "", *err);
+  }
   if (kernel_used) *kernel_used = name;
   return policy;
 }
@@ -120,6 +127,7 @@ std::ostream& operator<<(std::ostream& out, Outcome o) { return out << outcome_n
 RunOutcome run_scenario(const vm::Scenario& scenario, const RunConfig& config) {
   RunOutcome out;
   out.policy = resolve_policy(scenario, config.kernel, config.sets, &out.kernel);
+  out.overrides = vm::policy_differences(vm::find_preset(out.kernel)->policy, out.policy);
   if (auto why = vm::unsupported_reason(scenario, out.policy)) {
     out.verdict = Outcome::Unsupported;
     out.unsupported_reason = *why;
@@ -208,10 +216,17 @@ json steps_json(const std::vector<TraceStep>& steps) {
   return out;
 }
 
+std::string kernel_label(const std::string& kernel, const std::vector<std::string>& overrides) {
+  std::string out = kernel;
+  for (std::size_t i = 0; i < overrides.size(); ++i) out += (i == 0 ? " + " : ", ") + overrides[i];
+  return out;
+}
+
 json report_json(const vm::Scenario& scenario, const RunOutcome& o) {
   json j;
   j["scenario"] = {{"name", scenario.name}, {"file", scenario.file}, {"sha256", scenario.sha256}};
   j["kernel"] = o.kernel;
+  j["overrides"] = o.overrides;
   j["policy"] = policy_json(o.policy);
   j["verdict"] = outcome_name(o.verdict);
   j["exit_code"] = o.exit_code;
@@ -239,6 +254,7 @@ json trace_json(const vm::Scenario& scenario, const RunOutcome& o) {
   j["format"] = "mmcheck-trace/1";
   j["scenario"] = {{"name", scenario.name}, {"file", scenario.file}, {"sha256", scenario.sha256}};
   j["kernel"] = o.kernel;
+  j["overrides"] = o.overrides;
   j["policy"] = policy_json(o.policy);
   j["verdict"] = outcome_name(o.verdict);
   j["invariant"] = o.invariant;

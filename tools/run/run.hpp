@@ -61,6 +61,9 @@ std::ostream& operator<<(std::ostream& out, Outcome o);
 struct RunOutcome {
   std::string kernel;
   vm::Policy policy;
+  // The policies that differ from the preset's ("cow_reuse=mapcount"): the scenario's "policy"
+  // object and --set. Shown wherever the kernel is named.
+  std::vector<std::string> overrides;
   Outcome verdict = Outcome::Holds;
   std::string unsupported_reason;
   std::string invariant;
@@ -81,6 +84,9 @@ vm::Policy resolve_policy(const vm::Scenario& scenario, const std::string& kerne
                           std::string* kernel_used);
 
 RunOutcome run_scenario(const vm::Scenario& scenario, const RunConfig& config);
+
+// "linux-5.9", or "linux-5.9 + cow_reuse=mapcount" when policies were overridden.
+std::string kernel_label(const std::string& kernel, const std::vector<std::string>& overrides);
 
 // Rebuilds readable steps from a schedule of thread indices (used by check and replay).
 std::vector<TraceStep> describe_schedule(const vm::VmModel& model,

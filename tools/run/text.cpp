@@ -95,7 +95,7 @@ std::string timeline_text(const vm::Scenario& scenario, const std::vector<TraceS
 
 std::string summary_text(const vm::Scenario& scenario, const RunOutcome& o) {
   std::ostringstream out;
-  out << scenario.name << " on " << o.kernel << ": ";
+  out << scenario.name << " on " << kernel_label(o.kernel, o.overrides) << ": ";
   if (o.verdict == Outcome::Unsupported) {
     out << "unsupported: " << o.unsupported_reason << "\n";
     return out.str();
