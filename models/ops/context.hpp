@@ -160,9 +160,8 @@ void step_uffd_register(Ctx& c);
 void step_uffd_writeprotect(Ctx& c);  // uffd_wp, uffd_unwp
 void step_mprotect(Ctx& c);
 void step_fork(Ctx& c);
-void step_gup(Ctx& c);      // pin, get
-void step_munmap(Ctx& c);   // munmap, exit
-void step_madvise(Ctx& c);  // madvise_dontneed
+void step_gup(Ctx& c);     // pin, get
+void step_munmap(Ctx& c);  // munmap, exit
 
 // Enters the fault handler from an access or from GUP (which already holds mmap_lock).
 void enter_fault(Ctx& c, FaultKind kind, bool lock_held);

@@ -25,6 +25,15 @@ namespace mmcheck::vm {
 
 namespace {
 
+// Its phases.
+inline constexpr std::uint8_t kMadviseLock = 0;
+inline constexpr std::uint8_t kMadviseGather = 1;
+inline constexpr std::uint8_t kMadviseZap = 2;
+inline constexpr std::uint8_t kMadviseFinish = 3;
+inline constexpr std::uint8_t kMadviseUnlock = 4;
+
+void step_madvise(Ctx& c);
+
 // The kernel step names this file takes.
 constexpr StepList<5> kSteps = {"madvise_dontneed.mmap_read_lock",
                                 "madvise_dontneed.tlb_gather_mmu", "madvise_dontneed.zap_pte",
@@ -109,8 +118,6 @@ void madvise_footprint(const FootprintScope& x, const Op&, Footprint& f) {
   f.tlb_dirtying = x.range;  // clears PTEs and flushes later
 }
 
-}  // namespace
-
 void step_madvise(Ctx& c) {
   ThreadState& th = c.th();
   Mm& m = c.m();
@@ -136,6 +143,8 @@ void step_madvise(Ctx& c) {
       return c.finish_op();
   }
 }
+
+}  // namespace
 
 const OpDescriptor kMadviseDontneedOp{.kind = OpKind::MadviseDontneed,
                                       .names = {"madvise_dontneed"},

@@ -27,16 +27,6 @@ inline constexpr std::uint8_t kUffdPte = 2;
 inline constexpr std::uint8_t kUffdFlush = 3;
 inline constexpr std::uint8_t kUffdDec = 4;
 inline constexpr std::uint8_t kUffdUnlock = 5;
-// madvise_dontneed
-inline constexpr std::uint8_t kMadviseLock = 0;
-inline constexpr std::uint8_t kMadviseGather = 1;
-inline constexpr std::uint8_t kMadviseZap = 2;
-inline constexpr std::uint8_t kMadviseFinish = 3;
-inline constexpr std::uint8_t kMadviseUnlock = 4;
-// uffdio_copy
-inline constexpr std::uint8_t kCopyLock = 0;
-inline constexpr std::uint8_t kCopyInstall = 1;
-inline constexpr std::uint8_t kCopyUnlock = 2;
 // uffd_register
 inline constexpr std::uint8_t kRegisterLock = 0;
 inline constexpr std::uint8_t kRegisterUnlock = 1;

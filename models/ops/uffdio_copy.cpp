@@ -25,6 +25,11 @@ namespace mmcheck::vm {
 
 namespace {
 
+// Its phases.
+inline constexpr std::uint8_t kCopyLock = 0;
+inline constexpr std::uint8_t kCopyInstall = 1;
+inline constexpr std::uint8_t kCopyUnlock = 2;
+
 // The kernel step names this file takes.
 constexpr StepList<4> kSteps = {"uffdio_copy.mmap_read_lock", "uffdio_copy.install",
                                 "uffdio_copy.eexist", "uffdio_copy.mmap_read_unlock"};
