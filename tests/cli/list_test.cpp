@@ -119,6 +119,32 @@ TEST_CASE("list presets prints each preset's changes from the one before, and th
   CHECK_THAT(rest["linux-5.4"], Catch::Contains("the oldest preset"));
 }
 
+TEST_CASE("show PRESET prints every policy with the preset's value and its commits",
+          "[cli][list]") {
+  Result r = run_mmcheck({"show", "linux-6.4"});
+  INFO(describe(r));
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out, Catch::Contains("linux-6.4: "));
+  std::istringstream in(r.out);
+  std::string line;
+  std::getline(in, line);  // the preset's description
+  std::map<std::string, std::string> rest;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string name, value;
+    words >> name >> value;
+    rest[name] = value;
+  }
+  CHECK(rest.size() == kPolicies.size());
+  CHECK(rest["fault_lock"] == "vma_anon");
+  CHECK(rest["fork_vma_wrlock"] == "false");
+  CHECK(rest["clear_refs_lock"] == "write");
+  CHECK_THAT(run_mmcheck({"show", "linux-6.8"}).out, Catch::Contains("same rules as linux-6.7"));
+  Result bad = run_mmcheck({"show", "linux-9.9"});
+  CHECK(bad.status == 2);
+  CHECK_THAT(bad.err, Catch::Contains("linux-6.18"));
+}
+
 TEST_CASE("list ops prints every op of the README's op table", "[cli][list]") {
   require_exactly(names_of(list("ops")), kOps);
 }

@@ -57,6 +57,22 @@ int list_command(const std::string& what) {
   return kExitHolds;
 }
 
+// `mmcheck show PRESET`: each policy with the preset's value and its history (the commits).
+int show_command(const std::string& name) {
+  const vm::Preset* preset = vm::find_preset(name);
+  if (preset == nullptr) {
+    std::string valid;
+    for (const auto& n : vm::preset_names()) valid += (valid.empty() ? "" : ", ") + n;
+    throw vm::InputError(name, "", "unknown preset; valid presets: " + valid);
+  }
+  std::string same = preset->same_as.empty() ? "" : " (same rules as " + preset->same_as + ")";
+  std::printf("%s: %s%s\n", preset->name.c_str(), preset->description.c_str(), same.c_str());
+  for (const auto& info : vm::policy_infos())
+    std::printf("  %-27s %-15s %s\n", info.name.c_str(),
+                vm::policy_value(preset->policy, info.name).c_str(), info.history.c_str());
+  return kExitHolds;
+}
+
 // Counts and bounds are never negative: without this check CLI11 converts "-5" into a huge
 // unsigned number (or takes a negative --max-seconds), and the bound is silently dropped. A value
 // that is not a number at all is left to the conversion, which rejects it.
@@ -176,6 +192,11 @@ int run(int argc, char** argv) {
       ->required()
       ->check(CLI::IsMember({"presets", "policies", "ops", "invariants", "steps"}));
 
+  std::string show_preset;
+  auto* show_cmd = app.add_subcommand(
+      "show", "Print a preset's policies, each with its value and the commit it follows");
+  show_cmd->add_option("preset", show_preset, "A preset (see `mmcheck list presets`)")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -200,6 +221,7 @@ int run(int argc, char** argv) {
     if (*replay_cmd) return replay_command(replay);
     if (*explain_cmd) return explain_command(explain);
     if (*list_cmd) return list_command(what);
+    if (*show_cmd) return show_command(show_preset);
   } catch (const vm::InputError& e) {
     return input_error(e.file, e.pointer, e.detail, json);
   } catch (const std::filesystem::filesystem_error& e) {
