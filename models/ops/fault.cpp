@@ -375,17 +375,16 @@ void step_access(Ctx& c) {
 }
 
 namespace {
-// The fault's unlock step: vma_end_read() or mmap_read_unlock(); returns the lock's name.
-const char* release_fault_lock(Ctx& c) {
+// release_fault_lock(): vma_end_read() or mmap_read_unlock(). Returns whether it was the VMA
+// lock.
+bool release_fault_lock(Ctx& c) {
   ThreadState& th = c.th();
   if (th.vma_locked) {
     th.vma_locked = false;
-    c.label(step<kSteps, "fault.vma_end_read">());
-    return "VMA lock";
+    return true;
   }
   c.m().readers--;
-  c.label(step<kSteps, "fault.mmap_read_unlock">());
-  return "mmap_lock";
+  return false;
 }
 }  // namespace
 
@@ -412,7 +411,10 @@ void step_fault(Ctx& c) {
     case kFaultInstall:
       return fault_install(c, kind);
     case kFaultUnlock: {
-      const char* lock = release_fault_lock(c);
+      bool vma = release_fault_lock(c);
+      c.label(vma ? step<kSteps, "fault.vma_end_read">()
+                  : step<kSteps, "fault.mmap_read_unlock">());
+      const char* lock = vma ? "VMA lock" : "mmap_lock";
       th.fault = 0;
       if (th.failed) {
         MM_SAY(c, "%s released; the access ends with SIGSEGV", lock);
@@ -423,10 +425,7 @@ void step_fault(Ctx& c) {
       return;
     }
     case kFaultUserfault:
-      if (th.vma_locked)
-        th.vma_locked = false;
-      else
-        c.m().readers--;
+      release_fault_lock(c);
       th.fault = 0;
       th.phase = from_gup(c) ? kGupLockAfterUserfault : kAccessAfterUserfault;
       c.label(step<kSteps, "handle_userfault.wait">());

@@ -106,10 +106,6 @@ void finish(Ctx& c) {
   MM_SAY(c, "gathered pages freed, tlb_flush_pending=%d", m.tlb_flush_pending);
 }
 
-void gathered(const ThreadState& th, FrameCounts& refs) {
-  for (std::uint32_t bits = th.masks; bits != 0; bits &= bits - 1) refs[__builtin_ctz(bits)]++;
-}
-
 void madvise_footprint(const FootprintScope& x, const Op&, Footprint& f) {
   using namespace res;
   f.read = lock_writer(x.mm) | vma(x.mm) | x.range | pending(x.mm) | kFrames | kHandles | x.ghost;
@@ -153,6 +149,6 @@ const OpDescriptor kMadviseDontneedOp{.kind = OpKind::MadviseDontneed,
                                       .step = step_madvise,
                                       .entry_lock = read_lock,
                                       .footprint = madvise_footprint,
-                                      .held_references = gathered};
+                                      .held_references = gathered_references};
 
 }  // namespace mmcheck::vm

@@ -95,14 +95,11 @@ void exclusive_footprint(const FootprintScope& x, const Op&, Footprint& f) {
   f.tlb_dirtying = x.own;
 }
 
-namespace {
-
-// The frames zap gathered: their mapping references are dropped only after the flush.
+// The frames a zap gathered (ThreadState::masks): their mapping references are dropped only
+// after the flush (munmap, exit, madvise_dontneed).
 void gathered_references(const ThreadState& th, FrameCounts& refs) {
   for (std::uint32_t bits = th.masks; bits != 0; bits &= bits - 1) refs[__builtin_ctz(bits)]++;
 }
-
-}  // namespace
 
 const OpDescriptor kMunmapOp{.kind = OpKind::Munmap,
                              .names = {"munmap"},

@@ -84,6 +84,8 @@ void exclusive_footprint(const FootprintScope& x, const Op& op, Footprint& f);
 // A COW in flight holds one reference on the old frame and the new frame's first one
 // (models/ops/fault.cpp; the accesses and GUP).
 void fault_references(const ThreadState& th, FrameCounts& refs);
+// The frames a zap gathered and frees after its flush (models/ops/munmap.cpp; madvise too).
+void gathered_references(const ThreadState& th, FrameCounts& refs);
 // Every kernel step name of the accesses and the fault handler (models/ops/fault.cpp).
 std::vector<std::string> fault_steps();
 // Why a kernel cannot run userfaultfd write-protect on [page, page + pages), if so
