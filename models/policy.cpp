@@ -29,6 +29,8 @@ Policy linux_5_4() {
   p.fork_vma_wrlock = false;
   p.uffd_close_resets_wp = false;
   p.uffdio_copy_mkdirty = false;
+  p.numa_skip_shared = NumaSkipShared::Mapcount;
+  p.numa_restore_write = NumaRestoreWrite::SavedWrite;
   return p;
 }
 
@@ -54,11 +56,13 @@ std::vector<Preset> make_presets() {
   p.uffd_wp_pending_flush = true;                // 6ce64428d620
   out.push_back(
       {"linux-5.12", "clear_refs flushes; do_wp_page flushes a pending uffd-wp flush", p});
-  p.cow_drain_lru = true;        // d4c470970d45
-  p.uffdio_copy_mkdirty = true;  // 9ae0f87d009c (5.16)
+  p.cow_drain_lru = true;                         // d4c470970d45
+  p.uffdio_copy_mkdirty = true;                   // 9ae0f87d009c (5.16)
+  p.numa_skip_shared = NumaSkipShared::Refcount;  // 80d47f5de5e3 (5.17)
   out.push_back({"linux-5.18",
                  "do_wp_page drains the LRU pagevec before the refcount test; UFFDIO_COPY's PTE "
-                 "is always dirty (9ae0f87d009c, 5.16)",
+                 "is always dirty (9ae0f87d009c, 5.16); the NUMA scan skips COW pages with other "
+                 "references (80d47f5de5e3, 5.17)",
                  p});
   p.cow_reuse = CowReuse::AnonExclusive;              // PageAnonExclusive series
   p.gup_ro_pin_unshare = true;                        // a7f226604170
@@ -74,11 +78,13 @@ std::vector<Preset> make_presets() {
       {"linux-6.0", "mprotect maps dirty exclusive anon pages writable (64fe24a3e05e)", p});
   out.push_back(
       {"linux-6.1", "as 6.0 (mainline 6.1.0, without the stable writenotify backport)", p});
-  p.uffd_wp_writenotify = true;                      // 51d3d5eb74ff
-  p.mprotect_try_writable = TryWritable::Exclusive;  // d84887739d5c (see the policy table)
+  p.uffd_wp_writenotify = true;                        // 51d3d5eb74ff
+  p.mprotect_try_writable = TryWritable::Exclusive;    // d84887739d5c (see the policy table)
+  p.numa_restore_write = NumaRestoreWrite::CanChange;  // 6a56ccbcf6c6
   out.push_back({"linux-6.2",
                  "uffd-wp VMAs want write-notify (51d3d5eb74ff); mprotect maps clean exclusive "
-                 "anon pages writable",
+                 "anon pages writable; the NUMA hinting fault uses can_change_pte_writable() "
+                 "instead of savedwrite (6a56ccbcf6c6)",
                  p});
   p.uffd_unwp_try_writable = true;  // 931298e103c2
   out.push_back({"linux-6.3",
@@ -105,17 +111,25 @@ std::vector<Preset> make_presets() {
   p.uffd_close_resets_wp = true;  // c88033efe9a3
   out.push_back({"linux-6.9",
                  "close() of a userfaultfd unprotects its write-protected PTEs (c88033efe9a3)", p});
+  p.numa_skip_shared = NumaSkipShared::PinnedOrShared;  // d2136d749d76
+  out.push_back({"linux-6.10",
+                 "the NUMA scan skips COW pages maybe pinned or mapped shared, not those with "
+                 "other references (d2136d749d76)",
+                 p});
   const char* later[][2] = {
-      {"linux-6.10", ""}, {"linux-6.11", ""},
-      {"linux-6.12", ""}, {"linux-6.13", ""},
-      {"linux-6.14", ""}, {"linux-6.15", "COW reuse of PTE-mapped large folios (not modelled)"},
-      {"linux-6.16", ""}, {"linux-6.17", "MADV_DONTNEED under the VMA lock (not modelled)"},
+      {"linux-6.11", ""},
+      {"linux-6.12", ""},
+      {"linux-6.13", ""},
+      {"linux-6.14", ""},
+      {"linux-6.15", "COW reuse of PTE-mapped large folios (not modelled)"},
+      {"linux-6.16", ""},
+      {"linux-6.17", "MADV_DONTNEED under the VMA lock (not modelled)"},
       {"linux-6.18", ""},
   };
   for (const auto& [name, note] : later) {
-    std::string text = "as linux-6.9 for the modelled rules";
+    std::string text = "as linux-6.10 for the modelled rules";
     if (*note != 0) text += std::string("; ") + note;
-    out.push_back({name, text, p, "linux-6.9"});
+    out.push_back({name, text, p, "linux-6.10"});
   }
   out.push_back({"latest", "the newest preset, linux-6.18", p, "linux-6.18"});
   return out;
@@ -229,6 +243,14 @@ const std::vector<Field>& fields() {
                  "99baac21e458 (4.13, every preset): tlb_finish_mmu flushes the whole mm when "
                  "another mmu_gather of it is pending (MADV_DONTNEED)",
                  &Policy::zap_nested_flush),
+      enum_field("numa_skip_shared",
+                 "COW pages the NUMA scan leaves alone: 859d4adc3415 (4.16) mapcount != 1, "
+                 "80d47f5de5e3 (5.17) refcount != 1, d2136d749d76 (6.10) maybe pinned or shared",
+                 &Policy::numa_skip_shared, {"mapcount", "refcount", "pinned_or_shared"}),
+      enum_field("numa_restore_write",
+                 "the write bit do_numa_page restores: <=6.1 the scan's savedwrite, "
+                 "6a56ccbcf6c6 (6.2) can_change_pte_writable()",
+                 &Policy::numa_restore_write, {"savedwrite", "can_change"}),
   };
   return table;
 }

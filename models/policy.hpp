@@ -30,6 +30,13 @@ enum class ChangeProtFlush : std::uint8_t { Visited, NeedsFlush };
 // dirty PTE for every page (6.0, 6.1), or with a clean exclusive anon page allowed (6.2+).
 enum class TryWritable : std::uint8_t { Off, Dirty, Exclusive };
 
+// NUMA hinting: the COW pages the scan leaves alone: mapcount != 1 (859d4adc3415, 4.16),
+// refcount != 1 (80d47f5de5e3, 5.17), maybe pinned or mapped shared (d2136d749d76, 6.10).
+enum class NumaSkipShared : std::uint8_t { Mapcount, Refcount, PinnedOrShared };
+// The write bit of a PTE the hinting fault maps again: the scan's savedwrite (<= 6.1), or
+// can_change_pte_writable() (6a56ccbcf6c6, 6.2).
+enum class NumaRestoreWrite : std::uint8_t { SavedWrite, CanChange };
+
 struct Policy {
   CowReuse cow_reuse = CowReuse::AnonExclusive;
   bool cow_drain_lru = true;
@@ -51,6 +58,8 @@ struct Policy {
   bool uffd_close_resets_wp = true;  // c88033efe9a3 (6.9)
   bool uffdio_copy_mkdirty = true;   // 9ae0f87d009c (5.16)
   bool zap_nested_flush = true;      // 99baac21e458 (4.13): every preset
+  NumaSkipShared numa_skip_shared = NumaSkipShared::PinnedOrShared;
+  NumaRestoreWrite numa_restore_write = NumaRestoreWrite::CanChange;
   bool operator==(const Policy&) const = default;
 };
 

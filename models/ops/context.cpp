@@ -95,6 +95,11 @@ bool wants_writenotify(const Scenario& sc, const Policy& policy, int page, const
   return !vma.soft_dirty;
 }
 
+bool wants_manual_write_upgrade(const Scenario& sc, const Policy& policy, int page,
+                                const VmaPage& vma) {
+  return is_private(sc, page) ? vma.write : wants_writenotify(sc, policy, page, vma);
+}
+
 // vm_page_prot: private mappings never carry the write bit (COW); shared ones unless they want
 // write-notify.
 bool vm_page_prot_writable(const Scenario& sc, const Policy& policy, int page, const VmaPage& vma) {

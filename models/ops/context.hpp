@@ -106,6 +106,10 @@ void flush_mm(Ctx& c, int mm);
 bool vm_page_prot_writable(const Scenario& sc, const Policy& policy, int page, const VmaPage& vma);
 bool wants_writenotify(const Scenario& sc, const Policy& policy, int page, const VmaPage& vma);
 bool is_private(const Scenario& sc, int page);
+// vma_wants_manual_pte_write_upgrade(): a private VMA with VM_WRITE, or a shared one that wants
+// write-notify (its vm_page_prot is read-only, so a write bit is only ever added by hand).
+bool wants_manual_write_upgrade(const Scenario& sc, const Policy& policy, int page,
+                                const VmaPage& vma);
 // can_change_pte_writable() for a PTE of the thread's mm at `page` (mm/mprotect.c): mprotect's
 // and, since 931298e103c2 (6.3), un-protect's MM_CP_TRY_CHANGE_WRITABLE upgrade.
 bool can_change_pte_writable(Ctx& c, int page, const Pte& pte);
@@ -162,6 +166,12 @@ void step_mprotect(Ctx& c);
 void step_fork(Ctx& c);
 void step_gup(Ctx& c);     // pin, get
 void step_munmap(Ctx& c);  // munmap, exit
+void step_numa_scan(Ctx& c);
+
+// do_numa_page() on the protnone PTE at `page` (models/ops/numa.cpp): maps it again where it is,
+// with the release's write rule; the caller leaves the fault and retries the access.
+void numa_restore(Ctx& c, int page);
+std::vector<std::string> numa_fault_steps();
 
 // Enters the fault handler from an access or from GUP (which already holds mmap_lock).
 void enter_fault(Ctx& c, FaultKind kind, bool lock_held);

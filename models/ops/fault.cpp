@@ -238,7 +238,10 @@ void fault_ptl(Ctx& c, FaultKind kind) {
   if (!vma.read && !store) return sigsegv(c, "VMA not readable");
   if (store && !vma.write) return sigsegv(c, "VMA not writable");
   if (!pte.present) return fault_none_pte(c, page, kind);
-  MM_ASSERT(!pte.protnone, "a protnone PTE in an accessible VMA");
+  if (pte.protnone) {  // a NUMA hinting fault: the VMA is accessible (tested above)
+    numa_restore(c, page);
+    return leave_fault(c);
+  }
   bool allowed = kind == FaultKind::Load || (store && pte.write) ||
                  (kind == FaultKind::Unshare && (pte.write || c.sc.region_of(page).shmem));
   if (allowed) {
@@ -459,6 +462,10 @@ void fault_references(const ThreadState& th, FrameCounts& refs) {
   if (th.phase == kFaultInstall) refs[th.new_pfn]++;
 }
 
-std::vector<std::string> fault_steps() { return step_vector(kSteps); }
+std::vector<std::string> fault_steps() {
+  std::vector<std::string> out = step_vector(kSteps);
+  for (std::string& s : numa_fault_steps()) out.push_back(std::move(s));
+  return out;
+}
 
 }  // namespace mmcheck::vm

@@ -47,6 +47,11 @@ void gup_ptl(Ctx& c) {
     MM_SAY(c, "PTE none: faultin_page");
     return enter_fault(c, want_write ? FaultKind::Store : FaultKind::Load, true);
   }
+  if (pte.protnone) {  // FOLL_NUMA / FOLL_HONOR_NUMA_FAULT: a hinting fault
+    c.label(step<kSteps, "gup.fault">());
+    MM_SAY(c, "PTE protnone: faultin_page (NUMA hinting fault)");
+    return enter_fault(c, want_write ? FaultKind::Store : FaultKind::Load, true);
+  }
   if (want_write && !pte.write) {
     c.label(step<kSteps, "gup.fault">());
     MM_SAY(c, "PTE read-only: faultin_page(FOLL_WRITE)%s",

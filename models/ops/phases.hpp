@@ -40,6 +40,12 @@ inline constexpr std::uint8_t kForkLock = 0;
 inline constexpr std::uint8_t kForkPte = 1;
 inline constexpr std::uint8_t kForkFlush = 2;
 inline constexpr std::uint8_t kForkUnlock = 3;
+// numa_scan
+inline constexpr std::uint8_t kNumaLock = 0;
+inline constexpr std::uint8_t kNumaInc = 1;
+inline constexpr std::uint8_t kNumaPte = 2;
+inline constexpr std::uint8_t kNumaDec = 3;
+inline constexpr std::uint8_t kNumaUnlock = 4;
 // munmap, exit
 inline constexpr std::uint8_t kMunmapLock = 0;
 inline constexpr std::uint8_t kMunmapZap = 1;

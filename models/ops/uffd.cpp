@@ -70,8 +70,9 @@ const char* uffd_unprotect_pte(Ctx& c, int page, Pte& pte) {
   pte.write = c.policy.uffd_unwp_try_writable ? vm_page_prot_writable(c.sc, c.policy, page, vma)
                                               : from_flags;
   pte.uffd_wp = false;
+  pte.protnone = !vma.read;  // pte_modify() with the VMA's protection: a NUMA protnone PTE too
   if (c.policy.uffd_unwp_try_writable && !pte.write &&
-      (is_private(c.sc, page) ? vma.write : wants_writenotify(c.sc, c.policy, page, vma)) &&
+      wants_manual_write_upgrade(c.sc, c.policy, page, vma) &&
       can_change_pte_writable(c, page, pte)) {
     pte.write = true;
     return " (can_change_pte_writable)";
@@ -129,6 +130,7 @@ void protect_one(Ctx& c) {
   if (wp) {
     pte.write = false;
     pte.uffd_wp = true;
+    pte.protnone = !c.m().vma[page].read;  // pte_modify(): a NUMA protnone PTE is mapped again
   } else {
     upgraded = uffd_unprotect_pte(c, page, pte);
   }

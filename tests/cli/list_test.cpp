@@ -114,7 +114,9 @@ TEST_CASE("list presets prints each preset's changes from the one before, and th
   CHECK_THAT(rest["linux-6.8"], Catch::Contains("same rules as linux-6.7"));
   CHECK_THAT(rest["linux-6.9"],
              Catch::Contains("changes from linux-6.8: uffd_close_resets_wp=true"));
-  CHECK_THAT(rest["linux-6.18"], Catch::Contains("same rules as linux-6.9"));
+  CHECK_THAT(rest["linux-6.10"],
+             Catch::Contains("changes from linux-6.9: numa_skip_shared=pinned_or_shared"));
+  CHECK_THAT(rest["linux-6.18"], Catch::Contains("same rules as linux-6.10"));
   CHECK_THAT(rest["latest"], Catch::Contains("same rules as linux-6.18"));
   CHECK_THAT(rest["linux-5.4"], Catch::Contains("the oldest preset"));
 }

@@ -40,6 +40,7 @@ struct Pinned {
 // writers write-lock VMAs (fault_lock, clear_refs_lock=write+vma: more interleavings of the
 // clear_refs and uffd-wp scenarios). A read fault's frame is the zero page for
 // can_change_pte_writable() (Frame::zero), which changed no count of 6.2 or before.
+// NUMA hinting (numa_scan, the hinting fault) added the numa-* rows and changed no other count.
 const std::vector<Pinned> kPinned = {
     {"clear-refs-no-flush-lost-write-until-pae", "latest", "holds", 28, 44, 28, 43},
     {"clear-refs-no-flush-soft-dirty-missed", "latest", "holds", 38, 50, 36, 42},
@@ -105,6 +106,12 @@ const std::vector<Pinned> kPinned = {
     {"vmsplice-after-fork-parent-unmap-wrong-way-cow", "linux-5.7", "violation", 81, 138, 81, 138},
     {"vmsplice-before-fork-parent-unmap-wrong-way-cow", "linux-5.8", "violation", 57, 93, 57, 93},
     {"vmsplice-child-unmap-wrong-way-cow", "linux-5.7", "violation", 81, 138, 81, 138},
+    {"numa-hint-no-copy-under-stale-entry", "latest", "holds", 1724, 4448, 940, 1520},
+    {"numa-hint-no-copy-under-stale-entry", "linux-6.1", "holds", 1724, 4448, 880, 1340},
+    {"numa-restore-soft-dirty", "latest", "holds", 162, 345, 108, 145},
+    {"numa-restore-soft-dirty", "linux-6.1", "holds", 162, 345, 108, 145},
+    {"numa-restore-uffd-wp-shmem", "latest", "holds", 543, 1332, 338, 539},
+    {"numa-restore-uffd-wp-shmem", "linux-6.1", "violation", 190, 374, 190, 374},
 };
 
 mmcheck::cli::RunOutcome run(const mmcheck::vm::Scenario& sc, const char* kernel, bool por,
