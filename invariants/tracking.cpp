@@ -9,7 +9,8 @@ std::optional<std::string> soft_dirty_missed(const VmModel& m, const State& s, i
   const Mm& o = s.mm[mm];
   if (!(o.sd_required >> page & 1)) return std::nullopt;
   const Pte& pte = o.pte[page];
-  if ((pte.present && pte.soft_dirty) || o.vma[page].soft_dirty) return std::nullopt;
+  if (((pte.present || pte.migration) && pte.soft_dirty) || o.vma[page].soft_dirty)
+    return std::nullopt;
   const Scenario& sc = m.scenario();
   return "pagemap reports " + sc.processes[mm].name + ":" + sc.page_name(page) +
          " clean, but it was stored to after clear_refs completed";

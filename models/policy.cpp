@@ -247,6 +247,10 @@ const std::vector<Field>& fields() {
                  "COW pages the NUMA scan leaves alone: 859d4adc3415 (4.16) mapcount != 1, "
                  "80d47f5de5e3 (5.17) refcount != 1, d2136d749d76 (6.10) maybe pinned or shared",
                  &Policy::numa_skip_shared, {"mapcount", "refcount", "pinned_or_shared"}),
+      bool_field("protnone_pending_accessible",
+                 "20841405940e (3.13, every preset): x86 pte_accessible() is true for a protnone "
+                 "PTE while a TLB flush is pending, so migration's ptep_clear_flush() flushes it",
+                 &Policy::protnone_pending_accessible),
       enum_field("numa_restore_write",
                  "the write bit do_numa_page restores: <=6.1 the scan's savedwrite, "
                  "6a56ccbcf6c6 (6.2) can_change_pte_writable()",

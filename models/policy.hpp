@@ -60,6 +60,7 @@ struct Policy {
   bool zap_nested_flush = true;      // 99baac21e458 (4.13): every preset
   NumaSkipShared numa_skip_shared = NumaSkipShared::PinnedOrShared;
   NumaRestoreWrite numa_restore_write = NumaRestoreWrite::CanChange;
+  bool protnone_pending_accessible = true;  // 20841405940e (3.13): every preset
   bool operator==(const Policy&) const = default;
 };
 

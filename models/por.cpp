@@ -37,19 +37,23 @@
 // an anon_vma. No VMA-lock step touches a PTE or a TLB, so the TLB-clean argument below is
 // unchanged, and none changes what an invariant reads (C2).
 //
-// tlb_flush_pending. The only read of the counter is a store fault's test at its PTL step
-// under uffd_wp_pending_flush (models/ops/fault.cpp): the PTE is present and not writable there
-// (else the fault is spurious or maps a page), and pending > 0 makes it flush the page's TLB
-// entries on every CPU of the mm. Call a page of an mm TLB-clean when its PTE is present and
-// writable, or every CPU of the mm has an empty TLB entry for it. At a test on a TLB-clean
+// tlb_flush_pending. The counter is read by two tests: a store fault's at its PTL step under
+// uffd_wp_pending_flush (models/ops/fault.cpp), where the PTE is present and not writable
+// (else the fault is spurious or maps a page), and migration's ptep_clear_flush() of a protnone
+// PTE (models/ops/migrate.cpp, pte_accessible()); pending > 0 makes either flush the page's
+// TLB entries on every CPU of the mm. Call a page of an mm TLB-clean when its PTE is present,
+// not protnone and writable, or every CPU of the mm has an empty TLB entry for it. At a test on a
+// TLB-clean
 // page the flush changes nothing, so the test's outcome is invisible: a step that only moves
 // the counter commutes with it. TLB-clean is kept by every step except the `tlb_dirtying`
 // ones of the footprints: a PTE write that does not flush first (the uffd_wp/uffd_unwp,
-// clear_refs, mprotect, munmap, exit and fork walks; uffd_register too, generously) and a load's
-// walk, which fills the TLB from a read-only PTE. The others keep it: a store's walk needs a
-// writable PTE; a fault maps a none PTE (whose entries were empty), upgrades a PTE to writable,
-// or installs a copy after flushing the page; an access fault empties the CPU's own entry; GUP
-// and the handle ops touch no PTE or TLB. So a step of t that moves tlb_flush_pending of mm m
+// clear_refs, mprotect, munmap, exit, fork, NUMA scan and migration walks; uffd_register too,
+// generously) and a load's walk, which fills the TLB from a read-only PTE. The others keep it:
+// a store's walk needs a writable PTE; a fault maps a none PTE (whose entries were empty),
+// upgrades a PTE to writable, installs a copy after flushing the page, or maps a protnone PTE
+// again (a protnone PTE is TLB-clean only with every entry empty, and the hinting fault fills
+// none); an access fault empties the CPU's own entry; GUP and the handle ops touch no PTE or
+// TLB. So a step of t that moves tlb_flush_pending of mm m
 // satisfies C1 when, besides conflicting with nothing else of the other threads' futures,
 // every page of m they may test (`flush_test`) is TLB-clean in s and no other thread's future
 // can make it TLB-dirty: then it stays TLB-clean in every state reachable without t moving.
@@ -116,12 +120,12 @@ std::optional<LocalStep> local_step(const VmModel& model, const State& s, int t)
       LocalScope{model, s, t, model.scenario().threads[t].process, *op, s.threads[t].phase});
 }
 
-// Whether page `page` of mm `m` is TLB-clean: its PTE is present and writable, or every CPU of
-// the mm has an empty TLB entry for it (the flush of a store fault's pending test changes
-// nothing then).
+// Whether page `page` of mm `m` is TLB-clean: its PTE is present, accessible (not protnone) and
+// writable, or every CPU of the mm has an empty TLB entry for it (the flush of a pending test
+// changes nothing then).
 bool tlb_clean(const VmModel& model, const State& s, int m, int page) {
   const Pte& pte = s.mm[m].pte[page];
-  if (pte.present && pte.write) return true;
+  if (pte.present && pte.write && !pte.protnone) return true;
   for (int t = 0; t < model.shape().threads; ++t)
     if (model.scenario().threads[t].process == m && !(s.tlb[t][page] == TlbEntry{})) return false;
   return true;

@@ -41,10 +41,13 @@ struct TlbEntry {
 };
 static_assert(sizeof(TlbEntry) == 1 && kMaxFrames <= 32);
 
-// protnone: present in memory but inaccessible (PROT_NONE VMA). marker: not present, a
-// PTE_MARKER_UFFD_WP (5.19+, shmem): a none PTE that remembers the uffd-wp protection, so the
-// fault that maps the page keeps uffd_wp; no frame.
-#define MM_PTE_FLAGS(X) X(present) X(protnone) X(write) X(dirty) X(soft_dirty) X(uffd_wp) X(marker)
+// protnone: present to software but inaccessible to the MMU (a PROT_NONE VMA, or a NUMA hinting
+// PTE in an accessible one). marker: not present, a PTE_MARKER_UFFD_WP (5.19+, shmem): a none PTE
+// that remembers the uffd-wp protection, so the fault that maps the page keeps uffd_wp; no frame.
+// migration: not present, a migration entry for frame `pfn` (write: a writable entry; dirty,
+// soft_dirty, uffd_wp: the bits the entry carries); an access waits until it is removed.
+#define MM_PTE_FLAGS(X) \
+  X(present) X(protnone) X(write) X(dirty) X(soft_dirty) X(uffd_wp) X(marker) X(migration)
 struct Pte {
   MM_PTE_FLAGS(MM_FLAG_FIELD)
   std::uint8_t pfn = 0;

@@ -120,6 +120,7 @@ bool phase_enabled(const VmModel& model, const State& s, int thread, const Op& o
   const Mm& m = s.mm[mm];
   std::uint8_t phase = s.threads[thread].phase;
   // A fault's lock step: the VMA's read lock when lock_vma_under_rcu() gets it, else mmap_lock.
+  if (phase == kFaultMigrationWait) return !m.pte[op.page].migration;
   if (phase >= kFaultLock)
     return phase != kFaultLock || !m.writer ||
            fault_takes_vma_lock(model.scenario(), model.policy(), m, op.page);
@@ -261,6 +262,9 @@ std::string VmModel::why_blocked(const State& s, int thread) const {
   const Op* op = current_op(s, thread);
   MM_ASSERT(op != nullptr, "a finished thread is not blocked");
   if (!s.mm[th.process].live) return "its process was never forked";
+  if (s.threads[thread].phase == kFaultMigrationWait)
+    return "waits in migration_entry_wait for " + scenario_.processes[th.process].name + ":" +
+           scenario_.page_name(op->page);
   if (waits_in_userfault(op_descriptor(op->kind), s.threads[thread].phase))
     return "waits in handle_userfault for " + scenario_.processes[th.process].name + ":" +
            scenario_.page_name(op->page) +
@@ -292,13 +296,14 @@ void flatten_page(Flat& out, const std::string& P, const std::string& A, const M
   auto add = [&](const std::string& path, int value) { out.push_back({{P + path, p, -1}, value}); };
   const Pte& pte = mm.pte[p];
   add(".pte." + A + ".present", pte.present);
-  add(".pte." + A + ".pfn", pte.present ? pte.pfn : -1);
+  add(".pte." + A + ".pfn", pte.present || pte.migration ? pte.pfn : -1);
   add(".pte." + A + ".write", pte.write);
   add(".pte." + A + ".dirty", pte.dirty);
   add(".pte." + A + ".soft_dirty", pte.soft_dirty);
   add(".pte." + A + ".uffd_wp", pte.uffd_wp);
   add(".pte." + A + ".protnone", pte.protnone);
   add(".pte." + A + ".marker", pte.marker);
+  add(".pte." + A + ".migration", pte.migration);
   const VmaPage& v = mm.vma[p];
   add(".vma." + A + ".mapped", v.mapped);
   add(".vma." + A + ".read", v.read);

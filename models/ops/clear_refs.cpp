@@ -55,10 +55,16 @@ void after_walk(Ctx& c) {
 
 void clear_one(Ctx& c) {
   ThreadState& th = c.th();
-  int page = next_present(c.m(), th.index, c.sc.page_count());
+  int page = next_walked(c.m(), th.index, c.sc.page_count());
   if (page < 0) return after_walk(c);
   th.index = static_cast<std::uint8_t>(page + 1);
   Pte& pte = c.m().pte[page];
+  if (pte.migration) {  // clear_soft_dirty() on a swap PTE: pte_swp_clear_soft_dirty()
+    pte.soft_dirty = false;
+    c.label(step<kSteps, "clear_refs.pte">());
+    MM_SAY(c, "migration entry %s:%s SD0", c.mm_name(c.mm).c_str(), c.page_name(page).c_str());
+    return;
+  }
   // pte_is_pinned(): writable, COW mapping, has_pinned, page_maybe_dma_pinned.
   if (c.policy.clear_refs_skip_pinned && pte.write && is_private(c.sc, page) && c.m().has_pinned &&
       c.s.frames[pte.pfn].pincount > 0) {
@@ -132,10 +138,12 @@ void step_clear_refs(Ctx& c) {
 void step_pagemap(Ctx& c) {
   int page = c.op.page;
   const Pte& pte = c.m().pte[page];
-  bool soft_dirty = (pte.present && pte.soft_dirty) || c.m().vma[page].soft_dirty;
+  // A migration entry reports its own bits (pte_swp_soft_dirty, pte_swp_uffd_wp).
+  bool entry = pte.present || pte.migration;
+  bool soft_dirty = (entry && pte.soft_dirty) || c.m().vma[page].soft_dirty;
   // pte_to_pagemap_entry(): PM_UFFD_WP for a uffd-wp PTE or marker; a marker is never
   // soft-dirty, so VM_SOFTDIRTY alone decides there.
-  bool uffd_wp = (pte.present && pte.uffd_wp) || pte.marker;
+  bool uffd_wp = (entry && pte.uffd_wp) || pte.marker;
   c.label(step<kSteps, "pagemap.read">());
   MM_SAY(c, "pagemap %s:%s: soft-dirty %d, uffd-wp %d", c.mm_name(c.mm).c_str(),
          c.page_name(page).c_str(), soft_dirty, uffd_wp);

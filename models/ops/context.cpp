@@ -178,8 +178,13 @@ void note_anon_vma(Ctx& c, int page) {
 
 std::string pte_text(const Pte& p) {
   if (p.marker) return "none (uffd-wp marker)";
+  char buffer[80];
+  if (p.migration) {
+    std::snprintf(buffer, sizeof buffer, "migration entry for frame %d W%d D%d SD%d UW%d", p.pfn,
+                  p.write, p.dirty, p.soft_dirty, p.uffd_wp);
+    return buffer;
+  }
   if (!p.present) return "none";
-  char buffer[64];
   std::snprintf(buffer, sizeof buffer, "frame %d%s W%d D%d SD%d UW%d", p.pfn,
                 p.protnone ? " PROT_NONE" : "", p.write, p.dirty, p.soft_dirty, p.uffd_wp);
   return buffer;

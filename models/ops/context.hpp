@@ -62,12 +62,13 @@ std::vector<std::string> step_vector(const StepList<N>& list) {
 
 // Phases of the fault handler (shared by read/write and by GUP's faultin); op phases are below.
 enum FaultPhase : std::uint8_t {
-  kFaultLock = 100,  // mmap_read_lock
-  kFaultPtl,         // handle_pte_fault under the PTL: the branch
-  kFaultCopy,        // wp_page_copy: allocate and copy, PTL dropped
-  kFaultInstall,     // wp_page_copy: PTL again, pte_same, install
-  kFaultUnlock,      // mmap_read_unlock
-  kFaultUserfault,   // handle_userfault: releases mmap_lock and blocks until woken
+  kFaultLock = 100,     // mmap_read_lock
+  kFaultPtl,            // handle_pte_fault under the PTL: the branch
+  kFaultCopy,           // wp_page_copy: allocate and copy, PTL dropped
+  kFaultInstall,        // wp_page_copy: PTL again, pte_same, install
+  kFaultUnlock,         // mmap_read_unlock
+  kFaultUserfault,      // handle_userfault: releases mmap_lock and blocks until woken
+  kFaultMigrationWait,  // migration_entry_wait: sleeps (fault lock held) until the entry goes
 };
 
 enum class FaultKind : std::uint8_t { None, Load, Store, Unshare };
@@ -167,6 +168,7 @@ void step_fork(Ctx& c);
 void step_gup(Ctx& c);     // pin, get
 void step_munmap(Ctx& c);  // munmap, exit
 void step_numa_scan(Ctx& c);
+void step_migrate(Ctx& c);
 
 // do_numa_page() on the protnone PTE at `page` (models/ops/numa.cpp): maps it again where it is,
 // with the release's write rule; the caller leaves the fault and retries the access.

@@ -34,7 +34,7 @@ namespace mmcheck::vm {
 namespace {
 
 // The kernel step names this file takes.
-constexpr StepList<21> kSteps = {"access.tlb_hit",
+constexpr StepList<23> kSteps = {"access.tlb_hit",
                                  "access.walk",
                                  "access.fault",
                                  "fault.mmap_read_lock",
@@ -54,7 +54,9 @@ constexpr StepList<21> kSteps = {"access.tlb_hit",
                                  "wp_page_copy.install",
                                  "wp_page_copy.abort",
                                  "handle_userfault.wait",
-                                 "fault.userfault_missing"};
+                                 "fault.userfault_missing",
+                                 "do_swap_page.migration_wait",
+                                 "migration_entry_wait.woken"};
 
 bool from_gup(const Ctx& c) { return c.op.kind == OpKind::Pin || c.op.kind == OpKind::Get; }
 bool is_store(const Ctx& c) { return c.op.kind == OpKind::Write; }
@@ -237,6 +239,12 @@ void fault_ptl(Ctx& c, FaultKind kind) {
   if (!vma.mapped) return sigsegv(c, "no VMA");
   if (!vma.read && !store) return sigsegv(c, "VMA not readable");
   if (store && !vma.write) return sigsegv(c, "VMA not writable");
+  if (pte.migration) {  // do_swap_page -> migration_entry_wait, under the fault lock
+    c.th().phase = kFaultMigrationWait;
+    c.label(step<kSteps, "do_swap_page.migration_wait">());
+    MM_SAY(c, "migration entry: sleeps until the migration removes it");
+    return;
+  }
   if (!pte.present) return fault_none_pte(c, page, kind);
   if (pte.protnone) {  // a NUMA hinting fault: the VMA is accessible (tested above)
     numa_restore(c, page);
@@ -427,6 +435,10 @@ void step_fault(Ctx& c) {
       MM_SAY(c, "%s released; retry the access", lock);
       return;
     }
+    case kFaultMigrationWait:  // enabled once the entry is gone (models/vm_model.cpp)
+      c.label(step<kSteps, "migration_entry_wait.woken">());
+      MM_SAY(c, "the migration entry is gone: the fault returns and the access retries");
+      return leave_fault(c);
     case kFaultUserfault:
       release_fault_lock(c);
       th.fault = 0;

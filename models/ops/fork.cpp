@@ -27,7 +27,7 @@ constexpr StepList<5> kSteps = {"fork.mmap_write_lock", "fork.share", "fork.copy
 
 int next_private_present(const Ctx& c, int from) {
   for (int p = from; p < c.sc.page_count(); ++p) {
-    p = next_present(c.s.mm[c.mm], p, c.sc.page_count());
+    p = next_walked(c.s.mm[c.mm], p, c.sc.page_count());
     if (p < 0) return -1;
     if (is_private(c.sc, p)) return p;
   }
@@ -54,6 +54,18 @@ void copy_one(Ctx& c) {
   // The child sees the parent's page as it is now (ghost).
   cm.expect[page] = parent.expect[page];
   cm.expect_valid[page] = parent.expect_valid[page];
+  if (pte.migration) {
+    // copy_nonpresent_pte(): a writable entry becomes readable in both (a COW mapping); the
+    // child's copy loses uffd-wp; the migration's rmap walk will find it too.
+    pte.write = false;
+    Pte entry = pte;
+    entry.uffd_wp = false;
+    cm.pte[page] = entry;
+    c.label(step<kSteps, "fork.share">());
+    MM_SAY(c, "migration entry for frame %d copied to %s (readable)", pte.pfn,
+           c.mm_name(child).c_str());
+    return;
+  }
   if (c.policy.fork_copy_pinned && parent.has_pinned && f.pincount > 0) {
     // copy_present_page: the child gets its own copy now; the parent PTE is untouched.
     std::uint8_t pfn = alloc_frame(c);

@@ -53,7 +53,10 @@ void zap_one(Ctx& c) {
   Mm& m = c.m();
   int end = c.op.page + c.op.pages;
   int page = th.index == 0 ? c.op.page : th.index;
-  while (page < end && !m.pte[page].present) ++page;
+  while (page < end && !m.pte[page].present) {
+    if (m.pte[page].migration) m.pte[page] = Pte{};  // zap_pte_range clears a migration entry
+    ++page;
+  }
   if (page >= end) {
     th.index = 0;
     th.phase = kMadviseFinish;

@@ -71,8 +71,8 @@ const char* upgrade(Ctx& c, int page, Pte& pte) {
 void modify_one(Ctx& c) {
   ThreadState& th = c.th();
   int end = c.op.page + c.op.pages;
-  int page = next_present(c.m(), walk_from(th, c.op.page), end);
-  while (page >= 0 && !in_walk_mask(th, page)) page = next_present(c.m(), page + 1, end);
+  int page = next_walked(c.m(), walk_from(th, c.op.page), end);
+  while (page >= 0 && !in_walk_mask(th, page)) page = next_walked(c.m(), page + 1, end);
   if (page < 0) {
     bool flushed = end_change_prot_walk(c, walk_mask(th), false);
     th.phase = kMprotectUnlock;
@@ -83,6 +83,13 @@ void modify_one(Ctx& c) {
   th.index = static_cast<std::uint8_t>(page + 1);
   Pte& pte = c.m().pte[page];
   Pte before = pte;
+  if (pte.migration) {  // a writable migration entry becomes readable, whatever the protection
+    pte.write = false;
+    c.label(step<kSteps, "mprotect.pte">());
+    MM_SAY(c, "migration entry %s:%s W%d->W0", c.mm_name(c.mm).c_str(), c.page_name(page).c_str(),
+           before.write);
+    return;
+  }
   const VmaPage& vma = c.m().vma[page];
   pte.protnone = !vma.read;
   pte.write = vm_page_prot_writable(c.sc, c.policy, page, vma);

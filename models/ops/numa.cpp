@@ -57,6 +57,8 @@ constexpr StepList<7> kSteps = {
 // Why change_pte_range(MM_CP_PROT_NUMA) leaves the present PTE at `page` alone, or nullptr.
 const char* numa_skip(const Ctx& c, int page) {
   const Pte& pte = c.s.mm[c.mm].pte[page];
+  // change_pte_range() makes a writable migration entry readable for every caller.
+  if (pte.migration) return pte.write ? nullptr : "a readable migration entry";
   if (pte.protnone) return "already protnone";  // "Avoid TLB flush if possible"
   const Frame& f = c.s.frames[pte.pfn];
   if (f.zero) return "the zero page";  // vm_normal_page() is NULL
@@ -91,8 +93,8 @@ void scan_lock(Ctx& c) {
 void scan_pte(Ctx& c) {
   ThreadState& th = c.th();
   int end = c.op.page + c.op.pages;
-  int page = next_present(c.m(), walk_from(th, c.op.page), end);
-  while (page >= 0 && numa_skip(c, page) != nullptr) page = next_present(c.m(), page + 1, end);
+  int page = next_walked(c.m(), walk_from(th, c.op.page), end);
+  while (page >= 0 && numa_skip(c, page) != nullptr) page = next_walked(c.m(), page + 1, end);
   if (page < 0) {
     std::uint32_t range = ((1u << c.op.pages) - 1) << c.op.page;
     bool flushed = end_change_prot_walk(c, range, c.m().tlb_flush_pending > 1);
@@ -104,6 +106,12 @@ void scan_pte(Ctx& c) {
   th.index = static_cast<std::uint8_t>(page + 1);
   Pte& pte = c.m().pte[page];
   Pte before = pte;
+  if (pte.migration) {
+    pte.write = false;
+    c.label(step<kSteps, "numa_scan.pte">());
+    MM_SAY(c, "migration entry %s:%s W1->W0", c.mm_name(c.mm).c_str(), c.page_name(page).c_str());
+    return;
+  }
   pte.protnone = true;
   // change_pte_range(): preserve_write = prot_numa && pte_write(oldpte), then
   // pte_mk_savedwrite() (<= 6.1); 6a56ccbcf6c6 removed both.

@@ -86,7 +86,7 @@ namespace {
 // PTE of a shmem VMA (it installs a uffd-wp marker); for an unprotect, a marker (it drops it).
 bool visits(const Ctx& c, int page, bool wp) {
   const Pte& pte = c.s.mm[c.mm].pte[page];
-  if (pte.present) return true;
+  if (pte.present || pte.migration) return true;
   if (pte.marker) return !wp;
   return wp && markers_supported(c, page);
 }
@@ -123,6 +123,13 @@ void protect_one(Ctx& c) {
   // unprotects it here.
   if (!wp) c.m().wp_protected &= static_cast<std::uint16_t>(~(1u << page));
   Pte& pte = c.m().pte[page];
+  if (pte.migration) {  // a swap PTE: made readable, uffd-wp set or cleared; no flush
+    if (wp) pte.write = false;
+    pte.uffd_wp = wp;
+    c.label(wp ? step<kSteps, "uffd_wp.pte">() : step<kSteps, "uffd_unwp.pte">());
+    MM_SAY(c, "migration entry %s:%s UW%d", c.mm_name(c.mm).c_str(), c.page_name(page).c_str(), wp);
+    return;
+  }
   if (!pte.present) return marker_one(c, page, wp);
   Pte before = pte;
   // wp: vm_get_page_prot(flags & ~VM_WRITE) (<= 6.2), or vm_page_prot without the write bit.
@@ -204,7 +211,7 @@ void writeprotect_unlock(Ctx& c) {
     // without uffd_wp.
     for (int p = c.op.page; p < c.op.page + c.op.pages; ++p) {
       const Pte& pte = m.pte[p];
-      if ((pte.present && pte.uffd_wp) || pte.marker)
+      if (((pte.present || pte.migration) && pte.uffd_wp) || pte.marker)
         m.wp_protected |= static_cast<std::uint16_t>(1u << p);
     }
   }

@@ -34,6 +34,7 @@ void reset_page(Ctx& c, int page) {
     pte = Pte{};
     return;
   }
+  if (pte.migration) pte.uffd_wp = false;
   if (!pte.present) return;
   Pte before = pte;
   uffd_unprotect_pte(c, page, pte);

@@ -55,7 +55,7 @@ void install(Ctx& c) {
   Mm& m = c.m();
   Pte& pte = m.pte[page];
   bool shmem = c.sc.region_of(page).shmem;
-  if (pte.present || (shmem && c.s.page_cache[page] != 0)) {
+  if (pte.present || pte.migration || (shmem && c.s.page_cache[page] != 0)) {
     c.th().failed = true;
     c.label(step<kSteps, "uffdio_copy.eexist">());
     MM_SAY(c, "%s:%s is populated: -EEXIST", c.mm_name(c.mm).c_str(), c.page_name(page).c_str());

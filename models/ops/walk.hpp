@@ -14,6 +14,15 @@ inline int next_present(const Mm& mm, int from, int end) {
   return -1;
 }
 
+// The first page in [from, end) whose PTE a walk rewrites: present (protnone counts), or a
+// migration entry (change_pte_range makes a writable one readable; clear_soft_dirty clears its
+// soft-dirty bit; copy_nonpresent_pte copies it). -1 when none.
+inline int next_walked(const Mm& mm, int from, int end) {
+  for (int p = from; p < end; ++p)
+    if (mm.pte[p].present || mm.pte[p].migration) return p;
+  return -1;
+}
+
 // A range walk of [start, end) keeps its position in ThreadState::index: 0 before the first
 // PTE, then the page after the last one visited. So the walk starts at `start`, never at page 0
 // (mwriteprotect_range and mprotect_fixup walk their own range only).

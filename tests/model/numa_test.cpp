@@ -184,3 +184,132 @@ TEST_CASE(
 
 }  // namespace
 }  // namespace mmtest
+
+namespace mmtest {
+namespace {
+
+// P's cpu1 migrates A; cpu0 runs `ops`. The setup stores 1 to A from cpu0, then `more_setup`.
+std::string migrate_scenario(const std::string& region, const std::string& ops,
+                             const std::string& more_setup = "", const std::string& children = "") {
+  return scenario_text(
+      R"({"A": )" + region + "}",
+      R"({"P": {"threads": {"cpu1": [{"op": "migrate", "addr": "A"}], "cpu0": )" + ops + "}}" +
+          children + "}",
+      R"([{"thread": "cpu0", "op": "write", "addr": "A", "value": 1})" + more_setup + "]");
+}
+
+TEST_CASE(
+    "migrate: isolate under mmap_lock, then unmap with a flush, copy, and remove the entry to "
+    "the new frame; the old frame is freed",
+    "[numa][migrate]") {
+  Sim sim(migrate_scenario("{}", "[]"), "latest");
+  int old = sim.pte("P", "A").pfn;
+  CHECK(sim.tlb("cpu0", "A").valid);
+  CHECK(sim.step("cpu1") == "migrate.mmap_read_lock");
+  CHECK(sim.step("cpu1") == "migrate.isolate");
+  CHECK(sim.frame(old).refcount == 2);
+  CHECK(sim.step("cpu1") == "migrate.mmap_read_unlock");
+  CHECK(sim.mm("P").readers == 0);
+  CHECK(sim.step("cpu1") == "migrate.unmap");
+  CHECK(sim.pte("P", "A").migration);
+  CHECK_FALSE(sim.pte("P", "A").present);
+  CHECK(sim.pte("P", "A").write);           // a writable entry
+  CHECK_FALSE(sim.tlb("cpu0", "A").valid);  // ptep_clear_flush of a present PTE
+  CHECK(sim.frame(old).mapcount == 0);
+  CHECK_FALSE(sim.state_violation.has_value());
+  CHECK(sim.step("cpu1") == "migrate.copy");
+  CHECK(sim.step("cpu1") == "migrate.remove");
+  int moved = sim.pte("P", "A").pfn;
+  CHECK(moved != old);
+  CHECK(sim.pte("P", "A").present);
+  CHECK(sim.pte("P", "A").write);
+  CHECK(sim.frame(moved).content[0] == 1);
+  CHECK(sim.frame(moved).anon_exclusive);
+  CHECK(sim.step("cpu1") == "migrate.done");
+  CHECK_FALSE(sim.frame(old).in_use);
+  CHECK(sim.frame(moved).refcount == 1);
+  CHECK(sim.frame(moved).mapcount == 1);
+  CHECK_FALSE(sim.state_violation.has_value());
+}
+
+TEST_CASE("An access to a migration entry sleeps until the entry is removed, then retries",
+          "[numa][migrate]") {
+  Sim sim(migrate_scenario("{}", R"([{"op": "read", "addr": "A"}])"), "latest");
+  sim.run_until("cpu1", "migrate.unmap");
+  CHECK(sim.step("cpu0") == "access.fault");
+  sim.run_until("cpu0", "do_swap_page.migration_wait");
+  CHECK_FALSE(sim.enabled("cpu0"));
+  sim.run_until("cpu1", "migrate.remove");
+  CHECK(sim.step("cpu0") == "migration_entry_wait.woken");
+  sim.finish_op("cpu0");
+  CHECK_FALSE(sim.violation.has_value());
+  CHECK(sim.tlb("cpu0", "A").pfn == sim.pte("P", "A").pfn);
+}
+
+TEST_CASE("A pinned page is not migrated: the entries go back to the old frame",
+          "[numa][migrate]") {
+  Sim sim(
+      migrate_scenario("{}", "[]", R"(, {"thread": "cpu0", "op": "pin", "addr": "A", "as": "p"})"),
+      "latest");
+  int old = sim.pte("P", "A").pfn;
+  sim.run_until("cpu1", "migrate.unmap");
+  CHECK(sim.step("cpu1") == "migrate.abort");
+  CHECK(sim.step("cpu1") == "migrate.remove");
+  CHECK(sim.pte("P", "A").pfn == old);
+  sim.finish_op("cpu1");
+  CHECK(sim.frame(old).pincount == 1);
+  CHECK_FALSE(sim.state_violation.has_value());
+}
+
+TEST_CASE("Migration reaches every mm that maps the page; fork copies a migration entry readable",
+          "[numa][migrate]") {
+  Sim sim(migrate_scenario("{}", "[]", R"(, {"thread": "cpu0", "op": "fork", "child": "C"})",
+                           R"(, "C": {"threads": {"c0": []}})"),
+          "latest");
+  int old = sim.pte("P", "A").pfn;
+  REQUIRE(sim.pte("C", "A").pfn == old);
+  sim.finish_op("cpu1");
+  CHECK(sim.pte("P", "A").pfn == sim.pte("C", "A").pfn);
+  CHECK(sim.pte("P", "A").pfn != old);
+  CHECK(sim.frame_at("P", "A").mapcount == 2);
+  CHECK_FALSE(sim.frame(old).in_use);
+}
+
+TEST_CASE(
+    "mprotect and uffd_wp make a writable migration entry readable, and the removed entry maps "
+    "the page read-only",
+    "[numa][migrate]") {
+  Sim sim(migrate_scenario("{}", R"([{"op": "mprotect", "addr": "A", "prot": "r"},
+                                     {"op": "mprotect", "addr": "A", "prot": "rw"}])"),
+          "latest");
+  sim.run_until("cpu1", "migrate.unmap");
+  REQUIRE(sim.pte("P", "A").write);
+  sim.finish_op("cpu0");
+  CHECK_FALSE(sim.pte("P", "A").write);
+  CHECK(sim.pte("P", "A").migration);
+  sim.finish_op("cpu0");
+  sim.finish_op("cpu1");
+  CHECK_FALSE(sim.pte("P", "A").write);
+  CHECK(sim.pte("P", "A").present);
+}
+
+TEST_CASE(
+    "numa-migrate-stale-tlb.json: without protnone_pending_accessible (20841405940e) a store "
+    "through the scan's stale entry reaches the old frame after the copy",
+    "[numa][migrate][race]") {
+  CHECK(run_library("numa-migrate-stale-tlb", "latest").verdict == mmcheck::cli::Outcome::Holds);
+  CHECK(run_library("numa-migrate-stale-tlb", "linux-5.4").verdict == mmcheck::cli::Outcome::Holds);
+  auto o =
+      run_library("numa-migrate-stale-tlb", "latest", {{"protnone_pending_accessible", "false"}});
+  REQUIRE(o.verdict == mmcheck::cli::Outcome::Violation);
+  CHECK((o.invariant == "refcounts_sane" || o.invariant == "no_lost_write"));
+  auto steps = trace_steps(o);
+  auto copy = std::find(steps.begin(), steps.end(), "cpu1:migrate.copy");
+  auto hit = std::find(steps.begin(), steps.end(), "cpu2:access.tlb_hit");
+  CHECK(copy != steps.end());
+  CHECK(hit != steps.end());
+  CHECK(copy < hit);
+}
+
+}  // namespace
+}  // namespace mmtest

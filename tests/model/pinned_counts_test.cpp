@@ -40,7 +40,8 @@ struct Pinned {
 // writers write-lock VMAs (fault_lock, clear_refs_lock=write+vma: more interleavings of the
 // clear_refs and uffd-wp scenarios). A read fault's frame is the zero page for
 // can_change_pte_writable() (Frame::zero), which changed no count of 6.2 or before.
-// NUMA hinting (numa_scan, the hinting fault) added the numa-* rows and changed no other count.
+// NUMA hinting (numa_scan, the hinting fault) and migration added the numa-* rows and changed no
+// other count.
 const std::vector<Pinned> kPinned = {
     {"clear-refs-no-flush-lost-write-until-pae", "latest", "holds", 28, 44, 28, 43},
     {"clear-refs-no-flush-soft-dirty-missed", "latest", "holds", 38, 50, 36, 42},
@@ -108,6 +109,8 @@ const std::vector<Pinned> kPinned = {
     {"vmsplice-child-unmap-wrong-way-cow", "linux-5.7", "violation", 81, 138, 81, 138},
     {"numa-hint-no-copy-under-stale-entry", "latest", "holds", 1724, 4448, 940, 1520},
     {"numa-hint-no-copy-under-stale-entry", "linux-6.1", "holds", 1724, 4448, 880, 1340},
+    {"numa-migrate-stale-tlb", "latest", "holds", 444, 1001, 336, 543},
+    {"numa-migrate-stale-tlb", "linux-6.1", "holds", 394, 878, 286, 453},
     {"numa-restore-soft-dirty", "latest", "holds", 162, 345, 108, 145},
     {"numa-restore-soft-dirty", "linux-6.1", "holds", 162, 345, 108, 145},
     {"numa-restore-uffd-wp-shmem", "latest", "holds", 543, 1332, 338, 539},
