@@ -164,6 +164,24 @@ int run(int argc, char** argv) {
                         "Write every counterexample's trace into this directory");
   suite_cmd->add_option("--por", suite.por, "Partial-order reduction (default on)")
       ->check(CLI::IsMember({"on", "off"}));
+  suite_cmd->add_option("--kernel", suite.kernel,
+                        "Run every scenario on this preset only, judged by its \"expect\"");
+  suite_cmd->add_option("--set", suite.sets,
+                        "With --kernel: override one policy, POLICY=VALUE (repeatable); the "
+                        "report lists what the patch changed");
+  suite_cmd
+      ->add_option("--max-states", suite.max_states,
+                   "Each run stops as incomplete (a failing cell) past this many states")
+      ->check(kNonNegative);
+  suite_cmd
+      ->add_option("--max-seconds", suite.max_seconds,
+                   "Each run stops as incomplete (a failing cell) after this long")
+      ->check(kNonNegative);
+  suite_cmd
+      ->add_option("--max-memory", suite.max_memory_mib,
+                   "A run stops as incomplete when the process's resident memory passes this "
+                   "(MiB)")
+      ->check(kNonNegative);
 
   ReplayArgs replay;
   auto* replay_cmd =
