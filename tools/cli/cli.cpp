@@ -115,8 +115,10 @@ int run(int argc, char** argv) {
   auto* check_cmd =
       app.add_subcommand("check", "Explore every interleaving of one scenario on one kernel");
   check_cmd->add_option("file", check.file, "Scenario file (JSON with comments)")->required();
-  check_cmd->add_option("--kernel", check.kernel,
-                        "Preset (default: the scenario's \"kernel\"); see `mmcheck list presets`");
+  check_cmd->add_option(
+      "--kernel", check.kernel,
+      "Preset (default: the scenario's \"kernel\"), or `all` for one line per preset; see "
+      "`mmcheck list presets`");
   check_cmd->add_option(
       "--set", check.sets,
       "Override one policy, POLICY=VALUE (repeatable); see `mmcheck list policies`");
@@ -210,6 +212,28 @@ int run(int argc, char** argv) {
       ->required()
       ->check(CLI::IsMember({"presets", "policies", "ops", "invariants", "steps"}));
 
+  CompareArgs diff;
+  auto* diff_cmd = app.add_subcommand(
+      "diff", "One scenario on two presets: both verdicts and the policies that differ");
+  diff_cmd->add_option("file", diff.file, "Scenario file")->required();
+  diff_cmd->add_option("kernel1", diff.a, "The first preset")->required();
+  diff_cmd->add_option("kernel2", diff.b, "The second preset")->required();
+  diff_cmd->add_option("--threads", diff.threads, "Worker threads (default: every core)")
+      ->check(kNonNegative);
+  diff_cmd->add_flag("--json", diff.json, "Print the comparison as JSON");
+
+  CompareArgs bisect;
+  auto* bisect_cmd = app.add_subcommand(
+      "bisect",
+      "When two presets' verdicts differ: the single policies whose change alone flips the first");
+  bisect_cmd->add_option("file", bisect.file, "Scenario file")->required();
+  bisect_cmd->add_option("kernel1", bisect.a, "The preset whose verdict is flipped")->required();
+  bisect_cmd->add_option("kernel2", bisect.b, "The preset whose policy values are tried")
+      ->required();
+  bisect_cmd->add_option("--threads", bisect.threads, "Worker threads (default: every core)")
+      ->check(kNonNegative);
+  bisect_cmd->add_flag("--json", bisect.json, "Print the result as JSON");
+
   std::string show_preset;
   auto* show_cmd = app.add_subcommand(
       "show", "Print a preset's policies, each with its value and the commit it follows");
@@ -231,10 +255,13 @@ int run(int argc, char** argv) {
       }
     return kExitUsage;
   }
-  bool json =
-      (*check_cmd && check.json) || (*suite_cmd && suite.json) || (*replay_cmd && replay.json);
+  bool json = (*check_cmd && check.json) || (*suite_cmd && suite.json) ||
+              (*replay_cmd && replay.json) || (*diff_cmd && diff.json) ||
+              (*bisect_cmd && bisect.json);
   try {
-    if (*check_cmd) return check_command(check);
+    if (*check_cmd) return check.kernel == "all" ? check_all_command(check) : check_command(check);
+    if (*diff_cmd) return diff_command(diff);
+    if (*bisect_cmd) return bisect_command(bisect);
     if (*suite_cmd) return suite_command(suite);
     if (*replay_cmd) return replay_command(replay);
     if (*explain_cmd) return explain_command(explain);
