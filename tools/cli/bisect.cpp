@@ -4,53 +4,43 @@
 #include <cstdio>
 #include <iostream>
 
-#include "invariants/checker.hpp"
 #include "tools/cli/commands.hpp"
 #include "tools/cli/compare.hpp"
 
 namespace mmcheck::cli {
 
 int bisect_command(const CompareArgs& args) {
-  vm::Scenario scenario = vm::load_scenario(args.file);
-  std::vector<PolicyChange> changes = policy_changes(scenario, args.a, args.b);
-  RunOutcome a = run_on(scenario, args, args.a, {});
-  RunOutcome b = run_on(scenario, args, args.b, {});
-  bool same = actual_text(a) == actual_text(b);
+  Comparison c = compare_kernels(args);
+  const std::vector<PolicyChange>& changes = c.changes;
   std::vector<RunOutcome> tries;
-  if (!same)
-    for (const PolicyChange& c : changes)
-      tries.push_back(run_on(scenario, args, args.a, {{c.policy, c.to}}));
-  std::vector<const RunOutcome*> runs = {&a, &b};
+  if (!c.same)
+    for (const PolicyChange& p : changes)
+      tries.push_back(run_on(c.scenario, args, args.a, {{p.policy, p.to}}));
+  std::vector<const RunOutcome*> runs = {&c.a, &c.b};
   for (const RunOutcome& t : tries) runs.push_back(&t);
   int status = comparison_exit_status(runs);
-  auto flips = [&](std::size_t i) { return actual_text(tries[i]) != actual_text(a); };
+  auto flips = [&](std::size_t i) { return actual_text(tries[i]) != actual_text(c.a); };
   if (args.json) {
-    nlohmann::json candidates = nlohmann::json::array();
-    nlohmann::json flipping = nlohmann::json::array();
+    nlohmann::json out = comparison_json(c);
+    out["candidates"] = nlohmann::json::array();
+    out["flipping"] = nlohmann::json::array();
     for (std::size_t i = 0; i < tries.size(); ++i) {
-      const PolicyChange& c = changes[i];
-      candidates.push_back({{"policy", c.policy},
-                            {"from", c.from},
-                            {"to", c.to},
-                            {"history", c.history},
-                            {"result", actual_text(tries[i])},
-                            {"verdict", outcome_name(tries[i].verdict)},
-                            {"flips", flips(i)}});
-      if (flips(i)) flipping.push_back(c.policy);
+      const PolicyChange& p = changes[i];
+      out["candidates"].push_back({{"policy", p.policy},
+                                   {"from", p.from},
+                                   {"to", p.to},
+                                   {"history", p.history},
+                                   {"result", actual_text(tries[i])},
+                                   {"verdict", outcome_name(tries[i].verdict)},
+                                   {"flips", flips(i)}});
+      if (flips(i)) out["flipping"].push_back(p.policy);
     }
-    nlohmann::json out = {{"scenario", {{"name", scenario.name}, {"file", scenario.file}}},
-                          {"a", brief_json(a)},
-                          {"b", brief_json(b)},
-                          {"same_verdict", same},
-                          {"candidates", candidates},
-                          {"flipping", flipping},
-                          {"exit_code", status}};
+    out["exit_code"] = status;
     std::cout << out.dump(2) << "\n";
     return status;
   }
-  std::printf("%s\n  %-11s %s\n  %-11s %s\n", scenario.name.c_str(), a.kernel.c_str(),
-              actual_text(a).c_str(), b.kernel.c_str(), actual_text(b).c_str());
-  if (same) {
+  print_verdicts(c);
+  if (c.same) {
     std::printf("Same verdict on both: nothing to bisect.\n");
     return status;
   }
@@ -62,24 +52,25 @@ int bisect_command(const CompareArgs& args) {
     else
       others.push_back(changes[i]);
   }
+  const std::string& ka = c.a.kernel;
+  const std::string& kb = c.b.kernel;
   if (flipping.empty()) {
     std::printf(
         "No single policy of %s flips %s's verdict alone (%zu tried): it takes several "
         "together.\n",
-        b.kernel.c_str(), a.kernel.c_str(), changes.size());
+        kb.c_str(), ka.c_str(), changes.size());
   } else {
-    std::printf("Policies of %s that alone flip %s's verdict:\n", b.kernel.c_str(),
-                a.kernel.c_str());
+    std::printf("Policies of %s that alone flip %s's verdict:\n", kb.c_str(), ka.c_str());
     for (std::size_t i : flipping) {
-      const PolicyChange& c = changes[i];
-      std::printf("  %s=%s (was %s): %s + %s=%s %s\n      %s\n", c.policy.c_str(), c.to.c_str(),
-                  c.from.c_str(), a.kernel.c_str(), c.policy.c_str(), c.to.c_str(),
-                  actual_text(tries[i]).c_str(), c.history.c_str());
+      const PolicyChange& p = changes[i];
+      std::printf("  %s=%s (was %s): %s + %s=%s %s\n      %s\n", p.policy.c_str(), p.to.c_str(),
+                  p.from.c_str(), ka.c_str(), p.policy.c_str(), p.to.c_str(),
+                  actual_text(tries[i]).c_str(), p.history.c_str());
     }
   }
   if (!others.empty()) {
     std::string list;
-    for (const PolicyChange& c : others) list += (list.empty() ? "" : ", ") + c.policy + "=" + c.to;
+    for (const PolicyChange& p : others) list += (list.empty() ? "" : ", ") + p.policy + "=" + p.to;
     std::printf("Alone, these leave it unchanged: %s\n", list.c_str());
   }
   return status;

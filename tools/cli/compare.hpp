@@ -27,6 +27,19 @@ RunOutcome run_on(const vm::Scenario& scenario, const CompareArgs& args, const s
                   const std::vector<std::pair<std::string, std::string>>& sets);
 // The kernel, overrides, verdict, result phrase, exit status and states of one run.
 nlohmann::json brief_json(const RunOutcome& o);
+// One scenario run on two presets, and the policies in which they differ.
+struct Comparison {
+  vm::Scenario scenario;
+  std::vector<PolicyChange> changes;
+  RunOutcome a;
+  RunOutcome b;
+  bool same = false;  // the same verdict (and invariant) on both
+};
+Comparison compare_kernels(const CompareArgs& args);
+// {"scenario", "a", "b", "same_verdict"}: what diff's and bisect's --json begin with.
+nlohmann::json comparison_json(const Comparison& c);
+// The scenario's name and its verdict on each preset, one line each.
+void print_verdicts(const Comparison& c);
 // "  policy from -> to   history", aligned.
 void print_changes(const std::vector<PolicyChange>& changes);
 

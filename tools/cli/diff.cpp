@@ -43,37 +43,50 @@ nlohmann::json brief_json(const RunOutcome& o) {
   return j;
 }
 
+Comparison compare_kernels(const CompareArgs& args) {
+  Comparison c;
+  c.scenario = vm::load_scenario(args.file);
+  c.changes = policy_changes(c.scenario, args.a, args.b);
+  c.a = run_on(c.scenario, args, args.a, {});
+  c.b = run_on(c.scenario, args, args.b, {});
+  c.same = actual_text(c.a) == actual_text(c.b);
+  return c;
+}
+
+nlohmann::json comparison_json(const Comparison& c) {
+  return {{"scenario", {{"name", c.scenario.name}, {"file", c.scenario.file}}},
+          {"a", brief_json(c.a)},
+          {"b", brief_json(c.b)},
+          {"same_verdict", c.same}};
+}
+
+void print_verdicts(const Comparison& c) {
+  std::printf("%s\n  %-11s %s\n  %-11s %s\n", c.scenario.name.c_str(), c.a.kernel.c_str(),
+              actual_text(c.a).c_str(), c.b.kernel.c_str(), actual_text(c.b).c_str());
+}
+
 int diff_command(const CompareArgs& args) {
-  vm::Scenario scenario = vm::load_scenario(args.file);
-  std::vector<PolicyChange> changes = policy_changes(scenario, args.a, args.b);
-  RunOutcome a = run_on(scenario, args, args.a, {});
-  RunOutcome b = run_on(scenario, args, args.b, {});
-  int status = comparison_exit_status({&a, &b});
-  bool same = actual_text(a) == actual_text(b);
+  Comparison c = compare_kernels(args);
+  int status = comparison_exit_status({&c.a, &c.b});
   if (args.json) {
-    nlohmann::json policies = nlohmann::json::array();
-    for (const PolicyChange& c : changes)
-      policies.push_back(
-          {{"policy", c.policy}, {"a", c.from}, {"b", c.to}, {"history", c.history}});
-    nlohmann::json out = {{"scenario", {{"name", scenario.name}, {"file", scenario.file}}},
-                          {"a", brief_json(a)},
-                          {"b", brief_json(b)},
-                          {"same_verdict", same},
-                          {"policies", policies},
-                          {"exit_code", status}};
+    nlohmann::json out = comparison_json(c);
+    out["policies"] = nlohmann::json::array();
+    for (const PolicyChange& p : c.changes)
+      out["policies"].push_back(
+          {{"policy", p.policy}, {"a", p.from}, {"b", p.to}, {"history", p.history}});
+    out["exit_code"] = status;
     std::cout << out.dump(2) << "\n";
     return status;
   }
-  std::printf("%s\n  %-11s %s\n  %-11s %s\n", scenario.name.c_str(), a.kernel.c_str(),
-              actual_text(a).c_str(), b.kernel.c_str(), actual_text(b).c_str());
-  std::printf("%s\n", same ? "Same verdict." : "The verdicts differ.");
-  if (changes.empty()) {
-    std::printf("No modelled policy differs between %s and %s.\n", a.kernel.c_str(),
-                b.kernel.c_str());
+  print_verdicts(c);
+  std::printf("%s\n", c.same ? "Same verdict." : "The verdicts differ.");
+  if (c.changes.empty()) {
+    std::printf("No modelled policy differs between %s and %s.\n", c.a.kernel.c_str(),
+                c.b.kernel.c_str());
     return status;
   }
-  std::printf("Policies that differ (%s -> %s):\n", a.kernel.c_str(), b.kernel.c_str());
-  print_changes(changes);
+  std::printf("Policies that differ (%s -> %s):\n", c.a.kernel.c_str(), c.b.kernel.c_str());
+  print_changes(c.changes);
   return status;
 }
 
