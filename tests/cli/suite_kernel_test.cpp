@@ -189,6 +189,27 @@ TEST_CASE("A malformed scenario is one failing test case, and the others still r
   CHECK(matrix.err.find('\r') == std::string::npos);
 }
 
+TEST_CASE("suite prints a progress line when stderr is a terminal, and erases it",
+          "[cli][suite][ci]") {
+  // script(1) (util-linux, Debian's essential bsdutils) gives the command a terminal; stdout goes
+  // to a file, so what the terminal shows is stderr alone.
+  std::string dir =
+      example_dir(R"({ "linux-5.8": "holds", "linux-5.10": { "violates": "no_lost_write" } })");
+  std::string out = temp_dir().fresh("stdout", ".txt");
+  Result r = run_shell(
+      "script -qec " +
+      shell_quote(shell_quote(kBinary) + " suite " + shell_quote(dir) + " >" + shell_quote(out)) +
+      " /dev/null");
+  INFO(describe(r));
+  CHECK(r.status == 0);
+  CHECK_THAT(r.out, Catch::Contains("[1/2] uffd-wp-unprotect-cow-stale-tlb on linux-"));
+  CHECK_THAT(r.out, Catch::Contains("[2/2] uffd-wp-unprotect-cow-stale-tlb on linux-"));
+  CHECK(r.out.size() >= 4);
+  CHECK(r.out.substr(r.out.size() - 4) == "\r\033[K");  // erased at the end
+  CHECK_THAT(read_file(out), Catch::Contains("uffd-wp-unprotect-cow-stale-tlb"));
+  CHECK(read_file(out).find('\r') == std::string::npos);
+}
+
 // The counts of the Totals line as kselftest prints it: "# Totals: pass:N fail:N ...".
 std::map<std::string, int> totals(const std::string& tap) {
   std::smatch m;
