@@ -210,6 +210,26 @@ TEST_CASE("suite prints a progress line when stderr is a terminal, and erases it
   CHECK(read_file(out).find('\r') == std::string::npos);
 }
 
+TEST_CASE("A scenario whose setup blocks is one failing test case too", "[cli][suite][ci]") {
+  // The loader accepts it; the error shows when the initial state is built, inside the run.
+  std::string dir =
+      example_dir(R"({ "linux-5.10": { "violates": "no_lost_write" } })",
+                  {{"blocked.json", R"({"name": "blocked", "memory": {"A": {"uffd_wp": true}},
+    "processes": {"P": {"threads": {"cpu0": [{"op": "read", "addr": "A"}]}}},
+    "setup": [{"thread": "cpu0", "op": "write", "addr": "A", "value": 1},
+              {"thread": "cpu0", "op": "uffd_wp", "addr": "A"},
+              {"thread": "cpu0", "op": "write", "addr": "A", "value": 2}],
+    "expect": {"linux-6.18": "holds", "latest": "holds"}})"}});
+  Result r;
+  json j = suite_json({dir}, &r);
+  REQUIRE(j["results"].size() == 1);
+  CHECK(j["results"][0]["pass"] == true);
+  REQUIRE(j["errors"].size() == 1);  // one case for the file, not one per preset
+  CHECK(j["errors"][0]["file"] == dir + "/blocked.json");
+  CHECK(j["errors"][0]["pointer"] == "/setup/2");
+  CHECK(r.status == 1);
+}
+
 // The counts of the Totals line as kselftest prints it: "# Totals: pass:N fail:N ...".
 std::map<std::string, int> totals(const std::string& tap) {
   std::smatch m;

@@ -100,7 +100,7 @@ void plan_jobs(SuiteRun& run, const SuiteArgs& args) {
     const auto& expect = run.scenarios[i].expect;
     if (!args.kernel.empty()) {
       auto it = expect.find(args.kernel);
-      SuiteJob job{i, args.kernel, it != expect.end(), {}, {}, false, false, false, ""};
+      SuiteJob job{i, args.kernel, it != expect.end(), {}, {}, false, false, false, "", {}};
       if (job.has_expect) job.expected = it->second;
       run.jobs.push_back(job);
       continue;
@@ -108,7 +108,7 @@ void plan_jobs(SuiteRun& run, const SuiteArgs& args) {
     for (const auto& preset : vm::presets()) {
       auto it = expect.find(preset.name);
       if (it != expect.end())
-        run.jobs.push_back({i, preset.name, true, it->second, {}, false, false, false, ""});
+        run.jobs.push_back({i, preset.name, true, it->second, {}, false, false, false, "", {}});
     }
   }
 }
@@ -148,10 +148,26 @@ void run_jobs(SuiteRun& run, const SuiteArgs& args) {
     config.search.max_states = args.max_states;
     config.search.max_seconds = args.max_seconds;
     config.search.max_memory = mib_to_bytes(args.max_memory_mib);
-    job.outcome = run_scenario(run.scenarios[job.scenario], config);
-    judge(job, !sets.empty());
+    try {
+      job.outcome = run_scenario(run.scenarios[job.scenario], config);
+      judge(job, !sets.empty());
+    } catch (const vm::InputError& e) {
+      job.error = e;
+    }
     progress.done(run.scenarios[job.scenario].name, job.kernel);
   });
+  // A file whose error shows only when it runs is one failing case, as one that did not load.
+  std::set<std::string> failed;
+  std::vector<SuiteJob> ran;
+  for (SuiteJob& job : run.jobs) {
+    if (!job.error) {
+      ran.push_back(std::move(job));
+      continue;
+    }
+    if (failed.insert(job.error->file + job.error->pointer).second)
+      run.errors.push_back({job.error->file, job.error->pointer, job.error->detail});
+  }
+  run.jobs = std::move(ran);
 }
 
 void write_traces(const SuiteRun& run, const std::string& dir) {

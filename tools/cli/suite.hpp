@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,8 @@ struct SuiteJob {
   bool changed = false;  // the outcome differs from the expectation
   bool fixed = false;    // with --set: an expected violation or deadlock now holds
   std::string why;       // for a mismatch
+  // Bad input found only when the run starts (a setup op that blocks): the file's error.
+  std::optional<vm::InputError> error;
 };
 
 // A scenario file that did not load (or has no "expect"): one failing test case, the others
