@@ -4,6 +4,8 @@
 // `check --json` runs.
 #include <catch2/catch.hpp>
 #include <regex>
+#include <set>
+#include <utility>
 
 #include "cli_support.hpp"
 
@@ -136,6 +138,33 @@ TEST_CASE("bisect names the single policies whose change alone flips the verdict
   json same = run_json({"bisect", file, "linux-5.12", "linux-6.18"});
   CHECK(same["same_verdict"] == true);
   CHECK(same["candidates"].empty());
+}
+
+TEST_CASE("bisect tries the pairs when no single policy flips the verdict, and finds every one",
+          "[cli][bisect]") {
+  // clear_refs's lost write on 5.10 needs both the mmap_lock write of 5.11 and the flush of 5.12.
+  std::string file = kSourceDir + "/scenarios/clear-refs-soft-dirty-lost-write.json";
+  json j = run_json({"bisect", file, "linux-5.10", "linux-5.12"});
+  REQUIRE(j["same_verdict"] == false);
+  REQUIRE(j["flipping"].empty());
+  std::string stock = j["a"]["result"];
+  std::set<std::pair<std::string, std::string>> listed, found;
+  for (const json& p : j["flipping_pairs"])
+    listed.insert({p["policies"][0].get<std::string>(), p["policies"][1].get<std::string>()});
+  const json& c = j["candidates"];
+  for (std::size_t i = 0; i < c.size(); ++i)
+    for (std::size_t k = i + 1; k < c.size(); ++k) {
+      Check both = check_json(
+          file, {"--kernel", "linux-5.10", "--set",
+                 c[i]["policy"].get<std::string>() + "=" + c[i]["to"].get<std::string>(), "--set",
+                 c[k]["policy"].get<std::string>() + "=" + c[k]["to"].get<std::string>()});
+      if (result_text(both.report) != stock)
+        found.insert({c[i]["policy"].get<std::string>(), c[k]["policy"].get<std::string>()});
+    }
+  CHECK(listed == found);
+  CHECK_FALSE(listed.empty());
+  Result text = run_mmcheck({"bisect", file, "linux-5.10", "linux-5.12"});
+  CHECK_THAT(text.out, Catch::Contains("Pairs that flip it together"));
 }
 
 }  // namespace
