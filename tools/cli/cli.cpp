@@ -1,6 +1,6 @@
-// The mmcheck command line (CLI11): check, suite, replay and list. Commands return the exit
-// statuses of the README's "Using it"; bad input of any kind is reported with its location and
-// exits 2, before anything is explored.
+// The mmcheck command line (CLI11): check, suite, diff, bisect, replay, explain, list and show.
+// Commands return the exit statuses of the README's "Using it"; bad input of any kind is reported
+// with its location and exits 2, before anything is explored.
 #include "tools/cli/cli.hpp"
 
 #include <unistd.h>
@@ -154,7 +154,9 @@ int run(int argc, char** argv) {
 
   SuiteArgs suite;
   auto* suite_cmd =
-      app.add_subcommand("suite", "Check every scenario under every preset of its \"expect\"");
+      app.add_subcommand("suite",
+                         "Check every scenario under every preset of its \"expect\", or on one "
+                         "(patched) --kernel against that preset's \"expect\"");
   suite_cmd->add_option("paths", suite.paths, "Scenario files or directories")->required();
   suite_cmd->add_option("--junit", suite.junit, "Write JUnit XML");
   suite_cmd->add_flag("--tap", suite.tap, "Print KTAP instead of the matrix");
@@ -225,7 +227,8 @@ int run(int argc, char** argv) {
   CompareArgs bisect;
   auto* bisect_cmd = app.add_subcommand(
       "bisect",
-      "When two presets' verdicts differ: the single policies whose change alone flips the first");
+      "When two presets' verdicts differ: the policies whose change alone (else in pairs) flips "
+      "the first");
   bisect_cmd->add_option("file", bisect.file, "Scenario file")->required();
   bisect_cmd->add_option("kernel1", bisect.a, "The preset whose verdict is flipped")->required();
   bisect_cmd->add_option("kernel2", bisect.b, "The preset whose policy values are tried")
