@@ -19,6 +19,7 @@ json run_json(const std::vector<std::string>& args, Result* out = nullptr) {
   INFO(describe(r));
   REQUIRE(!r.out.empty());
   if (out) *out = r;
+  validate_text(r.out, kCompareSchema);
   return parse_json(r.out, args.front() + " --json");
 }
 

@@ -33,6 +33,7 @@ json suite_json(const std::vector<std::string>& args, Result* out = nullptr) {
   INFO(describe(r));
   REQUIRE(!r.out.empty());
   if (out) *out = r;
+  validate_text(r.out, kSuiteSchema);
   return parse_json(r.out, "suite --json");
 }
 
