@@ -196,6 +196,19 @@ inline void validate_report_text(const std::string& report_text) {
   validate_text(report_text, kReportSchema);
 }
 
+// Runs `mmcheck ARGS... --json`, requires output, validates it against `schema` and parses it;
+// the run itself goes to `*out` when given.
+inline json mmcheck_json(std::vector<std::string> args, const std::string& schema,
+                         Result* out = nullptr) {
+  args.push_back("--json");
+  Result r = run_mmcheck(args);
+  INFO(describe(r));
+  REQUIRE(!r.out.empty());
+  if (out) *out = r;
+  validate_text(r.out, schema);
+  return parse_json(r.out, args.front() + " --json");
+}
+
 // Runs `mmcheck check FILE --json EXTRA...`, parses the report (which must be there) and
 // validates it against the report schema.
 inline Check check_json(const std::string& file, std::vector<std::string> extra = {}) {

@@ -13,14 +13,7 @@ namespace mmcheck::clitest {
 namespace {
 
 json run_json(const std::vector<std::string>& args, Result* out = nullptr) {
-  std::vector<std::string> all = args;
-  all.push_back("--json");
-  Result r = run_mmcheck(all);
-  INFO(describe(r));
-  REQUIRE(!r.out.empty());
-  if (out) *out = r;
-  validate_text(r.out, kCompareSchema);
-  return parse_json(r.out, args.front() + " --json");
+  return mmcheck_json(args, kCompareSchema, out);
 }
 
 std::string result_text(const json& report) {

@@ -28,13 +28,7 @@ std::string example_dir(const std::string& expect,
 json suite_json(const std::vector<std::string>& args, Result* out = nullptr) {
   std::vector<std::string> all = {"suite"};
   all.insert(all.end(), args.begin(), args.end());
-  all.push_back("--json");
-  Result r = run_mmcheck(all);
-  INFO(describe(r));
-  REQUIRE(!r.out.empty());
-  if (out) *out = r;
-  validate_text(r.out, kSuiteSchema);
-  return parse_json(r.out, "suite --json");
+  return mmcheck_json(all, kSuiteSchema, out);
 }
 
 std::string result_text(const json& r) {
