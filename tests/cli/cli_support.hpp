@@ -28,6 +28,10 @@ inline const std::string kBinary = MMCHECK_BINARY;
 inline const std::string kSourceDir = MMCHECK_SOURCE_DIR;
 inline const std::string kTraceSchema = kSourceDir + "/tools/schema/mmcheck-trace-1.schema.json";
 inline const std::string kReportSchema = kSourceDir + "/tools/schema/mmcheck-report-1.schema.json";
+inline const std::string kSuiteSchema = kSourceDir + "/tools/schema/mmcheck-suite-1.schema.json";
+// check --kernel all, diff and bisect.
+inline const std::string kCompareSchema =
+    kSourceDir + "/tools/schema/mmcheck-compare-1.schema.json";
 // Debian's python: `python3` on PATH may be another interpreter without the module.
 inline const std::string kPython = "/usr/bin/python3";
 
@@ -182,10 +186,27 @@ inline void validate_trace(const std::string& trace_path) {
   validate_file(trace_path, kTraceSchema);
 }
 
+inline void validate_text(const std::string& text, const std::string& schema) {
+  std::string path = temp_dir().fresh("output", ".json");
+  write_file(path, text);
+  validate_file(path, schema);
+}
+
 inline void validate_report_text(const std::string& report_text) {
-  std::string path = temp_dir().fresh("report", ".json");
-  write_file(path, report_text);
-  validate_file(path, kReportSchema);
+  validate_text(report_text, kReportSchema);
+}
+
+// Runs `mmcheck ARGS... --json`, requires output, validates it against `schema` and parses it;
+// the run itself goes to `*out` when given.
+inline json mmcheck_json(std::vector<std::string> args, const std::string& schema,
+                         Result* out = nullptr) {
+  args.push_back("--json");
+  Result r = run_mmcheck(args);
+  INFO(describe(r));
+  REQUIRE(!r.out.empty());
+  if (out) *out = r;
+  validate_text(r.out, schema);
+  return parse_json(r.out, args.front() + " --json");
 }
 
 // Runs `mmcheck check FILE --json EXTRA...`, parses the report (which must be there) and

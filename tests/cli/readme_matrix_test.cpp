@@ -26,6 +26,33 @@ std::string trim(const std::string& s) {
   return b == std::string::npos ? "" : s.substr(b, e - b + 1);
 }
 
+// What a developer who added or changed a scenario needs: the command that regenerates the
+// README's copy, and the first row that differs (not a whole-table string diff).
+std::string stale_matrix_message(const std::string& readme, const std::string& suite) {
+  std::istringstream a(readme), b(suite);
+  std::string la, lb;
+  int row = 0;
+  std::string where = "the matrices differ in length";
+  while (true) {
+    bool more_a = static_cast<bool>(std::getline(a, la));
+    bool more_b = static_cast<bool>(std::getline(b, lb));
+    if (!more_a && !more_b) break;
+    ++row;
+    if (!more_a || !more_b || la != lb) {
+      where = "first difference at row " + std::to_string(row) +
+              ":\n  README: " + (more_a ? la : "(none)") +
+              "\n  suite:  " + (more_b ? lb : "(none)");
+      break;
+    }
+  }
+  return "README.md's race x kernel matrix is not what `mmcheck suite scenarios --markdown` "
+         "prints (a scenario or an expect was added or changed).\nRegenerate it from the "
+         "repository root, after building:\n\n  tools/update-readme.sh\n\n(it runs "
+         "build/release/mmcheck, or $MMCHECK, and rewrites the block between the "
+         "suite-matrix markers); then commit README.md. " +
+         where;
+}
+
 }  // namespace
 
 TEST_CASE("The README's race x kernel matrix matches what the suite prints", "[readme][suite]") {
@@ -45,8 +72,18 @@ TEST_CASE("The README's race x kernel matrix matches what the suite prints", "[r
   REQUIRE(b != std::string::npos);
   REQUIRE(e != std::string::npos);
   std::string copy = readme.substr(b + begin.size(), e - b - begin.size());
-  INFO("regenerate it with tools/update-readme.sh");
-  CHECK(trim(copy) == trim(matrix));
+  if (trim(copy) != trim(matrix)) FAIL(stale_matrix_message(trim(copy), trim(matrix)));
+}
+
+TEST_CASE("A stale README matrix fails with the command that regenerates it and the row",
+          "[readme][suite]") {
+  std::string message = stale_matrix_message("| a | ✓ |\n| b | ✓ |", "| a | ✓ |\n| b | ✗ |");
+  CHECK_THAT(message, Catch::Contains("tools/update-readme.sh"));
+  CHECK_THAT(message, Catch::Contains("row 2"));
+  CHECK_THAT(message, Catch::Contains("README: | b | ✓ |"));
+  CHECK_THAT(message, Catch::Contains("suite:  | b | ✗ |"));
+  std::string longer = stale_matrix_message("| a | ✓ |", "| a | ✓ |\n| new | ✓ |");
+  CHECK_THAT(longer, Catch::Contains("README: (none)"));
 }
 
 TEST_CASE("The README's policy table has every policy with the values mmcheck accepts",

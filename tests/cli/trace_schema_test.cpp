@@ -38,9 +38,10 @@ const std::vector<Race> kRaces = {
     {"linux-5.10", "no_lost_write", kSpecExample},
 };
 
-TEST_CASE("The trace and report schemas are valid JSON Schemas", "[cli][trace][schema]") {
+TEST_CASE("The trace, report, suite and compare schemas are valid JSON Schemas",
+          "[cli][trace][schema]") {
   require_jsonschema();
-  for (const std::string& schema : {kTraceSchema, kReportSchema}) {
+  for (const std::string& schema : {kTraceSchema, kReportSchema, kSuiteSchema, kCompareSchema}) {
     Result r = run_shell(shell_quote(kPython) +
                          " -c 'import jsonschema,json,sys; s=json.load(open(sys.argv[1])); "
                          "jsonschema.validators.validator_for(s).check_schema(s)' " +

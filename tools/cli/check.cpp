@@ -23,6 +23,11 @@ std::vector<std::pair<std::string, std::string>> parse_sets(const std::vector<st
   return out;
 }
 
+std::uint64_t mib_to_bytes(std::uint64_t mib) {
+  constexpr std::uint64_t kMaxMib = ~std::uint64_t{0} >> 20;
+  return mib > kMaxMib ? ~std::uint64_t{0} : mib << 20;
+}
+
 namespace {
 
 // The progress line on a terminal: refreshed in place, erased when the search ends.
@@ -48,10 +53,7 @@ int check_command(const CheckArgs& args) {
   config.search.max_states = args.max_states;
   config.search.max_seconds = args.max_seconds;
   config.search.max_depth = args.max_depth;
-  // MiB to bytes, saturating: an absurdly large bound is no bound, never a wrapped small one.
-  constexpr std::uint64_t kMaxMib = ~std::uint64_t{0} >> 20;
-  config.search.max_memory =
-      args.max_memory_mib > kMaxMib ? ~std::uint64_t{0} : args.max_memory_mib << 20;
+  config.search.max_memory = mib_to_bytes(args.max_memory_mib);
   TerminalProgress progress;
   if (!args.quiet && !args.json && stderr_is_terminal()) config.search.progress = &progress;
   config.search.reduce = args.por == "on";

@@ -1,6 +1,6 @@
-// The mmcheck command line (CLI11): check, suite, replay and list. Commands return the exit
-// statuses of the README's "Using it"; bad input of any kind is reported with its location and
-// exits 2, before anything is explored.
+// The mmcheck command line (CLI11): check, suite, diff, bisect, replay, explain, list and show.
+// Commands return the exit statuses of the README's "Using it"; bad input of any kind is reported
+// with its location and exits 2, before anything is explored.
 #include "tools/cli/cli.hpp"
 
 #include <unistd.h>
@@ -115,8 +115,10 @@ int run(int argc, char** argv) {
   auto* check_cmd =
       app.add_subcommand("check", "Explore every interleaving of one scenario on one kernel");
   check_cmd->add_option("file", check.file, "Scenario file (JSON with comments)")->required();
-  check_cmd->add_option("--kernel", check.kernel,
-                        "Preset (default: the scenario's \"kernel\"); see `mmcheck list presets`");
+  check_cmd->add_option(
+      "--kernel", check.kernel,
+      "Preset (default: the scenario's \"kernel\"), or `all` for one line per preset; see "
+      "`mmcheck list presets`");
   check_cmd->add_option(
       "--set", check.sets,
       "Override one policy, POLICY=VALUE (repeatable); see `mmcheck list policies`");
@@ -152,7 +154,9 @@ int run(int argc, char** argv) {
 
   SuiteArgs suite;
   auto* suite_cmd =
-      app.add_subcommand("suite", "Check every scenario under every preset of its \"expect\"");
+      app.add_subcommand("suite",
+                         "Check every scenario under every preset of its \"expect\", or on one "
+                         "(patched) --kernel against that preset's \"expect\"");
   suite_cmd->add_option("paths", suite.paths, "Scenario files or directories")->required();
   suite_cmd->add_option("--junit", suite.junit, "Write JUnit XML");
   suite_cmd->add_flag("--tap", suite.tap, "Print KTAP instead of the matrix");
@@ -164,6 +168,24 @@ int run(int argc, char** argv) {
                         "Write every counterexample's trace into this directory");
   suite_cmd->add_option("--por", suite.por, "Partial-order reduction (default on)")
       ->check(CLI::IsMember({"on", "off"}));
+  suite_cmd->add_option("--kernel", suite.kernel,
+                        "Run every scenario on this preset only, judged by its \"expect\"");
+  suite_cmd->add_option("--set", suite.sets,
+                        "With --kernel: override one policy, POLICY=VALUE (repeatable); the "
+                        "report lists what the patch changed");
+  suite_cmd
+      ->add_option("--max-states", suite.max_states,
+                   "Each run stops as incomplete (a failing cell) past this many states")
+      ->check(kNonNegative);
+  suite_cmd
+      ->add_option("--max-seconds", suite.max_seconds,
+                   "Each run stops as incomplete (a failing cell) after this long")
+      ->check(kNonNegative);
+  suite_cmd
+      ->add_option("--max-memory", suite.max_memory_mib,
+                   "A run stops as incomplete when the process's resident memory passes this "
+                   "(MiB)")
+      ->check(kNonNegative);
 
   ReplayArgs replay;
   auto* replay_cmd =
@@ -192,6 +214,29 @@ int run(int argc, char** argv) {
       ->required()
       ->check(CLI::IsMember({"presets", "policies", "ops", "invariants", "steps"}));
 
+  CompareArgs diff;
+  auto* diff_cmd = app.add_subcommand(
+      "diff", "One scenario on two presets: both verdicts and the policies that differ");
+  diff_cmd->add_option("file", diff.file, "Scenario file")->required();
+  diff_cmd->add_option("kernel1", diff.a, "The first preset")->required();
+  diff_cmd->add_option("kernel2", diff.b, "The second preset")->required();
+  diff_cmd->add_option("--threads", diff.threads, "Worker threads (default: every core)")
+      ->check(kNonNegative);
+  diff_cmd->add_flag("--json", diff.json, "Print the comparison as JSON");
+
+  CompareArgs bisect;
+  auto* bisect_cmd = app.add_subcommand(
+      "bisect",
+      "When two presets' verdicts differ: the policies whose change alone (else in pairs) flips "
+      "the first");
+  bisect_cmd->add_option("file", bisect.file, "Scenario file")->required();
+  bisect_cmd->add_option("kernel1", bisect.a, "The preset whose verdict is flipped")->required();
+  bisect_cmd->add_option("kernel2", bisect.b, "The preset whose policy values are tried")
+      ->required();
+  bisect_cmd->add_option("--threads", bisect.threads, "Worker threads (default: every core)")
+      ->check(kNonNegative);
+  bisect_cmd->add_flag("--json", bisect.json, "Print the result as JSON");
+
   std::string show_preset;
   auto* show_cmd = app.add_subcommand(
       "show", "Print a preset's policies, each with its value and the commit it follows");
@@ -213,10 +258,13 @@ int run(int argc, char** argv) {
       }
     return kExitUsage;
   }
-  bool json =
-      (*check_cmd && check.json) || (*suite_cmd && suite.json) || (*replay_cmd && replay.json);
+  bool json = (*check_cmd && check.json) || (*suite_cmd && suite.json) ||
+              (*replay_cmd && replay.json) || (*diff_cmd && diff.json) ||
+              (*bisect_cmd && bisect.json);
   try {
-    if (*check_cmd) return check_command(check);
+    if (*check_cmd) return check.kernel == "all" ? check_all_command(check) : check_command(check);
+    if (*diff_cmd) return diff_command(diff);
+    if (*bisect_cmd) return bisect_command(bisect);
     if (*suite_cmd) return suite_command(suite);
     if (*replay_cmd) return replay_command(replay);
     if (*explain_cmd) return explain_command(explain);

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "tools/run/run.hpp"
+
 namespace mmcheck::cli {
 
 struct CheckArgs {
@@ -34,6 +36,22 @@ struct SuiteArgs {
   unsigned threads = 0;
   std::string traces_dir;
   std::string por = "on";
+  // `suite --kernel K --set P=V...`: every scenario on K (patched), judged by K's expectations.
+  std::string kernel;
+  std::vector<std::string> sets;
+  // Bounds of each run: a run that hits one is incomplete (a failing cell).
+  std::uint64_t max_states = 0;
+  double max_seconds = 0;
+  std::uint64_t max_memory_mib = 0;
+};
+
+// `mmcheck diff FILE K1 K2` and `mmcheck bisect FILE K1 K2`.
+struct CompareArgs {
+  std::string file;
+  std::string a;
+  std::string b;
+  unsigned threads = 0;
+  bool json = false;
 };
 
 struct ReplayArgs {
@@ -56,7 +74,20 @@ int suite_command(const SuiteArgs& args);
 // nondeterministic model (a bug in mmcheck, whatever the expectations), else 0 or 1.
 int suite_exit_status(const std::vector<int>& run_statuses, std::size_t mismatches);
 int replay_command(const ReplayArgs& args);
+// `check FILE --kernel all`: every preset, one line each.
+int check_all_command(const CheckArgs& args);
+int diff_command(const CompareArgs& args);
+int bisect_command(const CompareArgs& args);
+// The exit status of a command that ran several searches to compare them: 70 when one met a
+// nondeterministic model, else 12 when one was incomplete, else 0.
+int comparison_exit_status(const std::vector<const RunOutcome*>& runs);
+// A verdict as one phrase: "holds", "violates no_lost_write", "incomplete (max-states)".
+std::string actual_text(const RunOutcome& o);
 int explain_command(const ExplainArgs& args);
+
+// --max-memory's MiB to bytes, saturating: an absurdly large bound is no bound, never a wrapped
+// small one.
+std::uint64_t mib_to_bytes(std::uint64_t mib);
 
 // "POLICY=VALUE" pairs; throws vm::InputError naming --set.
 std::vector<std::pair<std::string, std::string>> parse_sets(const std::vector<std::string>& sets);

@@ -1,6 +1,8 @@
 // `mmcheck suite`: every scenario under every preset of its "expect", as a race x kernel
 // matrix; JUnit XML and KTAP for CI systems, Markdown for the README. A cell passes when the
 // outcome is the expected one and every must_reach step of that preset was reached.
+#include "tools/cli/suite.hpp"
+
 #include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
@@ -10,9 +12,11 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 
+#include "checker/sysinfo.hpp"
 #include "invariants/checker.hpp"
 #include "models/policy.hpp"
 #include "tools/cli/commands.hpp"
@@ -23,21 +27,6 @@ namespace mmcheck::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Job {
-  std::size_t scenario = 0;
-  std::string kernel;
-  vm::Expectation expected;
-  RunOutcome outcome;
-  bool pass = false;
-  std::string why;  // for a mismatch
-};
-
-int status_of(const std::vector<Job>& jobs, std::size_t failures) {
-  std::vector<int> statuses;
-  for (const Job& job : jobs) statuses.push_back(job.outcome.exit_code);
-  return suite_exit_status(statuses, failures);
-}
 
 std::vector<std::string> collect_files(const std::vector<std::string>& paths) {
   std::vector<std::string> files;
@@ -62,32 +51,27 @@ std::vector<std::string> collect_files(const std::vector<std::string>& paths) {
   return files;
 }
 
-std::string expected_text(const vm::Expectation& e) {
-  switch (e.outcome) {
-    case vm::Outcome::Holds:
-      return "holds";
-    case vm::Outcome::Violates:
-      return "violates " + e.invariant;
-    case vm::Outcome::Deadlock:
-      return "deadlock";
-    case vm::Outcome::Unsupported:
-      return "unsupported";
-  }
-  return "?";
-}
-
-std::string actual_text(const RunOutcome& o) {
-  if (o.verdict == Outcome::Violation) return "violates " + o.invariant;
-  if (o.verdict == Outcome::Incomplete) return "incomplete (" + o.incomplete_reason + ")";
-  return outcome_name(o.verdict);
-}
-
-void judge(Job& job) {
+// A run's outcome against its expectation. With --set, an expected violation or deadlock that
+// the overrides turned into a (non-vacuous) pass is "fixed" and passes; any other difference
+// fails.
+void judge(SuiteJob& job, bool patched) {
   const RunOutcome& o = job.outcome;
-  std::string want = expected_text(job.expected);
   std::string got = actual_text(o);
+  if (!job.has_expect) {
+    job.pass = o.verdict != Outcome::Incomplete && o.verdict != Outcome::Nondeterministic;
+    if (!job.pass) job.why = "got " + got;
+    return;
+  }
+  std::string want = expected_text(job.expected);
   if (want != got) {
+    job.changed = true;
     job.why = "expected " + want + ", got " + got + (o.message.empty() ? "" : ": " + o.message);
+    bool was_race = job.expected.outcome == vm::Outcome::Violates ||
+                    job.expected.outcome == vm::Outcome::Deadlock;
+    if (patched && was_race && o.verdict == Outcome::Holds && o.unreached.empty()) {
+      job.fixed = true;
+      job.pass = true;
+    }
     return;
   }
   if (!o.unreached.empty()) {
@@ -99,8 +83,106 @@ void judge(Job& job) {
   job.pass = true;
 }
 
-std::string cell(const Job& job) {
-  if (!job.pass) return "MISMATCH";
+// The runs: every preset of each scenario's expect, or the one --kernel (then a scenario
+// without an expect for it is reported, not judged).
+void plan_jobs(SuiteRun& run, const SuiteArgs& args) {
+  std::vector<vm::Scenario> loaded;
+  for (vm::Scenario& sc : run.scenarios) {
+    if (args.kernel.empty() && sc.expect.empty()) {
+      run.errors.push_back({sc.file, "/expect",
+                            "a suite scenario needs an \"expect\" entry for at least one preset"});
+      continue;
+    }
+    loaded.push_back(std::move(sc));
+  }
+  run.scenarios = std::move(loaded);
+  for (std::size_t i = 0; i < run.scenarios.size(); ++i) {
+    const auto& expect = run.scenarios[i].expect;
+    if (!args.kernel.empty()) {
+      auto it = expect.find(args.kernel);
+      SuiteJob job{i, args.kernel, it != expect.end(), {}, {}, false, false, false, "", {}};
+      if (job.has_expect) job.expected = it->second;
+      run.jobs.push_back(job);
+      continue;
+    }
+    for (const auto& preset : vm::presets()) {
+      auto it = expect.find(preset.name);
+      if (it != expect.end())
+        run.jobs.push_back({i, preset.name, true, it->second, {}, false, false, false, "", {}});
+    }
+  }
+}
+
+// On a terminal: "[done/total] scenario on kernel", refreshed as runs end, erased at the end.
+class SuiteProgress {
+ public:
+  SuiteProgress(std::size_t total, bool on) : total_(total), on_(on) {}
+  void done(const std::string& scenario, const std::string& kernel) {
+    if (!on_) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::fprintf(stderr, "\r\033[K[%zu/%zu] %s on %s", ++done_, total_, scenario.c_str(),
+                 kernel.c_str());
+    std::fflush(stderr);
+  }
+  ~SuiteProgress() {
+    if (on_) std::fprintf(stderr, "\r\033[K");
+  }
+
+ private:
+  std::mutex mutex_;
+  std::size_t total_ = 0, done_ = 0;
+  bool on_ = false;
+};
+
+void run_jobs(SuiteRun& run, const SuiteArgs& args) {
+  auto sets = parse_sets(args.sets);
+  SuiteProgress progress(run.jobs.size(), stderr_is_terminal());
+  // Small scenarios run side by side, one search thread each; the results do not depend on it.
+  tbb::parallel_for(std::size_t{0}, run.jobs.size(), [&](std::size_t j) {
+    SuiteJob& job = run.jobs[j];
+    RunConfig config;
+    config.kernel = job.kernel;
+    config.sets = sets;
+    config.search.threads = 1;
+    config.search.reduce = args.por == "on";
+    config.search.max_states = args.max_states;
+    config.search.max_seconds = args.max_seconds;
+    config.search.max_memory = mib_to_bytes(args.max_memory_mib);
+    try {
+      job.outcome = run_scenario(run.scenarios[job.scenario], config);
+      judge(job, !sets.empty());
+    } catch (const vm::InputError& e) {
+      job.error = e;
+    }
+    progress.done(run.scenarios[job.scenario].name, job.kernel);
+  });
+  // A file whose error shows only when it runs is one failing case, as one that did not load.
+  std::set<std::string> failed;
+  std::vector<SuiteJob> ran;
+  for (SuiteJob& job : run.jobs) {
+    if (!job.error) {
+      ran.push_back(std::move(job));
+      continue;
+    }
+    if (failed.insert(job.error->file + job.error->pointer).second)
+      run.errors.push_back({job.error->file, job.error->pointer, job.error->detail});
+  }
+  run.jobs = std::move(ran);
+}
+
+void write_traces(const SuiteRun& run, const std::string& dir) {
+  fs::create_directories(dir);
+  for (const SuiteJob& job : run.jobs) {
+    if (job.outcome.trace.empty()) continue;
+    const vm::Scenario& sc = run.scenarios[job.scenario];
+    std::string name = fs::path(sc.file).stem().string() + "." + job.kernel + ".trace.json";
+    std::ofstream out(fs::path(dir) / name);
+    out << trace_json(sc, job.outcome).dump(2) << "\n";
+  }
+}
+
+std::string cell(const SuiteJob& job) {
+  if (!job.pass) return job.outcome.verdict == Outcome::Incomplete ? "INCOMPLETE" : "MISMATCH";
   switch (job.expected.outcome) {
     case vm::Outcome::Holds:
       return "✓";
@@ -130,112 +212,18 @@ std::string short_kernel(const std::string& k) {
   return k.rfind("linux-", 0) == 0 ? k.substr(6) : k;
 }
 
-}  // namespace
-
-int suite_exit_status(const std::vector<int>& run_statuses, std::size_t mismatches) {
-  for (int status : run_statuses)
-    if (status == kExitInternal) return kExitInternal;
-  return mismatches == 0 ? kExitHolds : kExitExpectation;
-}
-
-int suite_command(const SuiteArgs& args) {
-  auto start = std::chrono::steady_clock::now();
-  std::vector<std::string> files = collect_files(args.paths);
-  std::vector<vm::Scenario> scenarios;
-  for (const std::string& f : files)
-    scenarios.push_back(vm::load_scenario(f));  // bad input: exit 2
-  std::vector<Job> jobs;
-  std::set<std::string> used_kernels;
-  for (std::size_t i = 0; i < scenarios.size(); ++i) {
-    if (scenarios[i].expect.empty())
-      throw vm::InputError(scenarios[i].file, "/expect",
-                           "a suite scenario needs an \"expect\" entry for at least one preset");
-    for (const auto& preset : vm::presets()) {
-      auto it = scenarios[i].expect.find(preset.name);
-      if (it == scenarios[i].expect.end()) continue;
-      jobs.push_back({i, preset.name, it->second, {}, false, ""});
-      used_kernels.insert(preset.name);
-    }
-  }
-  // Small scenarios run side by side, one search thread each; the results do not depend on it.
-  tbb::parallel_for(std::size_t{0}, jobs.size(), [&](std::size_t j) {
-    Job& job = jobs[j];
-    RunConfig config;
-    config.kernel = job.kernel;
-    config.search.threads = 1;
-    config.search.reduce = args.por == "on";
-    job.outcome = run_scenario(scenarios[job.scenario], config);
-    judge(job);
-  });
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+// The race x kernel matrix (text or Markdown), then the counts and every failure on stderr.
+void print_matrix(const SuiteRun& run, bool markdown) {
+  const std::vector<vm::Scenario>& scenarios = run.scenarios;
   std::vector<std::string> kernels;
   for (const auto& p : vm::presets())
-    if (used_kernels.count(p.name)) kernels.push_back(p.name);
-  std::size_t failures =
-      std::count_if(jobs.begin(), jobs.end(), [](const Job& j) { return !j.pass; });
-
-  if (!args.traces_dir.empty()) {
-    fs::create_directories(args.traces_dir);
-    for (const Job& job : jobs) {
-      if (job.outcome.trace.empty()) continue;
-      std::string name =
-          fs::path(scenarios[job.scenario].file).stem().string() + "." + job.kernel + ".trace.json";
-      std::ofstream out(fs::path(args.traces_dir) / name);
-      out << trace_json(scenarios[job.scenario], job.outcome).dump(2) << "\n";
-    }
-  }
-  if (!args.junit.empty()) {
-    std::ofstream out(args.junit);
-    if (!out) throw vm::InputError("--junit", "", "cannot write " + args.junit);
-    out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n<testsuite name=\"mmcheck\" "
-           "tests=\""
-        << jobs.size() << "\" failures=\"" << failures << "\" time=\"" << seconds << "\">\n";
-    for (const Job& job : jobs) {
-      const vm::Scenario& sc = scenarios[job.scenario];
-      out << "  <testcase classname=\"" << xml_escape(sc.name) << "\" name=\"" << job.kernel
-          << "\" time=\"" << job.outcome.stats.seconds << "\">";
-      if (!job.pass)
-        out << "<failure message=\"" << xml_escape(job.why) << "\">mmcheck check "
-            << xml_escape(sc.file) << " --kernel " << job.kernel << "</failure>";
-      out << "</testcase>\n";
-    }
-    out << "</testsuite>\n</testsuites>\n";
-  }
-  if (args.json) {
-    nlohmann::json results = nlohmann::json::array();
-    for (const Job& job : jobs) {
-      nlohmann::json r = report_json(scenarios[job.scenario], job.outcome);
-      r.erase("steps");
-      r.erase("coverage");
-      r["expected"] = expected_text(job.expected);
-      r["pass"] = job.pass;
-      if (!job.pass) r["why"] = job.why;
-      results.push_back(r);
-    }
-    std::cout << nlohmann::json{{"results", results}, {"failures", failures}, {"seconds", seconds}}
-                     .dump(2)
-              << "\n";
-    return status_of(jobs, failures);
-  }
-  if (args.tap) {
-    std::cout << "KTAP version 1\n1.." << jobs.size() << "\n";
-    for (std::size_t j = 0; j < jobs.size(); ++j) {
-      const Job& job = jobs[j];
-      std::cout << (job.pass ? "ok " : "not ok ") << j + 1 << " " << scenarios[job.scenario].name
-                << "." << job.kernel;
-      if (job.pass)
-        std::cout << " # " << expected_text(job.expected) << "\n";
-      else
-        std::cout << "\n# " << job.why << "\n# reproduce: mmcheck check "
-                  << scenarios[job.scenario].file << " --kernel " << job.kernel << "\n";
-    }
-    std::cout << "# totals: pass:" << jobs.size() - failures << " fail:" << failures << "\n";
-    return status_of(jobs, failures);
-  }
-  // The matrix. Consecutive kernels whose column is the same for every scenario share one
-  // column ("6.8..6.18"), so that the aliases of a release do not widen it.
-  std::map<std::pair<std::size_t, std::string>, const Job*> by_cell;
-  for (const Job& job : jobs) by_cell[{job.scenario, job.kernel}] = &job;
+    if (std::any_of(run.jobs.begin(), run.jobs.end(),
+                    [&](const SuiteJob& j) { return j.kernel == p.name; }))
+      kernels.push_back(p.name);
+  // Consecutive kernels whose column is the same for every scenario share one column
+  // ("6.8..6.18"), so that the aliases of a release do not widen it.
+  std::map<std::pair<std::size_t, std::string>, const SuiteJob*> by_cell;
+  for (const SuiteJob& job : run.jobs) by_cell[{job.scenario, job.kernel}] = &job;
   auto column = [&](const std::string& k) {
     std::vector<std::string> cells;
     for (std::size_t i = 0; i < scenarios.size(); ++i) {
@@ -260,7 +248,7 @@ int suite_command(const SuiteArgs& args) {
   std::size_t name_width = 8;
   for (const auto& sc : scenarios) name_width = std::max(name_width, sc.name.size());
   std::ostringstream out;
-  if (args.markdown) {
+  if (markdown) {
     out << "| scenario |";
     for (const auto& h : headers) out << " " << h << " |";
     out << "\n|---|";
@@ -274,7 +262,6 @@ int suite_command(const SuiteArgs& args) {
       }
       out << "\n";
     }
-    std::cout << out.str();
   } else {
     out << pad("scenario", name_width) << " ";
     for (const auto& h : headers) out << pad(h, std::max<std::size_t>(8, h.size())) << " ";
@@ -290,21 +277,83 @@ int suite_command(const SuiteArgs& args) {
       out << "\n";
     }
     out << "\n✓ holds as expected   ✗ violation as expected   – unsupported as expected\n";
-    std::cout << out.str();
   }
+  std::cout << out.str();
   std::uint64_t states = 0;
-  for (const Job& job : jobs) states += job.outcome.stats.states;
-  std::fprintf(args.markdown ? stderr : stdout,
-               "\n%zu scenarios, %zu runs, %llu states, %.2f s: %zu mismatch%s\n", scenarios.size(),
-               jobs.size(), static_cast<unsigned long long>(states), seconds, failures,
+  for (const SuiteJob& job : run.jobs) states += job.outcome.stats.states;
+  std::size_t failures = run.failures();
+  std::fprintf(markdown ? stderr : stdout,
+               "\n%zu scenarios, %zu runs, %llu states, %.2f s: %zu mismatch%s\n",
+               scenarios.size() + run.errors.size(), run.jobs.size(),
+               static_cast<unsigned long long>(states), run.seconds, failures,
                failures == 1 ? "" : "es");
-  for (const Job& job : jobs) {
+  for (const SuiteJob& job : run.jobs) {
     if (job.pass) continue;
     std::fprintf(stderr, "MISMATCH %s on %s: %s\n  reproduce: mmcheck check %s --kernel %s\n",
                  scenarios[job.scenario].name.c_str(), job.kernel.c_str(), job.why.c_str(),
                  scenarios[job.scenario].file.c_str(), job.kernel.c_str());
   }
-  return status_of(jobs, failures);
+  for (const SuiteError& e : run.errors)
+    std::fprintf(stderr, "ERROR %s (not run)\n", error_text(e).c_str());
+}
+
+}  // namespace
+
+int suite_exit_status(const std::vector<int>& run_statuses, std::size_t mismatches) {
+  for (int status : run_statuses)
+    if (status == kExitInternal) return kExitInternal;
+  return mismatches == 0 ? kExitHolds : kExitExpectation;
+}
+
+std::size_t SuiteRun::failures() const {
+  return errors.size() +
+         std::count_if(jobs.begin(), jobs.end(), [](const SuiteJob& j) { return !j.pass; });
+}
+
+int SuiteRun::exit_status() const {
+  std::vector<int> statuses;
+  for (const SuiteJob& job : jobs) statuses.push_back(job.outcome.exit_code);
+  return suite_exit_status(statuses, failures());
+}
+
+int suite_command(const SuiteArgs& args) {
+  auto start = std::chrono::steady_clock::now();
+  std::vector<std::string> files = collect_files(args.paths);
+  if (!args.kernel.empty()) {
+    vm::Scenario probe;  // the preset and the overrides are bad input before anything runs
+    resolve_policy(probe, args.kernel, parse_sets(args.sets), nullptr);
+  } else if (!args.sets.empty()) {
+    throw vm::InputError("--set", "",
+                         "suite --set needs --kernel K: a patch is compared with the "
+                         "expectations of the preset it patches");
+  }
+  SuiteRun run;
+  for (const std::string& f : files) {
+    try {
+      run.scenarios.push_back(vm::load_scenario(f));
+    } catch (const vm::InputError& e) {  // one failing test case; the others still run
+      run.errors.push_back({e.file, e.pointer, e.detail});
+    }
+  }
+  plan_jobs(run, args);
+  run_jobs(run, args);
+  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!args.traces_dir.empty()) write_traces(run, args.traces_dir);
+  if (!args.junit.empty()) write_junit(run, args.junit);
+  if (args.json) {
+    std::cout << suite_json(run, args).dump(2) << "\n";
+    return run.exit_status();
+  }
+  if (args.tap) {
+    print_ktap(run);
+    return run.exit_status();
+  }
+  if (!args.kernel.empty()) {
+    print_kernel_report(run, args);
+    return run.exit_status();
+  }
+  print_matrix(run, args.markdown);
+  return run.exit_status();
 }
 
 }  // namespace mmcheck::cli
