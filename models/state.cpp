@@ -134,9 +134,9 @@ std::uint8_t* encode_thread_to(std::uint8_t* p, const State& s, int t, const Sha
 // The encoding, in order:
 // - per thread, its part (above);
 // - per process: a flag byte, and when it exists: readers, tlb_flush_pending,
-//   clear_refs_done, per page the PTE's flag byte (and frame when present), the VMA's flag
-//   byte, the ghost's valid-word mask and valid words; then forbidden, wp_protected and
-//   sd_required as varints;
+//   clear_refs_done, per page the PTE's flag byte (and frame when present or a migration
+//   entry), the VMA's flag byte, the ghost's valid-word mask and valid words; then forbidden,
+//   wp_protected and sd_required as varints;
 // - per handle: a flag byte, and when active: kind, frame, process, page;
 // - the page cache, a byte per page;
 // - the number of frames up to the highest in use, then per frame a flag byte and, when in use,
@@ -154,7 +154,7 @@ std::uint8_t* encode_thread_to(std::uint8_t* p, const State& s, int t, const Sha
     for (int pg = 0; pg < shape.pages; ++pg) {
       const Pte& pte = mm.pte[pg];
       *p++ = flag_byte(pte) & kPteFlags;
-      if (pte.present) *p++ = pte.pfn;
+      if (pte.present || pte.migration) *p++ = pte.pfn;
       *p++ = flag_byte(mm.vma[pg]) & kVmaFlags;
       std::uint8_t valid = mm.expect_valid[pg];
       *p++ = valid;
@@ -232,7 +232,7 @@ std::uint8_t* encode_thread_to(std::uint8_t* p, const State& s, int t, const Sha
     for (int pg = 0; pg < shape.pages; ++pg) {
       Pte& pte = mm.pte[pg];
       set_flag_byte(pte, *p++);
-      if (pte.present) pte.pfn = *p++;
+      if (pte.present || pte.migration) pte.pfn = *p++;
       set_flag_byte(mm.vma[pg], *p++);
       std::uint8_t valid = *p++;
       mm.expect_valid[pg] = valid;
