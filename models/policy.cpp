@@ -31,6 +31,7 @@ Policy linux_5_4() {
   p.uffdio_copy_mkdirty = false;
   p.numa_skip_shared = NumaSkipShared::Mapcount;
   p.numa_restore_write = NumaRestoreWrite::SavedWrite;
+  p.uffd_minor_shmem = false;
   return p;
 }
 
@@ -59,11 +60,14 @@ std::vector<Preset> make_presets() {
   p.cow_drain_lru = true;                         // d4c470970d45
   p.uffdio_copy_mkdirty = true;                   // 9ae0f87d009c (5.16)
   p.numa_skip_shared = NumaSkipShared::Refcount;  // 80d47f5de5e3 (5.17)
-  out.push_back({"linux-5.18",
-                 "do_wp_page drains the LRU pagevec before the refcount test; UFFDIO_COPY's PTE "
-                 "is always dirty (9ae0f87d009c, 5.16); the NUMA scan skips COW pages with other "
-                 "references (80d47f5de5e3, 5.17)",
-                 p});
+  p.uffd_minor_shmem = true;                      // c949b097ef2e, 153132571f02 (5.14)
+  out.push_back(
+      {"linux-5.18",
+       "do_wp_page drains the LRU pagevec before the refcount test; UFFDIO_COPY's PTE "
+       "is always dirty (9ae0f87d009c, 5.16); the NUMA scan skips COW pages with other "
+       "references (80d47f5de5e3, 5.17); userfaultfd minor faults and UFFDIO_CONTINUE on shmem "
+       "(c949b097ef2e, 5.14)",
+       p});
   p.cow_reuse = CowReuse::AnonExclusive;              // PageAnonExclusive series
   p.gup_ro_pin_unshare = true;                        // a7f226604170
   p.uffd_wp = UffdWpSupport::AnonShmem;               // b1f9e876862d
@@ -251,6 +255,10 @@ const std::vector<Field>& fields() {
                  "20841405940e (3.13, every preset): x86 pte_accessible() is true for a protnone "
                  "PTE while a TLB flush is pending, so migration's ptep_clear_flush() flushes it",
                  &Policy::protnone_pending_accessible),
+      bool_field("uffd_minor_shmem",
+                 "c949b097ef2e + 153132571f02 (5.14): userfaultfd minor-fault registration and "
+                 "UFFDIO_CONTINUE for shmem",
+                 &Policy::uffd_minor_shmem),
       enum_field("numa_restore_write",
                  "the write bit do_numa_page restores: <=6.1 the scan's savedwrite, "
                  "6a56ccbcf6c6 (6.2) can_change_pte_writable()",

@@ -61,6 +61,7 @@ struct Policy {
   NumaSkipShared numa_skip_shared = NumaSkipShared::PinnedOrShared;
   NumaRestoreWrite numa_restore_write = NumaRestoreWrite::CanChange;
   bool protnone_pending_accessible = true;  // 20841405940e (3.13): every preset
+  bool uffd_minor_shmem = true;             // c949b097ef2e (5.14)
   bool operator==(const Policy&) const = default;
 };
 

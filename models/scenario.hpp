@@ -54,7 +54,8 @@ struct Op {
   bool write = false;      // pin/get for writing
   bool wp = false;         // uffdio_copy: UFFDIO_COPY_MODE_WP
   bool missing = false;    // uffd_register: mode "missing" or "missing+wp"
-  bool wp_mode = true;     // uffd_register: mode "wp" or "missing+wp"
+  bool wp_mode = true;     // uffd_register: mode "wp", "missing+wp" or "minor+wp"
+  bool minor = false;      // uffd_register: mode "minor" or "minor+wp"
   Prot prot = Prot::ReadWrite;
   std::uint8_t handle = 0;  // handle slot (pin, get, unpin, put, pin_read, pin_write, extra_ref)
   std::uint8_t child = 0;   // fork: the child process

@@ -160,10 +160,14 @@ Op OpLoader::load_op(const json& j, const std::string& ptr, bool in_setup,
 void OpLoader::load_choices(const json& j, const std::string& ptr, Op& op) const {
   if (j.contains("mode")) {
     std::string mode = string_at(j["mode"], ptr + "/mode");
-    if (mode != "wp" && mode != "missing" && mode != "missing+wp")
-      fail(ptr + "/mode", "expected \"wp\", \"missing\" or \"missing+wp\", got \"" + mode + "\"");
-    op.missing = mode != "wp";
-    op.wp_mode = mode != "missing";
+    if (mode != "wp" && mode != "missing" && mode != "missing+wp" && mode != "minor" &&
+        mode != "minor+wp")
+      fail(ptr + "/mode",
+           "expected \"wp\", \"missing\", \"missing+wp\", \"minor\" or \"minor+wp\", got \"" +
+               mode + "\"");
+    op.missing = mode == "missing" || mode == "missing+wp";
+    op.minor = mode == "minor" || mode == "minor+wp";
+    op.wp_mode = mode == "wp" || mode.ends_with("+wp");
   }
   if (j.contains("kind")) {
     std::string kind = string_at(j["kind"], ptr + "/kind");

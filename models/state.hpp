@@ -105,10 +105,13 @@ struct Mm {
   std::uint64_t forbidden = 0;     // value indices another mm stored after the fork between them
   std::uint16_t wp_protected = 0;  // bit per page: uffd_wp completed, no unprotect started
   std::uint16_t sd_required = 0;   // bit per page: a store after a completed clear_refs
+  // VM_UFFD_MINOR, a bit per page (the VMA flag byte is full).
+  std::uint8_t uffd_minor = 0;
   bool operator==(const Mm&) const = default;
 };
 // encode_to() and decode_from() write these members one by one.
-static_assert(sizeof(Mm) == 88 && offsetof(Mm, pte) == 4 && offsetof(Mm, sd_required) == 82,
+static_assert(sizeof(Mm) == 88 && offsetof(Mm, pte) == 4 && offsetof(Mm, sd_required) == 82 &&
+                  offsetof(Mm, uffd_minor) == 84,
               "a new Mm member: encode it in state.cpp, then update this check");
 MM_FLAGS_FIT(MM_MM_FLAGS);
 

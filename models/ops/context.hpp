@@ -169,6 +169,9 @@ void step_gup(Ctx& c);     // pin, get
 void step_munmap(Ctx& c);  // munmap, exit
 void step_numa_scan(Ctx& c);
 void step_migrate(Ctx& c);
+// mfill_atomic_install_pte()'s PTE for frame `pfn` at `page` (UFFDIO_COPY, UFFDIO_CONTINUE),
+// with the op's MODE_WP [P uffdio_copy_mkdirty]; marks the page protected in the ghost when WP.
+Pte mfill_install_pte(Ctx& c, int page, int pfn, bool page_in_cache);
 
 // do_numa_page() on the protnone PTE at `page` (models/ops/numa.cpp): maps it again where it is,
 // with the release's write rule; the caller leaves the fault and retries the access.

@@ -34,7 +34,7 @@ namespace mmcheck::vm {
 namespace {
 
 // The kernel step names this file takes.
-constexpr StepList<23> kSteps = {"access.tlb_hit",
+constexpr StepList<24> kSteps = {"access.tlb_hit",
                                  "access.walk",
                                  "access.fault",
                                  "fault.mmap_read_lock",
@@ -55,6 +55,7 @@ constexpr StepList<23> kSteps = {"access.tlb_hit",
                                  "wp_page_copy.abort",
                                  "handle_userfault.wait",
                                  "fault.userfault_missing",
+                                 "fault.userfault_minor",
                                  "do_swap_page.migration_wait",
                                  "migration_entry_wait.woken"};
 
@@ -168,6 +169,14 @@ void fault_none_pte(Ctx& c, int page, FaultKind kind) {
     // use, holding the cache's reference). A store maps it writable and dirty (maybe_mkwrite);
     // a load uses vm_page_prot.
     std::uint8_t& cached = c.s.page_cache[page];
+    if (cached != 0 && (c.m().uffd_minor >> page & 1)) {
+      // shmem_get_folio_gfp(): the page is in the cache and the VMA is registered for minor
+      // faults: handle_userfault(VM_UFFD_MINOR), until UFFDIO_CONTINUE maps it.
+      c.th().phase = kFaultUserfault;
+      c.label(step<kSteps, "fault.userfault_minor">());
+      MM_SAY(c, "page in the page cache, VM_UFFD_MINOR: handle_userfault");
+      return;
+    }
     if (cached == 0) {
       std::uint8_t pfn = alloc_frame(c);
       c.s.frames[pfn].shmem = true;

@@ -92,5 +92,8 @@ std::vector<std::string> fault_steps();
 // (models/ops/uffd.cpp): the ops that use it, and regions registered before setup.
 std::optional<std::string> uffd_wp_unsupported(const Scenario& sc, const Policy& policy, int page,
                                                int pages);
+// The same for userfaultfd minor faults and UFFDIO_CONTINUE (shmem, 5.14+).
+std::optional<std::string> uffd_minor_unsupported(const Scenario& sc, const Policy& policy,
+                                                  int page, int pages);
 
 }  // namespace mmcheck::vm

@@ -157,12 +157,12 @@ void step_uffd_register(Ctx& c) {
     for (int p = c.op.page; p < c.op.page + c.op.pages; ++p) {
       if (c.op.wp_mode) c.m().vma[p].uffd_wp = true;
       if (c.op.missing) c.m().vma[p].uffd_missing = true;
+      if (c.op.minor) c.m().uffd_minor |= static_cast<std::uint8_t>(1u << p);
     }
     th.phase = kRegisterUnlock;
     c.label(step<kSteps, "uffd_register.mmap_write_lock">());
-    MM_SAY(c, "%s set on %s..+%d",
-           c.op.missing ? (c.op.wp_mode ? "VM_UFFD_MISSING|VM_UFFD_WP" : "VM_UFFD_MISSING")
-                        : "VM_UFFD_WP",
+    MM_SAY(c, "%s%s%s set on %s..+%d", c.op.missing ? "VM_UFFD_MISSING " : "",
+           c.op.minor ? "VM_UFFD_MINOR " : "", c.op.wp_mode ? "VM_UFFD_WP" : "",
            c.page_name(c.op.page).c_str(), c.op.pages);
     return;
   }
@@ -270,11 +270,34 @@ std::optional<std::string> uffd_wp_unsupported(const Scenario& sc, const Policy&
   return std::nullopt;
 }
 
+std::optional<std::string> uffd_minor_unsupported(const Scenario& sc, const Policy& policy,
+                                                  int page, int pages) {
+  for (int p = page; p < page + pages; ++p)
+    if (!sc.region_of(p).shmem || sc.region_of(p).page_mkwrite)
+      return std::string(
+          "userfaultfd minor faults exist for shmem and hugetlbfs only (not for anonymous "
+          "memory or a regular file)");
+  if (!policy.uffd_minor_shmem)
+    return std::string(
+        "userfaultfd minor faults on shmem do not exist on this kernel (5.14+, uffd_minor_shmem)");
+  return std::nullopt;
+}
+
 namespace {
 
 std::optional<std::string> uffd_op_unsupported(const Scenario& sc, const Policy& policy,
                                                const Op& op) {
   return uffd_wp_unsupported(sc, policy, op.page, op.pages);
+}
+
+// A registration needs what each of its modes needs; missing faults exist on every kernel.
+std::optional<std::string> register_unsupported(const Scenario& sc, const Policy& policy,
+                                                const Op& op) {
+  if (op.minor) {
+    if (auto why = uffd_minor_unsupported(sc, policy, op.page, op.pages)) return why;
+  }
+  if (op.wp_mode) return uffd_wp_unsupported(sc, policy, op.page, op.pages);
+  return std::nullopt;
 }
 
 void writeprotect_footprint(const FootprintScope& x, const Op&, Footprint& f) {
@@ -331,7 +354,7 @@ const OpDescriptor kUffdRegisterOp{
     .step = step_uffd_register,
     .entry_lock = write_lock,
     .footprint = exclusive_footprint,
-    .unsupported = uffd_op_unsupported,
+    .unsupported = register_unsupported,
     .vma_write_locks = range_vmas};
 const OpDescriptor kUffdWpOp = writeprotect_op(OpKind::UffdWp, "uffd_wp");
 const OpDescriptor kUffdUnwpOp = writeprotect_op(OpKind::UffdUnwp, "uffd_unwp");

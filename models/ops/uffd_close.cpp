@@ -47,6 +47,7 @@ void step_uffd_close(Ctx& c) {
   if (th.phase == kRegisterLock) {
     m.writer = true;
     int reset = 0;
+    m.uffd_minor = 0;
     for (int p = 0; p < c.sc.page_count(); ++p) {
       m.vma[p].uffd_missing = false;
       if (!m.vma[p].uffd_wp) continue;

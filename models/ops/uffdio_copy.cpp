@@ -50,6 +50,27 @@ std::uint8_t new_page(Ctx& c, int page) {
   return pfn;
 }
 
+}  // namespace
+
+Pte mfill_install_pte(Ctx& c, int page, int pfn, bool page_in_cache) {
+  const VmaPage& vma = c.m().vma[page];
+  // VM_WRITE, not MODE_WP; "page_in_cache && !vm_shared" never holds here (shmem regions are
+  // MAP_SHARED, anonymous pages are not in a page cache).
+  bool writable = vma.write && !c.op.wp;
+  Pte fresh{};
+  fresh.present = true;
+  fresh.pfn = static_cast<std::uint8_t>(pfn);
+  fresh.write = writable;
+  fresh.dirty = c.policy.uffdio_copy_mkdirty || writable || !page_in_cache;
+  fresh.soft_dirty = fresh.dirty;
+  fresh.uffd_wp = c.op.wp;
+  // Ghost: an install with MODE_WP leaves the page protected, as a completed protect does.
+  if (c.op.wp && c.model.ghost().wp) c.m().wp_protected |= static_cast<std::uint16_t>(1u << page);
+  return fresh;
+}
+
+namespace {
+
 void install(Ctx& c) {
   int page = c.op.page;
   Mm& m = c.m();
@@ -71,21 +92,8 @@ void install(Ctx& c) {
              .value = c.op.value,
              .pfn = pfn});
   tracked_store(c, c.mm, page, c.op.word, c.op.value, pfn, false);
-  const VmaPage& vma = m.vma[page];
-  // VM_WRITE, not MODE_WP; "page_in_cache && !vm_shared" never holds here (shmem regions are
-  // MAP_SHARED, anonymous pages are not in a page cache).
-  bool writable = vma.write && !c.op.wp;
-  Pte fresh{};
-  fresh.present = true;
-  fresh.pfn = pfn;
-  fresh.write = writable;
-  fresh.dirty = c.policy.uffdio_copy_mkdirty || writable || !shmem;
-  fresh.soft_dirty = fresh.dirty;
-  fresh.uffd_wp = c.op.wp;
-  pte = fresh;
+  pte = mfill_install_pte(c, page, pfn, shmem);
   if (!shmem) note_anon_vma(c, page);
-  // Ghost: a copy with MODE_WP leaves the page protected, as a completed protect does.
-  if (c.op.wp && c.model.ghost().wp) m.wp_protected |= static_cast<std::uint16_t>(1u << page);
   c.label(step<kSteps, "uffdio_copy.install">());
   MM_SAY(c, "frame %d with %d: PTE %s", pfn, c.op.value, pte_text(pte).c_str());
 }

@@ -109,6 +109,8 @@ const std::vector<Pinned> kPinned = {
     {"vmsplice-child-unmap-wrong-way-cow", "linux-5.7", "violation", 81, 138, 81, 138},
     {"numa-hint-no-copy-under-stale-entry", "latest", "holds", 1724, 4448, 940, 1520},
     {"numa-hint-no-copy-under-stale-entry", "linux-6.1", "holds", 1724, 4448, 880, 1340},
+    {"uffdio-continue-minor-shmem", "latest", "holds", 50, 85, 40, 59},
+    {"uffdio-continue-minor-shmem", "linux-6.1", "holds", 50, 85, 40, 59},
     {"uffdio-copy-vs-uffd-wp", "latest", "holds", 442, 1044, 348, 585},
     {"uffdio-copy-vs-uffd-wp", "linux-6.1", "holds", 394, 908, 287, 451},
     {"numa-migrate-stale-tlb", "latest", "holds", 444, 1001, 336, 543},
