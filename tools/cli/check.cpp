@@ -2,12 +2,14 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "checker/sysinfo.hpp"
 #include "invariants/checker.hpp"
 #include "tools/cli/commands.hpp"
+#include "tools/run/interrupt.hpp"
+#include "tools/run/output.hpp"
 #include "tools/run/run.hpp"
 
 namespace mmcheck::cli {
@@ -37,6 +39,27 @@ class TerminalProgress : public ProgressSink {
   void finish() override { std::fprintf(stderr, "\r\033[K"); }
 };
 
+// The verdict, the counterexample and the counts, as text or as the --json report.
+int print_outcome(const CheckArgs& args, const vm::Scenario& scenario, const RunOutcome& outcome) {
+  if (args.json) {
+    std::cout << json_text(report_json(scenario, outcome)) << "\n";
+    return outcome.exit_code;
+  }
+  bool colour = isatty(STDOUT_FILENO) != 0;
+  if (!outcome.trace.empty()) {
+    std::cout << "Counterexample (" << outcome.trace.size() << " steps, shortest):\n"
+              << timeline_text(scenario, outcome.trace, colour) << "\n";
+    std::cout << (outcome.verdict == Outcome::Deadlock ? "no_deadlock" : outcome.invariant) << ": "
+              << outcome.message << "\n\n";
+  }
+  std::cout << summary_text(scenario, outcome);
+  if (!outcome.unreached.empty() && outcome.verdict == Outcome::Holds)
+    std::cout << "FAILED: must_reach steps not reached on " << outcome.kernel
+              << ": the pass would be vacuous\n";
+  if (outcome.verdict == Outcome::Nondeterministic) std::cout << outcome.message << "\n";
+  return outcome.exit_code;
+}
+
 }  // namespace
 
 int check_command(const CheckArgs& args) {
@@ -57,34 +80,23 @@ int check_command(const CheckArgs& args) {
   config.search.reduce = args.por == "on";
   config.search.fingerprint = args.fingerprint;
   config.search.symmetry = args.symmetry;
+  config.search.interrupt = &interrupt_flag();
   RunOutcome outcome = run_scenario(scenario, config);
+  // A trace that cannot be written is reported after the verdict, which is printed all the same.
+  std::optional<std::string> write_error;
   if (!args.trace.empty()) {
-    if (outcome.trace.empty()) {
+    if (outcome.trace.empty())
       std::fprintf(stderr, "mmcheck: no counterexample, so no trace written to %s\n",
                    args.trace.c_str());
-    } else {
-      std::ofstream out(args.trace);
-      if (!out) throw vm::InputError("--trace", "", "cannot write " + args.trace);
-      out << trace_json(scenario, outcome).dump(2) << "\n";
-    }
+    else
+      write_error = write_output_file(args.trace, json_text(trace_json(scenario, outcome)) + "\n");
   }
-  if (args.json) {
-    std::cout << report_json(scenario, outcome).dump(2) << "\n";
-    return outcome.exit_code;
+  int status = print_outcome(args, scenario, outcome);
+  if (write_error) {
+    std::fprintf(stderr, "mmcheck: --trace: %s\n", write_error->c_str());
+    return kExitOutput;
   }
-  bool colour = isatty(STDOUT_FILENO) != 0;
-  if (!outcome.trace.empty()) {
-    std::cout << "Counterexample (" << outcome.trace.size() << " steps, shortest):\n"
-              << timeline_text(scenario, outcome.trace, colour) << "\n";
-    std::cout << (outcome.verdict == Outcome::Deadlock ? "no_deadlock" : outcome.invariant) << ": "
-              << outcome.message << "\n\n";
-  }
-  std::cout << summary_text(scenario, outcome);
-  if (!outcome.unreached.empty() && outcome.verdict == Outcome::Holds)
-    std::cout << "FAILED: must_reach steps not reached on " << outcome.kernel
-              << ": the pass would be vacuous\n";
-  if (outcome.verdict == Outcome::Nondeterministic) std::cout << outcome.message << "\n";
-  return outcome.exit_code;
+  return status;
 }
 
 }  // namespace mmcheck::cli

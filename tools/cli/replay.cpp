@@ -78,7 +78,23 @@ TraceStep read_step(const TraceReader& r, const vm::json& j, const std::string& 
 
 }  // namespace
 
+namespace {
+RecordedTrace read_trace_document(const std::string& path);
+}  // namespace
+
 RecordedTrace read_trace(const std::string& path) {
+  try {
+    return read_trace_document(path);
+  } catch (const nlohmann::json::exception& e) {
+    // Every value's type is checked before it is read; should one still escape that, it is bad
+    // input in this file, never a crash.
+    throw vm::InputError(path, "", std::string("cannot read the trace: ") + e.what());
+  }
+}
+
+namespace {
+
+RecordedTrace read_trace_document(const std::string& path) {
   TraceReader r(path);
   vm::json doc = r.parse(r.read_file("trace"));
   if (!doc.is_object())
@@ -131,6 +147,8 @@ RecordedTrace read_trace(const std::string& path) {
   }
   return t;
 }
+
+}  // namespace
 
 // --- Replaying ---------------------------------------------------------------------------
 
@@ -557,7 +575,7 @@ int replay_command(const ReplayArgs& args) {
   RecordedTrace trace = read_trace(args.trace);
   Replay replay = replay_trace(trace, args.scenario);
   if (args.json) {
-    std::cout << replay_json(trace, replay).dump(2) << "\n";
+    std::cout << json_text(replay_json(trace, replay)) << "\n";
     return replay.exit_code;
   }
   if (!args.quiet) {

@@ -1,21 +1,22 @@
 // `mmcheck suite`: every scenario under every preset of its "expect", as a race x kernel
 // matrix; JUnit XML and KTAP for CI systems, Markdown for the README. A cell passes when the
 // outcome is the expected one and every must_reach step of that preset was reached.
-#include <oneapi/tbb/parallel_for.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "invariants/checker.hpp"
 #include "models/policy.hpp"
 #include "tools/cli/commands.hpp"
+#include "tools/run/interrupt.hpp"
+#include "tools/run/output.hpp"
+#include "tools/run/parallel.hpp"
 #include "tools/run/run.hpp"
 
 namespace mmcheck::cli {
@@ -44,10 +45,20 @@ std::vector<std::string> collect_files(const std::vector<std::string>& paths) {
   for (const std::string& p : paths) {
     std::error_code ec;
     if (fs::is_directory(p, ec)) {
+      // Symbolic links to directories are not followed (no loop can be walked); a symlink loop,
+      // or a *.json entry that cannot be examined (a dangling link), is bad input naming it.
       std::vector<std::string> found;
-      for (const auto& entry : fs::recursive_directory_iterator(p))
-        if (entry.is_regular_file() && entry.path().extension() == ".json")
-          found.push_back(entry.path().string());
+      fs::recursive_directory_iterator it(p, fs::directory_options::none, ec), end;
+      for (; !ec && it != end; it.increment(ec)) {
+        std::error_code type_ec;
+        bool regular = it->is_regular_file(type_ec);
+        if (type_ec && (it->path().extension() == ".json" ||
+                        type_ec == std::errc::too_many_symbolic_link_levels))
+          throw vm::InputError(it->path().string(), "",
+                               "cannot read the scenario file: " + type_ec.message());
+        if (regular && it->path().extension() == ".json") found.push_back(it->path().string());
+      }
+      if (ec) throw vm::InputError(p, "", "cannot list the directory: " + ec.message());
       std::sort(found.begin(), found.end());
       files.insert(files.end(), found.begin(), found.end());
     } else if (fs::exists(p, ec)) {
@@ -60,6 +71,18 @@ std::vector<std::string> collect_files(const std::vector<std::string>& paths) {
     throw vm::InputError(paths.empty() ? "suite" : paths.front(), "",
                          "no scenario files (*.json) found");
   return files;
+}
+
+// --traces DIR: made when missing; a path that is there and not a directory (or cannot be made)
+// is bad input before anything runs.
+void check_traces_dir(const std::string& dir) {
+  if (dir.empty()) return;
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
+    throw vm::InputError("--traces", "", dir + " is not a directory; --traces names a directory");
+  fs::create_directories(dir, ec);
+  if (ec)
+    throw vm::InputError("--traces", "", "cannot make the directory " + dir + ": " + ec.message());
 }
 
 std::string expected_text(const vm::Expectation& e) {
@@ -157,16 +180,27 @@ int suite_command(const SuiteArgs& args) {
       used_kernels.insert(preset.name);
     }
   }
-  // Small scenarios run side by side, one search thread each; the results do not depend on it.
-  tbb::parallel_for(std::size_t{0}, jobs.size(), [&](std::size_t j) {
+  check_traces_dir(args.traces_dir);
+  // Small scenarios run side by side, one search thread each, --threads of them at a time; the
+  // results do not depend on it. A signal stops the running searches and skips the rest.
+  run_side_by_side(jobs.size(), args.threads, [&](std::size_t j) {
     Job& job = jobs[j];
     RunConfig config;
     config.kernel = job.kernel;
     config.search.threads = 1;
     config.search.reduce = args.por == "on";
-    job.outcome = run_scenario(scenarios[job.scenario], config);
+    config.search.interrupt = &interrupt_flag();
+    if (interrupt_flag().load()) {
+      job.outcome.kernel = job.kernel;
+      job.outcome.verdict = Outcome::Incomplete;
+      job.outcome.incomplete_reason = "interrupted";
+      job.outcome.exit_code = kExitIncomplete;
+    } else {
+      job.outcome = run_scenario(scenarios[job.scenario], config);
+    }
     judge(job);
   });
+  bool interrupted = interrupt_flag().load();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::vector<std::string> kernels;
   for (const auto& p : vm::presets())
@@ -174,19 +208,21 @@ int suite_command(const SuiteArgs& args) {
   std::size_t failures =
       std::count_if(jobs.begin(), jobs.end(), [](const Job& j) { return !j.pass; });
 
+  // Outputs that cannot be written are reported after the results, which are printed anyway.
+  std::vector<std::string> write_errors;
   if (!args.traces_dir.empty()) {
-    fs::create_directories(args.traces_dir);
     for (const Job& job : jobs) {
       if (job.outcome.trace.empty()) continue;
       std::string name =
           fs::path(scenarios[job.scenario].file).stem().string() + "." + job.kernel + ".trace.json";
-      std::ofstream out(fs::path(args.traces_dir) / name);
-      out << trace_json(scenarios[job.scenario], job.outcome).dump(2) << "\n";
+      if (auto err =
+              write_output_file((fs::path(args.traces_dir) / name).string(),
+                                json_text(trace_json(scenarios[job.scenario], job.outcome)) + "\n"))
+        write_errors.push_back("--traces: " + *err);
     }
   }
   if (!args.junit.empty()) {
-    std::ofstream out(args.junit);
-    if (!out) throw vm::InputError("--junit", "", "cannot write " + args.junit);
+    std::ostringstream out;
     out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n<testsuite name=\"mmcheck\" "
            "tests=\""
         << jobs.size() << "\" failures=\"" << failures << "\" time=\"" << seconds << "\">\n";
@@ -200,7 +236,21 @@ int suite_command(const SuiteArgs& args) {
       out << "</testcase>\n";
     }
     out << "</testsuite>\n</testsuites>\n";
+    if (auto err = write_output_file(args.junit, out.str()))
+      write_errors.push_back("--junit: " + *err);
   }
+  // The status once the results are printed: an interrupted suite is incomplete, a lost output
+  // file an output error.
+  auto finish = [&](int status) {
+    for (const std::string& e : write_errors) std::fprintf(stderr, "mmcheck: %s\n", e.c_str());
+    if (status == kExitInternal) return status;
+    if (!write_errors.empty()) return kExitOutput;
+    if (interrupted) {
+      std::fprintf(stderr, "mmcheck: interrupted: the suite is incomplete\n");
+      return kExitIncomplete;
+    }
+    return status;
+  };
   if (args.json) {
     nlohmann::json results = nlohmann::json::array();
     for (const Job& job : jobs) {
@@ -212,10 +262,10 @@ int suite_command(const SuiteArgs& args) {
       if (!job.pass) r["why"] = job.why;
       results.push_back(r);
     }
-    std::cout << nlohmann::json{{"results", results}, {"failures", failures}, {"seconds", seconds}}
-                     .dump(2)
+    std::cout << json_text(nlohmann::json{
+                     {"results", results}, {"failures", failures}, {"seconds", seconds}})
               << "\n";
-    return status_of(jobs, failures);
+    return finish(status_of(jobs, failures));
   }
   if (args.tap) {
     std::cout << "KTAP version 1\n1.." << jobs.size() << "\n";
@@ -230,7 +280,7 @@ int suite_command(const SuiteArgs& args) {
                   << scenarios[job.scenario].file << " --kernel " << job.kernel << "\n";
     }
     std::cout << "# totals: pass:" << jobs.size() - failures << " fail:" << failures << "\n";
-    return status_of(jobs, failures);
+    return finish(status_of(jobs, failures));
   }
   // The matrix. Consecutive kernels whose column is the same for every scenario share one
   // column ("6.8..6.18"), so that the aliases of a release do not widen it.
@@ -304,7 +354,7 @@ int suite_command(const SuiteArgs& args) {
                  scenarios[job.scenario].name.c_str(), job.kernel.c_str(), job.why.c_str(),
                  scenarios[job.scenario].file.c_str(), job.kernel.c_str());
   }
-  return status_of(jobs, failures);
+  return finish(status_of(jobs, failures));
 }
 
 }  // namespace mmcheck::cli
