@@ -176,7 +176,7 @@ TEST_CASE("A scenario path that is not UTF-8 is reported, its bytes replaced in 
   CHECK(fs::exists(traces / "caf\xe9.linux-5.10.trace.json"));
 }
 
-TEST_CASE("--threads out of 0..1024 and --max-seconds not finite are bad usage",
+TEST_CASE("A thread count out of 0..1024 or a --max-seconds not finite is bad usage",
           "[bad-input][reliability]") {
   std::string file = write_scenario(kSpecExample, "flags");
   for (const char* threads : {"2147483648", "4294967295", "1025", "-1"}) {

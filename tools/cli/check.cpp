@@ -64,6 +64,8 @@ int print_outcome(const CheckArgs& args, const vm::Scenario& scenario, const Run
 
 int check_command(const CheckArgs& args) {
   vm::Scenario scenario = vm::load_scenario(args.file);
+  if (!args.trace.empty())
+    if (auto why = unusable_output_path(args.trace)) throw vm::InputError("--trace", "", *why);
   RunConfig config;
   config.kernel = args.kernel;
   config.sets = parse_sets(args.sets);

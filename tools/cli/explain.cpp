@@ -381,6 +381,8 @@ std::string explain_text(const RecordedTrace& trace, const Replay& replay, bool 
 }
 
 int explain_command(const ExplainArgs& args) {
+  if (!args.html.empty())
+    if (auto why = unusable_output_path(args.html)) throw vm::InputError("--html", "", *why);
   RecordedTrace trace = read_trace(args.trace);
   Replay replay = replay_trace(trace, args.scenario);
   int status = replay.reproduced() ? kExitHolds : kExitExpectation;

@@ -181,6 +181,8 @@ int suite_command(const SuiteArgs& args) {
     }
   }
   check_traces_dir(args.traces_dir);
+  if (!args.junit.empty())
+    if (auto why = unusable_output_path(args.junit)) throw vm::InputError("--junit", "", *why);
   // Small scenarios run side by side, one search thread each, --threads of them at a time; the
   // results do not depend on it. A signal stops the running searches and skips the rest.
   run_side_by_side(jobs.size(), args.threads, [&](std::size_t j) {

@@ -83,6 +83,16 @@ std::optional<std::string> write_output_file(const std::string& given, const std
   return std::nullopt;
 }
 
+std::optional<std::string> unusable_output_path(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return "cannot write " + path + ": it is a directory";
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (!dir.empty() && !std::filesystem::is_directory(dir, ec))
+    return "cannot write " + path + ": no directory " + dir.string();
+  return std::nullopt;
+}
+
 std::optional<std::string> flush_stdout() {
   errno = 0;
   std::cout.flush();

@@ -15,6 +15,11 @@ namespace mmcheck::run {
 // device"), nothing on success.
 std::optional<std::string> write_output_file(const std::string& path, const std::string& text);
 
+// Whether `path` can be an output file at all: its directory exists and it is not a directory.
+// Checked before a run, so that a path that can never be written is bad usage (exit 2) before
+// anything is explored; returns the reason when it cannot.
+std::optional<std::string> unusable_output_path(const std::string& path);
+
 // Flushes stdout (C and C++ streams); returns the reason when anything written to it was lost.
 std::optional<std::string> flush_stdout();
 
