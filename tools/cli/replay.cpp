@@ -79,12 +79,16 @@ TraceStep read_step(const TraceReader& r, const vm::json& j, const std::string& 
 }  // namespace
 
 namespace {
-RecordedTrace read_trace_document(const std::string& path);
+RecordedTrace read_trace_document(const std::string& path, const std::string& text);
 }  // namespace
 
 RecordedTrace read_trace(const std::string& path) {
+  return parse_trace(vm::JsonReader(path).read_file("trace"), path);
+}
+
+RecordedTrace parse_trace(const std::string& text, const std::string& path) {
   try {
-    return read_trace_document(path);
+    return read_trace_document(path, text);
   } catch (const nlohmann::json::exception& e) {
     // Every value's type is checked before it is read; should one still escape that, it is bad
     // input in this file, never a crash.
@@ -94,9 +98,9 @@ RecordedTrace read_trace(const std::string& path) {
 
 namespace {
 
-RecordedTrace read_trace_document(const std::string& path) {
+RecordedTrace read_trace_document(const std::string& path, const std::string& text) {
   TraceReader r(path);
-  vm::json doc = r.parse(r.read_file("trace"));
+  vm::json doc = r.parse(text);
   if (!doc.is_object())
     r.fail("", "expected a trace object (\"format\": \"" + std::string(kTraceFormat) + "\")");
   auto format = doc.find("format");
