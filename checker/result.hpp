@@ -2,6 +2,7 @@
 // counts and the counterexample), and the optional reductions a model may offer.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -19,9 +20,12 @@ struct SearchOptions {
   std::uint32_t max_depth = 0;       // 0: unbounded
   std::uint64_t max_memory = 0;      // bytes of resident memory; 0: unbounded
   ProgressSink* progress = nullptr;  // told the counts about once a second, when set
-  bool reduce = false;               // partial-order reduction, when the model offers one
-  bool fingerprint = false;          // store 63-bit fingerprints instead of full encodings
-  bool symmetry = false;             // store one representative per orbit, when the model has one
+  // When set and it becomes true (a signal handler sets it), the search stops at its next batch
+  // and ends incomplete ("interrupted") with its counts, like a bound.
+  const std::atomic<bool>* interrupt = nullptr;
+  bool reduce = false;       // partial-order reduction, when the model offers one
+  bool fingerprint = false;  // store 63-bit fingerprints instead of full encodings
+  bool symmetry = false;     // store one representative per orbit, when the model has one
   // Grow the table before a level that would likely overfill it (estimated as twice the level
   // being expanded); off, a level that overfills it is redone after growing (tests use this).
   bool grow_ahead = true;

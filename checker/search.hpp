@@ -25,6 +25,7 @@
 #include <mutex>
 #include <new>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -69,9 +70,13 @@ class Search {
         arena.execute([this] { explore(); });
       } catch (const std::bad_alloc&) {
         // Running out of memory is a bound like the others: the counts so far are reported.
-        result_.states.clear();
-        result_.actions.clear();
-        incomplete("out-of-memory");
+        out_of_memory();
+      } catch (const std::runtime_error& e) {
+        // oneTBB could not start a worker (pthread_create fails when the address space for its
+        // stack is used up, e.g. under ulimit -v): memory running out too. Anything else (a
+        // setup op that blocks is bad input) goes on to the caller.
+        if (std::strncmp(e.what(), "pthread_create", 14) != 0) throw;
+        out_of_memory();
       }
     }
     finish_stats();
@@ -212,9 +217,21 @@ class Search {
 
   bool bound_hit();
 
+  bool interrupted() const {
+    return options_.interrupt != nullptr && options_.interrupt->load(std::memory_order_relaxed);
+  }
+
+  bool room_to_grow() const;
+
   void incomplete(const std::string& reason) {
     result_.verdict = Verdict::Incomplete;
     result_.incomplete_reason = reason;
+  }
+
+  void out_of_memory() {
+    result_.states.clear();
+    result_.actions.clear();
+    incomplete("out-of-memory");
   }
 
   void report(const Finding& f) {

@@ -76,7 +76,13 @@ bool Search<M>::expand_level(std::size_t begin, std::size_t end, std::uint32_t l
     // Grow before the level when the next level, estimated as twice this one, would pass the
     // load limit, rather than redo the level when it overfills the table.
     std::size_t expected = options_.grow_ahead && !terminal_only ? 2 * (end - begin) : 0;
-    while (table_.needs_growth(expected)) table_.grow();
+    while (table_.needs_growth(expected)) {
+      if (!room_to_grow()) {
+        incomplete("max-memory");
+        return false;
+      }
+      table_.grow();
+    }
     // Fingerprint mode: the arena the new level goes to held the level before this one,
     // whose states are all expanded; free it (once, not on a redo).
     if (table_.fingerprint() && !terminal_only && !arena_reset_done_) {
@@ -105,6 +111,10 @@ bool Search<M>::expand_level(std::size_t begin, std::size_t end, std::uint32_t l
     }
     if (!full_.load()) break;
     ++result_.stats.levels_redone;
+    if (!room_to_grow()) {
+      incomplete("max-memory");
+      return false;
+    }
     table_.grow();
   }
   for (Worker& w : workers_) {

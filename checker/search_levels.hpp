@@ -83,7 +83,9 @@ std::size_t Search<M>::close_level(std::uint32_t level) {
 template <Model M>
 void Search<M>::check_bounds_during_level() {
   if (stop_.load(std::memory_order_relaxed)) return;
-  if (options_.max_states != 0 && table_.size() > options_.max_states) {
+  if (interrupted()) {
+    stop("interrupted");
+  } else if (options_.max_states != 0 && table_.size() > options_.max_states) {
     stop("max-states");
   } else if (options_.max_seconds > 0 && elapsed() > options_.max_seconds) {
     stop("max-seconds");
@@ -103,6 +105,10 @@ void Search<M>::stop(const char* reason) {
 
 template <Model M>
 bool Search<M>::bound_hit() {
+  if (interrupted()) {
+    incomplete("interrupted");
+    return true;
+  }
   if (options_.max_states != 0 && states_total_ > options_.max_states) {
     incomplete("max-states");
     return true;
@@ -116,6 +122,14 @@ bool Search<M>::bound_hit() {
     return true;
   }
   return false;
+}
+
+// --max-memory: whether the table can grow without passing the bound (the grown table is
+// touched whole by the rehash, so it is resident at once, beside the old one).
+template <Model M>
+bool Search<M>::room_to_grow() const {
+  return options_.max_memory == 0 ||
+         current_rss_bytes() + table_.grown_bytes() <= options_.max_memory;
 }
 
 template <Model M>

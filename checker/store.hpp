@@ -187,6 +187,9 @@ class StateTable {
     return fingerprint_ ? n * 8 > capacity() * 7 : n * 4 > capacity() * 3;
   }
   std::size_t bytes_used() const { return capacity() * 8; }
+  std::size_t grown_bytes() const {  // bytes_used() after the next grow()
+    return (fingerprint_ ? capacity_ + capacity_ / 3 : capacity_ * 2) * 8;
+  }
   bool fingerprint() const { return fingerprint_; }
 
   static std::uint64_t hash_bytes(const std::uint8_t* bytes, std::size_t length);

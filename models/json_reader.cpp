@@ -1,11 +1,14 @@
 // The JSON reader behind the scenario loader (models/json_reader.hpp).
 #include "models/json_reader.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
+#include <cerrno>
+#include <cstring>
 #include <set>
-#include <sstream>
 
 namespace mmcheck::vm {
 
@@ -54,16 +57,40 @@ void JsonReader::fail(const std::string& pointer, const std::string& what) const
 }
 
 std::string JsonReader::read_file(const std::string& what) const {
-  // An ifstream opens a directory and reads nothing from it: say so rather than "not valid JSON".
-  std::error_code ec;
-  if (std::filesystem::is_directory(file_, ec))
+  // Opened without blocking (a FIFO would wait for a writer), then checked for what it is: only a
+  // regular file below the size bound is read (a device such as /dev/zero never ends).
+  int fd = ::open(file_.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    throw InputError(file_, "", "cannot read the " + what + " file: " + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0)
+    throw InputError(file_, "", "cannot read the " + what + " file: " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode))
     throw InputError(file_, "", "cannot read it: it is a directory, not a " + what + " file");
-  std::ifstream in(file_, std::ios::binary);
-  if (!in) throw InputError(file_, "", "cannot read the " + what + " file");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) throw InputError(file_, "", "cannot read the " + what + " file");
-  return buffer.str();
+  if (!S_ISREG(st.st_mode))
+    throw InputError(file_, "",
+                     "cannot read it: it is not a regular file (a device, FIFO or socket); a " +
+                         what + " file is a regular file");
+  const std::string too_big = "the " + what + " file is larger than " +
+                              std::to_string(kMaxInputBytes >> 20) + " MiB, the limit for a " +
+                              what + " file";
+  if (static_cast<std::uint64_t>(st.st_size) > kMaxInputBytes) throw InputError(file_, "", too_big);
+  std::string text;
+  char buffer[65536];
+  for (;;) {
+    ssize_t got = ::read(fd, buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0)
+      throw InputError(file_, "", "cannot read the " + what + " file: " + std::strerror(errno));
+    if (got == 0) break;
+    text.append(buffer, static_cast<std::size_t>(got));
+    if (text.size() > kMaxInputBytes) throw InputError(file_, "", too_big);  // it grew
+  }
+  return text;
 }
 
 namespace {
@@ -102,9 +129,11 @@ class PointerTracker {
     levels_.pop_back();
     return true;
   }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) {
+  bool parse_error(std::size_t byte, const std::string&, const nlohmann::detail::exception&) {
+    byte_ = byte;
     return false;
   }
+  std::size_t byte() const { return byte_; }  // where the error is, 1-based as nlohmann counts
 
   std::string pointer() const {
     std::string out;
@@ -129,6 +158,7 @@ class PointerTracker {
     return true;
   }
   std::vector<Level> levels_;
+  std::size_t byte_ = 0;
 };
 
 // Duplicate keys are an error (nlohmann keeps one silently): the parser's callback tracks the
@@ -141,9 +171,11 @@ class DuplicateKeys {
     switch (event) {
       case json::parse_event_t::object_start:
         open_.push_back({true, {}, {}, 0});
+        if (open_.size() > kMaxNesting) too_deep();
         break;
       case json::parse_event_t::array_start:
         open_.push_back({false, {}, {}, 0});
+        if (open_.size() > kMaxNesting) too_deep();
         break;
       case json::parse_event_t::object_end:
       case json::parse_event_t::array_end:
@@ -161,6 +193,10 @@ class DuplicateKeys {
   }
   const std::string& duplicate() const { return duplicate_; }
   const std::string& duplicate_at() const { return duplicate_at_; }
+  // Thrown (out of the parser) at the first value nested deeper than kMaxNesting.
+  struct TooDeep {
+    std::string pointer;
+  };
 
  private:
   struct Open {
@@ -183,6 +219,13 @@ class DuplicateKeys {
       ptr +=
           "/" + (open_[i].object ? escape_pointer(open_[i].key) : std::to_string(open_[i].index));
     return ptr;
+  }
+  [[noreturn]] void too_deep() const {
+    std::string ptr;  // the first kMaxNesting levels are enough to find it
+    for (std::size_t i = 0; i + 1 < open_.size() && i < kMaxNesting; ++i)
+      ptr +=
+          "/" + (open_[i].object ? escape_pointer(open_[i].key) : std::to_string(open_[i].index));
+    throw TooDeep{ptr};
   }
   void element_done() {  // a value inside the innermost open container is complete
     if (!open_.empty() && !open_.back().object) ++open_.back().index;
@@ -208,6 +251,10 @@ std::string line_and_column(const std::string& text, std::size_t byte) {
 }  // namespace
 
 json JsonReader::parse(const std::string& text) {
+  // A NUL byte is never part of a JSON text: refuse it rather than read around it.
+  if (std::size_t nul = text.find('\0'); nul != std::string::npos)
+    fail("", "not valid JSON (" + line_and_column(text, nul + 1) +
+                 "): a NUL byte; the file is not JSON text (corrupted or binary?)");
   DuplicateKeys keys;
   auto callback = [&](int, json::parse_event_t event, json& parsed) {
     return keys.on_event(event, parsed);
@@ -217,14 +264,26 @@ json JsonReader::parse(const std::string& text) {
     if (!keys.duplicate().empty())
       fail(keys.duplicate_at(), "the key \"" + keys.duplicate() + "\" appears twice in one object");
     return root;
-  } catch (const json::parse_error& e) {
+  } catch (const DuplicateKeys::TooDeep& deep) {
+    fail(deep.pointer, "nested deeper than " + std::to_string(kMaxNesting) +
+                           " objects and arrays; a scenario or a trace needs far fewer");
+  } catch (const json::exception& e) {
+    // A syntax error (parse_error, with invalid UTF-8 among them) or a number out of range
+    // (out_of_range, "1e400"): located by the pointer of the value being read.
     PointerTracker tracker;
     json::sax_parse(text, &tracker, json::input_format_t::json, /*strict=*/true,
                     /*ignore_comments=*/true);
     std::string what = e.what();
     auto colon = what.find("syntax error");
-    fail(tracker.pointer(), "not valid JSON (" + line_and_column(text, e.byte) +
-                                "): " + (colon == std::string::npos ? what : what.substr(colon)));
+    if (colon == std::string::npos) colon = what.find("number overflow");
+    if (colon == std::string::npos) {
+      colon = what.find("] ");  // "[json.exception.out_of_range.406] ..."
+      if (colon != std::string::npos) colon += 2;
+    }
+    std::string message = colon == std::string::npos ? what : what.substr(colon);
+    if (e.id == 406) message += " (a number too large for a double)";
+    fail(tracker.pointer(),
+         "not valid JSON (" + line_and_column(text, tracker.byte()) + "): " + message);
   }
 }
 

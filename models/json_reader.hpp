@@ -17,6 +17,11 @@ namespace mmcheck::vm {
 // processes and threads (CPUs) are numbered in the order the scenario declares them.
 using json = nlohmann::ordered_json;
 
+// Input files are small: a scenario or a trace larger than this is refused (exit 2), as is one
+// nested deeper than kMaxNesting objects and arrays (printing it would recurse that deep).
+inline constexpr std::uint64_t kMaxInputBytes = std::uint64_t{16} << 20;
+inline constexpr std::size_t kMaxNesting = 64;
+
 std::string join(const std::vector<std::string>& items);  // "a, b, c"
 std::string escape_pointer(const std::string& key);       // a key as a JSON pointer token
 std::string type_name(const json& j);                     // "an object", "a string", ...
@@ -31,9 +36,12 @@ class JsonReader {
   explicit JsonReader(std::string file) : file_(std::move(file)) {}
 
   [[noreturn]] void fail(const std::string& pointer, const std::string& what) const;
-  // The file's text; a directory or an unreadable file fails naming `what` it should have been.
+  // The file's text; a directory, a device, a FIFO, a file over kMaxInputBytes or an unreadable
+  // file fails naming `what` it should have been.
   std::string read_file(const std::string& what) const;
-  // The document; a syntax error or a duplicate key fails with its line and column, or pointer.
+  // The document; a syntax error (invalid UTF-8 included), a NUL byte, a number out of range or
+  // a duplicate key fails with its line and column, or pointer; so does nesting deeper than
+  // kMaxNesting.
   json parse(const std::string& text);
   void expect_object(const json& j, const std::string& ptr) const;
   void expect_array(const json& j, const std::string& ptr) const;

@@ -348,7 +348,13 @@ std::vector<std::string> op_names() {
 
 Scenario parse_scenario(const std::string& text, const std::string& file,
                         const std::vector<std::string>& invariants) {
-  return Loader(file, invariants).load(text);
+  try {
+    return Loader(file, invariants).load(text);
+  } catch (const nlohmann::json::exception& e) {
+    // The loader checks every type before reading a value; should a value still escape that,
+    // it is bad input in this file, never a crash.
+    throw InputError(file, "", std::string("cannot read the scenario: ") + e.what());
+  }
 }
 
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& invariants) {

@@ -60,7 +60,7 @@ int bisect_command(const CompareArgs& args) {
           {{"policies", {changes[pairs[n].first].policy, changes[pairs[n].second].policy}},
            {"result", actual_text(pair_runs[n])}});
     out["exit_code"] = status;
-    std::cout << out.dump(2) << "\n";
+    std::cout << json_text(out) << "\n";
     return status;
   }
   print_verdicts(c);

@@ -2,12 +2,14 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "checker/sysinfo.hpp"
 #include "invariants/checker.hpp"
 #include "tools/cli/commands.hpp"
+#include "tools/run/interrupt.hpp"
+#include "tools/run/output.hpp"
 #include "tools/run/run.hpp"
 
 namespace mmcheck::cli {
@@ -24,6 +26,7 @@ std::vector<std::pair<std::string, std::string>> parse_sets(const std::vector<st
 }
 
 std::uint64_t mib_to_bytes(std::uint64_t mib) {
+  // Saturating: an absurdly large bound is no bound, never a wrapped small one.
   constexpr std::uint64_t kMaxMib = ~std::uint64_t{0} >> 20;
   return mib > kMaxMib ? ~std::uint64_t{0} : mib << 20;
 }
@@ -42,36 +45,10 @@ class TerminalProgress : public ProgressSink {
   void finish() override { std::fprintf(stderr, "\r\033[K"); }
 };
 
-}  // namespace
-
-int check_command(const CheckArgs& args) {
-  vm::Scenario scenario = vm::load_scenario(args.file);
-  RunConfig config;
-  config.kernel = args.kernel;
-  config.sets = parse_sets(args.sets);
-  config.search.threads = args.threads;
-  config.search.max_states = args.max_states;
-  config.search.max_seconds = args.max_seconds;
-  config.search.max_depth = args.max_depth;
-  config.search.max_memory = mib_to_bytes(args.max_memory_mib);
-  TerminalProgress progress;
-  if (!args.quiet && !args.json && stderr_is_terminal()) config.search.progress = &progress;
-  config.search.reduce = args.por == "on";
-  config.search.fingerprint = args.fingerprint;
-  config.search.symmetry = args.symmetry;
-  RunOutcome outcome = run_scenario(scenario, config);
-  if (!args.trace.empty()) {
-    if (outcome.trace.empty()) {
-      std::fprintf(stderr, "mmcheck: no counterexample, so no trace written to %s\n",
-                   args.trace.c_str());
-    } else {
-      std::ofstream out(args.trace);
-      if (!out) throw vm::InputError("--trace", "", "cannot write " + args.trace);
-      out << trace_json(scenario, outcome).dump(2) << "\n";
-    }
-  }
+// The verdict, the counterexample and the counts, as text or as the --json report.
+int print_outcome(const CheckArgs& args, const vm::Scenario& scenario, const RunOutcome& outcome) {
   if (args.json) {
-    std::cout << report_json(scenario, outcome).dump(2) << "\n";
+    std::cout << json_text(report_json(scenario, outcome)) << "\n";
     return outcome.exit_code;
   }
   bool colour = isatty(STDOUT_FILENO) != 0;
@@ -87,6 +64,44 @@ int check_command(const CheckArgs& args) {
               << ": the pass would be vacuous\n";
   if (outcome.verdict == Outcome::Nondeterministic) std::cout << outcome.message << "\n";
   return outcome.exit_code;
+}
+
+}  // namespace
+
+int check_command(const CheckArgs& args) {
+  vm::Scenario scenario = vm::load_scenario(args.file);
+  if (!args.trace.empty())
+    if (auto why = unusable_output_path(args.trace)) throw vm::InputError("--trace", "", *why);
+  RunConfig config;
+  config.kernel = args.kernel;
+  config.sets = parse_sets(args.sets);
+  config.search.threads = args.threads;
+  config.search.max_states = args.max_states;
+  config.search.max_seconds = args.max_seconds;
+  config.search.max_depth = args.max_depth;
+  config.search.max_memory = mib_to_bytes(args.max_memory_mib);
+  TerminalProgress progress;
+  if (!args.quiet && !args.json && stderr_is_terminal()) config.search.progress = &progress;
+  config.search.reduce = args.por == "on";
+  config.search.fingerprint = args.fingerprint;
+  config.search.symmetry = args.symmetry;
+  config.search.interrupt = &interrupt_flag();
+  RunOutcome outcome = run_scenario(scenario, config);
+  // A trace that cannot be written is reported after the verdict, which is printed all the same.
+  std::optional<std::string> write_error;
+  if (!args.trace.empty()) {
+    if (outcome.trace.empty())
+      std::fprintf(stderr, "mmcheck: no counterexample, so no trace written to %s\n",
+                   args.trace.c_str());
+    else
+      write_error = write_output_file(args.trace, json_text(trace_json(scenario, outcome)) + "\n");
+  }
+  int status = print_outcome(args, scenario, outcome);
+  if (write_error) {
+    std::fprintf(stderr, "mmcheck: --trace: %s\n", write_error->c_str());
+    return kExitOutput;
+  }
+  return status;
 }
 
 }  // namespace mmcheck::cli

@@ -8,6 +8,7 @@
 #include "models/policy.hpp"
 #include "tools/cli/commands.hpp"
 #include "tools/cli/suite.hpp"
+#include "tools/run/interrupt.hpp"
 
 namespace mmcheck::cli {
 
@@ -37,6 +38,7 @@ int check_all_command(const CheckArgs& args) {
   config.search.reduce = args.por == "on";
   config.search.fingerprint = args.fingerprint;
   config.search.symmetry = args.symmetry;
+  config.search.interrupt = &interrupt_flag();
   std::vector<RunOutcome> outcomes;
   for (const auto& preset : vm::presets()) {
     config.kernel = preset.name;
@@ -71,7 +73,7 @@ int check_all_command(const CheckArgs& args) {
         {"presets", presets},
         {"exit_code", status},
     };
-    std::cout << out.dump(2) << "\n";
+    std::cout << json_text(out) << "\n";
     return status;
   }
   std::string patch;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +18,8 @@
 #include "models/policy.hpp"
 #include "models/scenario.hpp"
 #include "tools/cli/commands.hpp"
+#include "tools/run/interrupt.hpp"
+#include "tools/run/output.hpp"
 #include "tools/run/run.hpp"
 
 namespace mmcheck::cli {
@@ -85,6 +88,29 @@ const CLI::Validator kNonNegative(
     },
     "NONNEGATIVE");
 
+// --threads: 0 (every core) to kMaxThreads. oneTBB would try to make billions of threads of a
+// huge count (and CLI11 would wrap a negative one).
+constexpr unsigned kMaxThreads = 1024;
+const CLI::Validator kThreadCount(
+    [](std::string& input) -> std::string {
+      double v = 0;
+      if (CLI::detail::lexical_cast(input, v) && !(v >= 0 && v <= kMaxThreads))
+        return "expected a number of threads from 0 (every core) to " +
+               std::to_string(kMaxThreads) + ", got " + input;
+      return {};
+    },
+    "0.." + std::to_string(kMaxThreads));
+
+// --max-seconds: a finite number >= 0 (0: no bound); "nan" or "inf" would silently be no bound.
+const CLI::Validator kSeconds(
+    [](std::string& input) -> std::string {
+      double v = 0;
+      if (CLI::detail::lexical_cast(input, v) && !(std::isfinite(v) && v >= 0))
+        return "expected a finite number of seconds >= 0 (0: no bound), got " + input;
+      return {};
+    },
+    "SECONDS");
+
 // Bad input: the located message on stderr and, under --json, an error object on stdout (so a
 // caller reading the report always gets JSON). Exit status 2.
 int input_error(const std::string& file, const std::string& pointer, const std::string& what,
@@ -95,7 +121,7 @@ int input_error(const std::string& file, const std::string& pointer, const std::
     nlohmann::json j = {{"error", {{"kind", "input"}, {"file", file}, {"message", what}}},
                         {"exit_code", kExitUsage}};
     if (!pointer.empty()) j["error"]["pointer"] = pointer;
-    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    std::printf("%s\n", json_text(j).c_str());
   }
   return kExitUsage;
 }
@@ -122,8 +148,9 @@ int run(int argc, char** argv) {
   check_cmd->add_option(
       "--set", check.sets,
       "Override one policy, POLICY=VALUE (repeatable); see `mmcheck list policies`");
-  check_cmd->add_option("--threads", check.threads, "Worker threads (default: every core)")
-      ->check(kNonNegative);
+  check_cmd
+      ->add_option("--threads", check.threads, "Worker threads, 0 to 1024 (default 0: every core)")
+      ->check(kThreadCount);
   check_cmd->add_option("--trace", check.trace,
                         "Write the counterexample as JSON (mmcheck-trace/1)");
   check_cmd->add_flag("--json", check.json, "Print the report as JSON");
@@ -131,7 +158,7 @@ int run(int argc, char** argv) {
       ->add_option("--max-states", check.max_states, "Stop as incomplete past this many states")
       ->check(kNonNegative);
   check_cmd->add_option("--max-seconds", check.max_seconds, "Stop as incomplete after this long")
-      ->check(kNonNegative);
+      ->check(kSeconds);
   check_cmd->add_option("--max-depth", check.max_depth, "Explore at most this many steps deep")
       ->check(kNonNegative);
   check_cmd
@@ -162,8 +189,10 @@ int run(int argc, char** argv) {
   suite_cmd->add_flag("--tap", suite.tap, "Print KTAP instead of the matrix");
   suite_cmd->add_flag("--markdown", suite.markdown, "Print the matrix as Markdown");
   suite_cmd->add_flag("--json", suite.json, "Print the results as JSON");
-  suite_cmd->add_option("--threads", suite.threads, "Worker threads (default: every core)")
-      ->check(kNonNegative);
+  suite_cmd
+      ->add_option("--threads", suite.threads,
+                   "Runs side by side, 0 to 1024 (default 0: one per core)")
+      ->check(kThreadCount);
   suite_cmd->add_option("--traces", suite.traces_dir,
                         "Write every counterexample's trace into this directory");
   suite_cmd->add_option("--por", suite.por, "Partial-order reduction (default on)")
@@ -180,7 +209,7 @@ int run(int argc, char** argv) {
   suite_cmd
       ->add_option("--max-seconds", suite.max_seconds,
                    "Each run stops as incomplete (a failing cell) after this long")
-      ->check(kNonNegative);
+      ->check(kSeconds);
   suite_cmd
       ->add_option("--max-memory", suite.max_memory_mib,
                    "A run stops as incomplete when the process's resident memory passes this "
@@ -220,8 +249,9 @@ int run(int argc, char** argv) {
   diff_cmd->add_option("file", diff.file, "Scenario file")->required();
   diff_cmd->add_option("kernel1", diff.a, "The first preset")->required();
   diff_cmd->add_option("kernel2", diff.b, "The second preset")->required();
-  diff_cmd->add_option("--threads", diff.threads, "Worker threads (default: every core)")
-      ->check(kNonNegative);
+  diff_cmd
+      ->add_option("--threads", diff.threads, "Worker threads, 0 to 1024 (default 0: every core)")
+      ->check(kThreadCount);
   diff_cmd->add_flag("--json", diff.json, "Print the comparison as JSON");
 
   CompareArgs bisect;
@@ -233,8 +263,9 @@ int run(int argc, char** argv) {
   bisect_cmd->add_option("kernel1", bisect.a, "The preset whose verdict is flipped")->required();
   bisect_cmd->add_option("kernel2", bisect.b, "The preset whose policy values are tried")
       ->required();
-  bisect_cmd->add_option("--threads", bisect.threads, "Worker threads (default: every core)")
-      ->check(kNonNegative);
+  bisect_cmd
+      ->add_option("--threads", bisect.threads, "Worker threads, 0 to 1024 (default 0: every core)")
+      ->check(kThreadCount);
   bisect_cmd->add_flag("--json", bisect.json, "Print the result as JSON");
 
   std::string show_preset;
@@ -252,8 +283,7 @@ int run(int argc, char** argv) {
       if (std::string(argv[i]) == "--json") {
         nlohmann::json j = {{"error", {{"kind", "usage"}, {"message", e.what()}}},
                             {"exit_code", kExitUsage}};
-        std::printf("%s\n",
-                    j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+        std::printf("%s\n", json_text(j).c_str());
         break;
       }
     return kExitUsage;
@@ -261,23 +291,36 @@ int run(int argc, char** argv) {
   bool json = (*check_cmd && check.json) || (*suite_cmd && suite.json) ||
               (*replay_cmd && replay.json) || (*diff_cmd && diff.json) ||
               (*bisect_cmd && bisect.json);
-  try {
-    if (*check_cmd) return check.kernel == "all" ? check_all_command(check) : check_command(check);
-    if (*diff_cmd) return diff_command(diff);
-    if (*bisect_cmd) return bisect_command(bisect);
-    if (*suite_cmd) return suite_command(suite);
-    if (*replay_cmd) return replay_command(replay);
-    if (*explain_cmd) return explain_command(explain);
-    if (*list_cmd) return list_command(what);
-    if (*show_cmd) return show_command(show_preset);
-  } catch (const vm::InputError& e) {
-    return input_error(e.file, e.pointer, e.detail, json);
-  } catch (const std::filesystem::filesystem_error& e) {
-    // A directory that cannot be listed, a symlink loop, a path that is not there: bad input
-    // with its path, like a file that cannot be read.
-    return input_error(e.path1().string(), "", e.code().message(), json);
+  // A signal ends a search incomplete with its report (exit 12), not the process.
+  if (*check_cmd || *suite_cmd || *diff_cmd || *bisect_cmd) catch_interrupts();
+  auto run_command = [&]() -> int {
+    try {
+      if (*check_cmd)
+        return check.kernel == "all" ? check_all_command(check) : check_command(check);
+      if (*diff_cmd) return diff_command(diff);
+      if (*bisect_cmd) return bisect_command(bisect);
+      if (*suite_cmd) return suite_command(suite);
+      if (*replay_cmd) return replay_command(replay);
+      if (*explain_cmd) return explain_command(explain);
+      if (*list_cmd) return list_command(what);
+      if (*show_cmd) return show_command(show_preset);
+    } catch (const vm::InputError& e) {
+      return input_error(e.file, e.pointer, e.detail, json);
+    } catch (const std::filesystem::filesystem_error& e) {
+      // A directory that cannot be listed, a symlink loop, a path that is not there: bad input
+      // with its path, like a file that cannot be read.
+      return input_error(e.path1().string(), "", e.code().message(), json);
+    }
+    return kExitUsage;
+  };
+  int status = run_command();
+  // Output lost on stdout (a full disk, a closed pipe) is an error like a file that cannot be
+  // written: the run's status would say a report was delivered.
+  if (auto lost = flush_stdout()) {
+    std::fprintf(stderr, "mmcheck: %s\n", lost->c_str());
+    return kExitOutput;
   }
-  return kExitUsage;
+  return status;
 }
 
 }  // namespace mmcheck::cli

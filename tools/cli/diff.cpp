@@ -8,6 +8,7 @@
 #include "models/policy.hpp"
 #include "tools/cli/commands.hpp"
 #include "tools/cli/compare.hpp"
+#include "tools/run/interrupt.hpp"
 
 namespace mmcheck::cli {
 
@@ -29,6 +30,7 @@ RunOutcome run_on(const vm::Scenario& scenario, const CompareArgs& args, const s
   config.kernel = kernel;
   config.sets = sets;
   config.search.threads = args.threads;
+  config.search.interrupt = &interrupt_flag();
   return run_scenario(scenario, config);
 }
 
@@ -75,7 +77,7 @@ int diff_command(const CompareArgs& args) {
       out["policies"].push_back(
           {{"policy", p.policy}, {"a", p.from}, {"b", p.to}, {"history", p.history}});
     out["exit_code"] = status;
-    std::cout << out.dump(2) << "\n";
+    std::cout << json_text(out) << "\n";
     return status;
   }
   print_verdicts(c);

@@ -8,13 +8,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "models/ops/op.hpp"
 #include "tools/cli/commands.hpp"
 #include "tools/cli/replay.hpp"
+#include "tools/run/output.hpp"
 
 namespace mmcheck::cli {
 
@@ -381,14 +381,16 @@ std::string explain_text(const RecordedTrace& trace, const Replay& replay, bool 
 }
 
 int explain_command(const ExplainArgs& args) {
+  if (!args.html.empty())
+    if (auto why = unusable_output_path(args.html)) throw vm::InputError("--html", "", *why);
   RecordedTrace trace = read_trace(args.trace);
   Replay replay = replay_trace(trace, args.scenario);
   int status = replay.reproduced() ? kExitHolds : kExitExpectation;
   if (!args.html.empty()) {
-    std::ofstream out(args.html, std::ios::binary);
-    if (!out) throw vm::InputError("--html", "", "cannot write " + args.html);
-    out << explain_html(trace, replay);
-    if (!out.flush()) throw vm::InputError("--html", "", "cannot write " + args.html);
+    if (auto err = write_output_file(args.html, explain_html(trace, replay))) {
+      std::fprintf(stderr, "mmcheck: --html: %s\n", err->c_str());
+      return kExitOutput;
+    }
     std::printf("wrote %s: %s on %s, %zu steps%s\n", args.html.c_str(), trace.scenario_name.c_str(),
                 trace.kernel.c_str(), replay.steps.size(),
                 replay.reproduced() ? "" : " (the trace no longer replays)");

@@ -78,9 +78,29 @@ TraceStep read_step(const TraceReader& r, const vm::json& j, const std::string& 
 
 }  // namespace
 
+namespace {
+RecordedTrace read_trace_document(const std::string& path, const std::string& text);
+}  // namespace
+
 RecordedTrace read_trace(const std::string& path) {
+  return parse_trace(vm::JsonReader(path).read_file("trace"), path);
+}
+
+RecordedTrace parse_trace(const std::string& text, const std::string& path) {
+  try {
+    return read_trace_document(path, text);
+  } catch (const nlohmann::json::exception& e) {
+    // Every value's type is checked before it is read; should one still escape that, it is bad
+    // input in this file, never a crash.
+    throw vm::InputError(path, "", std::string("cannot read the trace: ") + e.what());
+  }
+}
+
+namespace {
+
+RecordedTrace read_trace_document(const std::string& path, const std::string& text) {
   TraceReader r(path);
-  vm::json doc = r.parse(r.read_file("trace"));
+  vm::json doc = r.parse(text);
   if (!doc.is_object())
     r.fail("", "expected a trace object (\"format\": \"" + std::string(kTraceFormat) + "\")");
   auto format = doc.find("format");
@@ -131,6 +151,8 @@ RecordedTrace read_trace(const std::string& path) {
   }
   return t;
 }
+
+}  // namespace
 
 // --- Replaying ---------------------------------------------------------------------------
 
@@ -557,7 +579,7 @@ int replay_command(const ReplayArgs& args) {
   RecordedTrace trace = read_trace(args.trace);
   Replay replay = replay_trace(trace, args.scenario);
   if (args.json) {
-    std::cout << replay_json(trace, replay).dump(2) << "\n";
+    std::cout << json_text(replay_json(trace, replay)) << "\n";
     return replay.exit_code;
   }
   if (!args.quiet) {

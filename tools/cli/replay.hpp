@@ -43,6 +43,8 @@ struct RecordedTrace {
 // Reads and checks the shape of a trace. Throws vm::InputError naming the file and the JSON
 // pointer: malformed JSON, a format other than kTraceFormat, a missing or mistyped field.
 RecordedTrace read_trace(const std::string& path);
+// The same from the text of a trace file (`path` names it in errors).
+RecordedTrace parse_trace(const std::string& text, const std::string& path);
 
 // One way the replay differs from the recording. `field` is one of scenario, unsupported,
 // thread, enabled, process, op, op_index, step, change, note, early_violation, ending,

@@ -3,8 +3,6 @@
 // outcome is the expected one and every must_reach step of that preset was reached.
 #include "tools/cli/suite.hpp"
 
-#include <oneapi/tbb/parallel_for.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -20,6 +18,9 @@
 #include "invariants/checker.hpp"
 #include "models/policy.hpp"
 #include "tools/cli/commands.hpp"
+#include "tools/run/interrupt.hpp"
+#include "tools/run/output.hpp"
+#include "tools/run/parallel.hpp"
 #include "tools/run/run.hpp"
 
 namespace mmcheck::cli {
@@ -33,10 +34,20 @@ std::vector<std::string> collect_files(const std::vector<std::string>& paths) {
   for (const std::string& p : paths) {
     std::error_code ec;
     if (fs::is_directory(p, ec)) {
+      // Symbolic links to directories are not followed (no loop can be walked); a symlink loop,
+      // or a *.json entry that cannot be examined (a dangling link), is bad input naming it.
       std::vector<std::string> found;
-      for (const auto& entry : fs::recursive_directory_iterator(p))
-        if (entry.is_regular_file() && entry.path().extension() == ".json")
-          found.push_back(entry.path().string());
+      fs::recursive_directory_iterator it(p, fs::directory_options::none, ec), end;
+      for (; !ec && it != end; it.increment(ec)) {
+        std::error_code type_ec;
+        bool regular = it->is_regular_file(type_ec);
+        if (type_ec && (it->path().extension() == ".json" ||
+                        type_ec == std::errc::too_many_symbolic_link_levels))
+          throw vm::InputError(it->path().string(), "",
+                               "cannot read the scenario file: " + type_ec.message());
+        if (regular && it->path().extension() == ".json") found.push_back(it->path().string());
+      }
+      if (ec) throw vm::InputError(p, "", "cannot list the directory: " + ec.message());
       std::sort(found.begin(), found.end());
       files.insert(files.end(), found.begin(), found.end());
     } else if (fs::exists(p, ec)) {
@@ -49,6 +60,18 @@ std::vector<std::string> collect_files(const std::vector<std::string>& paths) {
     throw vm::InputError(paths.empty() ? "suite" : paths.front(), "",
                          "no scenario files (*.json) found");
   return files;
+}
+
+// --traces DIR: made when missing; a path that is there and not a directory (or cannot be made)
+// is bad input before anything runs.
+void check_traces_dir(const std::string& dir) {
+  if (dir.empty()) return;
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
+    throw vm::InputError("--traces", "", dir + " is not a directory; --traces names a directory");
+  fs::create_directories(dir, ec);
+  if (ec)
+    throw vm::InputError("--traces", "", "cannot make the directory " + dir + ": " + ec.message());
 }
 
 // A run's outcome against its expectation. With --set, an expected violation or deadlock that
@@ -137,8 +160,9 @@ class SuiteProgress {
 void run_jobs(SuiteRun& run, const SuiteArgs& args) {
   auto sets = parse_sets(args.sets);
   SuiteProgress progress(run.jobs.size(), stderr_is_terminal());
-  // Small scenarios run side by side, one search thread each; the results do not depend on it.
-  tbb::parallel_for(std::size_t{0}, run.jobs.size(), [&](std::size_t j) {
+  // Small scenarios run side by side, one search thread each, --threads of them at a time; the
+  // results do not depend on it. A signal stops the running searches and skips the rest.
+  run_side_by_side(run.jobs.size(), args.threads, [&](std::size_t j) {
     SuiteJob& job = run.jobs[j];
     RunConfig config;
     config.kernel = job.kernel;
@@ -148,8 +172,16 @@ void run_jobs(SuiteRun& run, const SuiteArgs& args) {
     config.search.max_states = args.max_states;
     config.search.max_seconds = args.max_seconds;
     config.search.max_memory = mib_to_bytes(args.max_memory_mib);
+    config.search.interrupt = &interrupt_flag();
     try {
-      job.outcome = run_scenario(run.scenarios[job.scenario], config);
+      if (interrupt_flag().load()) {
+        job.outcome.kernel = job.kernel;
+        job.outcome.verdict = Outcome::Incomplete;
+        job.outcome.incomplete_reason = "interrupted";
+        job.outcome.exit_code = kExitIncomplete;
+      } else {
+        job.outcome = run_scenario(run.scenarios[job.scenario], config);
+      }
       judge(job, !sets.empty());
     } catch (const vm::InputError& e) {
       job.error = e;
@@ -170,15 +202,18 @@ void run_jobs(SuiteRun& run, const SuiteArgs& args) {
   run.jobs = std::move(ran);
 }
 
-void write_traces(const SuiteRun& run, const std::string& dir) {
-  fs::create_directories(dir);
+// Every counterexample's trace in `dir`; the files that could not be written, as messages.
+std::vector<std::string> write_traces(const SuiteRun& run, const std::string& dir) {
+  std::vector<std::string> errors;
   for (const SuiteJob& job : run.jobs) {
     if (job.outcome.trace.empty()) continue;
     const vm::Scenario& sc = run.scenarios[job.scenario];
     std::string name = fs::path(sc.file).stem().string() + "." + job.kernel + ".trace.json";
-    std::ofstream out(fs::path(dir) / name);
-    out << trace_json(sc, job.outcome).dump(2) << "\n";
+    if (auto err = write_output_file((fs::path(dir) / name).string(),
+                                     json_text(trace_json(sc, job.outcome)) + "\n"))
+      errors.push_back("--traces: " + *err);
   }
+  return errors;
 }
 
 std::string cell(const SuiteJob& job) {
@@ -327,6 +362,9 @@ int suite_command(const SuiteArgs& args) {
                          "suite --set needs --kernel K: a patch is compared with the "
                          "expectations of the preset it patches");
   }
+  check_traces_dir(args.traces_dir);
+  if (!args.junit.empty())
+    if (auto why = unusable_output_path(args.junit)) throw vm::InputError("--junit", "", *why);
   SuiteRun run;
   for (const std::string& f : files) {
     try {
@@ -338,22 +376,30 @@ int suite_command(const SuiteArgs& args) {
   plan_jobs(run, args);
   run_jobs(run, args);
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (!args.traces_dir.empty()) write_traces(run, args.traces_dir);
-  if (!args.junit.empty()) write_junit(run, args.junit);
-  if (args.json) {
-    std::cout << suite_json(run, args).dump(2) << "\n";
-    return run.exit_status();
-  }
-  if (args.tap) {
+  // Outputs that cannot be written are reported after the results, which are printed anyway.
+  std::vector<std::string> write_errors;
+  if (!args.traces_dir.empty()) write_errors = write_traces(run, args.traces_dir);
+  if (!args.junit.empty())
+    if (auto err = write_junit(run, args.junit)) write_errors.push_back("--junit: " + *err);
+  if (args.json)
+    std::cout << json_text(suite_json(run, args)) << "\n";
+  else if (args.tap)
     print_ktap(run);
-    return run.exit_status();
-  }
-  if (!args.kernel.empty()) {
+  else if (!args.kernel.empty())
     print_kernel_report(run, args);
-    return run.exit_status();
+  else
+    print_matrix(run, args.markdown);
+  // The status once the results are printed: a lost output file is an output error, an
+  // interrupted suite incomplete.
+  int status = run.exit_status();
+  for (const std::string& e : write_errors) std::fprintf(stderr, "mmcheck: %s\n", e.c_str());
+  if (status == kExitInternal) return status;
+  if (!write_errors.empty()) return kExitOutput;
+  if (interrupt_flag().load()) {
+    std::fprintf(stderr, "mmcheck: interrupted: the suite is incomplete\n");
+    return kExitIncomplete;
   }
-  print_matrix(run, args.markdown);
-  return run.exit_status();
+  return status;
 }
 
 }  // namespace mmcheck::cli

@@ -51,7 +51,8 @@ std::string expected_text(const vm::Expectation& e);
 // "FILE: POINTER: MESSAGE" as the bad-input errors print it.
 std::string error_text(const SuiteError& e);
 
-void write_junit(const SuiteRun& run, const std::string& path);
+// JUnit XML to `path`; the reason when it cannot be written.
+std::optional<std::string> write_junit(const SuiteRun& run, const std::string& path);
 // KTAP as kselftest prints it; returns nothing, prints to stdout.
 void print_ktap(const SuiteRun& run);
 nlohmann::json suite_json(const SuiteRun& run, const SuiteArgs& args);

@@ -1,9 +1,11 @@
 // `mmcheck suite`'s outputs for machines: JUnit XML, KTAP as kselftest prints it, and JSON.
 #include <cstdio>
-#include <fstream>
 #include <iostream>
+#include <optional>
+#include <sstream>
 
 #include "tools/cli/suite.hpp"
+#include "tools/run/output.hpp"
 
 namespace mmcheck::cli {
 
@@ -46,9 +48,8 @@ std::string reproduce(const vm::Scenario& sc, const SuiteJob& job) {
 
 }  // namespace
 
-void write_junit(const SuiteRun& run, const std::string& path) {
-  std::ofstream out(path);
-  if (!out) throw vm::InputError("--junit", "", "cannot write " + path);
+std::optional<std::string> write_junit(const SuiteRun& run, const std::string& path) {
+  std::ostringstream out;
   std::size_t failed = run.failures() - run.errors.size();
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n<testsuite name=\"mmcheck\" "
          "tests=\""
@@ -68,8 +69,8 @@ void write_junit(const SuiteRun& run, const std::string& path) {
         << "<error type=\"input\" message=\"" << xml_escape(error_text(e)) << "\">"
         << xml_escape(error_text(e)) << "</error></testcase>\n";
   out << "</testsuite>\n</testsuites>\n";
+  return write_output_file(path, out.str());
 }
-
 // As tools/testing/selftests/kselftest/ktap_helpers.sh and kselftest.h print it: "ok N name",
 // "ok N name # XFAIL ..." for a violation or deadlock that was expected, "ok N name # SKIP ..."
 // for an expected unsupported pair, "not ok N name # XPASS ..." when an expected violation did

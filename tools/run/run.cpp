@@ -265,4 +265,8 @@ json trace_json(const vm::Scenario& scenario, const RunOutcome& o) {
   return j;
 }
 
+std::string json_text(const json& j, int indent) {
+  return j.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
 }  // namespace mmcheck::run

@@ -25,6 +25,9 @@ inline constexpr int kExitViolation = 10;
 inline constexpr int kExitDeadlock = 11;
 inline constexpr int kExitIncomplete = 12;
 inline constexpr int kExitInternal = 70;  // a nondeterministic model: a bug in mmcheck
+// An output (a --trace, --junit, --traces or --html file, or stdout) could not be written; the
+// verdict was printed all the same (sysexits' EX_IOERR).
+inline constexpr int kExitOutput = 74;
 
 struct RunConfig {
   std::string kernel;                                     // empty: the scenario's
@@ -100,6 +103,9 @@ nlohmann::json step_json(const TraceStep& step);
 nlohmann::json steps_json(const std::vector<TraceStep>& steps);
 nlohmann::json report_json(const vm::Scenario& scenario, const RunOutcome& outcome);
 nlohmann::json trace_json(const vm::Scenario& scenario, const RunOutcome& outcome);
+// The text of a JSON document as mmcheck prints and writes it: a string that is not valid UTF-8
+// (a file name is bytes) has its invalid bytes replaced by U+FFFD instead of failing the dump.
+std::string json_text(const nlohmann::json& j, int indent = 2);
 // Word-wraps text into lines of at most `width` characters (longer words are cut).
 std::vector<std::string> wrap(const std::string& text, std::size_t width);
 std::string timeline_text(const vm::Scenario& scenario, const std::vector<TraceStep>& steps,
