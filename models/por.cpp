@@ -57,6 +57,7 @@
 // satisfies C1 when, besides conflicting with nothing else of the other threads' futures,
 // every page of m they may test (`flush_test`) is TLB-clean in s and no other thread's future
 // can make it TLB-dirty: then it stays TLB-clean in every state reachable without t moving.
+#include <algorithm>
 #include <optional>
 
 #include "models/ops/op.hpp"
@@ -88,8 +89,10 @@ Footprint VmModel::op_footprint(int thread, const Op& op) const {
     if (scenario_.threads[t].process == m) cpus |= tlb(t);
   // The ghost parts only matter to the invariants that read them.
   std::uint64_t ghost = kGhost | (ghost_.wp ? kGhostWp : 0) | (ghost_.soft_dirty ? kGhostSd : 0);
-  FootprintScope scope{m,     cpus,   ptes(m, op.page, op.pages), ptes(m, 0, shape_.pages),
-                       ghost, policy_};
+  bool migrates = std::any_of(scenario_.regions.begin(), scenario_.regions.end(),
+                              [](const Region& r) { return r.misplaced; });
+  FootprintScope scope{
+      m, cpus, ptes(m, op.page, op.pages), ptes(m, 0, shape_.pages), ghost, policy_, migrates};
   Footprint f;
   op_descriptor(op.kind).footprint(scope, op, f);
   f.read |= kLife;  // whether the thread runs at all

@@ -78,6 +78,9 @@ struct Region {
   Prot prot = Prot::ReadWrite;
   bool uffd_wp = false;
   bool soft_dirty = true;  // VM_SOFTDIRTY: mmap_region() sets it on every new VMA
+  // Its pages sit on a node other than the one the faulting task runs on, so a NUMA hinting
+  // fault migrates them (numa_migrate_prep() picks a target node) instead of mapping them again.
+  bool misplaced = false;
 };
 
 struct Process {

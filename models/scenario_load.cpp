@@ -103,7 +103,7 @@ class Loader : JsonReader {
       if (!valid_identifier(it.key())) fail(ptr, identifier_rule("region", it.key()));
       const json& r = it.value();
       expect_object(r, ptr);
-      check_keys(r, ptr, {"type", "pages", "words", "prot", "uffd_wp", "soft_dirty"});
+      check_keys(r, ptr, {"type", "pages", "words", "prot", "uffd_wp", "soft_dirty", "misplaced"});
       Region region;
       region.name = it.key();
       std::string type = r.contains("type") ? string_at(r["type"], ptr + "/type") : "anon";
@@ -119,6 +119,7 @@ class Loader : JsonReader {
       if (r.contains("uffd_wp")) region.uffd_wp = bool_at(r["uffd_wp"], ptr + "/uffd_wp");
       if (r.contains("soft_dirty"))
         region.soft_dirty = bool_at(r["soft_dirty"], ptr + "/soft_dirty");
+      if (r.contains("misplaced")) region.misplaced = bool_at(r["misplaced"], ptr + "/misplaced");
       region.first_page = static_cast<std::uint8_t>(next_page);
       next_page += region.pages;
       if (next_page > kMaxPages)

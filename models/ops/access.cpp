@@ -24,6 +24,8 @@ void access_footprint(const FootprintScope& x, const Op& op, Footprint& f) {
   // keep every page TLB-clean (none -> present, an upgrade, or an install after a flush).
   f.flush_test = op.kind != OpKind::Read && x.policy.uffd_wp_pending_flush ? x.range : 0;
   f.tlb_dirtying = op.kind == OpKind::Read ? x.range : 0;
+  // A NUMA hinting fault that migrates walks the rmap like move_pages.
+  if (x.migrates) migration_footprint(f);
 }
 
 namespace {

@@ -69,6 +69,8 @@ enum FaultPhase : std::uint8_t {
   kFaultUnlock,         // mmap_read_unlock
   kFaultUserfault,      // handle_userfault: releases mmap_lock and blocks until woken
   kFaultMigrationWait,  // migration_entry_wait: sleeps (fault lock held) until the entry goes
+  kFaultNumaUnmap,      // do_numa_page -> migrate_misplaced_folio: the rmap walk's unmaps
+  kFaultNumaRemove,     // ... and its remove_migration_pte()s
 };
 
 enum class FaultKind : std::uint8_t { None, Load, Store, Unshare };
@@ -169,13 +171,22 @@ void step_gup(Ctx& c);     // pin, get
 void step_munmap(Ctx& c);  // munmap, exit
 void step_numa_scan(Ctx& c);
 void step_migrate(Ctx& c);
+// The migration's rmap steps (models/ops/migrate.cpp), for move_pages and for the NUMA hinting
+// fault: unmap the next mapping of th.old_pfn (the thread holds its isolation reference), or,
+// past the last, the refcount freeze and the copy, then `remove_phase`; remove the next
+// migration entry, or, past the last, drop the references (true: the migration is over).
+void migrate_unmap_step(Ctx& c, std::uint8_t remove_phase);
+bool migrate_remove_step(Ctx& c);
+std::vector<std::string> migration_steps();
 // mfill_atomic_install_pte()'s PTE for frame `pfn` at `page` (UFFDIO_COPY, UFFDIO_CONTINUE),
 // with the op's MODE_WP [P uffdio_copy_mkdirty]; marks the page protected in the ghost when WP.
 Pte mfill_install_pte(Ctx& c, int page, int pfn, bool page_in_cache);
 
 // do_numa_page() on the protnone PTE at `page` (models/ops/numa.cpp): maps it again where it is,
-// with the release's write rule; the caller leaves the fault and retries the access.
-void numa_restore(Ctx& c, int page);
+// with the release's write rule, and returns true (the caller leaves the fault and retries the
+// access); or, for a page of a "misplaced" region, takes its reference to migrate it and returns
+// false (the fault continues at kFaultNumaUnmap).
+bool do_numa_page(Ctx& c, int page);
 std::vector<std::string> numa_fault_steps();
 
 // Enters the fault handler from an access or from GUP (which already holds mmap_lock).

@@ -256,8 +256,8 @@ void fault_ptl(Ctx& c, FaultKind kind) {
   }
   if (!pte.present) return fault_none_pte(c, page, kind);
   if (pte.protnone) {  // a NUMA hinting fault: the VMA is accessible (tested above)
-    numa_restore(c, page);
-    return leave_fault(c);
+    if (do_numa_page(c, page)) leave_fault(c);
+    return;
   }
   bool allowed = kind == FaultKind::Load || (store && pte.write) ||
                  (kind == FaultKind::Unshare && (pte.write || c.sc.region_of(page).shmem));
@@ -444,6 +444,11 @@ void step_fault(Ctx& c) {
       MM_SAY(c, "%s released; retry the access", lock);
       return;
     }
+    case kFaultNumaUnmap:
+      return migrate_unmap_step(c, kFaultNumaRemove);
+    case kFaultNumaRemove:  // migrated or not, the PTE is no longer the protnone one: retry
+      if (migrate_remove_step(c)) leave_fault(c);
+      return;
     case kFaultMigrationWait:  // enabled once the entry is gone (models/vm_model.cpp)
       c.label(step<kSteps, "migration_entry_wait.woken">());
       MM_SAY(c, "the migration entry is gone: the fault returns and the access retries");
@@ -478,6 +483,7 @@ std::optional<LocalStep> fault_local_step(const LocalScope& x) {
 }
 
 void fault_references(const ThreadState& th, FrameCounts& refs) {
+  migration_references(th, th.phase == kFaultNumaUnmap, th.phase == kFaultNumaRemove, refs);
   if (th.phase != kFaultCopy && th.phase != kFaultInstall) return;
   refs[th.old_pfn]++;
   if (th.phase == kFaultInstall) refs[th.new_pfn]++;
@@ -486,6 +492,7 @@ void fault_references(const ThreadState& th, FrameCounts& refs) {
 std::vector<std::string> fault_steps() {
   std::vector<std::string> out = step_vector(kSteps);
   for (std::string& s : numa_fault_steps()) out.push_back(std::move(s));
+  for (std::string& s : migration_steps()) out.push_back(std::move(s));
   return out;
 }
 

@@ -50,7 +50,12 @@ struct FootprintScope {
   std::uint64_t own;    // every PTE of the process
   std::uint64_t ghost;  // the ghost parts the checked invariants read
   const Policy& policy;
+  bool migrates = false;  // a NUMA hinting fault may migrate (a region is "misplaced")
 };
+
+// What a migration's rmap walk may touch: every mm's PTEs, VMA flags and tlb_flush_pending (its
+// pte_accessible() test), and every CPU's TLB (models/ops/migrate.cpp).
+void migration_footprint(Footprint& f);
 
 // A thread's next step when it may be explored alone: taking or releasing mmap_lock for read,
 // or raising or lowering tlb_flush_pending (`moves_pending`).

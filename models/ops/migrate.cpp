@@ -84,13 +84,14 @@ void isolate(Ctx& c) {
   MM_SAY(c, "frame %d isolated (refcount %d)", pte.pfn, c.s.frames[pte.pfn].refcount);
 }
 
-void copy(Ctx& c);
+void copy(Ctx& c, std::uint8_t remove_phase);
 
-// try_to_migrate_one() on the next mapping of the old frame; past the last, the copy.
-void unmap_one(Ctx& c) {
+}  // namespace
+
+void migrate_unmap_step(Ctx& c, std::uint8_t remove_phase) {
   ThreadState& th = c.th();
   int m = 0, page = 0;
-  if (!next_mapping(c, th.old_pfn, false, m, page)) return copy(c);
+  if (!next_mapping(c, th.old_pfn, false, m, page)) return copy(c, remove_phase);
   Mm& mm = c.s.mm[m];
   Pte& pte = mm.pte[page];
   Frame& f = c.s.frames[th.old_pfn];
@@ -117,10 +118,12 @@ void unmap_one(Ctx& c) {
                     : (protnone ? ", protnone: pte_accessible() is false, not flushed" : ""));
 }
 
+namespace {
+
 // folio_migrate_mapping()'s refcount freeze, then the copy; or -EAGAIN.
-void copy(Ctx& c) {
+void copy(Ctx& c, std::uint8_t remove_phase) {
   ThreadState& th = c.th();
-  th.phase = kMigrateRemove;
+  th.phase = remove_phase;
   Frame& old = c.s.frames[th.old_pfn];
   int expected = 1 + (old.shmem ? 1 : 0);  // the isolation's, and the page cache's
   if (old.refcount != expected || old.pincount > 0) {
@@ -148,13 +151,20 @@ void copy(Ctx& c) {
   MM_SAY(c, "frame %d := copy of frame %d", pfn, th.old_pfn);
 }
 
-// remove_migration_pte() on the next entry of the old frame; past the last, the end.
-void remove_one(Ctx& c) {
+}  // namespace
+
+bool migrate_remove_step(Ctx& c) {
   ThreadState& th = c.th();
   int m = 0, page = 0;
   if (!next_mapping(c, th.old_pfn, true, m, page)) {
-    th.phase = kMigrateDone;
-    return step_migrate(c);
+    bool moved = th.new_pfn != th.old_pfn;
+    if (moved) put_frame(c.s, th.new_pfn);  // the new folio's own reference
+    put_frame(c.s, th.old_pfn);             // the isolation's: frees the old frame if moved
+    c.label(step<kSteps, "migrate.done">());
+    MM_SAY(c, moved ? "migrated: the old frame is freed" : "not migrated: frame put back");
+    th.old_pfn = 0;
+    th.new_pfn = 0;
+    return true;
   }
   Pte& pte = c.s.mm[m].pte[page];
   const VmaPage& vma = c.s.mm[m].vma[page];
@@ -174,9 +184,18 @@ void remove_one(Ctx& c) {
   c.label(step<kSteps, "migrate.remove">());
   MM_SAY(c, "PTE %s:%s -> frame %d W%d", c.mm_name(m).c_str(), c.page_name(page).c_str(), fresh.pfn,
          fresh.write);
+  return false;
 }
 
-}  // namespace
+void migration_references(const ThreadState& th, bool unmapping, bool removing, FrameCounts& refs) {
+  if (!unmapping && !removing) return;
+  refs[th.old_pfn]++;
+  if (removing && th.new_pfn != th.old_pfn) refs[th.new_pfn]++;
+}
+
+std::vector<std::string> migration_steps() {
+  return {"migrate.unmap", "migrate.copy", "migrate.abort", "migrate.remove", "migrate.done"};
+}
 
 void step_migrate(Ctx& c) {
   ThreadState& th = c.th();
@@ -196,19 +215,10 @@ void step_migrate(Ctx& c) {
       th.phase = kMigrateUnmap;
       return;
     case kMigrateUnmap:
-      return unmap_one(c);
+      return migrate_unmap_step(c, kMigrateRemove);
     case kMigrateRemove:
-      return remove_one(c);
-    case kMigrateDone: {
-      bool moved = th.new_pfn != th.old_pfn;
-      if (moved) put_frame(c.s, th.new_pfn);  // the new folio's own reference
-      put_frame(c.s, th.old_pfn);             // the isolation's: frees the old frame if moved
-      c.label(step<kSteps, "migrate.done">());
-      MM_SAY(c, moved ? "migrated: the old frame is freed" : "not migrated: frame put back");
-      th.old_pfn = 0;
-      th.new_pfn = 0;
-      return c.finish_op();
-    }
+      if (migrate_remove_step(c)) c.finish_op();
+      return;
     default:
       MM_ASSERT(false, "unknown migrate phase");
   }
@@ -218,27 +228,14 @@ namespace {
 
 // The isolation reference on the old frame, and the new frame's own one after the copy.
 void migrate_references(const ThreadState& th, FrameCounts& refs) {
-  if (th.phase < kMigrateUnlock || th.phase > kMigrateDone) return;
-  if (th.phase == kMigrateUnlock && th.failed) return;
-  refs[th.old_pfn]++;
-  if (th.phase >= kMigrateRemove && th.new_pfn != th.old_pfn) refs[th.new_pfn]++;
+  bool isolated = (th.phase == kMigrateUnlock && !th.failed) || th.phase == kMigrateUnmap;
+  migration_references(th, isolated, th.phase == kMigrateRemove, refs);
 }
 
 void migrate_footprint(const FootprintScope& x, const Op&, Footprint& f) {
-  using namespace res;
-  // The rmap walk reaches every mm that maps the page, its TLBs and its VMA flags
-  // (vm_page_prot), and tests every mm's tlb_flush_pending (pte_accessible()).
-  std::uint64_t vmas = 0, pendings = 0, tlbs = 0;
-  for (int m = 0; m < kMaxProcesses; ++m) {
-    vmas |= vma(m);
-    pendings |= pending(m);
-  }
-  for (int t = 0; t < kMaxThreads; ++t) tlbs |= tlb(t);
-  f.read = lock_writer(x.mm) | vmas | pendings | all_ptes() | kFrames;
-  f.write = all_ptes() | tlbs | kFrames;
-  f.inc = lock_readers(x.mm);
-  f.flush_test = all_ptes();
-  f.tlb_dirtying = all_ptes();
+  f.read = res::lock_writer(x.mm) | res::kFrames;
+  f.inc = res::lock_readers(x.mm);
+  migration_footprint(f);
 }
 
 std::optional<LocalStep> migrate_local_step(const LocalScope& x) {
@@ -250,6 +247,20 @@ std::optional<LocalStep> migrate_local_step(const LocalScope& x) {
 }
 
 }  // namespace
+
+void migration_footprint(Footprint& f) {
+  using namespace res;
+  std::uint64_t vmas = 0, pendings = 0, tlbs = 0;
+  for (int m = 0; m < kMaxProcesses; ++m) {
+    vmas |= vma(m);
+    pendings |= pending(m);
+  }
+  for (int t = 0; t < kMaxThreads; ++t) tlbs |= tlb(t);
+  f.read |= vmas | pendings | all_ptes() | kFrames;
+  f.write |= all_ptes() | tlbs | kFrames;
+  f.flush_test |= all_ptes();
+  f.tlb_dirtying |= all_ptes();
+}
 
 const OpDescriptor kMigrateOp{.kind = OpKind::Migrate,
                               .names = {"migrate"},

@@ -36,8 +36,12 @@
 //                                       from 6a56ccbcf6c6 (6.2) can_change_pte_writable() when
 //                                       vma_wants_manual_pte_write_upgrade(). The access then
 //                                       retries
-// Migration (do_numa_page's other branch, and move_pages) is not modelled yet: the hinting fault
-// here always maps the page where it is, as when numa_migrate_prep() picks no other node.
+//   do_numa_page.migrate                for a page of a region marked "misplaced" (the scenario
+//                                       says where the page sits): numa_migrate_prep()'s
+//                                       reference, the PTL dropped, then migrate_misplaced_folio()
+//                                       under the fault lock: the rmap steps of models/ops/
+//                                       migrate.cpp (migrate.unmap .. migrate.done); the access
+//                                       then retries (the PTE is no longer the protnone one)
 #include "models/ops/context.hpp"
 #include "models/ops/op.hpp"
 #include "models/ops/phases.hpp"
@@ -49,10 +53,14 @@ namespace mmcheck::vm {
 namespace {
 
 // The kernel step names this file takes.
-constexpr StepList<7> kSteps = {
-    "numa_scan.mmap_read_lock",  "numa_scan.inc_tlb_flush_pending", "numa_scan.pte",
-    "numa_scan.flush_tlb_range", "numa_scan.dec_tlb_flush_pending", "numa_scan.mmap_read_unlock",
-    "do_numa_page.restore"};
+constexpr StepList<8> kSteps = {"numa_scan.mmap_read_lock",
+                                "numa_scan.inc_tlb_flush_pending",
+                                "numa_scan.pte",
+                                "numa_scan.flush_tlb_range",
+                                "numa_scan.dec_tlb_flush_pending",
+                                "numa_scan.mmap_read_unlock",
+                                "do_numa_page.restore",
+                                "do_numa_page.migrate"};
 
 // Why change_pte_range(MM_CP_PROT_NUMA) leaves the present PTE at `page` alone, or nullptr.
 const char* numa_skip(const Ctx& c, int page) {
@@ -154,8 +162,20 @@ void step_numa_scan(Ctx& c) {
   }
 }
 
-void numa_restore(Ctx& c, int page) {
+bool do_numa_page(Ctx& c, int page) {
   Pte& pte = c.m().pte[page];
+  // numa_migrate_prep() picked another node: take a reference, drop the PTL, migrate (the
+  // zero page has no struct page to migrate: vm_normal_page() is NULL, so it is mapped again).
+  if (c.sc.region_of(page).misplaced && !c.s.frames[pte.pfn].zero) {
+    ThreadState& th = c.th();
+    th.old_pfn = pte.pfn;
+    c.s.frames[pte.pfn].refcount++;
+    th.phase = kFaultNumaUnmap;
+    c.label(step<kSteps, "do_numa_page.migrate">());
+    MM_SAY(c, "hinting fault: frame %d is misplaced, migrate it (refcount %d)", pte.pfn,
+           c.s.frames[pte.pfn].refcount);
+    return false;
+  }
   const VmaPage& vma = c.m().vma[page];
   Pte before = pte;
   Pte restored = pte;
@@ -176,6 +196,7 @@ void numa_restore(Ctx& c, int page) {
   c.label(step<kSteps, "do_numa_page.restore">());
   MM_SAY(c, "hinting fault: PTE %s:%s protnone -> frame %d W%d%s", c.mm_name(c.mm).c_str(),
          c.page_name(page).c_str(), pte.pfn, pte.write, why);
+  return true;
 }
 
 namespace {

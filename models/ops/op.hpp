@@ -84,6 +84,9 @@ void exclusive_footprint(const FootprintScope& x, const Op& op, Footprint& f);
 // A COW in flight holds one reference on the old frame and the new frame's first one
 // (models/ops/fault.cpp; the accesses and GUP).
 void fault_references(const ThreadState& th, FrameCounts& refs);
+// A migration in flight holds the isolation reference on the old frame and, after the copy, the
+// new frame's own one (models/ops/migrate.cpp; move_pages and the NUMA hinting fault).
+void migration_references(const ThreadState& th, bool unmapping, bool removing, FrameCounts& refs);
 // The frames a zap gathered and frees after its flush (models/ops/munmap.cpp; madvise too).
 void gathered_references(const ThreadState& th, FrameCounts& refs);
 // Every kernel step name of the accesses and the fault handler (models/ops/fault.cpp).

@@ -52,7 +52,6 @@ inline constexpr std::uint8_t kMigrateIsolate = 1;
 inline constexpr std::uint8_t kMigrateUnlock = 2;
 inline constexpr std::uint8_t kMigrateUnmap = 3;   // then the copy, in the step after the last
 inline constexpr std::uint8_t kMigrateRemove = 4;  // then the end, in the step after the last
-inline constexpr std::uint8_t kMigrateDone = 5;
 // munmap, exit
 inline constexpr std::uint8_t kMunmapLock = 0;
 inline constexpr std::uint8_t kMunmapZap = 1;

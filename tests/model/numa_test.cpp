@@ -311,5 +311,25 @@ TEST_CASE(
   CHECK(copy < hit);
 }
 
+TEST_CASE(
+    "numa-hint-migrate-stale-tlb.json: the hinting fault migrates a misplaced page; without "
+    "protnone_pending_accessible a store through the scan's stale entry misses the copy",
+    "[numa][migrate][race]") {
+  auto holds = run_library("numa-hint-migrate-stale-tlb", "latest");
+  CHECK(holds.verdict == mmcheck::cli::Outcome::Holds);
+  CHECK(holds.unreached.empty());
+  auto o = run_library("numa-hint-migrate-stale-tlb", "linux-6.1",
+                       {{"protnone_pending_accessible", "false"}});
+  REQUIRE(o.verdict == mmcheck::cli::Outcome::Violation);
+  CHECK((o.invariant == "refcounts_sane" || o.invariant == "no_lost_write"));
+  auto steps = trace_steps(o);
+  auto migrate = std::find(steps.begin(), steps.end(), "cpu1:do_numa_page.migrate");
+  auto copy = std::find(steps.begin(), steps.end(), "cpu1:migrate.copy");
+  auto hit = std::find(steps.begin(), steps.end(), "cpu2:access.tlb_hit");
+  CHECK(migrate < copy);
+  CHECK(copy < hit);
+  CHECK(hit != steps.end());
+}
+
 }  // namespace
 }  // namespace mmtest

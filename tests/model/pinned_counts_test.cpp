@@ -113,6 +113,8 @@ const std::vector<Pinned> kPinned = {
     {"uffdio-continue-minor-shmem", "linux-6.1", "holds", 50, 85, 40, 59},
     {"uffdio-copy-vs-uffd-wp", "latest", "holds", 442, 1044, 348, 585},
     {"uffdio-copy-vs-uffd-wp", "linux-6.1", "holds", 394, 908, 287, 451},
+    {"numa-hint-migrate-stale-tlb", "latest", "holds", 689, 1553, 601, 966},
+    {"numa-hint-migrate-stale-tlb", "linux-6.1", "holds", 447, 1000, 359, 557},
     {"numa-migrate-stale-tlb", "latest", "holds", 444, 1001, 336, 543},
     {"numa-migrate-stale-tlb", "linux-6.1", "holds", 394, 878, 286, 453},
     {"numa-restore-soft-dirty", "latest", "holds", 162, 345, 108, 145},
