@@ -168,7 +168,8 @@ class Loader : JsonReader {
       for (auto t = threads.begin(); t != threads.end(); ++t, ++t_index) {
         std::string tptr = ptr + "/" + escape_pointer(t.key());
         expect_array(t.value(), tptr);
-        if (t.value().size() > 200) fail(tptr, "at most 200 ops per thread");
+        if (t.value().size() > kMaxOpsPerThread)
+          fail(tptr, "at most " + std::to_string(kMaxOpsPerThread) + " ops per thread");
         for (std::size_t i = 0; i < t.value().size(); ++i)
           sc_.threads[t_index].ops.push_back(ops_.load_op(
               t.value()[i], tptr + "/" + std::to_string(i), false, sc_.threads[t_index].process));

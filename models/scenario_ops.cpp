@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <map>
 
+#include "models/op_fields.hpp"
+
 namespace mmcheck::vm {
 
 namespace {
@@ -18,11 +20,17 @@ const OpDescriptor* find_op(const std::string& name) {
 }  // namespace
 
 Prot OpLoader::prot_at(const json& j, const std::string& ptr) const {
-  std::string p = string_at(j, ptr);
-  if (p == "none") return Prot::None;
-  if (p == "r") return Prot::Read;
-  if (p == "rw") return Prot::ReadWrite;
-  fail(ptr, "expected \"none\", \"r\" or \"rw\", got \"" + p + "\"");
+  return static_cast<Prot>(choice_at(j, ptr, kProtNames));  // in the order of enum Prot
+}
+
+std::size_t OpLoader::choice_at(const json& j, const std::string& ptr,
+                                const std::vector<std::string>& choices) const {
+  std::string got = string_at(j, ptr);
+  auto it = std::find(choices.begin(), choices.end(), got);
+  if (it != choices.end()) return static_cast<std::size_t>(it - choices.begin());
+  std::vector<std::string> quoted;
+  for (const std::string& c : choices) quoted.push_back("\"" + c + "\"");
+  fail(ptr, "expected one of " + join(quoted) + ", got \"" + got + "\"");
 }
 
 // Parses "A" or "A+1" into a global page number.
@@ -141,7 +149,7 @@ Op OpLoader::load_op(const json& j, const std::string& ptr, bool in_setup,
     }
   }
   if (j.contains("value")) {
-    op.value = static_cast<std::uint8_t>(int_at(j["value"], ptr + "/value", 0, 255));
+    op.value = static_cast<std::uint8_t>(int_at(j["value"], ptr + "/value", 0, kMaxValue));
     explicit_values_.insert(op.value);
   } else if (spec->stores) {
     needs_fresh_.push_back(ptr);
@@ -159,21 +167,12 @@ Op OpLoader::load_op(const json& j, const std::string& ptr, bool in_setup,
 // The fields that pick one of a few names: "mode" (uffd_register) and "kind" (extra_ref).
 void OpLoader::load_choices(const json& j, const std::string& ptr, Op& op) const {
   if (j.contains("mode")) {
-    std::string mode = string_at(j["mode"], ptr + "/mode");
-    if (mode != "wp" && mode != "missing" && mode != "missing+wp")
-      fail(ptr + "/mode", "expected \"wp\", \"missing\" or \"missing+wp\", got \"" + mode + "\"");
+    std::string mode = kUffdModes[choice_at(j["mode"], ptr + "/mode", kUffdModes)];
     op.missing = mode != "wp";
     op.wp_mode = mode != "missing";
   }
-  if (j.contains("kind")) {
-    std::string kind = string_at(j["kind"], ptr + "/kind");
-    if (kind == "lru")
-      op.ref_kind = RefKind::Lru;
-    else if (kind == "io")
-      op.ref_kind = RefKind::Io;
-    else
-      fail(ptr + "/kind", "expected \"lru\" or \"io\", got \"" + kind + "\"");
-  }
+  if (j.contains("kind"))  // in the order of enum RefKind
+    op.ref_kind = static_cast<RefKind>(choice_at(j["kind"], ptr + "/kind", kRefKinds));
 }
 
 // Fork ops name their children: each child is forked by exactly one op, never a root.
@@ -270,7 +269,9 @@ void OpLoader::assign_values() {
   int next = 1;
   auto fresh = [&](const std::string& ptr) {
     while (used.count(next)) ++next;
-    if (next > 255) fail(ptr, "no fresh value left for this store (values are 0-255)");
+    if (next > kMaxValue)
+      fail(ptr,
+           "no fresh value left for this store (values are 0-" + std::to_string(kMaxValue) + ")");
     used.insert(next);
     return static_cast<std::uint8_t>(next);
   };

@@ -14,6 +14,7 @@
 
 #include "checker/sysinfo.hpp"
 #include "invariants/registry.hpp"
+#include "models/op_fields.hpp"
 #include "models/policy.hpp"
 #include "models/scenario.hpp"
 #include "tools/cli/commands.hpp"
@@ -23,7 +24,29 @@ namespace mmcheck::cli {
 
 namespace {
 
-int list_command(const std::string& what) {
+// `mmcheck list ops -v`: each op with its aliases, its fields (type, required or the default,
+// limits) and the kernel step names it can take.
+void list_ops_verbose() {
+  for (const vm::OpDescriptor* op : vm::op_registry()) {
+    std::string aliases;
+    for (std::size_t i = 1; i < op->names.size(); ++i)
+      aliases += (aliases.empty() ? " (alias: " : ", ") + op->names[i];
+    std::printf("%s%s\n", op->names.front().c_str(),
+                aliases.empty() ? "" : (aliases + ")").c_str());
+    if (op->fields.empty()) std::printf("  (no fields)\n");
+    for (const std::string& name : op->fields) {
+      vm::OpField f = vm::op_field(*op, name);
+      std::string need = f.required ? "required" : "default " + f.default_text;
+      std::printf("  %s: %s, %s; %s\n", f.name.c_str(), f.type.c_str(), need.c_str(),
+                  f.limits.c_str());
+    }
+    std::string steps;
+    for (const std::string& s : op->steps) steps += (steps.empty() ? "" : ", ") + s;
+    std::printf("  kernel steps: %s\n", steps.c_str());
+  }
+}
+
+int list_command(const std::string& what, bool verbose) {
   if (what == "presets") {
     // Each preset with what changes from the one before it (or the release it equals).
     const vm::Preset* before = nullptr;
@@ -45,6 +68,8 @@ int list_command(const std::string& what) {
       for (const auto& v : info.values) values += (values.empty() ? "" : "|") + v;
       std::printf("%-27s %-31s %s\n", info.name.c_str(), values.c_str(), info.history.c_str());
     }
+  } else if (what == "ops" && verbose) {
+    list_ops_verbose();
   } else if (what == "ops") {
     for (const auto& name : vm::op_names()) std::printf("%s\n", name.c_str());
   } else if (what == "invariants") {
@@ -208,11 +233,14 @@ int run(int argc, char** argv) {
                         "No ANSI colour even on a terminal");
 
   std::string what;
+  bool list_verbose = false;
   auto* list_cmd =
       app.add_subcommand("list", "List presets, policies, ops, invariants or kernel steps");
   list_cmd->add_option("what", what, "presets|policies|ops|invariants|steps")
       ->required()
       ->check(CLI::IsMember({"presets", "policies", "ops", "invariants", "steps"}));
+  list_cmd->add_flag("-v,--verbose", list_verbose,
+                     "With ops: each op's fields (type, default, limits) and kernel steps");
 
   CompareArgs diff;
   auto* diff_cmd = app.add_subcommand(
@@ -268,7 +296,7 @@ int run(int argc, char** argv) {
     if (*suite_cmd) return suite_command(suite);
     if (*replay_cmd) return replay_command(replay);
     if (*explain_cmd) return explain_command(explain);
-    if (*list_cmd) return list_command(what);
+    if (*list_cmd) return list_command(what, list_verbose);
     if (*show_cmd) return show_command(show_preset);
   } catch (const vm::InputError& e) {
     return input_error(e.file, e.pointer, e.detail, json);

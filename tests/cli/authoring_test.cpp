@@ -1,0 +1,153 @@
+// Writing a scenario without guessing (the README's "Writing a scenario"): `mmcheck list ops -v`
+// prints each op's fields with their types, defaults and limits and its kernel steps, and what it
+// prints is what the loader accepts; near-miss names get a "did you mean"; trailing commas are
+// accepted; the JSON Schema of scenario files accepts the library and lists every op; `mmcheck
+// init NAME` prints a template that checks.
+#include <map>
+#include <set>
+
+#include "tests/cli/cli_support.hpp"
+
+namespace mmcheck::clitest {
+namespace {
+
+struct VerboseOp {
+  std::vector<std::string> names;                    // the name, then its aliases
+  std::vector<std::string> fields;                   // in order
+  std::map<std::string, std::string> field_details;  // field -> "TYPE, required; LIMITS"
+  std::vector<std::string> steps;
+};
+
+std::vector<std::string> split(const std::string& s, const std::string& sep) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t at = s.find(sep, start);
+    out.push_back(s.substr(start, at - start));
+    if (at == std::string::npos) return out;
+    start = at + sep.size();
+  }
+}
+
+// Parses `mmcheck list ops -v`: "NAME (alias: A, B)", then "  FIELD: TYPE, ...; LIMITS" lines
+// (or "  (no fields)") and "  kernel steps: S, S".
+std::vector<VerboseOp> list_ops_verbose() {
+  Result r = run_mmcheck({"list", "ops", "-v"});
+  INFO(describe(r));
+  REQUIRE(r.status == 0);
+  std::vector<VerboseOp> ops;
+  std::istringstream in(r.out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    if (line[0] != ' ') {
+      VerboseOp op;
+      std::string name = line.substr(0, line.find(' '));
+      op.names.push_back(name);
+      auto alias = line.find("(alias: ");
+      if (alias != std::string::npos)
+        for (const auto& a : split(line.substr(alias + 8, line.rfind(')') - alias - 8), ", "))
+          op.names.push_back(a);
+      ops.push_back(op);
+      continue;
+    }
+    REQUIRE(!ops.empty());
+    std::string body = line.substr(2);
+    if (body == "(no fields)") continue;
+    if (body.rfind("kernel steps: ", 0) == 0) {
+      ops.back().steps = split(body.substr(14), ", ");
+      continue;
+    }
+    auto colon = body.find(": ");
+    REQUIRE(colon != std::string::npos);
+    ops.back().fields.push_back(body.substr(0, colon));
+    ops.back().field_details[body.substr(0, colon)] = body.substr(colon + 2);
+  }
+  return ops;
+}
+
+std::string one_op_scenario(const std::string& op) {
+  return R"({ "name": "fields", "memory": { "A": { "pages": 2, "words": 2 } },
+    "processes": { "P": { "threads": { "cpu0": [ )" +
+         op + " ] } }, \"C\": { \"threads\": {} } } }";
+}
+
+TEST_CASE("list ops -v prints every op with its aliases, fields and kernel steps",
+          "[cli][list][authoring]") {
+  std::vector<VerboseOp> ops = list_ops_verbose();
+  std::vector<std::string> names;
+  for (const auto& op : ops) names.insert(names.end(), op.names.begin(), op.names.end());
+  CHECK(names == kOps);
+  std::set<std::string> all_steps;
+  for (const auto& s : split(run_mmcheck({"list", "steps"}).out, "\n"))
+    if (!s.empty()) all_steps.insert(s);
+  for (const auto& op : ops) {
+    INFO(op.names.front());
+    CHECK(!op.steps.empty());
+    for (const auto& s : op.steps) {
+      INFO(s);
+      CHECK(all_steps.count(s) == 1);  // each a step `list steps` names (and must_reach takes)
+    }
+  }
+  std::map<std::string, VerboseOp> by_name;
+  for (const auto& op : ops) by_name[op.names.front()] = op;
+  CHECK(by_name["write"].fields == std::vector<std::string>{"addr", "word", "value"});
+  CHECK(by_name["clear_refs"].fields.empty());
+  CHECK(by_name["get"].names == std::vector<std::string>{"get", "vmsplice"});
+  // The limits the loader enforces: 8 pages, 4 words, values 0-255, the choices of mode.
+  CHECK_THAT(by_name["munmap"].field_details["pages"], Catch::StartsWith("integer, default 1"));
+  CHECK_THAT(by_name["munmap"].field_details["pages"], Catch::Contains("1 to 8"));
+  CHECK_THAT(by_name["write"].field_details["word"],
+             Catch::StartsWith("integer, default 0; 0 to 3"));
+  CHECK_THAT(by_name["write"].field_details["value"], Catch::Contains("0 to 255"));
+  CHECK_THAT(by_name["write"].field_details["value"], Catch::Contains("a fresh value"));
+  CHECK_THAT(by_name["write"].field_details["addr"], Catch::StartsWith("address, required"));
+  CHECK_THAT(by_name["uffd_register"].field_details["mode"],
+             Catch::Contains(R"("wp", "missing", "missing+wp")"));
+  CHECK_THAT(by_name["mprotect"].field_details["prot"], Catch::StartsWith("choice, required"));
+  CHECK_THAT(by_name["fork"].field_details["child"], Catch::StartsWith("process, required"));
+  CHECK_THAT(by_name["write"].steps.front(), Catch::Contains("."));
+}
+
+TEST_CASE("The fields list ops -v prints are exactly the keys the loader accepts for each op",
+          "[cli][list][authoring]") {
+  for (const auto& op : list_ops_verbose()) {
+    INFO(op.names.front());
+    // An unknown key makes the loader list the op's valid keys.
+    std::string file = write_scenario(
+        one_op_scenario(R"({ "op": ")" + op.names.front() + R"(", "no_such_field": 1 })"));
+    Result r = run_mmcheck({"check", file});
+    INFO(describe(r));
+    CHECK(r.status == 2);
+    std::vector<std::string> keys = {"op"};
+    keys.insert(keys.end(), op.fields.begin(), op.fields.end());
+    CHECK_THAT(r.err, Catch::Contains("valid keys here: " + joined(keys)));
+    // With the required fields left out, the loader names one of them as missing.
+    std::set<std::string> required;
+    for (const auto& [field, details] : op.field_details)
+      if (details.find(", required") != std::string::npos) required.insert(field);
+    if (required.empty()) continue;
+    std::string missing =
+        write_scenario(one_op_scenario(R"({ "op": ")" + op.names.front() + R"(" })"));
+    Result m = run_mmcheck({"check", missing});
+    INFO(describe(m));
+    CHECK(m.status == 2);
+    auto at = m.err.find("needs \"");
+    REQUIRE(at != std::string::npos);
+    std::string named = m.err.substr(at + 7, m.err.find('"', at + 7) - at - 7);
+    CHECK(required.count(named) == 1);
+  }
+}
+
+TEST_CASE("The integer limits list ops -v prints are the loader's", "[cli][list][authoring]") {
+  // One past the printed maximum is refused with the same range.
+  std::string too_many = write_scenario(R"({ "name": "limits", "memory": { "A": { "pages": 9 } },
+    "processes": { "P": { "threads": { "cpu0": [] } } } })");
+  CHECK_THAT(run_mmcheck({"check", too_many}).err, Catch::Contains("from 1 to 8"));
+  std::string big_value =
+      write_scenario(one_op_scenario(R"({ "op": "write", "addr": "A", "value": 256 })"));
+  CHECK_THAT(run_mmcheck({"check", big_value}).err, Catch::Contains("from 0 to 255"));
+}
+
+}  // namespace
+}  // namespace mmcheck::clitest
