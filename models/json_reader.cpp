@@ -7,6 +7,8 @@
 #include <set>
 #include <sstream>
 
+#include "models/suggest.hpp"
+
 namespace mmcheck::vm {
 
 std::string join(const std::vector<std::string>& items) {
@@ -274,8 +276,9 @@ void JsonReader::check_keys(const json& j, const std::string& ptr,
                             const std::vector<std::string>& valid) const {
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (std::find(valid.begin(), valid.end(), it.key()) == valid.end())
-      fail(ptr + "/" + escape_pointer(it.key()),
-           "unknown key \"" + it.key() + "\"; valid keys here: " + join(valid));
+      fail(ptr + "/" + escape_pointer(it.key()), "unknown key \"" + it.key() + "\"" +
+                                                     did_you_mean(it.key(), valid) +
+                                                     "; valid keys here: " + join(valid));
   }
 }
 

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "models/op_fields.hpp"
+#include "models/suggest.hpp"
 
 namespace mmcheck::vm {
 
@@ -30,7 +31,8 @@ std::size_t OpLoader::choice_at(const json& j, const std::string& ptr,
   if (it != choices.end()) return static_cast<std::size_t>(it - choices.begin());
   std::vector<std::string> quoted;
   for (const std::string& c : choices) quoted.push_back("\"" + c + "\"");
-  fail(ptr, "expected one of " + join(quoted) + ", got \"" + got + "\"");
+  fail(ptr,
+       "expected one of " + join(quoted) + ", got \"" + got + "\"" + did_you_mean(got, choices));
 }
 
 // Parses "A" or "A+1" into a global page number.
@@ -64,7 +66,8 @@ int OpLoader::address_at(const json& j, const std::string& ptr, int pages,
   }
   std::vector<std::string> names;
   for (const auto& r : sc_.regions) names.push_back(r.name);
-  fail(ptr, "unknown region \"" + name + "\"; regions: " + join(names));
+  fail(ptr,
+       "unknown region \"" + name + "\"" + did_you_mean(name, names) + "; regions: " + join(names));
 }
 
 // The op as traces show it ("write A.1=3", "pin A write as p", "fork C"), from its fields;
@@ -116,7 +119,9 @@ Op OpLoader::load_op(const json& j, const std::string& ptr, bool in_setup,
   expect_object(j, ptr);
   std::string name = require_string(j, ptr, "op");
   const OpDescriptor* spec = find_op(name);
-  if (!spec) fail(ptr + "/op", "unknown op \"" + name + "\"; valid ops: " + join(op_names()));
+  if (!spec)
+    fail(ptr + "/op", "unknown op \"" + name + "\"" + did_you_mean(name, op_names()) +
+                          "; valid ops: " + join(op_names()));
   std::vector<std::string> valid = {"op"};
   if (in_setup) valid.push_back("thread");
   for (const std::string& f : spec->fields) valid.push_back(f);
@@ -185,9 +190,8 @@ void OpLoader::resolve_forks() {
     if (it == sc_.processes.end()) {
       std::vector<std::string> names;
       for (const auto& p : sc_.processes) names.push_back(p.name);
-      fail(ptr, "fork names process \"" + child +
-                    "\", which is not declared under \"processes\" (declared: " + join(names) +
-                    ")");
+      fail(ptr, "fork names process \"" + child + "\"" + did_you_mean(child, names) +
+                    ", which is not declared under \"processes\" (declared: " + join(names) + ")");
     }
     if (forked_at.count(child))
       fail(ptr, "process \"" + child + "\" is already forked at " + forked_at[child]);
@@ -229,6 +233,7 @@ void OpLoader::resolve_handles() {
   for (const auto& use : handle_uses_)
     if (!use.defines && std::find(names.begin(), names.end(), use.name) == names.end())
       fail(use.pointer, "no pin or get takes a handle named \"" + use.name + "\"" +
+                            did_you_mean(use.name, names) +
                             (names.empty() ? "" : "; handles: " + join(names)));
   sc_.handle_names = names;
   // pin_read/pin_write: "word" indexes the words of the region the handle was taken on.

@@ -149,5 +149,67 @@ TEST_CASE("The integer limits list ops -v prints are the loader's", "[cli][list]
   CHECK_THAT(run_mmcheck({"check", big_value}).err, Catch::Contains("from 0 to 255"));
 }
 
+// --- did you mean ------------------------------------------------------------------------------
+
+std::string base_scenario(const std::string& ops, const std::string& extra = "") {
+  return R"({ "name": "near-miss", "memory": { "A": { "words": 2 } },
+    "processes": { "P": { "threads": { "cpu0": [ )" +
+         ops + " ] } } }" + extra + " }";
+}
+
+const std::string kOp0 = "/processes/P/threads/cpu0/0";
+
+TEST_CASE("A near-miss op, key, region or choice gets a did-you-mean with the valid names",
+          "[cli][bad-input][authoring]") {
+  expect_bad_scenario(base_scenario(R"({ "op": "wirte", "addr": "A" })"), kOp0 + "/op",
+                      {R"(unknown op "wirte" (did you mean "write"?); valid ops: read, write)"});
+  expect_bad_scenario(base_scenario(R"({ "op": "write", "adr": "A" })"), kOp0 + "/adr",
+                      {R"(unknown key "adr" (did you mean "addr"?); valid keys here: op, addr)"});
+  expect_bad_scenario(base_scenario(R"({ "op": "read", "addr": "a" })"), kOp0 + "/addr",
+                      {R"(unknown region "a" (did you mean "A"?); regions: A)"});
+  expect_bad_scenario(base_scenario(R"({ "op": "uffd_register", "addr": "A", "mode": "missng" })"),
+                      kOp0 + "/mode",
+                      {R"(got "missng" (did you mean "missing"?))", R"("missing+wp")"});
+  expect_bad_scenario(base_scenario(R"({ "op": "read", "addr": "A" })", R"(, "chek": "all")"),
+                      "/chek", {R"(unknown key "chek" (did you mean "check"?))"});
+}
+
+TEST_CASE("A near-miss invariant, preset, policy, step or thread gets a did-you-mean",
+          "[cli][bad-input][authoring]") {
+  const std::string read = R"({ "op": "read", "addr": "A" })";
+  expect_bad_scenario(base_scenario(read, R"(, "check": ["no_lost_writes"])"), "/check/0",
+                      {R"(unknown invariant "no_lost_writes" (did you mean "no_lost_write"?))",
+                       "valid invariants: "});
+  expect_bad_scenario(base_scenario(read, R"(, "kernel": "linux-5.100")"), "/kernel",
+                      {R"((did you mean "linux-5.10"?); valid presets: )"});
+  expect_bad_scenario(base_scenario(read, R"(, "expect": { "lastest": "holds" })"),
+                      "/expect/lastest", {R"((did you mean "latest"?))"});
+  expect_bad_scenario(base_scenario(read, R"(, "policy": { "cow_reuze": "mapcount" })"),
+                      "/policy/cow_reuze",
+                      {R"(unknown policy "cow_reuze" (did you mean "cow_reuse"?))"});
+  expect_bad_scenario(base_scenario(read, R"(, "policy": { "cow_reuse": "refcont" })"),
+                      "/policy/cow_reuse", {R"((got "refcont" (did you mean "refcount"?)))"});
+  expect_bad_scenario(base_scenario(read, R"(, "must_reach": ["do_wp_pge"])"), "/must_reach/0",
+                      {R"(unknown kernel step "do_wp_pge" (did you mean "do_wp_page"?))"});
+  expect_bad_scenario(base_scenario(read, R"(, "setup": [ { "thread": "cpu", "op": "read",
+                      "addr": "A" } ])"),
+                      "/setup/0/thread", {R"(unknown thread "cpu" (did you mean "cpu0"?))"});
+  // On the command line too: --kernel and --set.
+  std::string file = write_scenario(base_scenario(read));
+  Result r = run_mmcheck({"check", file, "--kernel", "linux-6.4x"});
+  CHECK(r.status == 2);
+  CHECK_THAT(r.err, Catch::Contains(R"((did you mean "linux-6.4"?))"));
+  r = run_mmcheck({"check", file, "--set", "fault_lok=mmap"});
+  CHECK(r.status == 2);
+  CHECK_THAT(r.err, Catch::Contains(R"((did you mean "fault_lock"?))"));
+}
+
+TEST_CASE("A name far from every valid one gets no did-you-mean", "[cli][bad-input][authoring]") {
+  expect_bad_scenario(base_scenario(R"({ "op": "frobnicate", "addr": "A" })"), kOp0 + "/op",
+                      {R"(unknown op "frobnicate"; valid ops: )"});
+  std::string file = write_scenario(base_scenario(R"({ "op": "zz", "addr": "A" })"));
+  CHECK_THAT(run_mmcheck({"check", file}).err, !Catch::Contains("did you mean"));
+}
+
 }  // namespace
 }  // namespace mmcheck::clitest

@@ -17,6 +17,7 @@
 #include "models/op_fields.hpp"
 #include "models/policy.hpp"
 #include "models/scenario.hpp"
+#include "models/suggest.hpp"
 #include "tools/cli/commands.hpp"
 #include "tools/run/run.hpp"
 
@@ -88,7 +89,9 @@ int show_command(const std::string& name) {
   if (preset == nullptr) {
     std::string valid;
     for (const auto& n : vm::preset_names()) valid += (valid.empty() ? "" : ", ") + n;
-    throw vm::InputError(name, "", "unknown preset; valid presets: " + valid);
+    throw vm::InputError(name, "",
+                         "unknown preset" + vm::did_you_mean(name, vm::preset_names()) +
+                             "; valid presets: " + valid);
   }
   std::string same = preset->same_as.empty() ? "" : " (same rules as " + preset->same_as + ")";
   std::printf("%s: %s%s\n", preset->name.c_str(), preset->description.c_str(), same.c_str());
