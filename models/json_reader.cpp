@@ -209,7 +209,55 @@ std::string line_and_column(const std::string& text, std::size_t byte) {
 
 }  // namespace
 
-json JsonReader::parse(const std::string& text) {
+std::string blank_trailing_commas(const std::string& text) {
+  std::string out = text;
+  // Skips a comment starting at i, if any: returns the index after it (or i).
+  auto skip_comment = [&](std::size_t i) {
+    if (i + 1 >= text.size() || text[i] != '/') return i;
+    if (text[i + 1] == '/') {
+      std::size_t end = text.find('\n', i);
+      return end == std::string::npos ? text.size() : end;
+    }
+    if (text[i + 1] == '*') {
+      std::size_t end = text.find("*/", i + 2);
+      return end == std::string::npos ? text.size() : end + 2;
+    }
+    return i;
+  };
+  for (std::size_t i = 0; i < text.size();) {
+    char c = text[i];
+    if (c == '"') {  // a string: up to its closing quote, escapes skipped
+      for (++i; i < text.size() && text[i] != '"'; ++i)
+        if (text[i] == '\\') ++i;
+      ++i;
+      continue;
+    }
+    if (std::size_t after = skip_comment(i); after != i) {
+      i = after;
+      continue;
+    }
+    if (c == ',') {
+      std::size_t j = i + 1;
+      while (j < text.size()) {
+        if (std::isspace(static_cast<unsigned char>(text[j]))) {
+          ++j;
+        } else if (std::size_t after = skip_comment(j); after != j) {
+          j = after;
+        } else {
+          break;
+        }
+      }
+      if (j < text.size() && (text[j] == '}' || text[j] == ']')) out[i] = ' ';
+    }
+    ++i;
+  }
+  return out;
+}
+
+json JsonReader::parse(const std::string& original) {
+  // Trailing commas are accepted (nlohmann 3.11 has no option for them): blanked, so line and
+  // column of every error stay those of the file.
+  const std::string text = blank_trailing_commas(original);
   DuplicateKeys keys;
   auto callback = [&](int, json::parse_event_t event, json& parsed) {
     return keys.on_event(event, parsed);

@@ -211,5 +211,33 @@ TEST_CASE("A name far from every valid one gets no did-you-mean", "[cli][bad-inp
   CHECK_THAT(run_mmcheck({"check", file}).err, !Catch::Contains("did you mean"));
 }
 
+// --- trailing commas ---------------------------------------------------------------------------
+
+TEST_CASE("Trailing commas are accepted in objects and arrays, also before comments",
+          "[cli][authoring]") {
+  Check c = check_json(write_scenario(R"({
+    "name": "trailing-commas",  // a comment with a comma, }
+    "memory": { "A": { "words": 2, }, },
+    "processes": { "P": { "threads": {
+      "cpu0": [ { "op": "write", "addr": "A", "value": 1, }, ],
+      "cpu1": [ { "op": "read", "addr": "A", }, /* last, */ ],
+    } } },
+    "check": [ "no_lost_write", ],
+    "references": [ "a string with ,] and ,} inside", ],
+  })"));
+  INFO(describe(c.result));
+  CHECK(c.result.status == 0);
+  CHECK(c.report["verdict"] == "holds");
+  CHECK(c.report["checks"] == json::array({"no_lost_write"}));
+}
+
+TEST_CASE("A comma that is not trailing is still an error, located by line and column",
+          "[cli][bad-input][authoring]") {
+  // Two commas in a row, and a leading comma, are not trailing commas.
+  expect_bad_scenario("{ \"name\": \"x\",, \"memory\": {} }", "", {"not valid JSON", "line 1"});
+  expect_bad_scenario("{\n  \"name\": \"x\",\n  \"memory\": { , \"A\": {} }\n}", "/memory",
+                      {"not valid JSON", "line 3, column"});
+}
+
 }  // namespace
 }  // namespace mmcheck::clitest
