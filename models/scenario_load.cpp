@@ -32,8 +32,9 @@ class Loader : JsonReader {
     sc_.sha256 = sha256_hex(text);
     expect_object(root, "");
     check_keys(root, "",
-               {"name", "summary", "references", "kernel", "policy", "memory", "processes", "setup",
-                "check", "must_reach", "expect"});
+               {"$schema", "name", "summary", "references", "kernel", "policy", "memory",
+                "processes", "setup", "check", "must_reach", "expect"});
+    if (root.contains("$schema")) string_at(root["$schema"], "/$schema");  // for editors only
     sc_.name = require_string(root, "", "name");
     if (sc_.name.empty()) fail("/name", "expected a non-empty name");
     if (root.contains("summary")) sc_.summary = string_at(root["summary"], "/summary");

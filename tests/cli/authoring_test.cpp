@@ -3,9 +3,11 @@
 // prints is what the loader accepts; near-miss names get a "did you mean"; trailing commas are
 // accepted; the JSON Schema of scenario files accepts the library and lists every op; `mmcheck
 // init NAME` prints a template that checks.
+#include <algorithm>
 #include <map>
 #include <set>
 
+#include "models/json_reader.hpp"
 #include "tests/cli/cli_support.hpp"
 
 namespace mmcheck::clitest {
@@ -237,6 +239,105 @@ TEST_CASE("A comma that is not trailing is still an error, located by line and c
   expect_bad_scenario("{ \"name\": \"x\",, \"memory\": {} }", "", {"not valid JSON", "line 1"});
   expect_bad_scenario("{\n  \"name\": \"x\",\n  \"memory\": { , \"A\": {} }\n}", "/memory",
                       {"not valid JSON", "line 3, column"});
+}
+
+// --- the JSON Schema of scenario files --------------------------------------------------------
+
+const std::string kScenarioSchema = kSourceDir + "/tools/schema/mmcheck-scenario-1.schema.json";
+
+// Validates scenario text (comments and trailing commas allowed: parsed as mmcheck does, then
+// written as plain JSON) against the scenario schema; true when it validates.
+bool scenario_validates(const std::string& text) {
+  require_jsonschema();
+  std::string path = temp_dir().fresh("plain", ".json");
+  write_file(path, json::parse(vm::blank_trailing_commas(text), nullptr, true,
+                               /*ignore_comments=*/true)
+                       .dump());
+  Result r = run_shell(shell_quote(kPython) +
+                       " -c 'import jsonschema,json,sys; jsonschema.validate(json.load(open("
+                       "sys.argv[1])), json.load(open(sys.argv[2])))' " +
+                       shell_quote(path) + " " + shell_quote(kScenarioSchema));
+  INFO(r.err.substr(0, 3000));
+  return r.status == 0;
+}
+
+TEST_CASE("The scenario schema is a valid JSON Schema and accepts every scenario of the library",
+          "[cli][schema][authoring]") {
+  require_jsonschema();
+  Result r = run_shell(shell_quote(kPython) +
+                       " -c 'import jsonschema,json,sys; s=json.load(open(sys.argv[1])); "
+                       "jsonschema.validators.validator_for(s).check_schema(s)' " +
+                       shell_quote(kScenarioSchema));
+  INFO(r.err);
+  CHECK(r.status == 0);
+  int count = 0;
+  for (const auto& entry : fs::directory_iterator(kSourceDir + "/scenarios")) {
+    if (entry.path().extension() != ".json") continue;
+    ++count;
+    INFO(entry.path());
+    CHECK(scenario_validates(read_file(entry.path().string())));
+  }
+  CHECK(count > 20);
+  CHECK(scenario_validates(kSpecExample));
+  // A scenario may name the schema for its editor; mmcheck ignores the key.
+  std::string named = R"({ "$schema": "../tools/schema/mmcheck-scenario-1.schema.json",
+    "name": "with-schema", "memory": { "A": {} },
+    "processes": { "P": { "threads": { "cpu0": [ { "op": "read", "addr": "A" } ] } } } })";
+  CHECK(scenario_validates(named));
+  CHECK(check_json(write_scenario(named)).result.status == 0);
+}
+
+TEST_CASE("The scenario schema refuses broken scenarios", "[cli][schema][authoring]") {
+  auto with_op = [](const std::string& op, const std::string& extra = "") {
+    return R"({ "name": "s", "memory": { "A": { "words": 2 } },
+      "processes": { "P": { "threads": { "cpu0": [ )" +
+           op + " ] } } }" + extra + " }";
+  };
+  CHECK(scenario_validates(with_op(R"({ "op": "write", "addr": "A", "word": 1, "value": 3 })")));
+  CHECK_FALSE(scenario_validates(with_op(R"({ "op": "wirte", "addr": "A" })")));
+  CHECK_FALSE(scenario_validates(with_op(R"({ "op": "write" })")));  // addr is required
+  CHECK_FALSE(scenario_validates(with_op(R"({ "op": "read", "addr": "A", "value": 1 })")));
+  CHECK_FALSE(scenario_validates(with_op(R"({ "op": "write", "addr": "A", "value": 256 })")));
+  CHECK_FALSE(scenario_validates(with_op(R"({ "op": "munmap", "addr": "A", "pages": 9 })")));
+  CHECK_FALSE(scenario_validates(with_op(R"({ "op": "read", "addr": "A" })", R"(, "chek": [])")));
+  CHECK_FALSE(scenario_validates(
+      with_op(R"({ "op": "read", "addr": "A" })", R"(, "expect": { "linux-9.9": "holds" })")));
+  // A setup op names its thread; a thread's op may not.
+  CHECK(scenario_validates(
+      with_op(R"({ "op": "read", "addr": "A" })",
+              R"(, "setup": [ { "thread": "cpu0", "op": "read", "addr": "A" } ])")));
+  CHECK_FALSE(scenario_validates(with_op(R"({ "thread": "cpu0", "op": "read", "addr": "A" })")));
+}
+
+TEST_CASE("The scenario schema lists exactly the ops of list ops, each with its fields",
+          "[cli][schema][list][authoring]") {
+  json schema = parse_json(read_file(kScenarioSchema), "the scenario schema");
+  std::vector<std::string> listed;
+  for (const auto& line : split(run_mmcheck({"list", "ops"}).out, "\n"))
+    if (!line.empty()) listed.push_back(line);
+  CHECK(listed == kOps);
+  CHECK(schema["$defs"]["op_body"]["properties"]["op"]["enum"].get<std::vector<std::string>>() ==
+        listed);
+  for (const auto& op : list_ops_verbose()) {
+    INFO(op.names.front());
+    const json& def = schema["$defs"]["op_" + op.names.front()];
+    REQUIRE(def.is_object());
+    std::vector<std::string> fields;
+    for (const auto& [key, value] : def["properties"].items())
+      if (key != "op") fields.push_back(key);
+    std::vector<std::string> want = op.fields;
+    std::sort(want.begin(), want.end());
+    std::sort(fields.begin(), fields.end());
+    CHECK(fields == want);
+  }
+  // And the committed file is what tools/scenario-schema.py makes from this mmcheck.
+  Result r =
+      run_shell(shell_quote(kPython) + " " + shell_quote(kSourceDir + "/tools/scenario-schema.py") +
+                " " + shell_quote(kBinary));
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  INFO("regenerate it: tools/scenario-schema.py build/release/mmcheck > " << kScenarioSchema);
+  CHECK(parse_json(r.out, "the generated schema") == schema);
 }
 
 }  // namespace
