@@ -340,5 +340,30 @@ TEST_CASE("The scenario schema lists exactly the ops of list ops, each with its 
   CHECK(parse_json(r.out, "the generated schema") == schema);
 }
 
+// --- mmcheck init --------------------------------------------------------------------------------
+
+TEST_CASE("init NAME prints a commented template that checks, holds and reaches its must_reach",
+          "[cli][authoring]") {
+  Result r = run_mmcheck({"init", "my-race"});
+  INFO(describe(r));
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out, Catch::StartsWith("//"));
+  CHECK_THAT(r.out, Catch::Contains(R"("name": "my-race")"));
+  CHECK_THAT(r.out, Catch::Contains("mmcheck list ops -v"));
+  std::string file = write_scenario(r.out, "init");
+  Check c = check_json(file);
+  INFO(describe(c.result));
+  CHECK(c.result.status == 0);
+  CHECK(c.report["verdict"] == "holds");
+  CHECK(c.report["scenario"]["name"] == "my-race");
+  REQUIRE(c.report["must_reach"].size() == 1);
+  CHECK(c.report["must_reach"][0]["reached"] == true);
+  CHECK(scenario_validates(r.out.substr(0)) == true);
+  // A name that needs escaping stays one JSON string.
+  Result quoted = run_mmcheck({"init", "a \"quoted\" name"});
+  CHECK(check_json(write_scenario(quoted.out, "init")).report["scenario"]["name"] ==
+        "a \"quoted\" name");
+}
+
 }  // namespace
 }  // namespace mmcheck::clitest

@@ -1,4 +1,5 @@
-// The mmcheck command line (CLI11): check, suite, diff, bisect, replay, explain, list and show.
+// The mmcheck command line (CLI11): check, suite, diff, bisect, replay, explain, list, show and
+// init.
 // Commands return the exit statuses of the README's "Using it"; bad input of any kind is reported
 // with its location and exits 2, before anything is explored.
 #include "tools/cli/cli.hpp"
@@ -268,6 +269,11 @@ int run(int argc, char** argv) {
       ->check(kNonNegative);
   bisect_cmd->add_flag("--json", bisect.json, "Print the result as JSON");
 
+  std::string init_name;
+  auto* init_cmd = app.add_subcommand(
+      "init", "Print a commented scenario template (valid as printed) to start a scenario from");
+  init_cmd->add_option("name", init_name, "The scenario's name")->required();
+
   std::string show_preset;
   auto* show_cmd = app.add_subcommand(
       "show", "Print a preset's policies, each with its value and the commit it follows");
@@ -301,6 +307,7 @@ int run(int argc, char** argv) {
     if (*explain_cmd) return explain_command(explain);
     if (*list_cmd) return list_command(what, list_verbose);
     if (*show_cmd) return show_command(show_preset);
+    if (*init_cmd) return init_command(init_name);
   } catch (const vm::InputError& e) {
     return input_error(e.file, e.pointer, e.detail, json);
   } catch (const std::filesystem::filesystem_error& e) {

@@ -84,6 +84,8 @@ int comparison_exit_status(const std::vector<const RunOutcome*>& runs);
 // A verdict as one phrase: "holds", "violates no_lost_write", "incomplete (max-states)".
 std::string actual_text(const RunOutcome& o);
 int explain_command(const ExplainArgs& args);
+// `mmcheck init NAME`: a commented scenario template on stdout (tools/cli/init.cpp).
+int init_command(const std::string& name);
 
 // --max-memory's MiB to bytes, saturating: an absurdly large bound is no bound, never a wrapped
 // small one.
