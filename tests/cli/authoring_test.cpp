@@ -358,11 +358,57 @@ TEST_CASE("init NAME prints a commented template that checks, holds and reaches 
   CHECK(c.report["scenario"]["name"] == "my-race");
   REQUIRE(c.report["must_reach"].size() == 1);
   CHECK(c.report["must_reach"][0]["reached"] == true);
+  CHECK(c.report["expectation"]["met"] == true);
+  CHECK(c.report["warnings"] == json::array());
   CHECK(scenario_validates(r.out.substr(0)) == true);
   // A name that needs escaping stays one JSON string.
   Result quoted = run_mmcheck({"init", "a \"quoted\" name"});
   CHECK(check_json(write_scenario(quoted.out, "init")).report["scenario"]["name"] ==
         "a \"quoted\" name");
+}
+
+// --- check: the scenario's own expect, and the warnings -----------------------------------------
+
+TEST_CASE("check says whether the scenario's expect for the preset matched, in JSON and text",
+          "[cli][authoring]") {
+  std::string file = write_scenario(kSpecExample);
+  Check violates = check_json(file, {"--kernel", "linux-5.10"});
+  CHECK(violates.result.status == 10);
+  CHECK(violates.report["expectation"] == json({{"preset", "linux-5.10"},
+                                                {"expected", "violates no_lost_write"},
+                                                {"result", "violates no_lost_write"},
+                                                {"met", true}}));
+  CHECK(violates.report["warnings"] == json::array());
+  // A patch that fixes the race: linux-5.10's expect is no longer met.
+  Check patched =
+      check_json(file, {"--kernel", "linux-5.10", "--set", "uffd_wp_pending_flush=true"});
+  CHECK(patched.report["verdict"] == "holds");
+  CHECK(patched.report["expectation"]["met"] == false);
+  CHECK(patched.report["expectation"]["result"] == "holds");
+  Result text =
+      run_mmcheck({"check", file, "--kernel", "linux-5.10", "--set", "uffd_wp_pending_flush=true"});
+  CHECK_THAT(text.out, Catch::Contains("expect (linux-5.10): violates no_lost_write: NOT MATCHED"));
+  CHECK_THAT(run_mmcheck({"check", file, "--kernel", "linux-5.12"}).out,
+             Catch::Contains("expect (linux-5.12): holds: matched"));
+  // No expect for this preset.
+  Check none = check_json(file, {"--kernel", "linux-6.1"});
+  CHECK(none.report["expectation"].is_null());
+  CHECK_THAT(run_mmcheck({"check", file, "--kernel", "linux-6.1"}).out,
+             Catch::Contains("expect: the scenario has none for linux-6.1"));
+}
+
+TEST_CASE("check warns when the preset has no must_reach", "[cli][authoring]") {
+  std::string file = write_scenario(R"({ "name": "no-must-reach", "memory": { "A": {} },
+    "processes": { "P": { "threads": { "cpu0": [ { "op": "write", "addr": "A" } ] } } },
+    "must_reach": { "linux-5.10": ["do_anonymous_page"] } })");
+  Check latest = check_json(file, {"--kernel", "latest"});
+  REQUIRE(latest.report["warnings"].size() == 1);
+  CHECK_THAT(latest.report["warnings"][0].get<std::string>(),
+             Catch::Contains("no must_reach for latest"));
+  CHECK_THAT(run_mmcheck({"check", file, "--kernel", "latest"}).out,
+             Catch::Contains("warning: no must_reach for latest"));
+  Check with = check_json(file, {"--kernel", "linux-5.10"});
+  CHECK(with.report["warnings"] == json::array());
 }
 
 }  // namespace

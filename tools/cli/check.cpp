@@ -71,7 +71,9 @@ int check_command(const CheckArgs& args) {
     }
   }
   if (args.json) {
-    std::cout << report_json(scenario, outcome).dump(2) << "\n";
+    nlohmann::json report = report_json(scenario, outcome);
+    add_check_notes(report, scenario, outcome);
+    std::cout << report.dump(2) << "\n";
     return outcome.exit_code;
   }
   bool colour = isatty(STDOUT_FILENO) != 0;
@@ -86,6 +88,7 @@ int check_command(const CheckArgs& args) {
     std::cout << "FAILED: must_reach steps not reached on " << outcome.kernel
               << ": the pass would be vacuous\n";
   if (outcome.verdict == Outcome::Nondeterministic) std::cout << outcome.message << "\n";
+  std::cout << check_notes_text(scenario, outcome);
   return outcome.exit_code;
 }
 
