@@ -2,6 +2,8 @@
 #include "models/json_reader.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -61,10 +63,12 @@ std::string JsonReader::read_file(const std::string& what) const {
   if (std::filesystem::is_directory(file_, ec))
     throw InputError(file_, "", "cannot read it: it is a directory, not a " + what + " file");
   std::ifstream in(file_, std::ios::binary);
-  if (!in) throw InputError(file_, "", "cannot read the " + what + " file");
+  if (!in)
+    throw InputError(file_, "", "cannot read the " + what + " file: " + std::strerror(errno));
   std::stringstream buffer;
   buffer << in.rdbuf();
-  if (in.bad()) throw InputError(file_, "", "cannot read the " + what + " file");
+  if (in.bad())
+    throw InputError(file_, "", "cannot read the " + what + " file: " + std::strerror(errno));
   return buffer.str();
 }
 

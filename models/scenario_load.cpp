@@ -31,6 +31,7 @@ class Loader : JsonReader {
     json root = parse(text);
     sc_.sha256 = sha256_hex(text);
     expect_object(root, "");
+    not_a_trace(root);
     check_keys(root, "",
                {"$schema", "name", "summary", "references", "kernel", "policy", "memory",
                 "processes", "setup", "check", "must_reach", "expect"});
@@ -68,6 +69,19 @@ class Loader : JsonReader {
   }
 
  private:
+  // A trace or a report given where a scenario is expected says what it is and what reads it.
+  void not_a_trace(const json& root) const {
+    auto format = root.find("format");
+    if (format != root.end() && format->is_string() &&
+        format->get<std::string>().rfind("mmcheck-trace", 0) == 0)
+      fail("", "this is a trace (" + format->get<std::string>() +
+                   "), not a scenario: use mmcheck replay " + file_ + " (or mmcheck explain)");
+    if (root.contains("verdict") && root.contains("scenario") && root["scenario"].is_object())
+      fail("",
+           "this is a report (check --json output), not a scenario: the scenario it checked is " +
+               root["scenario"].value("file", std::string("named in its \"scenario\"")));
+  }
+
   void load_policy(const json& j) {
     expect_object(j, "/policy");
     Policy scratch = find_preset("latest")->policy;

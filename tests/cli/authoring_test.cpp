@@ -411,5 +411,34 @@ TEST_CASE("check warns when the preset has no must_reach", "[cli][authoring]") {
   CHECK(with.report["warnings"] == json::array());
 }
 
+// --- the wrong kind of file ---------------------------------------------------------------------
+
+TEST_CASE("A trace given to check says to use replay; a scenario given to replay says the converse",
+          "[cli][bad-input][authoring]") {
+  std::string scenario = write_scenario(kSpecExample);
+  std::string trace = temp_dir().fresh("trace", ".json");
+  REQUIRE(run_mmcheck({"check", scenario, "--trace", trace}).status == 10);
+  require_bad_input(run_mmcheck({"check", trace, "--json"}), trace, "",
+                    {"this is a trace (mmcheck-trace/1), not a scenario: use mmcheck replay"});
+  require_bad_input(run_mmcheck({"replay", scenario, "--json"}), scenario, "",
+                    {"this is a scenario, not a trace: use mmcheck check"});
+  require_bad_input(run_mmcheck({"explain", scenario}), scenario, "",
+                    {"this is a scenario, not a trace"});
+  // A report given to check.
+  std::string report = temp_dir().fresh("report", ".json");
+  write_file(report, run_mmcheck({"check", scenario, "--json"}).out);
+  require_bad_input(run_mmcheck({"check", report}), report, "",
+                    {"this is a report (check --json output), not a scenario", scenario});
+}
+
+TEST_CASE("A file that cannot be read is reported with the system's reason",
+          "[cli][bad-input][authoring]") {
+  std::string missing = temp_dir().fresh("missing", ".json");
+  require_bad_input(run_mmcheck({"check", missing}), missing, "",
+                    {"cannot read the scenario file: No such file or directory"});
+  require_bad_input(run_mmcheck({"replay", missing}), missing, "",
+                    {"cannot read the trace file: No such file or directory"});
+}
+
 }  // namespace
 }  // namespace mmcheck::clitest

@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -386,9 +388,11 @@ int explain_command(const ExplainArgs& args) {
   int status = replay.reproduced() ? kExitHolds : kExitExpectation;
   if (!args.html.empty()) {
     std::ofstream out(args.html, std::ios::binary);
-    if (!out) throw vm::InputError("--html", "", "cannot write " + args.html);
+    if (!out)
+      throw vm::InputError("--html", "", "cannot write " + args.html + ": " + std::strerror(errno));
     out << explain_html(trace, replay);
-    if (!out.flush()) throw vm::InputError("--html", "", "cannot write " + args.html);
+    if (!out.flush())
+      throw vm::InputError("--html", "", "cannot write " + args.html + ": " + std::strerror(errno));
     std::printf("wrote %s: %s on %s, %zu steps%s\n", args.html.c_str(), trace.scenario_name.c_str(),
                 trace.kernel.c_str(), replay.steps.size(),
                 replay.reproduced() ? "" : " (the trace no longer replays)");
