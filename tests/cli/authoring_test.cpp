@@ -248,15 +248,11 @@ const std::string kScenarioSchema = kSourceDir + "/tools/schema/mmcheck-scenario
 // Validates scenario text (comments and trailing commas allowed: parsed as mmcheck does, then
 // written as plain JSON) against the scenario schema; true when it validates.
 bool scenario_validates(const std::string& text) {
-  require_jsonschema();
   std::string path = temp_dir().fresh("plain", ".json");
   write_file(path, json::parse(vm::blank_trailing_commas(text), nullptr, true,
                                /*ignore_comments=*/true)
                        .dump());
-  Result r = run_shell(shell_quote(kPython) +
-                       " -c 'import jsonschema,json,sys; jsonschema.validate(json.load(open("
-                       "sys.argv[1])), json.load(open(sys.argv[2])))' " +
-                       shell_quote(path) + " " + shell_quote(kScenarioSchema));
+  Result r = run_validator(path, kScenarioSchema);
   INFO(r.err.substr(0, 3000));
   return r.status == 0;
 }
