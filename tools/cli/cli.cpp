@@ -143,7 +143,11 @@ int run(int argc, char** argv) {
   CheckArgs check;
   auto* check_cmd =
       app.add_subcommand("check", "Explore every interleaving of one scenario on one kernel");
-  check_cmd->add_option("file", check.file, "Scenario file (JSON with comments)")->required();
+  check_cmd
+      ->add_option("file", check.file,
+                   "Scenario file (JSON with comments and trailing commas; `mmcheck init` prints a "
+                   "template)")
+      ->required();
   check_cmd->add_option(
       "--kernel", check.kernel,
       "Preset (default: the scenario's \"kernel\"), or `all` for one line per preset; see "
