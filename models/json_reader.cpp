@@ -6,9 +6,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <set>
+
+#include "models/suggest.hpp"
 
 namespace mmcheck::vm {
 
@@ -250,11 +253,59 @@ std::string line_and_column(const std::string& text, std::size_t byte) {
 
 }  // namespace
 
-json JsonReader::parse(const std::string& text) {
+std::string blank_trailing_commas(const std::string& text) {
+  std::string out = text;
+  // Skips a comment starting at i, if any: returns the index after it (or i).
+  auto skip_comment = [&](std::size_t i) {
+    if (i + 1 >= text.size() || text[i] != '/') return i;
+    if (text[i + 1] == '/') {
+      std::size_t end = text.find('\n', i);
+      return end == std::string::npos ? text.size() : end;
+    }
+    if (text[i + 1] == '*') {
+      std::size_t end = text.find("*/", i + 2);
+      return end == std::string::npos ? text.size() : end + 2;
+    }
+    return i;
+  };
+  for (std::size_t i = 0; i < text.size();) {
+    char c = text[i];
+    if (c == '"') {  // a string: up to its closing quote, escapes skipped
+      for (++i; i < text.size() && text[i] != '"'; ++i)
+        if (text[i] == '\\') ++i;
+      ++i;
+      continue;
+    }
+    if (std::size_t after = skip_comment(i); after != i) {
+      i = after;
+      continue;
+    }
+    if (c == ',') {
+      std::size_t j = i + 1;
+      while (j < text.size()) {
+        if (std::isspace(static_cast<unsigned char>(text[j]))) {
+          ++j;
+        } else if (std::size_t after = skip_comment(j); after != j) {
+          j = after;
+        } else {
+          break;
+        }
+      }
+      if (j < text.size() && (text[j] == '}' || text[j] == ']')) out[i] = ' ';
+    }
+    ++i;
+  }
+  return out;
+}
+
+json JsonReader::parse(const std::string& original) {
   // A NUL byte is never part of a JSON text: refuse it rather than read around it.
-  if (std::size_t nul = text.find('\0'); nul != std::string::npos)
-    fail("", "not valid JSON (" + line_and_column(text, nul + 1) +
+  if (std::size_t nul = original.find('\0'); nul != std::string::npos)
+    fail("", "not valid JSON (" + line_and_column(original, nul + 1) +
                  "): a NUL byte; the file is not JSON text (corrupted or binary?)");
+  // Trailing commas are accepted (nlohmann 3.11 has no option for them): blanked, so line and
+  // column of every error stay those of the file.
+  const std::string text = blank_trailing_commas(original);
   DuplicateKeys keys;
   auto callback = [&](int, json::parse_event_t event, json& parsed) {
     return keys.on_event(event, parsed);
@@ -333,8 +384,9 @@ void JsonReader::check_keys(const json& j, const std::string& ptr,
                             const std::vector<std::string>& valid) const {
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (std::find(valid.begin(), valid.end(), it.key()) == valid.end())
-      fail(ptr + "/" + escape_pointer(it.key()),
-           "unknown key \"" + it.key() + "\"; valid keys here: " + join(valid));
+      fail(ptr + "/" + escape_pointer(it.key()), "unknown key \"" + it.key() + "\"" +
+                                                     did_you_mean(it.key(), valid) +
+                                                     "; valid keys here: " + join(valid));
   }
 }
 

@@ -1,7 +1,7 @@
 // Reading JSON input, one reader for every file mmcheck reads (a scenario, a trace): comments
-// allowed, duplicate keys refused, and every error located by file and JSON pointer with what
-// was expected (InputError, exit status 2 at the front end); a syntax error also by line and
-// column.
+// and trailing commas allowed, duplicate keys refused, and every error located by file and JSON
+// pointer with what was expected (InputError, exit status 2 at the front end); a syntax error also
+// by line and column.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +30,10 @@ std::string type_name(const json& j);                     // "an object", "a str
 // digits, '_' or '-'; identifier_rule() says so for an error about a `what` name `got`.
 bool valid_identifier(const std::string& s);
 std::string identifier_rule(const std::string& what, const std::string& got);
+
+// `text` with each comma that only ends an object or array (before `}` or `]`, maybe across
+// whitespace and comments) replaced by a space; commas in strings and comments are kept.
+std::string blank_trailing_commas(const std::string& text);
 
 class JsonReader {
  public:

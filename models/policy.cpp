@@ -4,6 +4,8 @@
 
 #include <functional>
 
+#include "models/suggest.hpp"
+
 namespace mmcheck::vm {
 
 namespace {
@@ -315,11 +317,17 @@ std::optional<std::string> set_policy(Policy& policy, const std::string& name,
     if (f.set(policy, value)) return std::nullopt;
     std::string valid;
     for (const std::string& v : f.info.values) valid += (valid.empty() ? "" : ", ") + v;
-    return "policy " + name + " takes one of: " + valid + " (got \"" + value + "\")";
+    return "policy " + name + " takes one of: " + valid + " (got \"" + value + "\"" +
+           (value.empty() ? "" : did_you_mean(value, f.info.values)) + ")";
   }
   std::string valid;
-  for (const Field& f : fields()) valid += (valid.empty() ? "" : ", ") + f.info.name;
-  return "unknown policy \"" + name + "\"; valid policies: " + valid;
+  std::vector<std::string> names;
+  for (const Field& f : fields()) {
+    valid += (valid.empty() ? "" : ", ") + f.info.name;
+    names.push_back(f.info.name);
+  }
+  return "unknown policy \"" + name + "\"" + did_you_mean(name, names) +
+         "; valid policies: " + valid;
 }
 
 }  // namespace mmcheck::vm

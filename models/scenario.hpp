@@ -22,6 +22,8 @@ inline constexpr int kMaxWords = 4;
 inline constexpr int kMaxFrames = 32;
 inline constexpr int kMaxHandles = 16;
 inline constexpr int kMaxValues = 64;  // distinct stored values (the cross-mm ghost is a bitset)
+inline constexpr int kMaxValue = 255;  // a stored value is one byte
+inline constexpr int kMaxOpsPerThread = 200;
 
 // Bad input: where (file and JSON pointer) and what was expected. Only the front end catches it.
 struct InputError : std::runtime_error {

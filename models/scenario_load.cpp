@@ -13,6 +13,7 @@
 #include "models/ops/op.hpp"
 #include "models/scenario.hpp"
 #include "models/scenario_ops.hpp"
+#include "models/suggest.hpp"
 #include "models/vm_model.hpp"
 
 namespace mmcheck::vm {
@@ -30,9 +31,11 @@ class Loader : JsonReader {
     json root = parse(text);
     sc_.sha256 = sha256_hex(text);
     expect_object(root, "");
+    not_a_trace(root);
     check_keys(root, "",
-               {"name", "summary", "references", "kernel", "policy", "memory", "processes", "setup",
-                "check", "must_reach", "expect"});
+               {"$schema", "name", "summary", "references", "kernel", "policy", "memory",
+                "processes", "setup", "check", "must_reach", "expect"});
+    if (root.contains("$schema")) string_at(root["$schema"], "/$schema");  // for editors only
     sc_.name = require_string(root, "", "name");
     if (sc_.name.empty()) fail("/name", "expected a non-empty name");
     if (root.contains("summary")) sc_.summary = string_at(root["summary"], "/summary");
@@ -45,8 +48,9 @@ class Loader : JsonReader {
     if (root.contains("kernel")) {
       sc_.kernel = string_at(root["kernel"], "/kernel");
       if (!find_preset(sc_.kernel))
-        fail("/kernel",
-             "unknown preset \"" + sc_.kernel + "\"; valid presets: " + join(preset_names()));
+        fail("/kernel", "unknown preset \"" + sc_.kernel + "\"" +
+                            did_you_mean(sc_.kernel, preset_names()) +
+                            "; valid presets: " + join(preset_names()));
     }
     if (root.contains("policy")) load_policy(root["policy"]);
     if (!root.contains("memory")) fail("", "missing \"memory\" (the regions of the scenario)");
@@ -65,6 +69,19 @@ class Loader : JsonReader {
   }
 
  private:
+  // A trace or a report given where a scenario is expected says what it is and what reads it.
+  void not_a_trace(const json& root) const {
+    auto format = root.find("format");
+    if (format != root.end() && format->is_string() &&
+        format->get<std::string>().rfind("mmcheck-trace", 0) == 0)
+      fail("", "this is a trace (" + format->get<std::string>() +
+                   "), not a scenario: use mmcheck replay " + file_ + " (or mmcheck explain)");
+    if (root.contains("verdict") && root.contains("scenario") && root["scenario"].is_object())
+      fail("",
+           "this is a report (check --json output), not a scenario: the scenario it checked is " +
+               root["scenario"].value("file", std::string("named in its \"scenario\"")));
+  }
+
   void load_policy(const json& j) {
     expect_object(j, "/policy");
     Policy scratch = find_preset("latest")->policy;
@@ -169,7 +186,8 @@ class Loader : JsonReader {
       for (auto t = threads.begin(); t != threads.end(); ++t, ++t_index) {
         std::string tptr = ptr + "/" + escape_pointer(t.key());
         expect_array(t.value(), tptr);
-        if (t.value().size() > 200) fail(tptr, "at most 200 ops per thread");
+        if (t.value().size() > kMaxOpsPerThread)
+          fail(tptr, "at most " + std::to_string(kMaxOpsPerThread) + " ops per thread");
         for (std::size_t i = 0; i < t.value().size(); ++i)
           sc_.threads[t_index].ops.push_back(ops_.load_op(
               t.value()[i], tptr + "/" + std::to_string(i), false, sc_.threads[t_index].process));
@@ -188,7 +206,8 @@ class Loader : JsonReader {
       if (it == sc_.threads.end()) {
         std::vector<std::string> names;
         for (const auto& t : sc_.threads) names.push_back(t.name);
-        fail(ptr + "/thread", "unknown thread \"" + name + "\"; threads: " + join(names));
+        fail(ptr + "/thread", "unknown thread \"" + name + "\"" + did_you_mean(name, names) +
+                                  "; threads: " + join(names));
       }
       auto thread = static_cast<std::uint8_t>(it - sc_.threads.begin());
       sc_.setup.push_back({thread, ops_.load_op(j[i], ptr, true, it->process)});
@@ -198,8 +217,9 @@ class Loader : JsonReader {
   void load_check(const json& j) {
     if (j.is_string()) {
       if (j.get<std::string>() != "all")
-        fail("/check",
-             "expected \"all\" or a list of invariants; valid invariants: " + join(invariants_));
+        fail("/check", "expected \"all\" or a list of invariants" +
+                           did_you_mean(j.get<std::string>(), {"all"}) +
+                           "; valid invariants: " + join(invariants_));
       sc_.check = invariants_;
       return;
     }
@@ -208,8 +228,9 @@ class Loader : JsonReader {
     for (std::size_t i = 0; i < j.size(); ++i) {
       std::string name = string_at(j[i], "/check/" + std::to_string(i));
       if (!known_invariant(name))
-        fail("/check/" + std::to_string(i),
-             "unknown invariant \"" + name + "\"; valid invariants: " + join(invariants_));
+        fail("/check/" + std::to_string(i), "unknown invariant \"" + name + "\"" +
+                                                did_you_mean(name, invariants_) +
+                                                "; valid invariants: " + join(invariants_));
       chosen.insert(name);
     }
     if (chosen.empty()) fail("/check", "expected at least one invariant");
@@ -235,8 +256,10 @@ class Loader : JsonReader {
         std::set<std::string> families;
         for (const std::string& step : step_names())
           families.insert(step.substr(0, step.find('.')));
-        fail(item_ptr, "unknown kernel step \"" + name + "\"; valid steps: " + join(step_names()) +
-                           " (or a function name alone: " +
+        std::vector<std::string> candidates = step_names();
+        candidates.insert(candidates.end(), families.begin(), families.end());
+        fail(item_ptr, "unknown kernel step \"" + name + "\"" + did_you_mean(name, candidates) +
+                           "; valid steps: " + join(step_names()) + " (or a function name alone: " +
                            join(std::vector<std::string>(families.begin(), families.end())) + ")");
       }
       out.push_back(name);
@@ -254,7 +277,8 @@ class Loader : JsonReader {
     for (auto it = j.begin(); it != j.end(); ++it) {
       std::string ptr = "/must_reach/" + escape_pointer(it.key());
       if (!find_preset(it.key()))
-        fail(ptr, "unknown preset \"" + it.key() + "\"; valid presets: " + join(preset_names()));
+        fail(ptr, "unknown preset \"" + it.key() + "\"" + did_you_mean(it.key(), preset_names()) +
+                      "; valid presets: " + join(preset_names()));
       sc_.must_reach_by_preset[it.key()] = step_list(it.value(), ptr);
     }
   }
@@ -264,7 +288,8 @@ class Loader : JsonReader {
     for (auto it = j.begin(); it != j.end(); ++it) {
       std::string ptr = "/expect/" + escape_pointer(it.key());
       if (!find_preset(it.key()))
-        fail(ptr, "unknown preset \"" + it.key() + "\"; valid presets: " + join(preset_names()));
+        fail(ptr, "unknown preset \"" + it.key() + "\"" + did_you_mean(it.key(), preset_names()) +
+                      "; valid presets: " + join(preset_names()));
       const json& v = it.value();
       Expectation e;
       if (v.is_string()) {
@@ -288,8 +313,9 @@ class Loader : JsonReader {
         e.outcome = Outcome::Violates;
         e.invariant = string_at(v["violates"], ptr + "/violates");
         if (!known_invariant(e.invariant))
-          fail(ptr + "/violates",
-               "unknown invariant \"" + e.invariant + "\"; valid invariants: " + join(invariants_));
+          fail(ptr + "/violates", "unknown invariant \"" + e.invariant + "\"" +
+                                      did_you_mean(e.invariant, invariants_) +
+                                      "; valid invariants: " + join(invariants_));
         if (std::find(sc_.check.begin(), sc_.check.end(), e.invariant) == sc_.check.end())
           fail(ptr + "/violates",
                "expects a violation of " + e.invariant +

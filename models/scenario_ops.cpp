@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <map>
 
+#include "models/op_fields.hpp"
+#include "models/suggest.hpp"
+
 namespace mmcheck::vm {
 
 namespace {
@@ -18,11 +21,18 @@ const OpDescriptor* find_op(const std::string& name) {
 }  // namespace
 
 Prot OpLoader::prot_at(const json& j, const std::string& ptr) const {
-  std::string p = string_at(j, ptr);
-  if (p == "none") return Prot::None;
-  if (p == "r") return Prot::Read;
-  if (p == "rw") return Prot::ReadWrite;
-  fail(ptr, "expected \"none\", \"r\" or \"rw\", got \"" + p + "\"");
+  return static_cast<Prot>(choice_at(j, ptr, kProtNames));  // in the order of enum Prot
+}
+
+std::size_t OpLoader::choice_at(const json& j, const std::string& ptr,
+                                const std::vector<std::string>& choices) const {
+  std::string got = string_at(j, ptr);
+  auto it = std::find(choices.begin(), choices.end(), got);
+  if (it != choices.end()) return static_cast<std::size_t>(it - choices.begin());
+  std::vector<std::string> quoted;
+  for (const std::string& c : choices) quoted.push_back("\"" + c + "\"");
+  fail(ptr,
+       "expected one of " + join(quoted) + ", got \"" + got + "\"" + did_you_mean(got, choices));
 }
 
 // Parses "A" or "A+1" into a global page number.
@@ -56,7 +66,8 @@ int OpLoader::address_at(const json& j, const std::string& ptr, int pages,
   }
   std::vector<std::string> names;
   for (const auto& r : sc_.regions) names.push_back(r.name);
-  fail(ptr, "unknown region \"" + name + "\"; regions: " + join(names));
+  fail(ptr,
+       "unknown region \"" + name + "\"" + did_you_mean(name, names) + "; regions: " + join(names));
 }
 
 // The op as traces show it ("write A.1=3", "pin A write as p", "fork C"), from its fields;
@@ -108,7 +119,9 @@ Op OpLoader::load_op(const json& j, const std::string& ptr, bool in_setup,
   expect_object(j, ptr);
   std::string name = require_string(j, ptr, "op");
   const OpDescriptor* spec = find_op(name);
-  if (!spec) fail(ptr + "/op", "unknown op \"" + name + "\"; valid ops: " + join(op_names()));
+  if (!spec)
+    fail(ptr + "/op", "unknown op \"" + name + "\"" + did_you_mean(name, op_names()) +
+                          "; valid ops: " + join(op_names()));
   std::vector<std::string> valid = {"op"};
   if (in_setup) valid.push_back("thread");
   for (const std::string& f : spec->fields) valid.push_back(f);
@@ -141,7 +154,7 @@ Op OpLoader::load_op(const json& j, const std::string& ptr, bool in_setup,
     }
   }
   if (j.contains("value")) {
-    op.value = static_cast<std::uint8_t>(int_at(j["value"], ptr + "/value", 0, 255));
+    op.value = static_cast<std::uint8_t>(int_at(j["value"], ptr + "/value", 0, kMaxValue));
     explicit_values_.insert(op.value);
   } else if (spec->stores) {
     needs_fresh_.push_back(ptr);
@@ -159,25 +172,13 @@ Op OpLoader::load_op(const json& j, const std::string& ptr, bool in_setup,
 // The fields that pick one of a few names: "mode" (uffd_register) and "kind" (extra_ref).
 void OpLoader::load_choices(const json& j, const std::string& ptr, Op& op) const {
   if (j.contains("mode")) {
-    std::string mode = string_at(j["mode"], ptr + "/mode");
-    if (mode != "wp" && mode != "missing" && mode != "missing+wp" && mode != "minor" &&
-        mode != "minor+wp")
-      fail(ptr + "/mode",
-           "expected \"wp\", \"missing\", \"missing+wp\", \"minor\" or \"minor+wp\", got \"" +
-               mode + "\"");
+    std::string mode = kUffdModes[choice_at(j["mode"], ptr + "/mode", kUffdModes)];
     op.missing = mode == "missing" || mode == "missing+wp";
     op.minor = mode == "minor" || mode == "minor+wp";
     op.wp_mode = mode == "wp" || mode.ends_with("+wp");
   }
-  if (j.contains("kind")) {
-    std::string kind = string_at(j["kind"], ptr + "/kind");
-    if (kind == "lru")
-      op.ref_kind = RefKind::Lru;
-    else if (kind == "io")
-      op.ref_kind = RefKind::Io;
-    else
-      fail(ptr + "/kind", "expected \"lru\" or \"io\", got \"" + kind + "\"");
-  }
+  if (j.contains("kind"))  // in the order of enum RefKind
+    op.ref_kind = static_cast<RefKind>(choice_at(j["kind"], ptr + "/kind", kRefKinds));
 }
 
 // Fork ops name their children: each child is forked by exactly one op, never a root.
@@ -190,9 +191,8 @@ void OpLoader::resolve_forks() {
     if (it == sc_.processes.end()) {
       std::vector<std::string> names;
       for (const auto& p : sc_.processes) names.push_back(p.name);
-      fail(ptr, "fork names process \"" + child +
-                    "\", which is not declared under \"processes\" (declared: " + join(names) +
-                    ")");
+      fail(ptr, "fork names process \"" + child + "\"" + did_you_mean(child, names) +
+                    ", which is not declared under \"processes\" (declared: " + join(names) + ")");
     }
     if (forked_at.count(child))
       fail(ptr, "process \"" + child + "\" is already forked at " + forked_at[child]);
@@ -234,6 +234,7 @@ void OpLoader::resolve_handles() {
   for (const auto& use : handle_uses_)
     if (!use.defines && std::find(names.begin(), names.end(), use.name) == names.end())
       fail(use.pointer, "no pin or get takes a handle named \"" + use.name + "\"" +
+                            did_you_mean(use.name, names) +
                             (names.empty() ? "" : "; handles: " + join(names)));
   sc_.handle_names = names;
   // pin_read/pin_write: "word" indexes the words of the region the handle was taken on.
@@ -274,7 +275,9 @@ void OpLoader::assign_values() {
   int next = 1;
   auto fresh = [&](const std::string& ptr) {
     while (used.count(next)) ++next;
-    if (next > 255) fail(ptr, "no fresh value left for this store (values are 0-255)");
+    if (next > kMaxValue)
+      fail(ptr,
+           "no fresh value left for this store (values are 0-" + std::to_string(kMaxValue) + ")");
     used.insert(next);
     return static_cast<std::uint8_t>(next);
   };

@@ -22,6 +22,9 @@ class OpLoader : JsonReader {
   // One op of a thread's list or of the setup (which also has "thread").
   Op load_op(const json& j, const std::string& ptr, bool in_setup, std::uint8_t process);
   Prot prot_at(const json& j, const std::string& ptr) const;
+  // The index of the string at `ptr` in `choices`; anything else fails, naming them.
+  std::size_t choice_at(const json& j, const std::string& ptr,
+                        const std::vector<std::string>& choices) const;
   // Once every op is read: fork children, handle slots, fresh values.
   void resolve_forks();
   void resolve_handles();

@@ -168,15 +168,21 @@ inline void require_jsonschema() {
            "the project's setup script installs it.");
 }
 
-// Validates the JSON document in `path` against `schema`; a failure shows the validator's error.
-inline void validate_file(const std::string& path, const std::string& schema) {
+// Runs the validator on the JSON document in `path` against `schema`: status 0 when it
+// validates, else the validator's error on stderr.
+inline Result run_validator(const std::string& path, const std::string& schema) {
   require_jsonschema();
   REQUIRE(fs::exists(schema));
-  Result r = run_shell(
+  return run_shell(
       shell_quote(kPython) +
       " -c 'import jsonschema,json,sys; jsonschema.validate(json.load(open(sys.argv[1])), "
       "json.load(open(sys.argv[2])))' " +
       shell_quote(path) + " " + shell_quote(schema));
+}
+
+// Validates the JSON document in `path` against `schema`; a failure shows the validator's error.
+inline void validate_file(const std::string& path, const std::string& schema) {
+  Result r = run_validator(path, schema);
   INFO("validating " << path << " against " << schema << "\n" << r.err.substr(0, 6000));
   CHECK(r.status == 0);
 }

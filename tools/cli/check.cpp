@@ -48,7 +48,9 @@ class TerminalProgress : public ProgressSink {
 // The verdict, the counterexample and the counts, as text or as the --json report.
 int print_outcome(const CheckArgs& args, const vm::Scenario& scenario, const RunOutcome& outcome) {
   if (args.json) {
-    std::cout << json_text(report_json(scenario, outcome)) << "\n";
+    nlohmann::json report = report_json(scenario, outcome);
+    add_check_notes(report, scenario, outcome);
+    std::cout << json_text(report) << "\n";
     return outcome.exit_code;
   }
   bool colour = isatty(STDOUT_FILENO) != 0;
@@ -63,6 +65,7 @@ int print_outcome(const CheckArgs& args, const vm::Scenario& scenario, const Run
     std::cout << "FAILED: must_reach steps not reached on " << outcome.kernel
               << ": the pass would be vacuous\n";
   if (outcome.verdict == Outcome::Nondeterministic) std::cout << outcome.message << "\n";
+  std::cout << check_notes_text(scenario, outcome);
   return outcome.exit_code;
 }
 

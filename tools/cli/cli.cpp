@@ -1,4 +1,5 @@
-// The mmcheck command line (CLI11): check, suite, diff, bisect, replay, explain, list and show.
+// The mmcheck command line (CLI11): check, suite, diff, bisect, replay, explain, list, show and
+// init.
 // Commands return the exit statuses of the README's "Using it"; bad input of any kind is reported
 // with its location and exits 2, before anything is explored.
 #include "tools/cli/cli.hpp"
@@ -15,8 +16,10 @@
 
 #include "checker/sysinfo.hpp"
 #include "invariants/registry.hpp"
+#include "models/op_fields.hpp"
 #include "models/policy.hpp"
 #include "models/scenario.hpp"
+#include "models/suggest.hpp"
 #include "tools/cli/commands.hpp"
 #include "tools/run/interrupt.hpp"
 #include "tools/run/output.hpp"
@@ -26,7 +29,29 @@ namespace mmcheck::cli {
 
 namespace {
 
-int list_command(const std::string& what) {
+// `mmcheck list ops -v`: each op with its aliases, its fields (type, required or the default,
+// limits) and the kernel step names it can take.
+void list_ops_verbose() {
+  for (const vm::OpDescriptor* op : vm::op_registry()) {
+    std::string aliases;
+    for (std::size_t i = 1; i < op->names.size(); ++i)
+      aliases += (aliases.empty() ? " (alias: " : ", ") + op->names[i];
+    std::printf("%s%s\n", op->names.front().c_str(),
+                aliases.empty() ? "" : (aliases + ")").c_str());
+    if (op->fields.empty()) std::printf("  (no fields)\n");
+    for (const std::string& name : op->fields) {
+      vm::OpField f = vm::op_field(*op, name);
+      std::string need = f.required ? "required" : "default " + f.default_text;
+      std::printf("  %s: %s, %s; %s\n", f.name.c_str(), f.type.c_str(), need.c_str(),
+                  f.limits.c_str());
+    }
+    std::string steps;
+    for (const std::string& s : op->steps) steps += (steps.empty() ? "" : ", ") + s;
+    std::printf("  kernel steps: %s\n", steps.c_str());
+  }
+}
+
+int list_command(const std::string& what, bool verbose) {
   if (what == "presets") {
     // Each preset with what changes from the one before it (or the release it equals).
     const vm::Preset* before = nullptr;
@@ -48,6 +73,8 @@ int list_command(const std::string& what) {
       for (const auto& v : info.values) values += (values.empty() ? "" : "|") + v;
       std::printf("%-27s %-31s %s\n", info.name.c_str(), values.c_str(), info.history.c_str());
     }
+  } else if (what == "ops" && verbose) {
+    list_ops_verbose();
   } else if (what == "ops") {
     for (const auto& name : vm::op_names()) std::printf("%s\n", name.c_str());
   } else if (what == "invariants") {
@@ -66,7 +93,9 @@ int show_command(const std::string& name) {
   if (preset == nullptr) {
     std::string valid;
     for (const auto& n : vm::preset_names()) valid += (valid.empty() ? "" : ", ") + n;
-    throw vm::InputError(name, "", "unknown preset; valid presets: " + valid);
+    throw vm::InputError(name, "",
+                         "unknown preset" + vm::did_you_mean(name, vm::preset_names()) +
+                             "; valid presets: " + valid);
   }
   std::string same = preset->same_as.empty() ? "" : " (same rules as " + preset->same_as + ")";
   std::printf("%s: %s%s\n", preset->name.c_str(), preset->description.c_str(), same.c_str());
@@ -140,7 +169,11 @@ int run(int argc, char** argv) {
   CheckArgs check;
   auto* check_cmd =
       app.add_subcommand("check", "Explore every interleaving of one scenario on one kernel");
-  check_cmd->add_option("file", check.file, "Scenario file (JSON with comments)")->required();
+  check_cmd
+      ->add_option("file", check.file,
+                   "Scenario file (JSON with comments and trailing commas; `mmcheck init` prints a "
+                   "template)")
+      ->required();
   check_cmd->add_option(
       "--kernel", check.kernel,
       "Preset (default: the scenario's \"kernel\"), or `all` for one line per preset; see "
@@ -237,11 +270,14 @@ int run(int argc, char** argv) {
                         "No ANSI colour even on a terminal");
 
   std::string what;
+  bool list_verbose = false;
   auto* list_cmd =
       app.add_subcommand("list", "List presets, policies, ops, invariants or kernel steps");
   list_cmd->add_option("what", what, "presets|policies|ops|invariants|steps")
       ->required()
       ->check(CLI::IsMember({"presets", "policies", "ops", "invariants", "steps"}));
+  list_cmd->add_flag("-v,--verbose", list_verbose,
+                     "With ops: each op's fields (type, default, limits) and kernel steps");
 
   CompareArgs diff;
   auto* diff_cmd = app.add_subcommand(
@@ -267,6 +303,11 @@ int run(int argc, char** argv) {
       ->add_option("--threads", bisect.threads, "Worker threads, 0 to 1024 (default 0: every core)")
       ->check(kThreadCount);
   bisect_cmd->add_flag("--json", bisect.json, "Print the result as JSON");
+
+  std::string init_name;
+  auto* init_cmd = app.add_subcommand(
+      "init", "Print a commented scenario template (valid as printed) to start a scenario from");
+  init_cmd->add_option("name", init_name, "The scenario's name")->required();
 
   std::string show_preset;
   auto* show_cmd = app.add_subcommand(
@@ -302,8 +343,9 @@ int run(int argc, char** argv) {
       if (*suite_cmd) return suite_command(suite);
       if (*replay_cmd) return replay_command(replay);
       if (*explain_cmd) return explain_command(explain);
-      if (*list_cmd) return list_command(what);
+      if (*list_cmd) return list_command(what, list_verbose);
       if (*show_cmd) return show_command(show_preset);
+      if (*init_cmd) return init_command(init_name);
     } catch (const vm::InputError& e) {
       return input_error(e.file, e.pointer, e.detail, json);
     } catch (const std::filesystem::filesystem_error& e) {

@@ -84,6 +84,16 @@ int comparison_exit_status(const std::vector<const RunOutcome*>& runs);
 // A verdict as one phrase: "holds", "violates no_lost_write", "incomplete (max-states)".
 std::string actual_text(const RunOutcome& o);
 int explain_command(const ExplainArgs& args);
+// `mmcheck init NAME`: a commented scenario template on stdout (tools/cli/init.cpp).
+int init_command(const std::string& name);
+
+// check's notes (tools/cli/check_notes.cpp): the scenario's "expect" for the preset (null when
+// it has none) and whether it matched; the warnings (no must_reach for the preset). Added to
+// the --json report as "expectation" and "warnings", printed after the summary as text.
+nlohmann::json expectation_json(const vm::Scenario& scenario, const RunOutcome& o);
+std::vector<std::string> check_warnings(const vm::Scenario& scenario, const RunOutcome& o);
+void add_check_notes(nlohmann::json& report, const vm::Scenario& scenario, const RunOutcome& o);
+std::string check_notes_text(const vm::Scenario& scenario, const RunOutcome& o);
 
 // --max-memory's MiB to bytes, saturating: an absurdly large bound is no bound, never a wrapped
 // small one.

@@ -104,6 +104,9 @@ RecordedTrace read_trace_document(const std::string& path, const std::string& te
   if (!doc.is_object())
     r.fail("", "expected a trace object (\"format\": \"" + std::string(kTraceFormat) + "\")");
   auto format = doc.find("format");
+  if (format == doc.end() && (doc.contains("processes") || doc.contains("memory")))
+    r.fail("", "this is a scenario, not a trace: use mmcheck check " + path +
+                   " (its --trace FILE writes a trace to replay)");
   if (format == doc.end())
     r.fail("/format",
            "missing \"format\"; this mmcheck reads \"" + std::string(kTraceFormat) + "\"");

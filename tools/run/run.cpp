@@ -6,6 +6,7 @@
 
 #include "invariants/checker.hpp"
 #include "models/policy.hpp"
+#include "models/suggest.hpp"
 
 namespace mmcheck::run {
 
@@ -20,7 +21,9 @@ vm::Policy resolve_policy(const vm::Scenario& scenario, const std::string& kerne
     std::string valid;
     for (const auto& n : vm::preset_names()) valid += (valid.empty() ? "" : ", ") + n;
     throw vm::InputError("--kernel", "",
-                         "unknown preset \"" + name + "\"; valid presets: " + valid);
+                         "unknown preset \"" + name + "\"" +
+                             vm::did_you_mean(name, vm::preset_names()) +
+                             "; valid presets: " + valid);
   }
   vm::Policy policy = preset->policy;
   for (const auto& [key, value] : scenario.policy_overrides)
