@@ -59,6 +59,15 @@ template <std::size_t N>
 std::vector<std::string> step_vector(const StepList<N>& list) {
   return {list.begin(), list.end()};
 }
+// The names of `list` whose part before the dot is `prefix` ("uffd_wp" of "uffd_wp.pte"): the
+// steps of one op when a file holds several.
+template <std::size_t N>
+std::vector<std::string> step_vector(const StepList<N>& list, std::string_view prefix) {
+  std::vector<std::string> out;
+  for (std::string_view s : list)
+    if (s.substr(0, s.find('.')) == prefix) out.emplace_back(s);
+  return out;
+}
 
 // Phases of the fault handler (shared by read/write and by GUP's faultin); op phases are below.
 enum FaultPhase : std::uint8_t {
@@ -181,6 +190,10 @@ std::vector<std::string> migration_steps();
 // mfill_atomic_install_pte()'s PTE for frame `pfn` at `page` (UFFDIO_COPY, UFFDIO_CONTINUE),
 // with the op's MODE_WP [P uffdio_copy_mkdirty]; marks the page protected in the ghost when WP.
 Pte mfill_install_pte(Ctx& c, int page, int pfn, bool page_in_cache);
+// The three steps of an mfill ioctl (UFFDIO_COPY, UFFDIO_CONTINUE): mmap_lock read, `install`
+// under the PTL (it labels itself), the unlock.
+void step_mfill(Ctx& c, void (*install)(Ctx&), std::uint32_t lock_label,
+                std::uint32_t unlock_label);
 
 // do_numa_page() on the protnone PTE at `page` (models/ops/numa.cpp): maps it again where it is,
 // with the release's write rule, and returns true (the caller leaves the fault and retries the

@@ -201,14 +201,6 @@ bool do_numa_page(Ctx& c, int page) {
 
 namespace {
 
-// The names of kSteps that start with `prefix`: the scan's own, or the hinting fault's.
-std::vector<std::string> steps_of(std::string_view prefix) {
-  std::vector<std::string> out;
-  for (std::string_view s : kSteps)
-    if (s.substr(0, s.find('.')) == prefix) out.emplace_back(s);
-  return out;
-}
-
 void numa_scan_footprint(const FootprintScope& x, const Op&, Footprint& f) {
   using namespace res;
   // The skip test reads the frames' counts and flags; the PTE changes demote and flush later.
@@ -236,12 +228,12 @@ std::optional<LocalStep> numa_scan_local_step(const LocalScope& x) {
 
 }  // namespace
 
-std::vector<std::string> numa_fault_steps() { return steps_of("do_numa_page"); }
+std::vector<std::string> numa_fault_steps() { return step_vector(kSteps, "do_numa_page"); }
 
 const OpDescriptor kNumaScanOp{.kind = OpKind::NumaScan,
                                .names = {"numa_scan"},
                                .fields = {"addr", "pages"},
-                               .steps = steps_of("numa_scan"),
+                               .steps = step_vector(kSteps, "numa_scan"),
                                .step = step_numa_scan,
                                .entry_lock = read_lock,
                                .footprint = numa_scan_footprint,

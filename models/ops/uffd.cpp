@@ -330,13 +330,10 @@ std::optional<LocalStep> writeprotect_local_step(const LocalScope& x) {
 }
 
 OpDescriptor writeprotect_op(OpKind kind, const char* name) {
-  std::vector<std::string> steps;
-  for (std::string_view s : kSteps)
-    if (s.substr(0, s.find('.')) == name) steps.emplace_back(s);
   return {.kind = kind,
           .names = {name},
           .fields = {"addr", "pages"},
-          .steps = steps,
+          .steps = step_vector(kSteps, name),
           .step = step_uffd_writeprotect,
           .entry_lock = read_lock,
           .footprint = writeprotect_footprint,

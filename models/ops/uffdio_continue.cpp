@@ -25,10 +25,6 @@ namespace mmcheck::vm {
 
 namespace {
 
-inline constexpr std::uint8_t kContinueLock = 0;
-inline constexpr std::uint8_t kContinueInstall = 1;
-inline constexpr std::uint8_t kContinueUnlock = 2;
-
 // The kernel step names this file takes.
 constexpr StepList<5> kSteps = {"uffdio_continue.mmap_read_lock", "uffdio_continue.install",
                                 "uffdio_continue.eexist", "uffdio_continue.efault",
@@ -60,23 +56,8 @@ void install(Ctx& c) {
 }
 
 void step_uffdio_continue(Ctx& c) {
-  ThreadState& th = c.th();
-  switch (th.phase) {
-    case kContinueLock:
-      c.m().readers++;
-      th.phase = kContinueInstall;
-      c.label(step<kSteps, "uffdio_continue.mmap_read_lock">());
-      return;
-    case kContinueInstall:
-      install(c);
-      th.phase = kContinueUnlock;
-      return;
-    default:
-      c.m().readers--;
-      c.label(step<kSteps, "uffdio_continue.mmap_read_unlock">());
-      c.finish_op();
-      return;
-  }
+  step_mfill(c, install, step<kSteps, "uffdio_continue.mmap_read_lock">(),
+             step<kSteps, "uffdio_continue.mmap_read_unlock">());
 }
 
 void continue_footprint(const FootprintScope& x, const Op&, Footprint& f) {

@@ -52,6 +52,27 @@ std::uint8_t new_page(Ctx& c, int page) {
 
 }  // namespace
 
+void step_mfill(Ctx& c, void (*install)(Ctx&), std::uint32_t lock_label,
+                std::uint32_t unlock_label) {
+  ThreadState& th = c.th();
+  switch (th.phase) {
+    case kCopyLock:
+      c.m().readers++;
+      th.phase = kCopyInstall;
+      c.label(lock_label);
+      return;
+    case kCopyInstall:
+      install(c);
+      th.phase = kCopyUnlock;
+      return;
+    default:
+      c.m().readers--;
+      c.label(unlock_label);
+      c.finish_op();
+      return;
+  }
+}
+
 Pte mfill_install_pte(Ctx& c, int page, int pfn, bool page_in_cache) {
   const VmaPage& vma = c.m().vma[page];
   // VM_WRITE, not MODE_WP; "page_in_cache && !vm_shared" never holds here (shmem regions are
@@ -99,23 +120,8 @@ void install(Ctx& c) {
 }
 
 void step_uffdio_copy(Ctx& c) {
-  ThreadState& th = c.th();
-  switch (th.phase) {
-    case kCopyLock:
-      c.m().readers++;
-      th.phase = kCopyInstall;
-      c.label(step<kSteps, "uffdio_copy.mmap_read_lock">());
-      return;
-    case kCopyInstall:
-      install(c);
-      th.phase = kCopyUnlock;
-      return;
-    default:
-      c.m().readers--;
-      c.label(step<kSteps, "uffdio_copy.mmap_read_unlock">());
-      c.finish_op();
-      return;
-  }
+  step_mfill(c, install, step<kSteps, "uffdio_copy.mmap_read_lock">(),
+             step<kSteps, "uffdio_copy.mmap_read_unlock">());
 }
 
 void copy_footprint(const FootprintScope& x, const Op&, Footprint& f) {
