@@ -65,6 +65,43 @@ class LinkLog {
   }
 
   std::uint64_t size() const { return count_; }
+
+  // The log as bytes (checkpoints) and back; load() returns false on a malformed log.
+  void save(std::vector<std::uint8_t>& out) const {
+    put_fixed(out, count_);
+    put_fixed(out, last_parent_);
+    put_fixed(out, levels_.size());
+    for (const Level& l : levels_) {
+      put_fixed(out, l.first_id);
+      put_fixed(out, l.offset);
+      put_fixed(out, l.parent_first);
+    }
+    put_fixed(out, bytes_.size());
+    out.insert(out.end(), bytes_.begin(), bytes_.end());
+  }
+  bool load(const std::uint8_t* data, std::size_t size) {
+    std::size_t at = 0;
+    auto fixed = [&](std::uint64_t& v) {
+      if (size - at < 8) return false;
+      v = 0;
+      for (int i = 0; i < 8; ++i) v |= static_cast<std::uint64_t>(data[at + i]) << (8 * i);
+      at += 8;
+      return true;
+    };
+    std::uint64_t count, last, levels, n;
+    if (!fixed(count) || !fixed(last) || !fixed(levels) || levels > (size - at) / 24) return false;
+    levels_.clear();
+    for (std::uint64_t i = 0; i < levels; ++i) {
+      std::uint64_t first, offset, parent;
+      if (!fixed(first) || !fixed(offset) || !fixed(parent)) return false;
+      levels_.push_back(Level{first, offset, static_cast<std::uint32_t>(parent)});
+    }
+    if (!fixed(n) || n != size - at) return false;
+    bytes_.assign(data + at, data + size);
+    count_ = count;
+    last_parent_ = last;
+    return true;
+  }
   std::size_t bytes() const { return bytes_.capacity() + levels_.capacity() * sizeof(Level); }
 
  private:
@@ -73,6 +110,9 @@ class LinkLog {
     std::size_t offset;
     std::uint32_t parent_first;
   };
+  static void put_fixed(std::vector<std::uint8_t>& out, std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  }
   void put(std::uint64_t v) {
     while (v >= 0x80) {
       bytes_.push_back(static_cast<std::uint8_t>(v | 0x80));

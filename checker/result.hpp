@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "checker/comm.hpp"
 #include "checker/model.hpp"
 #include "checker/progress.hpp"
 
@@ -35,6 +36,17 @@ struct SearchOptions {
   // States are numbered with 32 bits (record headers and parent links stay small); a search that
   // would number more ends incomplete ("state-ids") instead of wrapping. Tests set it small.
   std::uint64_t max_state_ids = 0xfffffffeu;
+  // Set: the search is distributed over the processes of this Comm (checker/distributed.hpp),
+  // each running `threads` workers; the report is the same as a single process's.
+  Comm* comm = nullptr;
+  // Distributed search only (checker/checkpoint.hpp): the directory the search is written to at
+  // level boundaries, at most every `checkpoint_seconds` (0: every level) and when it is
+  // interrupted; the directory a search is resumed from; the text that must match between the
+  // search that wrote a checkpoint and the one resuming it (the scenario, kernel and options).
+  std::string checkpoint_dir;
+  double checkpoint_seconds = 600;
+  std::string resume_dir;
+  std::string identity;
 };
 
 // A model may offer symmetry reduction: canonicalize(s) replaces s by the representative of its
@@ -84,6 +96,9 @@ struct SearchStats {
   double omission_probability = 0;   // fingerprint mode: at most n^2 / 2^64
   bool reduced = false;              // partial-order reduction was on for the states counted
   bool symmetric = false;            // symmetry reduction was on
+  unsigned ranks = 0;                // processes of a distributed search (0: not distributed)
+  std::uint64_t bytes_sent = 0;      // distributed: bytes the ranks sent each other
+  std::uint64_t resumed_from = 0;    // the level a resumed search started at (0: not resumed)
   double states_per_second() const { return seconds > 0 ? double(states) / seconds : 0; }
 };
 

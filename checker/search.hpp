@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "checker/distributed.hpp"
 #include "checker/findings.hpp"
 #include "checker/links.hpp"
 #include "checker/model.hpp"
@@ -295,6 +296,7 @@ namespace mmcheck {
 template <Model M>
 SearchResult<M> search_once(const M& model, const SearchOptions& options) {
   try {
+    if (options.comm != nullptr) return DistributedSearch<M>(model, options).run();
     return Search<M>(model, options).run();
   } catch (const std::bad_alloc&) {  // not even the store could be set up
     SearchResult<M> result;
@@ -310,6 +312,10 @@ SearchResult<M> search(const M& model, SearchOptions options = {}) {
   if (options.reduce &&
       (result.verdict == Verdict::Violation || result.verdict == Verdict::Deadlock)) {
     options.reduce = false;
+    // The search again without reduction is a new search: it neither resumes the reduced
+    // search's checkpoint nor overwrites it.
+    options.resume_dir.clear();
+    options.checkpoint_dir.clear();
     double spent = result.stats.seconds;
     result = search_once(model, options);
     result.stats.seconds += spent;

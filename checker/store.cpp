@@ -272,6 +272,47 @@ bool StateTable::contains(std::uint64_t hash, const std::uint8_t* bytes,
   return false;
 }
 
+const Record* StateTable::find(std::uint64_t hash, const std::uint8_t* bytes,
+                               std::uint32_t length) const {
+  if (fingerprint_) return nullptr;
+  std::size_t index = home(hash);
+  for (std::size_t probes = 0; probes < capacity_; ++probes, index = next(index)) {
+    std::uint64_t seen = slots_[index].load(std::memory_order_relaxed);
+    if (seen == 0) return nullptr;
+    if ((seen & kTagMask) != (hash & kTagMask)) continue;
+    const Record* r = space_.record(seen & kHandleMask);
+    if (r->length == length && std::memcmp(r->bytes(), bytes, length) == 0) return r;
+  }
+  return nullptr;
+}
+
+std::vector<std::uint64_t> StateTable::settled_fingerprints() const {
+  MM_ASSERT(fingerprint_, "settled_fingerprints() is for the fingerprint store");
+  std::vector<std::uint64_t> out;
+  out.reserve(size());
+  for (std::size_t i = 0; i < capacity_; ++i) {
+    std::uint64_t v = slots_[i].load(std::memory_order_relaxed);
+    if (v != 0 && !(v & kTag)) out.push_back(v);
+  }
+  return out;
+}
+
+bool StateTable::insert_settled(std::uint64_t fingerprint) {
+  MM_ASSERT(fingerprint_ && fingerprint != 0 && !(fingerprint & kTag), "not a fingerprint");
+  std::size_t index = home(fingerprint);
+  for (std::size_t probes = 0; probes < capacity_; ++probes, index = next(index)) {
+    std::uint64_t seen = slots_[index].load(std::memory_order_relaxed);
+    if (seen == fingerprint) return false;
+    if (seen == 0) {
+      slots_[index].store(fingerprint, std::memory_order_relaxed);
+      size_.fetch_add(1, std::memory_order_relaxed);
+      return true;
+    }
+  }
+  MM_ASSERT(false, "insert_settled() into a full table");
+  return false;
+}
+
 void StateTable::grow() {
   std::size_t old_capacity = capacity_;
   capacity_ = fingerprint_ ? old_capacity + old_capacity / 3 : old_capacity * 2;

@@ -173,6 +173,12 @@ class StateTable {
   void settle(const Record* record);
   // Whether a state with this hash was stored (fingerprint mode: by fingerprint).
   bool contains(std::uint64_t hash, const std::uint8_t* bytes, std::uint32_t length) const;
+  // Fingerprint mode, between levels (checkpoints): the settled fingerprints, and inserting one
+  // (false when it is there already).
+  std::vector<std::uint64_t> settled_fingerprints() const;
+  bool insert_settled(std::uint64_t fingerprint);
+  // Exact mode: the record of this encoding (pending or numbered), or null.
+  const Record* find(std::uint64_t hash, const std::uint8_t* bytes, std::uint32_t length) const;
   // Not thread-safe (call between levels): exact mode doubles the capacity (a power of two);
   // fingerprint mode, where the table is most of the memory, grows it by a third.
   void grow();

@@ -2,9 +2,12 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <optional>
 
+#include "checker/sha256.hpp"
 #include "checker/sysinfo.hpp"
 #include "invariants/checker.hpp"
 #include "tools/cli/commands.hpp"
@@ -69,12 +72,31 @@ int print_outcome(const CheckArgs& args, const vm::Scenario& scenario, const Run
   return outcome.exit_code;
 }
 
+// What a checkpoint must match to be resumed: the scenario file's bytes, the kernel, the
+// policies set and the options that change the state graph or its numbering.
+std::string search_identity(const CheckArgs& args) {
+  std::ifstream in(args.file, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string id = "scenario " + sha256_hex(text.str()) + "\nkernel " + args.kernel;
+  for (const std::string& s : args.sets) id += "\nset " + s;
+  id += "\npor " + args.por + "\nfingerprint " + std::to_string(args.fingerprint) +
+        "\nsymmetry " + std::to_string(args.symmetry) + "\nmax-depth " +
+        std::to_string(args.max_depth);
+  return id;
+}
+
 }  // namespace
 
 int check_command(const CheckArgs& args) {
   vm::Scenario scenario = vm::load_scenario(args.file);
+  // Under mpirun every rank searches; rank 0 alone prints and writes files.
+  const bool writer = args.comm == nullptr || args.comm->rank() == 0;
   if (!args.trace.empty())
     if (auto why = unusable_output_path(args.trace)) throw vm::InputError("--trace", "", *why);
+  if (!args.checkpoint.empty() && writer)
+    if (auto why = unusable_checkpoint_dir(args.checkpoint))
+      throw vm::InputError("--checkpoint", "", *why);
   RunConfig config;
   config.kernel = args.kernel;
   config.sets = parse_sets(args.sets);
@@ -89,7 +111,17 @@ int check_command(const CheckArgs& args) {
   config.search.fingerprint = args.fingerprint;
   config.search.symmetry = args.symmetry;
   config.search.interrupt = &interrupt_flag();
+  // A distributed search under mpirun; a checkpointed one runs the same engine on one process.
+  LocalComm local;
+  config.search.comm = args.comm;
+  if (config.search.comm == nullptr && (!args.checkpoint.empty() || !args.resume.empty()))
+    config.search.comm = &local;
+  config.search.checkpoint_dir = args.checkpoint;
+  config.search.checkpoint_seconds = args.checkpoint_every_minutes * 60;
+  config.search.resume_dir = args.resume;
+  if (config.search.comm != nullptr) config.search.identity = search_identity(args);
   RunOutcome outcome = run_scenario(scenario, config);
+  if (!writer) return outcome.exit_code;
   // A trace that cannot be written is reported after the verdict, which is printed all the same.
   std::optional<std::string> write_error;
   if (!args.trace.empty()) {

@@ -26,8 +26,12 @@ int check_all_command(const CheckArgs& args) {
     throw vm::InputError("--trace", "",
                          "--kernel all writes no trace (one file would hold 29 runs): check one "
                          "preset with --trace");
+  if (!args.checkpoint.empty() || !args.resume.empty())
+    throw vm::InputError(args.checkpoint.empty() ? "--resume" : "--checkpoint", "",
+                         "--kernel all is 29 searches: checkpoint one preset at a time");
   vm::Scenario scenario = vm::load_scenario(args.file);
   RunConfig config;
+  config.search.comm = args.comm;  // under mpirun, each preset's search is distributed
   config.sets = parse_sets(args.sets);
   resolve_policy(scenario, vm::presets().front().name, config.sets, nullptr);  // bad --set: 2
   config.search.threads = args.threads;

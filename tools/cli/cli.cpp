@@ -14,6 +14,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "checker/checkpoint_io.hpp"
+#include "checker/comm_mpi.hpp"
 #include "checker/sysinfo.hpp"
 #include "invariants/registry.hpp"
 #include "models/op_fields.hpp"
@@ -142,10 +144,13 @@ const CLI::Validator kSeconds(
 
 // Bad input: the located message on stderr and, under --json, an error object on stdout (so a
 // caller reading the report always gets JSON). Exit status 2.
+// Under mpirun, ranks other than 0 report nothing (rank 0 reports the same error).
+bool quiet_errors = false;
+
 int input_error(const std::string& file, const std::string& pointer, const std::string& what,
                 bool json) {
   std::string where = file + (pointer.empty() ? "" : ": " + pointer);
-  std::fprintf(stderr, "mmcheck: %s: %s\n", where.c_str(), what.c_str());
+  if (!quiet_errors) std::fprintf(stderr, "mmcheck: %s: %s\n", where.c_str(), what.c_str());
   if (json) {
     nlohmann::json j = {{"error", {{"kind", "input"}, {"file", file}, {"message", what}}},
                         {"exit_code", kExitUsage}};
@@ -158,6 +163,13 @@ int input_error(const std::string& file, const std::string& pointer, const std::
 }  // namespace
 
 int run(int argc, char** argv) {
+  // Under mpirun (or srun) every process is one rank of a distributed `check`; rank 0 alone
+  // prints. Elsewhere MPI is never started.
+  MpiSession mpi(&argc, &argv);
+  Comm* comm = mpi.comm();
+  if (comm != nullptr && comm->rank() != 0 && std::freopen("/dev/null", "w", stdout) == nullptr)
+    return kExitInternal;
+  quiet_errors = comm != nullptr && comm->rank() != 0;
   CLI::App app{
       "mmcheck: an exhaustive interleaving model checker for Linux memory-management races.\n"
       "Exit status: 0 holds / expectations met, 1 expectation or must_reach not met, 2 bad usage\n"
@@ -211,6 +223,16 @@ int run(int argc, char** argv) {
                       "Store 63-bit fingerprints, not full states (10-14 bytes a state instead "
                       "of about 130, plus the frontier's full states; the report gives the "
                       "omission probability)");
+  check_cmd->add_option("--checkpoint", check.checkpoint,
+                        "Write the search to DIR at level boundaries (every --checkpoint-every "
+                        "minutes) and when it is interrupted, for --resume");
+  check_cmd
+      ->add_option("--checkpoint-every", check.checkpoint_every_minutes,
+                   "Minutes between checkpoints (default 10; 0: every level)")
+      ->check(CLI::Range(0.0, 1e6));
+  check_cmd->add_option("--resume", check.resume,
+                        "Continue the search a --checkpoint DIR holds (same scenario, kernel and "
+                        "options; any number of ranks and threads)");
 
   SuiteArgs suite;
   auto* suite_cmd =
@@ -334,8 +356,13 @@ int run(int argc, char** argv) {
               (*bisect_cmd && bisect.json);
   // A signal ends a search incomplete with its report (exit 12), not the process.
   if (*check_cmd || *suite_cmd || *diff_cmd || *bisect_cmd) catch_interrupts();
+  check.comm = comm;
   auto run_command = [&]() -> int {
     try {
+      if (comm != nullptr && comm->size() > 1 && !*check_cmd)
+        throw vm::InputError("mpirun", "",
+                             "only `mmcheck check` runs on several processes; run the other "
+                             "commands as one process");
       if (*check_cmd)
         return check.kernel == "all" ? check_all_command(check) : check_command(check);
       if (*diff_cmd) return diff_command(diff);
@@ -348,6 +375,8 @@ int run(int argc, char** argv) {
       if (*init_cmd) return init_command(init_name);
     } catch (const vm::InputError& e) {
       return input_error(e.file, e.pointer, e.detail, json);
+    } catch (const CheckpointError& e) {
+      return input_error("--resume", "", e.what(), json);
     } catch (const std::filesystem::filesystem_error& e) {
       // A directory that cannot be listed, a symlink loop, a path that is not there: bad input
       // with its path, like a file that cannot be read.

@@ -25,6 +25,10 @@ struct CheckArgs {
   std::string por = "on";
   bool fingerprint = false;
   bool symmetry = false;
+  std::string checkpoint;                // --checkpoint DIR
+  double checkpoint_every_minutes = 10;  // --checkpoint-every
+  std::string resume;                    // --resume DIR
+  Comm* comm = nullptr;                  // under mpirun: the job's ranks
 };
 
 struct SuiteArgs {

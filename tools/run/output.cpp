@@ -93,6 +93,17 @@ std::optional<std::string> unusable_output_path(const std::string& path) {
   return std::nullopt;
 }
 
+std::optional<std::string> unusable_checkpoint_dir(const std::string& dir) {
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec))
+    return dir + " is not a directory";
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return "cannot make the directory " + dir + ": " + ec.message();
+  if (::access(dir.c_str(), W_OK) != 0)
+    return "cannot write in " + dir + ": " + std::strerror(errno);
+  return std::nullopt;
+}
+
 std::optional<std::string> flush_stdout() {
   errno = 0;
   std::cout.flush();

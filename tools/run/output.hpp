@@ -20,6 +20,10 @@ std::optional<std::string> write_output_file(const std::string& path, const std:
 // anything is explored; returns the reason when it cannot.
 std::optional<std::string> unusable_output_path(const std::string& path);
 
+// Whether `dir` can hold checkpoints: it is a directory, or can be made one, and it is writable.
+// Makes it when missing; returns the reason when it cannot.
+std::optional<std::string> unusable_checkpoint_dir(const std::string& dir);
+
 // Flushes stdout (C and C++ streams); returns the reason when anything written to it was lost.
 std::optional<std::string> flush_stdout();
 

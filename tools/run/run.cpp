@@ -188,7 +188,7 @@ json policy_json(const vm::Policy& policy) {
 }
 
 json stats_json(const SearchStats& s) {
-  return {{"states", s.states},
+  json j = {{"states", s.states},
           {"transitions", s.transitions},
           {"depth", s.depth},
           {"seconds", s.seconds},
@@ -202,6 +202,13 @@ json stats_json(const SearchStats& s) {
           {"omission_probability", s.omission_probability},
           {"por", s.reduced},
           {"symmetry", s.symmetric}};
+  // A distributed or checkpointed search (the engine of checker/distributed.hpp) says so.
+  if (s.ranks != 0) {
+    j["ranks"] = s.ranks;
+    j["bytes_sent"] = s.bytes_sent;
+    if (s.resumed_from != 0) j["resumed_from_level"] = s.resumed_from;
+  }
+  return j;
 }
 
 json step_json(const TraceStep& s) {

@@ -1,0 +1,275 @@
+// The distributed search's levels (checker/distributed.hpp): the initial states, the rounds of
+// a level (expand a batch of the frontier, exchange the successors, insert the ones received),
+// and the global numbering at the level's end.
+#pragma once
+// Included at the end of checker/distributed.hpp: member definitions of DistributedSearch<M>.
+
+namespace mmcheck {
+
+// Every rank computes the initial states and numbers them alike; each stores the ones it owns.
+template <Model M>
+void DistributedSearch<M>::seed_initial_states() {
+  std::vector<State> initial = model_.initial_states();
+  MM_ASSERT(!initial.empty(), "a model needs at least one initial state");
+  Worker& w = workers_.local();
+  links_.begin_level(0, LinkLog::kNoParent);
+  std::vector<Bytes> seen;  // the distinct initial encodings so far
+  for (std::size_t i = 0; i < initial.size(); ++i) {
+    canonicalize(initial[i]);
+    w.writer.clear();
+    model_.encode(initial[i], w.writer);
+    Bytes bytes(w.writer.data(), w.writer.data() + w.writer.size());
+    if (std::find(seen.begin(), seen.end(), bytes) != seen.end()) continue;
+    seen.push_back(bytes);
+    auto id = static_cast<std::uint32_t>(states_total_++);
+    links_.append(0, static_cast<std::uint16_t>(i));
+    std::uint64_t hash = StateTable::hash_bytes(bytes.data(), bytes.size());
+    if (owner(hash) == comm_.rank()) {
+      auto r = table_.insert(hash, bytes.data(), static_cast<std::uint32_t>(bytes.size()), i,
+                             w.arenas[0]);
+      MM_ASSERT(r.outcome == StateTable::Outcome::Inserted, "an initial state was not stored");
+      r.record->id = id;
+      if (table_.fingerprint()) table_.settle(r.record);
+      frontier_.push_back(r.record);
+      if (!table_.fingerprint()) owned_.push_back(r.record);
+    }
+    if (auto v = model_.check_state(initial[i])) {
+      Finding f{0, v->property, i, FindingKind::Terminal, id, 0, false, *v};
+      if (!pending_ || f.before(*pending_)) pending_ = f;
+    }
+  }
+  level_begin_ = 0;
+  level_end_ = states_total_;
+}
+
+// Expands this rank's states of `level` (numbered from `begin`) in rounds: every rank expands
+// up to kRound states, the successors go to their owners, the owners insert them; after each
+// round the ranks agree whether to stop. Returns false when a bound stopped the search.
+template <Model M>
+bool DistributedSearch<M>::expand_level(const std::vector<Record*>& states, std::uint64_t begin,
+                                        std::uint32_t level, bool terminal_only) {
+  for (Worker& w : workers_) {
+    w.transitions = 0;
+    w.labels.assign(result_.label_counts.size(), 0);
+    w.best.reset();
+  }
+  // Fingerprint mode: the arena the new level goes to held the level before this one, whose
+  // states are all expanded.
+  if (table_.fingerprint() && !terminal_only)
+    for (Worker& w : workers_) w.arenas[(level + 1) & 1].reset();
+  std::vector<std::uint64_t> rounds{(states.size() + kRound - 1) / kRound};
+  if (!terminal_only) comm_.max(rounds);
+  else rounds[0] = states.empty() ? 0 : 1;
+  const int ranks = comm_.size();
+  for (std::size_t round = 0; round < rounds[0]; ++round) {
+    std::size_t first = std::min(states.size(), round * kRound);
+    std::size_t last = terminal_only ? states.size() : std::min(states.size(), first + kRound);
+    try {
+      if (local_stop_.load() == kGoOn) generate(states, first, last, begin, level, terminal_only);
+    } catch (const std::bad_alloc&) {
+      local_stop_.store(kOutOfMemory);
+    }
+    if (terminal_only) break;
+    std::vector<Bytes> send(static_cast<std::size_t>(ranks));
+    for (Worker& w : workers_) {
+      if (w.out.size() != send.size()) w.out.resize(send.size());
+      for (int r = 0; r < ranks; ++r) {
+        send[r].insert(send[r].end(), w.out[r].begin(), w.out[r].end());
+        w.out[r].clear();
+      }
+    }
+    std::vector<Bytes> received = comm_.exchange(send);
+    try {
+      if (local_stop_.load() == kGoOn) insert_received(received, level);
+    } catch (const std::bad_alloc&) {
+      local_stop_.store(kOutOfMemory);
+    }
+    std::vector<std::uint64_t> stop{std::max(local_stop_.load(), local_bound_code())};
+    std::vector<std::uint64_t> fresh{0};
+    for (Worker& w : workers_) fresh[0] += w.fresh.size();
+    comm_.max(stop);
+    comm_.sum(fresh);
+    if (stop[0] == kGoOn && options_.max_states != 0 &&
+        states_total_ + fresh[0] > options_.max_states)
+      stop[0] = kMaxStates;
+    if (stop[0] != kGoOn) {
+      // Interrupted (SIGTERM from a batch scheduler): the level's start is checkpointed.
+      if (stop[0] == kInterrupted && !options_.checkpoint_dir.empty()) write_checkpoint();
+      incomplete(stop_reason(stop[0]));
+      return false;
+    }
+  }
+  if (terminal_only) {
+    std::vector<std::uint64_t> stop{local_stop_.load()};
+    comm_.max(stop);
+    if (stop[0] != kGoOn) {
+      incomplete(stop_reason(stop[0]));
+      return false;
+    }
+  }
+  for (Worker& w : workers_) {
+    result_.stats.transitions += w.transitions;
+    for (std::size_t i = 0; i < w.labels.size(); ++i) result_.label_counts[i] += w.labels[i];
+  }
+  return true;
+}
+
+// Expands states[first, last): terminal checks, step findings, and each successor's encoding
+// appended to the outgoing batch of its owner.
+template <Model M>
+void DistributedSearch<M>::generate(const std::vector<Record*>& states, std::size_t first,
+                                    std::size_t last, std::uint64_t begin, std::uint32_t level,
+                                    bool terminal_only) {
+  const int ranks = comm_.size();
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(first, last, kGrain),
+      [&](const tbb::blocked_range<std::size_t>& range) {
+        Worker& w = workers_.local();
+        if (w.labels.size() != result_.label_counts.size())
+          w.labels.assign(result_.label_counts.size(), 0);
+        if (w.out.size() != static_cast<std::size_t>(ranks)) w.out.resize(ranks);
+        for (std::size_t k = range.begin(); k != range.end(); ++k) {
+          const Record* record = states[k];
+          State s = decode(record);
+          w.actions.clear();
+          model_.enabled_actions(s, w.actions);
+          reduce(s, w.actions);
+          if (w.actions.empty()) {
+            std::optional<Violation> v;
+            bool deadlock = false;
+            if (model_.finished(s)) {
+              v = model_.check_final(s);
+            } else if (auto p = model_.deadlock_property()) {
+              v = Violation{*p, ""};
+              deadlock = true;
+            }
+            if (v)
+              offer(w, Finding{level, v->property, record->key.load(std::memory_order_relaxed),
+                               FindingKind::Terminal, record->id, 0, deadlock, *v});
+            continue;
+          }
+          if (terminal_only) continue;
+          std::size_t n = w.actions.size();
+          MM_ASSERT(n < 0x10000, "more than 65535 enabled actions in one state");
+          std::uint64_t position = record->id - begin;
+          for (std::size_t i = 0; i < n; ++i) {
+            ++w.transitions;
+            StepInfo info = model_.apply(s, w.actions[i], w.next);
+            canonicalize(w.next);
+            if (info.label != kNoLabel) ++w.labels[info.label];
+            std::uint64_t key = (position << 16) | i;
+            if (info.violation) {  // the violating successor is not stored
+              offer(w, Finding{level + 1, info.violation->property, key, FindingKind::Step,
+                               record->id, static_cast<std::uint16_t>(i), false,
+                               std::move(*info.violation)});
+              continue;
+            }
+            w.writer.clear();
+            model_.encode(w.next, w.writer);
+            std::uint64_t hash = StateTable::hash_bytes(w.writer.data(), w.writer.size());
+            Bytes& out = w.out[owner(hash)];
+            put_u32(out, static_cast<std::uint32_t>(w.writer.size()));
+            put_u64(out, key);
+            out.insert(out.end(), w.writer.data(), w.writer.data() + w.writer.size());
+          }
+        }
+      });
+}
+
+// Inserts the successors this rank owns: a new one is pending in the next level with its key
+// (and its state properties are checked), one found pending again keeps the smaller key.
+template <Model M>
+void DistributedSearch<M>::insert_received(std::vector<Bytes>& received, std::uint32_t level) {
+  std::vector<const std::uint8_t*> messages;
+  for (const Bytes& from : received)
+    for (std::size_t at = 0; at < from.size(); at += 12 + get_u32(from.data() + at))
+      messages.push_back(from.data() + at);
+  while (table_.needs_growth(messages.size())) {
+    if (options_.max_memory != 0 &&
+        current_rss_bytes() + table_.grown_bytes() > options_.max_memory) {
+      local_stop_.store(kMaxMemory);
+      return;
+    }
+    table_.grow();
+  }
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(0, messages.size(), kGrain),
+      [&](const tbb::blocked_range<std::size_t>& range) {
+        Worker& w = workers_.local();
+        for (std::size_t k = range.begin(); k != range.end(); ++k) {
+          std::uint32_t length = get_u32(messages[k]);
+          std::uint64_t key = get_u64(messages[k] + 4);
+          const std::uint8_t* bytes = messages[k] + 12;
+          std::uint64_t hash = StateTable::hash_bytes(bytes, length);
+          auto r = table_.insert(hash, bytes, length, key, w.arenas[(level + 1) & 1]);
+          if (r.outcome == StateTable::Outcome::NoSpace) {
+            local_stop_.store(kRecordSpace);
+            return;
+          }
+          MM_ASSERT(r.outcome != StateTable::Outcome::Full, "the table was grown for the round");
+          if (r.outcome == StateTable::Outcome::Inserted) {
+            w.fresh.push_back(r.record);
+            ByteReader reader(bytes, length);
+            if (auto v = model_.check_state(model_.decode(reader)))
+              w.state_findings.emplace_back(r.record, std::move(*v));
+          } else if (r.record != nullptr && r.record->id == Record::kPending) {
+            lower_key(r.record, key);
+          }
+        }
+      });
+}
+
+// Numbers the level's new states: every rank sorts its own by key and gathers everyone's keys;
+// a state's number is its place among all of them. Every rank appends the whole level's links.
+// False when the new states cannot all be numbered (32-bit state numbers).
+template <Model M>
+bool DistributedSearch<M>::close_level(std::uint32_t level) {
+  std::vector<std::pair<std::uint64_t, Record*>> mine;
+  for (Worker& w : workers_) {
+    for (Record* r : w.fresh) mine.emplace_back(r->key.load(std::memory_order_relaxed), r);
+    w.fresh.clear();
+  }
+  tbb::parallel_sort(mine.begin(), mine.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::uint64_t> total{mine.size()};
+  comm_.sum(total);
+  if (states_total_ + total[0] > std::min<std::uint64_t>(options_.max_state_ids, 0xfffffffeu))
+    return false;
+  Bytes keys;
+  keys.reserve(8 * mine.size());
+  for (const auto& [key, r] : mine) put_u64(keys, key);
+  std::vector<Bytes> all = comm_.all_gather(keys);
+  std::vector<std::uint64_t> merged;
+  merged.reserve(total[0]);
+  for (const Bytes& from : all)
+    for (std::size_t at = 0; at < from.size(); at += 8) merged.push_back(get_u64(from.data() + at));
+  tbb::parallel_sort(merged.begin(), merged.end());
+  const std::uint64_t first = states_total_;
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, mine.size(), 4096),
+                    [&](const tbb::blocked_range<std::size_t>& range) {
+                      for (std::size_t i = range.begin(); i != range.end(); ++i) {
+                        auto at = std::lower_bound(merged.begin(), merged.end(), mine[i].first);
+                        Record* r = mine[i].second;
+                        r->id = static_cast<std::uint32_t>(first + (at - merged.begin()));
+                        if (table_.fingerprint()) table_.settle(r);
+                      }
+                    });
+  links_.begin_level(first, static_cast<std::uint32_t>(level_begin_));
+  for (std::uint64_t key : merged) links_.append(key >> 16, static_cast<std::uint16_t>(key & 0xffff));
+  next_.clear();
+  for (const auto& [key, r] : mine) next_.push_back(r);
+  if (!table_.fingerprint()) owned_.insert(owned_.end(), next_.begin(), next_.end());
+  for (Worker& w : workers_) {
+    for (auto& [record, violation] : w.state_findings) {
+      std::uint64_t key = record->key.load(std::memory_order_relaxed);
+      offer(w, Finding{level + 1, violation.property, key, FindingKind::State,
+                       static_cast<std::uint32_t>(level_begin_ + (key >> 16)),
+                       static_cast<std::uint16_t>(key & 0xffff), false, std::move(violation)});
+    }
+    w.state_findings.clear();
+  }
+  states_total_ += merged.size();
+  return true;
+}
+
+}  // namespace mmcheck

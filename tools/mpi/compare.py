@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""The distributed search against the single process: for each scenario, `check FILE --kernel
+all --json` (every preset) as one process and under `mpirun -np R`, with partial-order reduction
+on and off and the exact or the fingerprint store; every preset's report must be byte for byte
+the same once the members that vary from run to run (times, memory, threads, ranks, bytes sent)
+are stripped. Exit status 0 when all match, 1 otherwise.
+
+  tools/mpi/compare.py BINARY --ranks 1,2,3,4 [--fingerprint] [--por on,off] SCENARIO...
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+VARYING = ("seconds", "states_per_second", "peak_rss_bytes", "store_bytes", "bytes_per_state",
+           "frontier_bytes", "threads", "ranks", "bytes_sent")
+
+
+def mpirun():
+    cmd = ["mpirun", "--oversubscribe"]
+    if os.geteuid() == 0:  # CI runs as root; Open MPI refuses unless told
+        cmd.append("--allow-run-as-root")
+    return cmd
+
+
+def reports(cmd):
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    try:
+        doc = json.loads(out.stdout)
+    except json.JSONDecodeError:
+        return None, "exit %d, no JSON: %s %s" % (out.returncode, out.stdout[-300:], out.stderr[-600:])
+    lines = {}
+    for p in doc["presets"]:
+        for key in VARYING:
+            p["report"].get("stats", {}).pop(key, None)
+        lines[p["kernel"]] = json.dumps(p, sort_keys=True)
+    return (out.returncode, lines), None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("binary")
+    ap.add_argument("scenarios", nargs="+")
+    ap.add_argument("--ranks", default="2")
+    ap.add_argument("--por", default="on,off")
+    ap.add_argument("--fingerprint", action="store_true")
+    ap.add_argument("--threads", default="1")
+    args = ap.parse_args()
+    binary = os.path.abspath(args.binary)
+    jobs = []
+    for path in args.scenarios:
+        for por in args.por.split(","):
+            base = [binary, "check", path, "--kernel", "all", "--json", "--por", por,
+                    "--threads", args.threads] + (["--fingerprint"] if args.fingerprint else [])
+            jobs.append((path, por, base))
+    failures = 0
+    runs = 0
+
+    def one(job):
+        path, por, base = job
+        single, err = reports(base)
+        if err:
+            return ["%s por=%s single process: %s" % (path, por, err)], 0
+        problems = []
+        for r in args.ranks.split(","):
+            dist, err = reports(mpirun() + ["-np", r] + base)
+            if err:
+                problems.append("%s por=%s -np %s: %s" % (path, por, r, err))
+                continue
+            if dist[0] != single[0]:
+                problems.append("%s por=%s -np %s: exit %d, one process %d"
+                                % (path, por, r, dist[0], single[0]))
+            for kernel, line in single[1].items():
+                if dist[1].get(kernel) != line:
+                    problems.append("%s por=%s -np %s %s differs:\n  one process: %s\n  ranks:       %s"
+                                    % (path, por, r, kernel, line[:600], dist[1].get(kernel, "")[:600]))
+        return problems, len(single[1]) * len(args.ranks.split(","))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for problems, n in pool.map(one, jobs):
+            runs += n
+            for p in problems:
+                failures += 1
+                if failures <= 10:
+                    print(p)
+    store = "fingerprint" if args.fingerprint else "exact"
+    print("%d reports (%d scenarios, por %s, ranks %s, %s store): %d differ"
+          % (runs, len(args.scenarios), args.por, args.ranks, store, failures))
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
