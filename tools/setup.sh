@@ -1,19 +1,32 @@
 #!/usr/bin/env bash
 # Installs what mmcheck needs from Debian's packages, and only what is missing. Idempotent; runs
 # apt-get as root, or through sudo. Prints what it does.
+#   tools/setup.sh main   what building mmcheck and running the race library needs
+#   tools/setup.sh test   that, and what the tests need (the default)
 set -euo pipefail
+mode="${1:-test}"
+if [[ "$mode" != main && "$mode" != test ]]; then
+  echo "usage: tools/setup.sh [main|test]" >&2
+  exit 2
+fi
 
 packages=(
   g++ cmake make                 # the toolchain
+  python3                        # the build writes the man page and completion from --help
   libcli11-dev                   # command line (CLI11)
   nlohmann-json3-dev             # scenario files, reports and traces (nlohmann/json)
-  catch2                         # tests (Catch2 v2)
   libtbb-dev                     # parallel search (oneTBB)
   libxxhash-dev                  # state hashing (xxHash)
-  python3-jsonschema             # tests validate every trace against its JSON Schema
-  chromium                       # a test renders the HTML timeline in headless Chromium
-  clang-format                   # a test checks the sources follow .clang-format
 )
+if [[ "$mode" == test ]]; then
+  packages+=(
+    catch2                       # tests (Catch2 v2)
+    python3-jsonschema           # tests validate every trace against its JSON Schema
+    chromium                     # a test renders the HTML timeline in headless Chromium
+    clang-format                 # a test checks the sources follow .clang-format
+    openmpi-bin libopenmpi-dev   # the distributed search and its tests under mpirun
+  )
+fi
 if [[ "${MMCHECK_WITH_BENCH:-0}" == 1 ]]; then
   packages+=(spin)               # the benchmark runs SPIN beside mmcheck when it is installed
 fi

@@ -2,7 +2,8 @@
 # Every test: install what is missing, build in release mode with the tests, run ctest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/setup.sh
-cmake --preset release >/dev/null
+tools/setup.sh test
+# Every test, the distributed search's under mpirun included: MPI is required, never skipped.
+cmake --preset release -DMMCHECK_BUILD_TESTS=ON -DMMCHECK_MPI=ON >/dev/null
 cmake --build --preset release -j "$(nproc)"
 ctest --preset release -j "$(nproc)" "$@"

@@ -6,6 +6,10 @@ the same once the members that vary from run to run (times, memory, threads, ran
 are stripped. Exit status 0 when all match, 1 otherwise.
 
   tools/mpi/compare.py BINARY --ranks 1,2,3,4 [--fingerprint] [--por on,off] SCENARIO...
+
+--spread gives each scenario one rank count and one --por setting in turn (scenario i: ranks
+i mod R, then --por by i div R), for a shorter run that still covers every pair; --kernel K
+checks one preset instead of all.
 """
 import argparse
 import json
@@ -32,6 +36,8 @@ def reports(cmd):
     except json.JSONDecodeError:
         return None, "exit %d, no JSON: %s %s" % (out.returncode, out.stdout[-300:], out.stderr[-600:])
     lines = {}
+    if "presets" not in doc:  # one preset (--kernel K)
+        doc = {"presets": [{"kernel": doc.get("kernel", "?"), "report": doc}]}
     for p in doc["presets"]:
         for key in VARYING:
             p["report"].get("stats", {}).pop(key, None)
@@ -47,24 +53,30 @@ def main():
     ap.add_argument("--por", default="on,off")
     ap.add_argument("--fingerprint", action="store_true")
     ap.add_argument("--threads", default="1")
+    ap.add_argument("--kernel", default="all")
+    ap.add_argument("--spread", action="store_true")
     args = ap.parse_args()
+    ranks = args.ranks.split(",")
+    pors = args.por.split(",")
     binary = os.path.abspath(args.binary)
     jobs = []
-    for path in args.scenarios:
-        for por in args.por.split(","):
-            base = [binary, "check", path, "--kernel", "all", "--json", "--por", por,
+    for i, path in enumerate(args.scenarios):
+        for j, por in enumerate(pors):
+            if args.spread and j != (i // len(ranks)) % len(pors):
+                continue
+            base = [binary, "check", path, "--kernel", args.kernel, "--json", "--por", por,
                     "--threads", args.threads] + (["--fingerprint"] if args.fingerprint else [])
-            jobs.append((path, por, base))
+            jobs.append((path, por, [ranks[i % len(ranks)]] if args.spread else ranks, base))
     failures = 0
     runs = 0
 
     def one(job):
-        path, por, base = job
+        path, por, job_ranks, base = job
         single, err = reports(base)
         if err:
             return ["%s por=%s single process: %s" % (path, por, err)], 0
         problems = []
-        for r in args.ranks.split(","):
+        for r in job_ranks:
             dist, err = reports(mpirun() + ["-np", r] + base)
             if err:
                 problems.append("%s por=%s -np %s: %s" % (path, por, r, err))
@@ -76,7 +88,7 @@ def main():
                 if dist[1].get(kernel) != line:
                     problems.append("%s por=%s -np %s %s differs:\n  one process: %s\n  ranks:       %s"
                                     % (path, por, r, kernel, line[:600], dist[1].get(kernel, "")[:600]))
-        return problems, len(single[1]) * len(args.ranks.split(","))
+        return problems, len(single[1]) * len(job_ranks)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         for problems, n in pool.map(one, jobs):
@@ -86,8 +98,12 @@ def main():
                 if failures <= 10:
                     print(p)
     store = "fingerprint" if args.fingerprint else "exact"
-    print("%d reports (%d scenarios, por %s, ranks %s, %s store): %d differ"
-          % (runs, len(args.scenarios), args.por, args.ranks, store, failures))
+    if runs == 0:
+        print("no report compared: no scenario given or none ran")
+        sys.exit(1)
+    print("%d reports (%d scenarios, por %s, ranks %s%s, %s store): %d differ"
+          % (runs, len(args.scenarios), args.por, args.ranks, " spread" if args.spread else "",
+             store, failures))
     sys.exit(1 if failures else 0)
 
 
