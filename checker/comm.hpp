@@ -18,8 +18,9 @@ class Comm {
   virtual ~Comm() = default;
   virtual int rank() const = 0;
   virtual int size() const = 0;
-  // Collective: sends send[r] to rank r; returns what every rank sent to this one, by source.
-  virtual std::vector<Bytes> exchange(std::vector<Bytes>& send) = 0;
+  // Collective: sends send[r] to rank r; returns what every rank sent to this one, one after
+  // the other (send[rank()] is moved, not sent).
+  virtual Bytes exchange(std::vector<Bytes>& send) = 0;
   // Collective: every rank's bytes, by rank.
   virtual std::vector<Bytes> all_gather(const Bytes& mine) = 0;
   // Collective, in place: the element-wise sum, or maximum, over the ranks.
@@ -43,11 +44,7 @@ class LocalComm final : public Comm {
  public:
   int rank() const override { return 0; }
   int size() const override { return 1; }
-  std::vector<Bytes> exchange(std::vector<Bytes>& send) override {
-    std::vector<Bytes> out(1);
-    out[0] = std::move(send[0]);
-    return out;
-  }
+  Bytes exchange(std::vector<Bytes>& send) override { return std::move(send[0]); }
   std::vector<Bytes> all_gather(const Bytes& mine) override { return {mine}; }
   void sum(std::vector<std::uint64_t>&) override {}
   void max(std::vector<std::uint64_t>&) override {}

@@ -4,6 +4,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 
 #ifdef MMCHECK_HAVE_MPI
@@ -46,15 +47,15 @@ class MpiComm final : public Comm {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
 
-  std::vector<Bytes> exchange(std::vector<Bytes>& send) override {
+  Bytes exchange(std::vector<Bytes>& send) override {
     std::vector<int> send_counts(size_), recv_counts(size_), send_at(size_), recv_at(size_);
     std::size_t total = 0;
     for (int r = 0; r < size_; ++r) {
       send_counts[r] = r == rank_ ? 0 : int_count(send[r].size());
       send_at[r] = int_count(total);
       total += send_counts[r];
-      if (r != rank_) bytes_sent_ += send[r].size();
     }
+    bytes_sent_ += total;
     check(MPI_Alltoall(send_counts.data(), 1, MPI_INT, recv_counts.data(), 1, MPI_INT,
                        MPI_COMM_WORLD),
           "MPI_Alltoall");
@@ -67,20 +68,14 @@ class MpiComm final : public Comm {
       recv_at[r] = int_count(in_total);
       in_total += recv_counts[r];
     }
-    Bytes in_buffer(in_total);
+    // What this rank sent itself goes after what the others sent.
+    Bytes received(in_total + send[rank_].size());
     check(MPI_Alltoallv(out_buffer.data(), send_counts.data(), send_at.data(), MPI_BYTE,
-                        in_buffer.data(), recv_counts.data(), recv_at.data(), MPI_BYTE,
+                        received.data(), recv_counts.data(), recv_at.data(), MPI_BYTE,
                         MPI_COMM_WORLD),
           "MPI_Alltoallv");
-    std::vector<Bytes> received(size_);
-    for (int r = 0; r < size_; ++r) {
-      if (r == rank_) {
-        received[r] = std::move(send[r]);
-        continue;
-      }
-      received[r].assign(in_buffer.begin() + recv_at[r],
-                         in_buffer.begin() + recv_at[r] + recv_counts[r]);
-    }
+    if (!send[rank_].empty())
+      std::memcpy(received.data() + in_total, send[rank_].data(), send[rank_].size());
     return received;
   }
 

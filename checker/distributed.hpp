@@ -32,6 +32,7 @@
 #include <new>
 #include <optional>
 #include <string>
+#include <bit>
 #include <vector>
 
 #include "checker/checkpoint_io.hpp"
@@ -46,6 +47,9 @@
 #include "checker/trace_rebuild.hpp"
 
 namespace mmcheck {
+
+static_assert(std::endian::native == std::endian::little,
+              "messages between ranks are written in the host's order, read as little-endian");
 
 // The rank that owns a state: a mix of its fingerprint (so a fingerprint store, which keeps no
 // hash, still knows each state's owner when a checkpoint is resumed on another number of ranks).
@@ -137,6 +141,7 @@ class DistributedSearch {
     std::vector<std::uint64_t> labels;
     std::optional<Finding> best;
     std::vector<std::pair<Record*, Violation>> state_findings;
+    std::size_t unreported_inserts = 0;
   };
   // Frontier states expanded by every rank between two exchanges.
   static constexpr std::size_t kRound = 1 << 14;
@@ -204,7 +209,7 @@ class DistributedSearch {
                     bool terminal_only);
   void generate(const std::vector<Record*>& states, std::size_t first, std::size_t last,
                 std::uint64_t begin, std::uint32_t level, bool terminal_only);
-  void insert_received(std::vector<Bytes>& received, std::uint32_t level);
+  void insert_received(const Bytes& received, std::uint32_t level);
   bool close_level(std::uint32_t level);
   std::optional<Finding> take_best();
   bool any_enabled();

@@ -78,7 +78,7 @@ bool DistributedSearch<M>::expand_level(const std::vector<Record*>& states, std:
         w.out[r].clear();
       }
     }
-    std::vector<Bytes> received = comm_.exchange(send);
+    Bytes received = comm_.exchange(send);
     try {
       if (local_stop_.load() == kGoOn) insert_received(received, level);
     } catch (const std::bad_alloc&) {
@@ -168,9 +168,13 @@ void DistributedSearch<M>::generate(const std::vector<Record*>& states, std::siz
             model_.encode(w.next, w.writer);
             std::uint64_t hash = StateTable::hash_bytes(w.writer.data(), w.writer.size());
             Bytes& out = w.out[owner(hash)];
-            put_u32(out, static_cast<std::uint32_t>(w.writer.size()));
-            put_u64(out, key);
-            out.insert(out.end(), w.writer.data(), w.writer.data() + w.writer.size());
+            std::size_t at = out.size();
+            out.resize(at + 12 + w.writer.size());
+            std::uint8_t* p = out.data() + at;
+            auto length = static_cast<std::uint32_t>(w.writer.size());
+            std::memcpy(p, &length, 4);  // little-endian, as get_u32 reads it (x86-64, arm64)
+            std::memcpy(p + 4, &key, 8);
+            std::memcpy(p + 12, w.writer.data(), length);
           }
         }
       });
@@ -179,11 +183,10 @@ void DistributedSearch<M>::generate(const std::vector<Record*>& states, std::siz
 // Inserts the successors this rank owns: a new one is pending in the next level with its key
 // (and its state properties are checked), one found pending again keeps the smaller key.
 template <Model M>
-void DistributedSearch<M>::insert_received(std::vector<Bytes>& received, std::uint32_t level) {
+void DistributedSearch<M>::insert_received(const Bytes& received, std::uint32_t level) {
   std::vector<const std::uint8_t*> messages;
-  for (const Bytes& from : received)
-    for (std::size_t at = 0; at < from.size(); at += 12 + get_u32(from.data() + at))
-      messages.push_back(from.data() + at);
+  for (std::size_t at = 0; at < received.size(); at += 12 + get_u32(received.data() + at))
+    messages.push_back(received.data() + at);
   while (table_.needs_growth(messages.size())) {
     if (options_.max_memory != 0 &&
         current_rss_bytes() + table_.grown_bytes() > options_.max_memory) {
@@ -196,12 +199,26 @@ void DistributedSearch<M>::insert_received(std::vector<Bytes>& received, std::ui
       tbb::blocked_range<std::size_t>(0, messages.size(), kGrain),
       [&](const tbb::blocked_range<std::size_t>& range) {
         Worker& w = workers_.local();
+        // In batches, as the one-process search does: hash and prefetch every slot of the
+        // batch, then the records they point to, then insert, so the cache misses overlap.
+        constexpr std::size_t kBatch = 32;
+        std::uint64_t hashes[kBatch];
         for (std::size_t k = range.begin(); k != range.end(); ++k) {
+          std::size_t j = (k - range.begin()) % kBatch;
+          if (j == 0) {
+            std::size_t end = std::min(range.end(), k + kBatch);
+            for (std::size_t i = k; i != end; ++i) {
+              hashes[i - k] = StateTable::hash_bytes(messages[i] + 12, get_u32(messages[i]));
+              table_.prefetch(hashes[i - k]);
+            }
+            for (std::size_t i = k; i != end; ++i) table_.prefetch_record(hashes[i - k]);
+          }
           std::uint32_t length = get_u32(messages[k]);
           std::uint64_t key = get_u64(messages[k] + 4);
           const std::uint8_t* bytes = messages[k] + 12;
-          std::uint64_t hash = StateTable::hash_bytes(bytes, length);
-          auto r = table_.insert(hash, bytes, length, key, w.arenas[(level + 1) & 1]);
+          std::uint64_t hash = hashes[j];
+          auto r = table_.insert(hash, bytes, length, key, w.arenas[(level + 1) & 1],
+                                 /*count=*/false);
           if (r.outcome == StateTable::Outcome::NoSpace) {
             local_stop_.store(kRecordSpace);
             return;
@@ -209,6 +226,7 @@ void DistributedSearch<M>::insert_received(std::vector<Bytes>& received, std::ui
           MM_ASSERT(r.outcome != StateTable::Outcome::Full, "the table was grown for the round");
           if (r.outcome == StateTable::Outcome::Inserted) {
             w.fresh.push_back(r.record);
+            ++w.unreported_inserts;
             ByteReader reader(bytes, length);
             if (auto v = model_.check_state(model_.decode(reader)))
               w.state_findings.emplace_back(r.record, std::move(*v));
@@ -217,6 +235,11 @@ void DistributedSearch<M>::insert_received(std::vector<Bytes>& received, std::ui
           }
         }
       });
+  // The table was grown for every message of the round, so the sizes are added after it.
+  for (Worker& w : workers_) {
+    table_.add_size(w.unreported_inserts);
+    w.unreported_inserts = 0;
+  }
 }
 
 // Numbers the level's new states: every rank sorts its own by key and gathers everyone's keys;
