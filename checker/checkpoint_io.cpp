@@ -45,8 +45,7 @@ std::string write_file(const std::string& path, const Bytes& bytes) {
 
 Bytes read_file(const std::string& path) {
   std::error_code ec;
-  if (!fs::is_regular_file(path, ec))
-    throw CheckpointError(path + ": no such checkpoint file");
+  if (!fs::is_regular_file(path, ec)) throw CheckpointError(path + ": no such checkpoint file");
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) throw CheckpointError(path + ": " + std::strerror(errno));
   Bytes out;

@@ -25,6 +25,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -32,7 +33,6 @@
 #include <new>
 #include <optional>
 #include <string>
-#include <bit>
 #include <vector>
 
 #include "checker/checkpoint_io.hpp"
@@ -279,6 +279,6 @@ class DistributedSearch {
 
 }  // namespace mmcheck
 
-#include "checker/distributed_level.hpp"  // IWYU pragma: keep
-#include "checker/distributed_end.hpp"    // IWYU pragma: keep
 #include "checker/distributed_checkpoint.hpp"  // IWYU pragma: keep
+#include "checker/distributed_end.hpp"         // IWYU pragma: keep
+#include "checker/distributed_level.hpp"       // IWYU pragma: keep

@@ -114,7 +114,8 @@ bool DistributedSearch<M>::resume() {
     states_total_ = meta.u64();
     result_.stats.depth = meta.u32();
     const std::uint8_t* links = meta.take(0);
-    std::size_t link_bytes = meta_bytes.size() - static_cast<std::size_t>(links - meta_bytes.data());
+    std::size_t link_bytes =
+        meta_bytes.size() - static_cast<std::size_t>(links - meta_bytes.data());
     if (!links_.load(links, link_bytes) || links_.size() != states_total_)
       throw CheckpointError(meta.path() + ": malformed parent links");
     for (std::uint32_t k = 0; k < parts; ++k) {

@@ -103,7 +103,8 @@ void DistributedSearch<M>::report(const Finding& f) {
                             std::uint64_t hash = StateTable::hash_bytes(w.data(), w.size());
                             if (owner(hash) != comm_.rank()) return true;
                             auto length = static_cast<std::uint32_t>(w.size());
-                            if (table_.fingerprint()) return table_.contains(hash, w.data(), length);
+                            if (table_.fingerprint())
+                              return table_.contains(hash, w.data(), length);
                             const Record* r = table_.find(hash, w.data(), length);
                             return r != nullptr && r->id == id;
                           });

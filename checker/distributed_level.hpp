@@ -58,8 +58,10 @@ bool DistributedSearch<M>::expand_level(const std::vector<Record*>& states, std:
   if (table_.fingerprint() && !terminal_only)
     for (Worker& w : workers_) w.arenas[(level + 1) & 1].reset();
   std::vector<std::uint64_t> rounds{(states.size() + kRound - 1) / kRound};
-  if (!terminal_only) comm_.max(rounds);
-  else rounds[0] = states.empty() ? 0 : 1;
+  if (!terminal_only)
+    comm_.max(rounds);
+  else
+    rounds[0] = states.empty() ? 0 : 1;
   const int ranks = comm_.size();
   for (std::size_t round = 0; round < rounds[0]; ++round) {
     std::size_t first = std::min(states.size(), round * kRound);
@@ -159,9 +161,9 @@ void DistributedSearch<M>::generate(const std::vector<Record*>& states, std::siz
             if (info.label != kNoLabel) ++w.labels[info.label];
             std::uint64_t key = (position << 16) | i;
             if (info.violation) {  // the violating successor is not stored
-              offer(w, Finding{level + 1, info.violation->property, key, FindingKind::Step,
-                               record->id, static_cast<std::uint16_t>(i), false,
-                               std::move(*info.violation)});
+              offer(w,
+                    Finding{level + 1, info.violation->property, key, FindingKind::Step, record->id,
+                            static_cast<std::uint16_t>(i), false, std::move(*info.violation)});
               continue;
             }
             w.writer.clear();
@@ -278,7 +280,8 @@ bool DistributedSearch<M>::close_level(std::uint32_t level) {
                       }
                     });
   links_.begin_level(first, static_cast<std::uint32_t>(level_begin_));
-  for (std::uint64_t key : merged) links_.append(key >> 16, static_cast<std::uint16_t>(key & 0xffff));
+  for (std::uint64_t key : merged)
+    links_.append(key >> 16, static_cast<std::uint16_t>(key & 0xffff));
   next_.clear();
   for (const auto& [key, r] : mine) next_.push_back(r);
   if (!table_.fingerprint()) owned_.insert(owned_.end(), next_.begin(), next_.end());

@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <optional>
+#include <sstream>
 
 #include "checker/sha256.hpp"
 #include "checker/sysinfo.hpp"
@@ -80,9 +80,8 @@ std::string search_identity(const CheckArgs& args) {
   text << in.rdbuf();
   std::string id = "scenario " + sha256_hex(text.str()) + "\nkernel " + args.kernel;
   for (const std::string& s : args.sets) id += "\nset " + s;
-  id += "\npor " + args.por + "\nfingerprint " + std::to_string(args.fingerprint) +
-        "\nsymmetry " + std::to_string(args.symmetry) + "\nmax-depth " +
-        std::to_string(args.max_depth);
+  id += "\npor " + args.por + "\nfingerprint " + std::to_string(args.fingerprint) + "\nsymmetry " +
+        std::to_string(args.symmetry) + "\nmax-depth " + std::to_string(args.max_depth);
   return id;
 }
 

@@ -189,19 +189,19 @@ json policy_json(const vm::Policy& policy) {
 
 json stats_json(const SearchStats& s) {
   json j = {{"states", s.states},
-          {"transitions", s.transitions},
-          {"depth", s.depth},
-          {"seconds", s.seconds},
-          {"states_per_second", s.states_per_second()},
-          {"peak_rss_bytes", s.peak_rss_bytes},
-          {"store_bytes", s.store_bytes},
-          {"bytes_per_state", s.states ? double(s.store_bytes) / double(s.states) : 0.0},
-          {"frontier_bytes", s.frontier_bytes},
-          {"threads", s.threads},
-          {"store", s.store_mode},
-          {"omission_probability", s.omission_probability},
-          {"por", s.reduced},
-          {"symmetry", s.symmetric}};
+            {"transitions", s.transitions},
+            {"depth", s.depth},
+            {"seconds", s.seconds},
+            {"states_per_second", s.states_per_second()},
+            {"peak_rss_bytes", s.peak_rss_bytes},
+            {"store_bytes", s.store_bytes},
+            {"bytes_per_state", s.states ? double(s.store_bytes) / double(s.states) : 0.0},
+            {"frontier_bytes", s.frontier_bytes},
+            {"threads", s.threads},
+            {"store", s.store_mode},
+            {"omission_probability", s.omission_probability},
+            {"por", s.reduced},
+            {"symmetry", s.symmetric}};
   // A distributed or checkpointed search (the engine of checker/distributed.hpp) says so.
   if (s.ranks != 0) {
     j["ranks"] = s.ranks;
