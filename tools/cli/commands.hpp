@@ -25,6 +25,7 @@ struct CheckArgs {
   std::string por = "on";
   bool fingerprint = false;
   bool symmetry = false;
+  std::string witness;  // --witness STEP: the shortest interleaving that takes it
 };
 
 struct SuiteArgs {
@@ -57,6 +58,7 @@ struct CompareArgs {
 struct ReplayArgs {
   std::string trace;
   std::string scenario;
+  bool force = false;  // replay even when the scenario's meaning changed
   bool quiet = false;
   bool json = false;
 };
@@ -66,9 +68,13 @@ struct ExplainArgs {
   std::string scenario;
   std::string html;
   bool no_colour = false;
+  bool all = false;   // every field and the ghost bookkeeping too
+  bool json = false;  // the timeline's marks, flush window and legend as JSON
 };
 
 int check_command(const CheckArgs& args);
+// `check FILE --witness STEP` (tools/cli/check_witness.cpp).
+int check_witness_command(const CheckArgs& args);
 int suite_command(const SuiteArgs& args);
 // The suite's exit status from its runs' exit statuses and its mismatches: 70 when a run met a
 // nondeterministic model (a bug in mmcheck, whatever the expectations), else 0 or 1.
