@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -109,7 +110,11 @@ struct Expectation {
 
 struct Scenario {
   std::string file;
-  std::string sha256;
+  std::string sha256;  // of the file's bytes
+  // Of what the scenario means (scenario_meaning_json): a comment, the name, the summary, the
+  // references, the expectations or the formatting may change without changing it.
+  std::string meaning_sha256;
+  std::string text;  // the file as read, embedded in traces
   std::string name;
   std::string summary;
   std::vector<std::string> references;
@@ -141,6 +146,11 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
 // The same from text (tests); `file` names it in errors.
 Scenario parse_scenario(const std::string& text, const std::string& file,
                         const std::vector<std::string>& invariants);
+
+// The canonical JSON of a scenario document's meaning: "memory", "processes", "setup" and
+// "check", defaults filled in ("setup" [], "check" "all"). Regions, processes and threads keep
+// their file order (they are numbered in it); every other object has its keys sorted.
+nlohmann::ordered_json scenario_meaning_json(const nlohmann::ordered_json& root);
 
 const char* op_name(OpKind kind);
 std::vector<std::string> op_names();

@@ -180,7 +180,8 @@ TEST_CASE("The HTML timeline of the uffd-wp race renders in headless Chromium (6
       run_shell(chromium + " --dump-dom " + shell_quote("file://" + p.html_path + "#step-" + n));
   INFO(describe(linked));
   REQUIRE(linked.status == 0);
-  CHECK(linked.out.find("class=\"step selected\" id=\"step-" + n + "\"") != std::string::npos);
+  CHECK(linked.out.find("class=\"step marked selected\" id=\"step-" + n + "\"") !=
+        std::string::npos);
   CHECK(linked.out.find("After step " + n + ": cpu1 do_wp_page.copy") != std::string::npos);
   // The copy takes a reference on frame 0: the change is listed and its cell highlighted.
   CHECK(linked.out.find("<td class=\"key\">frame.0.refcount</td>") != std::string::npos);

@@ -173,8 +173,12 @@ TEST_CASE("Replay refuses a trace whose scenario changed since it was recorded (
   REQUIRE(r.report["differences"].size() == 1);
   const json& d = r.report["differences"][0];
   CHECK(d["field"] == "scenario");
-  CHECK(d["recorded"] == trace["scenario"]["sha256"]);
-  CHECK(d["replayed"] == mmcheck::sha256_hex(text));
+  // The meaning is compared, not the bytes: a changed value changes it.
+  CHECK(d["recorded"] == trace["scenario"]["meaning_sha256"]);
+  CHECK(d["replayed"] == r.report["scenario"]["meaning_sha256"]);
+  CHECK(d["replayed"] != d["recorded"]);
+  CHECK(r.report["scenario"]["sha256"] == mmcheck::sha256_hex(text));
+  CHECK(r.report["scenario"]["changed"] == true);
   CHECK(r.report["steps_replayed"] == 0);
 
   // --scenario points replay at the original again.

@@ -128,7 +128,8 @@ int check_command(const CheckArgs& args) {
       std::fprintf(stderr, "mmcheck: no counterexample, so no trace written to %s\n",
                    args.trace.c_str());
     else
-      write_error = write_output_file(args.trace, json_text(trace_json(scenario, outcome)) + "\n");
+      write_error = write_output_file(args.trace,
+                                      json_text(trace_json(scenario, outcome, args.trace)) + "\n");
   }
   int status = print_outcome(args, scenario, outcome);
   if (write_error) {

@@ -219,6 +219,11 @@ int run(int argc, char** argv) {
   check_cmd->add_flag("--symmetry", check.symmetry,
                       "Symmetry reduction: threads of one process with identical programs are "
                       "interchangeable (same verdicts; the counterexample may swap their names)");
+  check_cmd->add_option("--witness", check.witness,
+                        "Find the shortest interleaving that takes this kernel step (a name of "
+                        "`mmcheck list steps`, or the part before its dot for all its steps), "
+                        "invariants not checked; --trace writes it for replay and explain. Exit "
+                        "0 reached, 1 not reached");
   check_cmd->add_flag("--fingerprint", check.fingerprint,
                       "Store 63-bit fingerprints, not full states (10-14 bytes a state instead "
                       "of about 130, plus the frontier's full states; the report gives the "
@@ -276,7 +281,13 @@ int run(int argc, char** argv) {
       app.add_subcommand("replay", "Re-execute a trace and confirm it ends in the same violation");
   replay_cmd->add_option("trace", replay.trace, "Trace file (mmcheck-trace/1)")->required();
   replay_cmd->add_option("--scenario", replay.scenario,
-                         "Scenario file (default: the path recorded in the trace)");
+                         "Scenario file (default: the recorded file, found as given, from the "
+                         "trace's directory or at its absolute path; else the copy embedded in "
+                         "the trace)");
+  replay_cmd->add_flag("--force", replay.force,
+                       "Replay even when the scenario's meaning (memory, processes, setup, "
+                       "check) changed since the trace was recorded, and report the first step "
+                       "that differs (expected vs found)");
   replay_cmd->add_flag("--quiet", replay.quiet, "Print only the conclusion");
   replay_cmd->add_flag("--json", replay.json, "Print the replay's result as JSON");
 
@@ -285,11 +296,17 @@ int run(int argc, char** argv) {
       "explain", "Replay a trace and show it as a timeline with the relevant state");
   explain_cmd->add_option("trace", explain.trace, "Trace file (mmcheck-trace/1)")->required();
   explain_cmd->add_option("--scenario", explain.scenario,
-                          "Scenario file (default: the path recorded in the trace)");
+                          "Scenario file (default: the copy embedded in the trace; an older trace "
+                          "without one: the recorded file)");
   explain_cmd->add_option("--html", explain.html,
                           "Write a self-contained HTML timeline to this file");
   explain_cmd->add_flag("--no-colour,--no-color", explain.no_colour,
                         "No ANSI colour even on a terminal");
+  explain_cmd->add_flag("--all", explain.all,
+                        "Show every field, those the kernel does not have (excl before 5.19) and "
+                        "the invariants' ghost bookkeeping too");
+  explain_cmd->add_flag("--json", explain.json,
+                        "Print the timeline's marks, flush-pending window and legend as JSON");
 
   std::string what;
   bool list_verbose = false;
@@ -352,17 +369,22 @@ int run(int argc, char** argv) {
     return kExitUsage;
   }
   bool json = (*check_cmd && check.json) || (*suite_cmd && suite.json) ||
-              (*replay_cmd && replay.json) || (*diff_cmd && diff.json) ||
-              (*bisect_cmd && bisect.json);
+              (*replay_cmd && replay.json) || (*explain_cmd && explain.json) ||
+              (*diff_cmd && diff.json) || (*bisect_cmd && bisect.json);
   // A signal ends a search incomplete with its report (exit 12), not the process.
   if (*check_cmd || *suite_cmd || *diff_cmd || *bisect_cmd) catch_interrupts();
   check.comm = comm;
   auto run_command = [&]() -> int {
     try {
-      if (comm != nullptr && comm->size() > 1 && !*check_cmd)
+      if (comm != nullptr && comm->size() > 1 && (!*check_cmd || !check.witness.empty()))
         throw vm::InputError("mpirun", "",
-                             "only `mmcheck check` runs on several processes; run the other "
-                             "commands as one process");
+                             "only `mmcheck check` (without --witness) runs on several "
+                             "processes; run the other commands as one process");
+      if (*check_cmd && !check.witness.empty()) {
+        if (check.kernel == "all")
+          throw vm::InputError("--witness", "", "takes one kernel, not --kernel all");
+        return check_witness_command(check);
+      }
       if (*check_cmd)
         return check.kernel == "all" ? check_all_command(check) : check_command(check);
       if (*diff_cmd) return diff_command(diff);

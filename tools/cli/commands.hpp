@@ -29,6 +29,7 @@ struct CheckArgs {
   double checkpoint_every_minutes = 10;  // --checkpoint-every
   std::string resume;                    // --resume DIR
   Comm* comm = nullptr;                  // under mpirun: the job's ranks
+  std::string witness;                   // --witness STEP: the shortest interleaving that takes it
 };
 
 struct SuiteArgs {
@@ -61,6 +62,7 @@ struct CompareArgs {
 struct ReplayArgs {
   std::string trace;
   std::string scenario;
+  bool force = false;  // replay even when the scenario's meaning changed
   bool quiet = false;
   bool json = false;
 };
@@ -70,9 +72,13 @@ struct ExplainArgs {
   std::string scenario;
   std::string html;
   bool no_colour = false;
+  bool all = false;   // every field and the ghost bookkeeping too
+  bool json = false;  // the timeline's marks, flush window and legend as JSON
 };
 
 int check_command(const CheckArgs& args);
+// `check FILE --witness STEP` (tools/cli/check_witness.cpp).
+int check_witness_command(const CheckArgs& args);
 int suite_command(const SuiteArgs& args);
 // The suite's exit status from its runs' exit statuses and its mismatches: 70 when a run met a
 // nondeterministic model (a bug in mmcheck, whatever the expectations), else 0 or 1.

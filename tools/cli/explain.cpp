@@ -170,12 +170,13 @@ class StateLine {
   std::string out_;
 };
 
-void pte_atoms(StateLine& l, const std::string& process, const std::string& page) {
+void pte_atoms(StateLine& l, const std::string& process, const std::string& page,
+               const TimelineMarks& marks) {
   auto k = [&](const char* f) { return pte_key(process, page, f); };
   if (!l.get(k("present"))) {
     l.atom("none",
            {k("present"), k("pfn"), k("write"), k("dirty"), k("soft_dirty"), k("protnone")});
-    if (l.get(k("uffd_wp"))) l.atom(" UW1", {k("uffd_wp")});
+    if (l.get(k("uffd_wp")) && marks.shows("UW")) l.atom(" UW1", {k("uffd_wp")});
     return;
   }
   l.atom("frame " + std::to_string(l.get(k("pfn"))), {k("present"), k("pfn")});
@@ -183,7 +184,7 @@ void pte_atoms(StateLine& l, const std::string& process, const std::string& page
   l.atom(" W" + std::to_string(l.get(k("write"))), {k("write")});
   l.atom(" D" + std::to_string(l.get(k("dirty"))), {k("dirty")});
   l.atom(" SD" + std::to_string(l.get(k("soft_dirty"))), {k("soft_dirty")});
-  l.atom(" UW" + std::to_string(l.get(k("uffd_wp"))), {k("uffd_wp")});
+  if (marks.shows("UW")) l.atom(" UW" + std::to_string(l.get(k("uffd_wp"))), {k("uffd_wp")});
 }
 
 void tlb_atoms(StateLine& l, const std::string& cpu, const std::string& page) {
@@ -203,7 +204,8 @@ std::string handle_prefix(const vm::Scenario& sc, int h) {
   return "handle." + (name.empty() ? "ref" + std::to_string(h) : name);
 }
 
-void frame_atoms(StateLine& l, int f, int words, const vm::Scenario& sc) {
+void frame_atoms(StateLine& l, int f, int words, const vm::Scenario& sc,
+                 const TimelineMarks& marks) {
   auto k = [&](const char* field) { return frame_key(f, field); };
   l.text("frame " + std::to_string(f) + ": ");
   if (!l.get(k("in_use"))) {
@@ -213,7 +215,8 @@ void frame_atoms(StateLine& l, int f, int words, const vm::Scenario& sc) {
   l.atom("ref " + std::to_string(l.get(k("refcount"))), {k("refcount"), k("in_use")});
   l.atom(" map " + std::to_string(l.get(k("mapcount"))), {k("mapcount")});
   l.atom(" pin " + std::to_string(l.get(k("pincount"))), {k("pincount")});
-  l.atom(" excl " + std::to_string(l.get(k("anon_exclusive"))), {k("anon_exclusive")});
+  if (marks.shows("excl"))
+    l.atom(" excl " + std::to_string(l.get(k("anon_exclusive"))), {k("anon_exclusive")});
   if (l.get(k("dirty"))) l.atom(" dirty", {k("dirty")});
   for (int h = 0; h < static_cast<int>(sc.handle_names.size()); ++h) {
     std::string H = handle_prefix(sc, h);
@@ -231,7 +234,8 @@ void frame_atoms(StateLine& l, int f, int words, const vm::Scenario& sc) {
 
 class TimelineWriter {
  public:
-  TimelineWriter(const RecordedTrace& t, const Replay& r, bool colour) : t_(t), r_(r) {
+  TimelineWriter(const RecordedTrace& t, const Replay& r, const TimelineMarks& m, bool colour)
+      : t_(t), r_(r), m_(m) {
     style_.colour = colour;
   }
 
@@ -252,14 +256,31 @@ class TimelineWriter {
   void header() {
     out_ << style_.bold() << t_.scenario_name << style_.reset() << " on "
          << kernel_label(t_.kernel, t_.overrides) << ": " << t_.steps.size() << " steps, "
-         << (t_.verdict == Outcome::Deadlock ? "deadlock" : "violates " + t_.invariant) << "\n";
-    if (r_.model && !style_.colour) out_ << "(* marks what each step changed)\n";
+         << (!t_.witness.empty()               ? "witness for " + t_.witness
+             : t_.verdict == Outcome::Deadlock ? "deadlock"
+                                               : "violates " + t_.invariant)
+         << "\n";
+    if (r_.model) legend();
     out_ << "\n";
+  }
+
+  void legend() {
+    std::string text = "Legend:";
+    for (const LegendEntry& e : timeline_legend(m_)) text += " " + e.symbol + " " + e.meaning + ";";
+    text.back() = '.';
+    if (!m_.all) text += " " + hidden_text(m_, t_.kernel);
+    for (const std::string& line : wrap(text, 100))
+      out_ << style_.dim() << line << style_.reset() << "\n";
+  }
+
+  // The marker column: '~' while a flush is pending after step i.
+  std::string gutter(std::size_t i) const {
+    return i < m_.flush_pending.size() && m_.flush_pending[i] ? "~ " : "  ";
   }
 
   void columns() {
     const vm::Scenario& sc = *r_.scenario;
-    out_ << "  #  ";
+    out_ << "  #   ";
     for (std::size_t c = 0; c < sc.threads.size(); ++c) {
       std::string name = sc.threads[c].name + " (" + sc.processes[sc.threads[c].process].name + ")";
       out_ << style_.bold() << (c + 1 < sc.threads.size() ? pad(name, width_) + " " : name)
@@ -289,8 +310,8 @@ class TimelineWriter {
     for (auto& l : wrap(s.note, width_ - 1)) lines.emplace_back(" " + l, style_.dim());
     for (std::size_t k = 0; k < lines.size(); ++k) {
       char num[8];
-      std::snprintf(num, sizeof num, "%3zu  ", i + 1);
-      out_ << (k == 0 ? num : "     ");
+      std::snprintf(num, sizeof num, "%3zu ", i + 1);
+      out_ << (k == 0 ? num : "    ") << gutter(i);
       for (int c = 0; c < static_cast<int>(cpus_.size()); ++c) {
         if (c == thread)
           out_ << lines[k].second << lines[k].first << style_.reset();
@@ -303,6 +324,13 @@ class TimelineWriter {
       out_ << "\n";
     }
     state_after(i, thread);
+    if (i < m_.marks.size())
+      for (const StepMark& mark : m_.marks[i]) {
+        std::vector<std::string> wrapped = wrap(mark.text, 110);
+        for (std::size_t k = 0; k < wrapped.size(); ++k)
+          out_ << "    " << gutter(i) << style_.bad() << (k == 0 ? "=> " : "   ") << wrapped[k]
+               << style_.reset() << "\n";
+      }
   }
 
   void state_after(std::size_t i, int thread) {
@@ -324,7 +352,7 @@ class TimelineWriter {
       if (procs.empty()) l.text(" (not mapped)");
       for (int m : procs) {
         l.text("  " + sc.processes[m].name + ": ");
-        pte_atoms(l, sc.processes[m].name, a);
+        pte_atoms(l, sc.processes[m].name, a, m_);
       }
       l.text("  | tlb");
       for (const auto& th : sc.threads) {
@@ -338,24 +366,29 @@ class TimelineWriter {
     std::string frame_line;
     for (int f : frames) {
       StateLine l(style_, after, changed, shown);
-      frame_atoms(l, f, model.shape().words, sc);
+      frame_atoms(l, f, model.shape().words, sc, m_);
       frame_line += (frame_line.empty() ? "" : "   ") + l.str();
     }
     if (!frame_line.empty()) lines.push_back(frame_line);
     std::string also;
     for (const Change& c : s.changes) {
-      if (shown.count(c.path) || c.path.ends_with(".op")) continue;
+      if (shown.count(c.path) || c.path.ends_with(".op") || !m_.shows_path(c.path)) continue;
       also += (also.empty() ? "" : ", ") + c.path + " " + std::to_string(c.from) + "->" +
               std::to_string(c.to);
     }
     if (!also.empty()) lines.push_back("also " + also);
     for (const std::string& l : lines)
-      out_ << "     " << style_.dim() << "|" << style_.reset() << " " << l << "\n";
+      out_ << "    " << gutter(i) << style_.dim() << "|" << style_.reset() << " " << l << "\n";
   }
 
   void ending() {
     if (r_.model) out_ << "\n";
     for (const std::string& w : r_.warnings) out_ << "warning: " << w << "\n";
+    if (r_.reproduced() && !t_.witness.empty()) {
+      out_ << style_.bold() << "WITNESS " << t_.witness << style_.reset() << ": " << t_.message
+           << "\n";
+      return;
+    }
     if (r_.reproduced()) {
       out_ << style_.bad() << (r_.deadlock ? "DEADLOCK " : "VIOLATION ") << r_.invariant
            << style_.reset() << ": " << r_.message << "\n";
@@ -369,6 +402,7 @@ class TimelineWriter {
 
   const RecordedTrace& t_;
   const Replay& r_;
+  const TimelineMarks& m_;
   Style style_;
   std::vector<std::string> cpus_;
   std::size_t width_ = 40;
@@ -377,18 +411,24 @@ class TimelineWriter {
 
 }  // namespace
 
-std::string explain_text(const RecordedTrace& trace, const Replay& replay, bool colour) {
-  return TimelineWriter(trace, replay, colour).write();
+std::string explain_text(const RecordedTrace& trace, const Replay& replay,
+                         const TimelineMarks& marks, bool colour) {
+  return TimelineWriter(trace, replay, marks, colour).write();
 }
 
 int explain_command(const ExplainArgs& args) {
   if (!args.html.empty())
     if (auto why = unusable_output_path(args.html)) throw vm::InputError("--html", "", *why);
   RecordedTrace trace = read_trace(args.trace);
-  Replay replay = replay_trace(trace, args.scenario);
+  Replay replay = replay_trace(trace, {.scenario = args.scenario, .embedded = true});
   int status = replay.reproduced() ? kExitHolds : kExitExpectation;
+  TimelineMarks marks = mark_timeline(replay, args.all);
+  if (args.json) {
+    std::cout << json_text(explain_json(trace, replay, marks)) << "\n";
+    return status;
+  }
   if (!args.html.empty()) {
-    if (auto err = write_output_file(args.html, explain_html(trace, replay))) {
+    if (auto err = write_output_file(args.html, explain_html(trace, replay, marks))) {
       std::fprintf(stderr, "mmcheck: --html: %s\n", err->c_str());
       return kExitOutput;
     }
@@ -398,7 +438,7 @@ int explain_command(const ExplainArgs& args) {
     return status;
   }
   bool colour = !args.no_colour && isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr;
-  std::cout << explain_text(trace, replay, colour);
+  std::cout << explain_text(trace, replay, marks, colour);
   return status;
 }
 

@@ -23,140 +23,6 @@ namespace mmcheck::cli {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-namespace {
-
-// --- Reading the trace ---------------------------------------------------------------------
-
-// The trace reader: the scenario's JSON reader (models/json_reader.hpp: comments allowed,
-// duplicate keys refused, every error located by file and JSON pointer) and the shapes a trace
-// has.
-class TraceReader : public vm::JsonReader {
- public:
-  using JsonReader::JsonReader;
-
-  const vm::json& need(const vm::json& object, const std::string& pointer,
-                       const std::string& key) const {
-    expect_object(object, pointer);
-    auto it = object.find(key);
-    if (it == object.end()) fail(pointer, "missing \"" + key + "\"");
-    return *it;
-  }
-  std::string text(const vm::json& object, const std::string& pointer,
-                   const std::string& key) const {
-    return string_at(need(object, pointer, key), pointer + "/" + key);
-  }
-  int integer(const vm::json& value, const std::string& pointer) const {
-    return static_cast<int>(int_at(value, pointer, -(1L << 30), 1L << 30));
-  }
-  int integer(const vm::json& object, const std::string& pointer, const std::string& key) const {
-    return integer(need(object, pointer, key), pointer + "/" + key);
-  }
-  const vm::json& array(const vm::json& object, const std::string& pointer,
-                        const std::string& key) const {
-    const vm::json& v = need(object, pointer, key);
-    expect_array(v, pointer + "/" + key);
-    return v;
-  }
-};
-
-TraceStep read_step(const TraceReader& r, const vm::json& j, const std::string& ptr) {
-  TraceStep s;
-  s.thread = r.text(j, ptr, "thread");
-  s.process = r.text(j, ptr, "process");
-  s.op = r.text(j, ptr, "op");
-  s.op_index = r.integer(j, ptr, "op_index");
-  s.step = r.text(j, ptr, "step");
-  s.note = r.text(j, ptr, "note");
-  const vm::json& changes = r.array(j, ptr, "changes");
-  for (std::size_t c = 0; c < changes.size(); ++c) {
-    std::string cptr = ptr + "/changes/" + std::to_string(c);
-    s.changes.push_back({r.text(changes[c], cptr, "path"), r.integer(changes[c], cptr, "from"),
-                         r.integer(changes[c], cptr, "to")});
-  }
-  return s;
-}
-
-}  // namespace
-
-namespace {
-RecordedTrace read_trace_document(const std::string& path, const std::string& text);
-}  // namespace
-
-RecordedTrace read_trace(const std::string& path) {
-  return parse_trace(vm::JsonReader(path).read_file("trace"), path);
-}
-
-RecordedTrace parse_trace(const std::string& text, const std::string& path) {
-  try {
-    return read_trace_document(path, text);
-  } catch (const nlohmann::json::exception& e) {
-    // Every value's type is checked before it is read; should one still escape that, it is bad
-    // input in this file, never a crash.
-    throw vm::InputError(path, "", std::string("cannot read the trace: ") + e.what());
-  }
-}
-
-namespace {
-
-RecordedTrace read_trace_document(const std::string& path, const std::string& text) {
-  TraceReader r(path);
-  vm::json doc = r.parse(text);
-  if (!doc.is_object())
-    r.fail("", "expected a trace object (\"format\": \"" + std::string(kTraceFormat) + "\")");
-  auto format = doc.find("format");
-  if (format == doc.end() && (doc.contains("processes") || doc.contains("memory")))
-    r.fail("", "this is a scenario, not a trace: use mmcheck check " + path +
-                   " (its --trace FILE writes a trace to replay)");
-  if (format == doc.end())
-    r.fail("/format",
-           "missing \"format\"; this mmcheck reads \"" + std::string(kTraceFormat) + "\"");
-  if (!format->is_string() || format->get<std::string>() != kTraceFormat)
-    r.fail("/format", "unsupported trace format " + format->dump() + "; this mmcheck reads \"" +
-                          kTraceFormat + "\" only");
-  RecordedTrace t;
-  t.path = path;
-  const vm::json& scenario = r.need(doc, "", "scenario");
-  t.scenario_name = r.text(scenario, "/scenario", "name");
-  t.scenario_file = r.text(scenario, "/scenario", "file");
-  t.scenario_sha256 = r.text(scenario, "/scenario", "sha256");
-  t.kernel = r.text(doc, "", "kernel");
-  if (auto o = doc.find("overrides"); o != doc.end()) {  // optional: older traces lack it
-    r.expect_array(*o, "/overrides");
-    for (std::size_t i = 0; i < o->size(); ++i)
-      t.overrides.push_back(r.string_at((*o)[i], "/overrides/" + std::to_string(i)));
-  }
-  const vm::json& policy = r.need(doc, "", "policy");
-  if (!policy.is_object()) r.fail("/policy", "expected an object of policy values");
-  for (const auto& [name, value] : policy.items()) {
-    if (value.is_string())
-      t.policy.emplace_back(name, value.get<std::string>());
-    else if (value.is_boolean())
-      t.policy.emplace_back(name, value.get<bool>() ? "true" : "false");
-    else
-      r.fail("/policy/" + vm::escape_pointer(name), "expected a string");
-  }
-  std::string verdict = r.text(doc, "", "verdict");
-  auto outcome = find_outcome(verdict);
-  if (outcome != Outcome::Violation && outcome != Outcome::Deadlock)
-    r.fail("/verdict", "expected \"violation\" or \"deadlock\", got \"" + verdict + "\"");
-  t.verdict = *outcome;
-  t.invariant = r.text(doc, "", "invariant");
-  t.message = r.text(doc, "", "message");
-  const vm::json& steps = r.array(doc, "", "steps");
-  for (std::size_t i = 0; i < steps.size(); ++i)
-    t.steps.push_back(read_step(r, steps[i], "/steps/" + std::to_string(i)));
-  if (auto fin = doc.find("final_state"); fin != doc.end() && !fin->is_null()) {
-    if (!fin->is_object()) r.fail("/final_state", "expected an object of state values");
-    FlatState state;
-    for (const auto& [key, value] : fin->items())
-      state[key] = r.integer(value, "/final_state/" + vm::escape_pointer(key));
-    t.final_state = std::move(state);
-  }
-  return t;
-}
-
-}  // namespace
-
 // --- Replaying ---------------------------------------------------------------------------
 
 namespace {
@@ -173,19 +39,45 @@ std::string join(const std::vector<std::string>& items, const char* sep = ", ") 
   return out;
 }
 
-// The scenario as recorded: relative to the current directory (where `check` ran), else
-// relative to the trace's own directory.
-std::string scenario_path(const RecordedTrace& t, const std::string& override_path) {
-  if (!override_path.empty()) return override_path;
-  fs::path recorded(t.scenario_file);
+// The recorded scenario file: as given (relative to the current directory, where `check` ran,
+// or absolute), from the trace's directory, at its recorded absolute path, or as given relative
+// to the trace's directory. Empty when none of them exists.
+std::string find_scenario_file(const RecordedTrace& t) {
+  fs::path dir = fs::path(t.path).parent_path();
+  std::vector<fs::path> candidates = {t.scenario_file};
+  if (!t.scenario_from_trace.empty()) candidates.push_back(dir / t.scenario_from_trace);
+  if (!t.scenario_absolute.empty()) candidates.push_back(t.scenario_absolute);
+  candidates.push_back(dir / t.scenario_file);
   std::error_code ec;
-  if (fs::exists(recorded, ec) || recorded.is_absolute()) return t.scenario_file;
-  fs::path beside = fs::path(t.path).parent_path() / recorded;
-  if (fs::exists(beside, ec)) return beside.string();
-  throw vm::InputError(t.path, "/scenario/file",
-                       "scenario file " + quoted(t.scenario_file) +
-                           " not found (relative to the current directory or to the trace); pass "
-                           "--scenario FILE");
+  // The first that exists: one that is not a readable regular file is bad input, as given.
+  for (const fs::path& c : candidates)
+    if (fs::exists(c, ec)) return c.string();
+  return "";
+}
+
+// Loads the scenario to replay on (ReplayOptions says which) into `r`.
+void load_replay_scenario(const RecordedTrace& t, const ReplayOptions& o, Replay& r) {
+  std::string file = o.scenario;
+  r.scenario_origin = "option";
+  if (file.empty() && !(o.embedded && t.scenario_source)) {
+    file = find_scenario_file(t);
+    r.scenario_origin = "file";
+  }
+  if (!file.empty()) {
+    r.scenario_path = file;
+    r.scenario = std::make_unique<vm::Scenario>(vm::load_scenario(file));
+    return;
+  }
+  if (!t.scenario_source)
+    throw vm::InputError(t.path, "/scenario/file",
+                         "scenario file " + quoted(t.scenario_file) +
+                             " not found (relative to the current directory or to the trace), "
+                             "and the trace does not embed it (an older trace); pass "
+                             "--scenario FILE");
+  r.scenario_origin = "embedded";
+  r.scenario_path = t.path + "#/scenario/source";
+  r.scenario =
+      std::make_unique<vm::Scenario>(vm::parse_scenario(*t.scenario_source, r.scenario_path));
 }
 
 // The recorded policy, every field; a field the trace lacks (a policy newer than the trace)
@@ -229,11 +121,10 @@ class Replayer {
  public:
   Replayer(const RecordedTrace& trace, Replay& out) : t_(trace), r_(out) {}
 
-  void run(const std::string& scenario_override) {
+  void run(const ReplayOptions& options) {
     r_.kernel = t_.kernel;
-    r_.scenario_path = scenario_path(t_, scenario_override);
-    r_.scenario = std::make_unique<vm::Scenario>(vm::load_scenario(r_.scenario_path));
-    if (!same_scenario()) return;
+    load_replay_scenario(t_, options, r_);
+    if (!same_scenario(options.force)) return;
     vm::Policy policy = recorded_policy(t_, &r_.warnings);
     if (auto why = vm::unsupported_reason(*r_.scenario, policy)) {
       differ(0, "unsupported", "", "", "",
@@ -265,16 +156,29 @@ class Replayer {
                               std::move(replayed), std::move(text)});
   }
 
-  bool same_scenario() {
+  // Compares what the scenario means (memory, processes, setup, check) with the recording, so
+  // an edited comment, name, reference or expectation changes nothing; an older trace has only
+  // the hash of the file's bytes.
+  bool same_scenario(bool force) {
     const vm::Scenario& sc = *r_.scenario;
-    if (sc.sha256 == t_.scenario_sha256) return true;
-    std::string text = "scenario " + r_.scenario_path +
-                       " changed since the trace was recorded: sha256 " + t_.scenario_sha256 +
-                       " recorded, " + sc.sha256 + " now";
+    bool meaning = !t_.scenario_meaning_sha256.empty();
+    const std::string& recorded = meaning ? t_.scenario_meaning_sha256 : t_.scenario_sha256;
+    const std::string& now = meaning ? sc.meaning_sha256 : sc.sha256;
+    if (recorded == now) return true;
+    std::string text = "scenario " + r_.scenario_path + " changed since the trace was recorded: " +
+                       (meaning ? "the sha256 of its meaning (memory, processes, setup, check) "
+                                : "the sha256 of its bytes ") +
+                       recorded + " recorded, " + now + " now";
     if (sc.name != t_.scenario_name)
       text +=
           " (and its name: " + quoted(t_.scenario_name) + " recorded, " + quoted(sc.name) + " now)";
-    differ(0, "scenario", r_.scenario_path, t_.scenario_sha256, sc.sha256, text);
+    if (force) {
+      r_.scenario_changed = true;
+      r_.warnings.push_back(text + "; replayed on it all the same (--force)");
+      return true;
+    }
+    differ(0, "scenario", r_.scenario_path, recorded, now,
+           text + "; replay --force replays on it and reports the first step that differs");
     r_.outcome = "scenario_changed";
     return false;
   }
@@ -315,7 +219,8 @@ class Replayer {
     r_.steps.push_back(got);
     r_.states.push_back(next);
     if (r_.differences.size() != differences) return false;
-    if (n < t_.steps.size()) return no_early_violation(n, label, *info, next);
+    // A witness's search does not check invariants: a violation on its way is no divergence.
+    if (n < t_.steps.size() && t_.witness.empty()) return no_early_violation(n, label, *info, next);
     return true;
   }
 
@@ -431,7 +336,26 @@ class Replayer {
     return after + " no thread can move, but the scenario does not check no_deadlock";
   }
 
+  // A --witness trace ends when its last step takes the step it names.
+  void check_witness_ending() {
+    std::string last = r_.steps.empty() ? "" : r_.steps.back().step;
+    bool reached = last == t_.witness || (t_.witness.find('.') == std::string::npos &&
+                                          last.rfind(t_.witness + ".", 0) == 0);
+    if (!reached) {
+      r_.outcome = "different_ending";
+      differ(0, "ending", "", t_.witness, last,
+             "the replay's last step is " + (last.empty() ? std::string("none") : last) +
+                 ", not the recorded witness's " + t_.witness);
+      return;
+    }
+    if (!compare_final_state()) return;
+    r_.outcome = "reproduced";
+    r_.message = t_.message;
+    r_.exit_code = kExitHolds;
+  }
+
   void check_ending(const StepInfo& last) {
+    if (!t_.witness.empty()) return check_witness_ending();
     bool want_deadlock = t_.verdict == Outcome::Deadlock;
     std::vector<Ending> got = endings(last);
     for (const Ending& e : got) {
@@ -499,100 +423,10 @@ class Replayer {
 
 }  // namespace
 
-Replay replay_trace(const RecordedTrace& trace, const std::string& scenario_override) {
+Replay replay_trace(const RecordedTrace& trace, const ReplayOptions& options) {
   Replay out;
-  Replayer(trace, out).run(scenario_override);
+  Replayer(trace, out).run(options);
   return out;
-}
-
-json replay_json(const RecordedTrace& t, const Replay& r) {
-  json j;
-  j["trace"] = t.path;
-  j["scenario"] = {{"name", t.scenario_name},
-                   {"file", r.scenario_path},
-                   {"sha256_recorded", t.scenario_sha256},
-                   {"sha256", r.scenario ? r.scenario->sha256 : ""}};
-  j["kernel"] = t.kernel;
-  j["outcome"] = r.outcome;
-  j["exit_code"] = r.exit_code;
-  j["steps_recorded"] = t.steps.size();
-  j["steps_replayed"] = r.steps.size();
-  j["diverged_at"] = r.diverged_at == 0 ? json(nullptr) : json(r.diverged_at);
-  j["recorded"] = {
-      {"verdict", outcome_name(t.verdict)}, {"invariant", t.invariant}, {"message", t.message}};
-  if (!r.invariant.empty())
-    j["replayed"] = {{"verdict", r.deadlock ? "deadlock" : "violation"},
-                     {"invariant", r.invariant},
-                     {"message", r.message}};
-  json diffs = json::array();
-  for (const Difference& d : r.differences) {
-    json item = {
-        {"field", d.field}, {"recorded", d.recorded}, {"replayed", d.replayed}, {"text", d.text}};
-    item["step"] = d.step == 0 ? json(nullptr) : json(d.step);
-    if (!d.path.empty()) item["path"] = d.path;
-    diffs.push_back(item);
-  }
-  j["differences"] = diffs;
-  j["notes"] = r.notes;
-  j["warnings"] = r.warnings;
-  j["steps"] = steps_json(r.steps);
-  return j;
-}
-
-// --- The command ---------------------------------------------------------------------------
-
-namespace {
-
-void print_steps(const Replay& r) {
-  for (std::size_t i = 0; i < r.steps.size(); ++i) {
-    const TraceStep& s = r.steps[i];
-    std::printf("%3zu  %-6s %-22s %s: %s\n", i + 1, s.thread.c_str(), s.op.c_str(), s.step.c_str(),
-                s.note.c_str());
-    for (const Change& c : s.changes)
-      std::printf("       %s %d -> %d\n", c.path.c_str(), c.from, c.to);
-  }
-}
-
-void print_replay_conclusion(const RecordedTrace& t, const Replay& r) {
-  for (const std::string& w : r.warnings) std::printf("warning: %s\n", w.c_str());
-  for (const std::string& n : r.notes) std::printf("note: %s\n", n.c_str());
-  for (const Difference& d : r.differences) std::printf("%s\n", d.text.c_str());
-  if (r.reproduced()) {
-    std::printf("replayed: ends in the recorded %s %s: %s\n", r.deadlock ? "deadlock" : "violation",
-                r.invariant.c_str(), r.message.c_str());
-  } else if (r.outcome == "diverged") {
-    std::printf("replay FAILED: the trace diverges at step %zu of %zu\n", r.diverged_at,
-                t.steps.size());
-  } else if (r.outcome == "scenario_changed") {
-    std::printf("replay FAILED: the scenario is not the one the trace was recorded on\n");
-  } else if (r.outcome == "different_final_state") {
-    std::printf("replay FAILED: the run ends in the recorded %s %s, but in another final state\n",
-                outcome_name(t.verdict), t.invariant.c_str());
-  } else if (r.outcome == "unsupported") {
-    std::printf("replay FAILED: the scenario does not run on %s\n", t.kernel.c_str());
-  } else {
-    std::printf("replay FAILED: the run does not end in the recorded %s %s\n",
-                outcome_name(t.verdict), t.invariant.c_str());
-  }
-}
-
-}  // namespace
-
-int replay_command(const ReplayArgs& args) {
-  RecordedTrace trace = read_trace(args.trace);
-  Replay replay = replay_trace(trace, args.scenario);
-  if (args.json) {
-    std::cout << json_text(replay_json(trace, replay)) << "\n";
-    return replay.exit_code;
-  }
-  if (!args.quiet) {
-    std::printf("replaying %s: %s on %s, %zu steps (scenario %s)\n", trace.path.c_str(),
-                trace.scenario_name.c_str(), trace.kernel.c_str(), trace.steps.size(),
-                replay.scenario_path.c_str());
-    print_steps(replay);
-  }
-  print_replay_conclusion(trace, replay);
-  return replay.exit_code;
 }
 
 }  // namespace mmcheck::cli

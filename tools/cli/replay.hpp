@@ -29,11 +29,17 @@ struct RecordedTrace {
   std::string path;
   std::string scenario_name;
   std::string scenario_file;
-  std::string scenario_sha256;
+  std::string scenario_sha256;                 // of the file's bytes
+  std::string scenario_meaning_sha256;         // of its meaning (empty in older traces)
+  std::string scenario_absolute;               // the file's absolute path when recorded
+  std::string scenario_from_trace;             // the file's path from the trace's directory
+  std::optional<std::string> scenario_source;  // the scenario's text, embedded
   std::string kernel;
   std::vector<std::string> overrides;  // policies that differ from the preset's
   std::vector<std::pair<std::string, std::string>> policy;  // as recorded, in file order
   Outcome verdict = Outcome::Violation;                     // Violation or Deadlock
+  // A --witness trace ("verdict": "witness"): the step its last step takes; no invariant.
+  std::string witness;
   std::string invariant;
   std::string message;
   std::vector<TraceStep> steps;
@@ -62,7 +68,11 @@ struct Difference {
 struct Replay {
   std::unique_ptr<vm::Scenario> scenario;  // owned here: the model keeps a reference
   std::unique_ptr<vm::CheckedModel> model;
-  std::string scenario_path;  // where it was loaded from
+  std::string scenario_path;    // where it was loaded from ("TRACE#/scenario/source" if embedded)
+  std::string scenario_origin;  // file, embedded or option (--scenario)
+  // The scenario's meaning (or, for an older trace, its bytes) differs from the recorded one and
+  // --force replayed it anyway.
+  bool scenario_changed = false;
   std::string kernel;
   std::vector<std::string> warnings;  // a policy missing from the trace, taken from the preset
   std::vector<vm::State> states;      // the initial state, then the state after each step
@@ -79,10 +89,18 @@ struct Replay {
   bool reproduced() const { return outcome == "reproduced"; }
 };
 
-// Replays `trace` on its scenario (or `scenario_override`). Findings (a divergence, a changed
-// scenario) are data in the result; bad input (an unreadable scenario, an unknown policy)
-// throws vm::InputError.
-Replay replay_trace(const RecordedTrace& trace, const std::string& scenario_override);
+struct ReplayOptions {
+  std::string scenario;   // --scenario FILE: replay on it instead of the recorded one
+  bool force = false;     // --force: replay even when the scenario's meaning changed
+  bool embedded = false;  // replay on the scenario embedded in the trace, not its file (explain)
+};
+
+// Replays `trace` on its scenario: `options.scenario`; else the embedded one when
+// `options.embedded`; else the recorded file, found as given (from the current directory), from
+// the trace's directory or at its absolute path; else the embedded one. Findings (a divergence,
+// a changed scenario) are data in the result; bad input (an unreadable scenario, an unknown
+// policy, a trace with neither a scenario file nor an embedded scenario) throws vm::InputError.
+Replay replay_trace(const RecordedTrace& trace, const ReplayOptions& options);
 
 nlohmann::json replay_json(const RecordedTrace& trace, const Replay& replay);
 
@@ -105,11 +123,47 @@ std::vector<int> frames_involved(const vm::VmModel& model, const vm::State& befo
 std::vector<int> processes_mapping(const vm::VmModel& model, const FlatState& before,
                                    const FlatState& after, int page);
 
+// --- What the timeline points at (tools/cli/timeline_marks.cpp). ---
+
+struct StepMark {
+  // deferred_pte, flush, cow_decision, stale_store or install
+  std::string kind;
+  std::string text;  // one line naming the objects
+};
+
+struct TimelineMarks {
+  std::vector<std::vector<StepMark>> marks;  // per step
+  std::vector<bool> flush_pending;           // after each step
+  // The fields this kernel does not have ("excl" before 5.19, "UW" before 5.7), unless `all`.
+  std::vector<std::string> hidden;
+  bool all = false;  // --all: every field and the ghost bookkeeping shown
+  bool shows(const std::string& field) const;
+  // Whether a state path is shown: not ghost bookkeeping, not a hidden field (unless `all`).
+  bool shows_path(const std::string& path) const;
+};
+
+struct LegendEntry {
+  std::string symbol;  // W, D, SD, UW, ref, map, pin, excl, *, ~, =>
+  std::string meaning;
+};
+
+TimelineMarks mark_timeline(const Replay& replay, bool all);
+std::vector<LegendEntry> timeline_legend(const TimelineMarks& marks);
+// "Hidden: excl (no PageAnonExclusive on linux-5.10), ...; --all shows them." ("" with --all)
+std::string hidden_text(const TimelineMarks& marks, const std::string& kernel);
+bool is_ghost_path(const std::string& path);
+// `explain --json`: the replayed steps with their marks and flush window, the legend, the
+// hidden fields, the ending.
+nlohmann::json explain_json(const RecordedTrace& trace, const Replay& replay,
+                            const TimelineMarks& marks);
+
 // `mmcheck explain`'s terminal timeline of a replay (one column per CPU, the relevant state
-// after every step, the violation last).
-std::string explain_text(const RecordedTrace& trace, const Replay& replay, bool colour);
+// after every step, the steps that matter marked, the violation last).
+std::string explain_text(const RecordedTrace& trace, const Replay& replay,
+                         const TimelineMarks& marks, bool colour);
 
 // The self-contained HTML timeline (inline CSS and JS, the data as embedded JSON).
-std::string explain_html(const RecordedTrace& trace, const Replay& replay);
+std::string explain_html(const RecordedTrace& trace, const Replay& replay,
+                         const TimelineMarks& marks);
 
 }  // namespace mmcheck::cli

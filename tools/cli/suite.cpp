@@ -209,8 +209,8 @@ std::vector<std::string> write_traces(const SuiteRun& run, const std::string& di
     if (job.outcome.trace.empty()) continue;
     const vm::Scenario& sc = run.scenarios[job.scenario];
     std::string name = fs::path(sc.file).stem().string() + "." + job.kernel + ".trace.json";
-    if (auto err = write_output_file((fs::path(dir) / name).string(),
-                                     json_text(trace_json(sc, job.outcome)) + "\n"))
+    std::string path = (fs::path(dir) / name).string();
+    if (auto err = write_output_file(path, json_text(trace_json(sc, job.outcome, path)) + "\n"))
       errors.push_back("--traces: " + *err);
   }
   return errors;

@@ -2,6 +2,7 @@
 #include "tools/run/run.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 
 #include "invariants/checker.hpp"
@@ -11,6 +12,7 @@
 namespace mmcheck::run {
 
 using nlohmann::json;
+namespace fs = std::filesystem;
 
 vm::Policy resolve_policy(const vm::Scenario& scenario, const std::string& kernel,
                           const std::vector<std::pair<std::string, std::string>>& sets,
@@ -259,15 +261,30 @@ json report_json(const vm::Scenario& scenario, const RunOutcome& o) {
   return j;
 }
 
-json trace_json(const vm::Scenario& scenario, const RunOutcome& o) {
+json trace_json(const vm::Scenario& scenario, const RunOutcome& o, const std::string& trace_path) {
   json j;
   j["format"] = "mmcheck-trace/1";
-  j["scenario"] = {{"name", scenario.name}, {"file", scenario.file}, {"sha256", scenario.sha256}};
+  // Where the scenario is, three ways (as given, absolute, from the trace's directory), so a
+  // replay from another directory finds it; and the scenario itself, so a trace copied where
+  // there is no scenario file still replays.
+  std::error_code ec;
+  fs::path absolute = fs::absolute(scenario.file, ec).lexically_normal();
+  fs::path trace_dir = fs::absolute(trace_path, ec).lexically_normal().parent_path();
+  j["scenario"] = {
+      {"name", scenario.name},     {"file", scenario.file},
+      {"sha256", scenario.sha256}, {"meaning_sha256", scenario.meaning_sha256},
+      {"path", absolute.string()}, {"from_trace", absolute.lexically_relative(trace_dir).string()},
+      {"source", scenario.text}};
   j["kernel"] = o.kernel;
   j["overrides"] = o.overrides;
   j["policy"] = policy_json(o.policy);
-  j["verdict"] = outcome_name(o.verdict);
-  j["invariant"] = o.invariant;
+  if (o.witness.empty()) {
+    j["verdict"] = outcome_name(o.verdict);
+    j["invariant"] = o.invariant;
+  } else {  // check --witness: the interleaving reaches a step, no invariant is violated
+    j["verdict"] = "witness";
+    j["witness"] = o.witness;
+  }
   j["message"] = o.message;
   j["steps"] = steps_json(o.trace);
   j["final_state"] = o.final_state;

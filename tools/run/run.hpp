@@ -78,6 +78,8 @@ struct RunOutcome {
   std::map<std::string, std::uint64_t> coverage;  // step name -> times taken
   std::vector<std::string> must_reach;
   std::vector<std::string> unreached;
+  // check --witness: the kernel step sought; `trace` reaches it (empty when it was not reached).
+  std::string witness;
   int exit_code = 0;
 };
 
@@ -87,6 +89,15 @@ vm::Policy resolve_policy(const vm::Scenario& scenario, const std::string& kerne
                           std::string* kernel_used);
 
 RunOutcome run_scenario(const vm::Scenario& scenario, const RunConfig& config);
+
+// `check --witness STEP` (tools/run/witness.cpp): the shortest interleaving that takes STEP (a
+// step name, or the name before its dot for all its steps), invariants not checked. Reached:
+// exit 0 with the trace; not reached: exit 1; bounds: 12. Throws vm::InputError for an unknown
+// step (naming near misses) or preset.
+RunOutcome run_witness(const vm::Scenario& scenario, const RunConfig& config,
+                       const std::string& step);
+// The labels a --witness STEP stands for; throws vm::InputError for an unknown step.
+std::vector<std::uint32_t> witness_labels(const std::string& step);
 
 // "linux-5.9", or "linux-5.9 + cow_reuse=mapcount" when policies were overridden.
 std::string kernel_label(const std::string& kernel, const std::vector<std::string>& overrides);
@@ -102,7 +113,9 @@ nlohmann::json stats_json(const SearchStats& stats);
 nlohmann::json step_json(const TraceStep& step);
 nlohmann::json steps_json(const std::vector<TraceStep>& steps);
 nlohmann::json report_json(const vm::Scenario& scenario, const RunOutcome& outcome);
-nlohmann::json trace_json(const vm::Scenario& scenario, const RunOutcome& outcome);
+// The trace to be written at `trace_path` (its directory locates the scenario relative to it).
+nlohmann::json trace_json(const vm::Scenario& scenario, const RunOutcome& outcome,
+                          const std::string& trace_path);
 // The text of a JSON document as mmcheck prints and writes it: a string that is not valid UTF-8
 // (a file name is bytes) has its invalid bytes replaced by U+FFFD instead of failing the dump.
 std::string json_text(const nlohmann::json& j, int indent = 2);
