@@ -83,8 +83,9 @@ struct Region {
   // Its pages sit on a node other than the one the faulting task runs on, so a NUMA hinting
   // fault migrates them (numa_migrate_prep() picks a target node) instead of mapping them again.
   bool misplaced = false;
-  // "private": a MAP_PRIVATE mapping of a shmem file (VM_SHARED clear): reads map the
-  // page-cache page read-only, a write fault copies it into an anonymous page.
+  // "private": a MAP_PRIVATE mapping of a shmem or regular file (VM_SHARED clear): a load
+  // maps the page-cache page read-only, a write fault copies it into an anonymous page; never
+  // write-notify, so a file's page_mkwrite is never called.
   bool private_map = false;
   // The first page-cache slot of the file it maps: its own first page, or with "file" that of
   // the region whose file it maps privately.

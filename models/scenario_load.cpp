@@ -151,16 +151,16 @@ class Loader : JsonReader {
     }
   }
 
-  // "private" and "file": a MAP_PRIVATE view of a shmem file, its own or that of an earlier
-  // shared shmem region of the same size (both views then share the page cache).
+  // "private" and "file": a MAP_PRIVATE view of a shmem or regular file, its own or that of an
+  // earlier shared region of the same type and size (both views then share the page cache).
   void load_private_view(const json& r, const std::string& ptr, Region& region) {
     if (r.contains("private")) region.private_map = bool_at(r["private"], ptr + "/private");
-    if (region.private_map && (!region.shmem || region.page_mkwrite))
+    if (region.private_map && !region.shmem)
       fail(ptr + "/private",
-           "only a \"shmem\" region can be private (a private anonymous "
-           "region is type \"anon\"; private file mappings are not modelled)");
+           "only a \"shmem\" or \"file\" region can be private (a private anonymous region is "
+           "type \"anon\")");
     if (region.private_map && region.uffd_wp)
-      fail(ptr + "/uffd_wp", "uffd-wp on a private shmem mapping is not modelled");
+      fail(ptr + "/uffd_wp", "uffd-wp on a private file mapping is not modelled");
     if (!r.contains("file")) return;
     std::string name = string_at(r["file"], ptr + "/file");
     if (!region.private_map)
@@ -174,8 +174,9 @@ class Loader : JsonReader {
     if (it == sc_.regions.end())
       fail(ptr + "/file", "\"" + name + "\" is not a region declared before this one" +
                               did_you_mean(name, names) + "; declared: " + join(names));
-    if (!it->shmem || it->page_mkwrite || it->private_map)
-      fail(ptr + "/file", "region \"" + name + "\" is not a shared \"shmem\" region");
+    std::string type = region.page_mkwrite ? "file" : "shmem";
+    if (!it->shmem || it->page_mkwrite != region.page_mkwrite || it->private_map)
+      fail(ptr + "/file", "region \"" + name + "\" is not a shared \"" + type + "\" region");
     if (it->pages != region.pages || it->words != region.words)
       fail(ptr + "/file", "region \"" + name + "\" has " + std::to_string(it->pages) +
                               " pages of " + std::to_string(it->words) +
@@ -193,7 +194,7 @@ class Loader : JsonReader {
     if (private_pages == 0) return;
     auto check = [&](const Op& op) {
       if (op.kind == OpKind::Fork)
-        fail(op.pointer, "fork in a scenario with a private shmem region is not modelled");
+        fail(op.pointer, "fork in a scenario with a private region is not modelled");
       const std::vector<std::string>& fields = op_descriptor(op.kind).fields;
       if (std::find(fields.begin(), fields.end(), "addr") == fields.end()) return;
       if (((((1u << op.pages) - 1) << op.page) & private_pages) == 0) return;
@@ -208,11 +209,10 @@ class Loader : JsonReader {
         case OpKind::UffdRegister:
           if (op.minor && !op.missing && !op.wp_mode) return;
           fail(op.pointer + "/mode",
-               "a private shmem region registers in mode \"minor\" only "
+               "a private region registers in mode \"minor\" only "
                "(missing and wp faults there are not modelled)");
         default:
-          fail(op.pointer,
-               std::string(op_name(op.kind)) + " on a private shmem region is not modelled");
+          fail(op.pointer, std::string(op_name(op.kind)) + " on a private region is not modelled");
       }
     };
     for (const SetupOp& op : sc_.setup) check(op.op);

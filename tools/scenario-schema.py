@@ -147,9 +147,9 @@ schema = {
             "misplaced": {"type": "boolean", "description":
                           "a NUMA hinting fault migrates its pages, default false"},
             "private": {"type": "boolean", "description":
-                        "MAP_PRIVATE (type shmem only), default false"},
+                        "MAP_PRIVATE (type shmem or file), default false"},
             "file": {"type": "string", "pattern": NAME, "description":
-                     "a private region: the earlier shared shmem region whose file it maps"}}},
+                     "a private region: the earlier shared region of its type whose file it maps"}}},
         "process": {"type": "object", "required": ["threads"], "additionalProperties": False,
                     "properties": {"threads": {
                         "type": "object", "propertyNames": {"pattern": NAME},

@@ -28,11 +28,24 @@ TEST_CASE("A region's private must be a boolean", "[cli][bad-input][private]") {
                       "/memory/V/private", {"expected true or false"});
 }
 
-TEST_CASE("Only a shmem region can be private", "[cli][bad-input][private]") {
+TEST_CASE("An anonymous region cannot be private (it is already)", "[cli][bad-input][private]") {
   expect_bad_scenario(view_scenario(R"({ "private": true })"), "/memory/V/private",
-                      {"only a \"shmem\" region can be private"});
-  expect_bad_scenario(view_scenario(R"({ "type": "file", "private": true })"), "/memory/V/private",
-                      {"private file mappings are not modelled"});
+                      {"only a \"shmem\" or \"file\" region can be private"});
+}
+
+TEST_CASE("A private view of a regular file loads and holds; its file is of its own type",
+          "[cli][bad-input][private]") {
+  std::string ops = R"({ "op": "read", "addr": "V" }, { "op": "write", "addr": "V" })";
+  Check own =
+      check_json(write_scenario(view_scenario(R"({ "type": "file", "private": true })", ops)));
+  CHECK(own.result.status == 0);
+  CHECK(own.report["verdict"] == "holds");
+  Check view = check_json(write_scenario(view_scenario(
+      R"({ "type": "file", "private": true, "file": "F" })", ops, R"(, "F": { "type": "file" })")));
+  CHECK(view.result.status == 0);
+  CHECK(view.report["verdict"] == "holds");
+  expect_bad_scenario(view_scenario(R"({ "type": "file", "private": true, "file": "S" })", ops),
+                      "/memory/V/file", {"region \"S\" is not a shared \"file\" region"});
 }
 
 TEST_CASE("A private region cannot be registered for uffd-wp", "[cli][bad-input][private]") {
@@ -80,20 +93,19 @@ TEST_CASE("A file of another size is rejected", "[cli][bad-input][private]") {
 TEST_CASE("Ops the model does not support on a private view are rejected at their place",
           "[cli][bad-input][private]") {
   expect_bad_scenario(view_scenario(kView, R"({ "op": "pin", "addr": "V", "as": "h" })"),
-                      "/processes/P/threads/cpu0/0",
-                      {"pin on a private shmem region is not modelled"});
+                      "/processes/P/threads/cpu0/0", {"pin on a private region is not modelled"});
   expect_bad_scenario(view_scenario(kView, R"({ "op": "madvise_dontneed", "addr": "V" })"),
                       "/processes/P/threads/cpu0/0",
-                      {"madvise_dontneed on a private shmem region is not modelled"});
+                      {"madvise_dontneed on a private region is not modelled"});
   expect_bad_scenario(view_scenario(kView, R"({ "op": "uffdio_copy", "addr": "V" })"),
-                      "/processes/P/threads/cpu0/0", {"uffdio_copy on a private shmem region"});
+                      "/processes/P/threads/cpu0/0", {"uffdio_copy on a private region"});
   expect_bad_scenario(
       view_scenario(kView, R"({ "op": "uffd_register", "addr": "V", "mode": "missing" })"),
       "/processes/P/threads/cpu0/0/mode", {"mode \"minor\" only"});
   std::string fork = view_scenario(kView, R"({ "op": "fork", "child": "C" })");
   fork.replace(fork.rfind(" } }"), 4, R"(, "C": { "threads": { "cpu1": [] } } } })");
   expect_bad_scenario(fork, "/processes/P/threads/cpu0/0",
-                      {"fork in a scenario with a private shmem region"});
+                      {"fork in a scenario with a private region"});
 }
 
 }  // namespace

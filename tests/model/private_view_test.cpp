@@ -56,6 +56,29 @@ TEST_CASE("A store after a load in a private shmem view copies the cache's page 
   CHECK_FALSE(sim.violation.has_value());
 }
 
+TEST_CASE(
+    "A private view of a page_mkwrite file copies on write, and mprotect's dirty_accountable "
+    "never makes its page-cache page writable",
+    "[private][file]") {
+  std::string text = scenario_text(
+      R"({"F": {"type": "file"}, "V": {"type": "file", "private": true, "file": "F"}})",
+      R"({"P": {"threads": {"cpu0": [{"op": "read", "addr": "V"},
+          {"op": "mprotect", "addr": "V", "prot": "r"}, {"op": "mprotect", "addr": "V", "prot": "rw"},
+          {"op": "write", "addr": "V", "value": 2}]}}})",
+      R"([{"thread": "cpu0", "op": "write", "addr": "F", "value": 1}])");
+  for (const char* preset : {"linux-5.18", "linux-6.1", "latest"}) {
+    INFO(preset);
+    Sim sim(text, preset);
+    for (int op = 0; op < 3; ++op) sim.finish_op("cpu0");
+    CHECK_FALSE(sim.pte("P", "V").write);
+    auto taken = sim.finish_op("cpu0");
+    CHECK(std::find(taken.begin(), taken.end(), "wp_page_copy.install") != taken.end());
+    CHECK(sim.frame_at("P", "F").content[0] == 1);
+    CHECK(sim.frame_at("P", "V").content[0] == 2);
+    CHECK_FALSE(sim.violation.has_value());
+  }
+}
+
 TEST_CASE("UFFDIO_CONTINUE into a private shmem view maps the cache's page dirty, not writable",
           "[private][uffd]") {
   std::string setup =
