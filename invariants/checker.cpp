@@ -60,6 +60,9 @@ struct Evaluation {
                                          m.scenario().page_name(o.page) +
                                          " completes while it is uffd write-protected, without "
                                          "a WP fault");
+    if (wants(Invariant::PrivateWriteIsolated))
+      record(Invariant::PrivateWriteIsolated,
+             private_write_leaks(m, s, o.mm, o.page, o.value, o.pfn, who()));
     if (wants(Invariant::RefcountsSane) && frame_free())
       record(Invariant::RefcountsSane,
              o.handle >= 0 ? who() + " writes free frame " + std::to_string(o.pfn)

@@ -25,6 +25,8 @@ std::optional<std::string> cross_mm_leak(const VmModel& m, const State& s, int m
 std::optional<std::string> pin_incoherent(const VmModel& m, const State& s, int handle);
 std::optional<std::string> lost_write_at_end(const VmModel& m, const State& s);
 std::optional<std::string> pin_incoherent_at_end(const VmModel& m, const State& s);
+std::optional<std::string> private_write_leaks(const VmModel& m, const State& s, int mm, int page,
+                                               int value, int pfn, const std::string& who);
 // tracking.cpp
 std::optional<std::string> soft_dirty_missed(const VmModel& m, const State& s, int mm, int page);
 std::optional<std::string> soft_dirty_missed_at_end(const VmModel& m, const State& s);

@@ -1,6 +1,6 @@
 // The data invariants: no_lost_write, pin_coherent and no_cross_mm_leak, read from the ghost
 // state (the last value each mm stored at each word, the values other mms stored after the
-// fork between them) and the handles.
+// fork between them) and the handles; private_write_isolated, from the frame a store reaches.
 #include "invariants/checks.hpp"
 #include "models/vm_model.hpp"
 
@@ -68,6 +68,16 @@ std::optional<std::string> pin_incoherent_at_end(const VmModel& m, const State& 
     if (auto msg = pin_incoherent(m, s, h)) return msg;
   }
   return std::nullopt;
+}
+
+std::optional<std::string> private_write_leaks(const VmModel& m, const State& s, int mm, int page,
+                                               int value, int pfn, const std::string& who) {
+  const Scenario& sc = m.scenario();
+  const Region& r = sc.region_of(page);
+  if (!r.private_map || !s.frames[pfn].shmem) return std::nullopt;
+  return "store of " + std::to_string(value) + " by " + who + " through private " +
+         sc.processes[mm].name + ":" + sc.page_name(page) + " reaches page-cache frame " +
+         std::to_string(pfn) + " of the shared file";
 }
 
 }  // namespace mmcheck::vm

@@ -53,6 +53,13 @@ const std::vector<InvariantInfo>& invariant_infos() {
       {Invariant::UffdWpSound, "uffd_wp_sound",
        "no store completes to a uffd write-protected page without a WP fault", "at every store",
        kStore, GhostNeeds{.wp = true}},
+      {Invariant::PrivateWriteIsolated,
+       "private_write_isolated",
+       "a store through a MAP_PRIVATE mapping never reaches a page-cache frame (the shared "
+       "views of the file never see it)",
+       "at every store",
+       kStore,
+       {}},
       {Invariant::RefcountsSane,
        "refcounts_sane",
        "refcount >= mapcount + pins + gets + transient refs; a free frame is never mapped, "

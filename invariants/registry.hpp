@@ -23,10 +23,11 @@ enum class Invariant : std::uint8_t {
   NoCrossMmLeak,
   SoftDirtySound,
   UffdWpSound,
+  PrivateWriteIsolated,
   RefcountsSane,
   NoDeadlock,
 };
-inline constexpr int kInvariantCount = 9;
+inline constexpr int kInvariantCount = 10;
 
 struct InvariantInfo {
   Invariant id;

@@ -34,6 +34,8 @@ Policy linux_5_4() {
   p.numa_skip_shared = NumaSkipShared::Mapcount;
   p.numa_restore_write = NumaRestoreWrite::SavedWrite;
   p.uffd_minor_shmem = false;
+  p.mfill_wrprotect = false;
+  p.pte_dirty_implies_write = false;  // an arch rule: x86 never had it
   return p;
 }
 
@@ -74,6 +76,7 @@ std::vector<Preset> make_presets() {
   p.gup_ro_pin_unshare = true;                        // a7f226604170
   p.uffd_wp = UffdWpSupport::AnonShmem;               // b1f9e876862d
   p.change_prot_flush = ChangeProtFlush::NeedsFlush;  // 4a18419f71cd + c9fe66560bf2
+  p.mfill_wrprotect = true;                           // 8ee79edff6d3
   out.push_back({"linux-5.19",
                  "PageAnonExclusive; R/O pins unshare; uffd-wp on shmem; change_protection "
                  "flushes what pte_needs_flush() asks",
@@ -93,6 +96,7 @@ std::vector<Preset> make_presets() {
                  "instead of savedwrite (6a56ccbcf6c6)",
                  p});
   p.uffd_unwp_try_writable = true;  // 931298e103c2
+  p.mfill_wrprotect = false;        // f1eb1bacfba9
   out.push_back({"linux-6.3",
                  "un-protect maps a PTE writable when can_change_pte_writable() (931298e103c2)",
                  p});
@@ -265,6 +269,15 @@ const std::vector<Field>& fields() {
                  "the write bit do_numa_page restores: <=6.1 the scan's savedwrite, "
                  "6a56ccbcf6c6 (6.2) can_change_pte_writable()",
                  &Policy::numa_restore_write, {"savedwrite", "can_change"}),
+      bool_field("mfill_wrprotect",
+                 "8ee79edff6d3 (5.19) to f1eb1bacfba9 (6.3): mfill_atomic_install_pte() "
+                 "write-protects a PTE it does not make writable (a no-op on x86)",
+                 &Policy::mfill_wrprotect),
+      bool_field("pte_dirty_implies_write",
+                 "sparc64 until \"sparc/mm: don't unconditionally set HW writable bit when "
+                 "setting PTE dirty on 64bit\" (6.5): pte_mkdirty() sets the hardware write bit; "
+                 "never on x86, false in every preset",
+                 &Policy::pte_dirty_implies_write),
   };
   return table;
 }

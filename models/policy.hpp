@@ -62,6 +62,14 @@ struct Policy {
   NumaRestoreWrite numa_restore_write = NumaRestoreWrite::CanChange;
   bool protnone_pending_accessible = true;  // 20841405940e (3.13): every preset
   bool uffd_minor_shmem = true;             // c949b097ef2e (5.14)
+  // mfill_atomic_install_pte() ends with pte_wrprotect() when the PTE is not to be writable:
+  // 8ee79edff6d3 (5.19) to f1eb1bacfba9 (6.3). A no-op on x86; it matters only with
+  // pte_dirty_implies_write.
+  bool mfill_wrprotect = false;
+  // pte_mkdirty() also sets the hardware write bit: sparc64 until "sparc/mm: don't
+  // unconditionally set HW writable bit when setting PTE dirty on 64bit" (6.5). Never on x86, so
+  // false in every preset; --set pte_dirty_implies_write=true asks what sparc64 did.
+  bool pte_dirty_implies_write = false;
   bool operator==(const Policy&) const = default;
 };
 

@@ -37,6 +37,13 @@
 // an anon_vma. No VMA-lock step touches a PTE or a TLB, so the TLB-clean argument below is
 // unchanged, and none changes what an invariant reads (C2).
 //
+// Private shmem views (a region with "private"). Their faults and UFFDIO_CONTINUE read the
+// page cache of the file they map, a slot another region's pages index (kFrames covers the page
+// cache with the frames), and write only their own PTE, frames and ghost: the footprints of
+// read/write and uffdio_continue already say so. do_read_fault.map and do_cow_fault.copy map a
+// none PTE (TLB-clean kept), and the copy of the cache's page installs after its flush as every
+// wp_page_copy does.
+//
 // tlb_flush_pending. The counter is read by two tests: a store fault's at its PTL step under
 // uffd_wp_pending_flush (models/ops/fault.cpp), where the PTE is present and not writable
 // (else the fault is spurious or maps a page), and migration's ptep_clear_flush() of a protnone

@@ -84,6 +84,13 @@ struct Region {
   // Its pages sit on a node other than the one the faulting task runs on, so a NUMA hinting
   // fault migrates them (numa_migrate_prep() picks a target node) instead of mapping them again.
   bool misplaced = false;
+  // "private": a MAP_PRIVATE mapping of a shmem or regular file (VM_SHARED clear): a load
+  // maps the page-cache page read-only, a write fault copies it into an anonymous page; never
+  // write-notify, so a file's page_mkwrite is never called.
+  bool private_map = false;
+  // The first page-cache slot of the file it maps: its own first page, or with "file" that of
+  // the region whose file it maps privately.
+  std::uint8_t file_page = 0;
 };
 
 struct Process {
@@ -136,6 +143,11 @@ struct Scenario {
   const Region& region_of(int page) const;
   std::string page_name(int page) const;  // "A", "A+1"
   int words_of(int page) const { return region_of(page).words; }
+  // The page-cache slot (State::page_cache) of a file-backed page.
+  int cache_page(int page) const {
+    const Region& r = region_of(page);
+    return r.file_page + (page - r.first_page);
+  }
   std::vector<std::string> must_reach_for(const std::string& preset) const;
 };
 

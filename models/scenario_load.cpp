@@ -61,6 +61,7 @@ class Loader : JsonReader {
     ops_.resolve_forks();
     ops_.resolve_handles();
     ops_.assign_values();
+    check_private_views();
     load_check(root.contains("check") ? root["check"] : json("all"));
     if (root.contains("must_reach")) load_must_reach(root["must_reach"]);
     if (root.contains("expect")) load_expect(root["expect"]);
@@ -122,7 +123,9 @@ class Loader : JsonReader {
       if (!valid_identifier(it.key())) fail(ptr, identifier_rule("region", it.key()));
       const json& r = it.value();
       expect_object(r, ptr);
-      check_keys(r, ptr, {"type", "pages", "words", "prot", "uffd_wp", "soft_dirty", "misplaced"});
+      check_keys(r, ptr,
+                 {"type", "pages", "words", "prot", "uffd_wp", "soft_dirty", "misplaced", "private",
+                  "file"});
       Region region;
       region.name = it.key();
       std::string type = r.contains("type") ? string_at(r["type"], ptr + "/type") : "anon";
@@ -140,12 +143,83 @@ class Loader : JsonReader {
         region.soft_dirty = bool_at(r["soft_dirty"], ptr + "/soft_dirty");
       if (r.contains("misplaced")) region.misplaced = bool_at(r["misplaced"], ptr + "/misplaced");
       region.first_page = static_cast<std::uint8_t>(next_page);
+      region.file_page = region.first_page;
+      load_private_view(r, ptr, region);
       next_page += region.pages;
       if (next_page > kMaxPages)
         fail(ptr + "/pages", "the scenario's regions hold more than " + std::to_string(kMaxPages) +
                                  " pages in all");
       sc_.regions.push_back(region);
     }
+  }
+
+  // "private" and "file": a MAP_PRIVATE view of a shmem or regular file, its own or that of an
+  // earlier shared region of the same type and size (both views then share the page cache).
+  void load_private_view(const json& r, const std::string& ptr, Region& region) {
+    if (r.contains("private")) region.private_map = bool_at(r["private"], ptr + "/private");
+    if (region.private_map && !region.shmem)
+      fail(ptr + "/private",
+           "only a \"shmem\" or \"file\" region can be private (a private anonymous region is "
+           "type \"anon\")");
+    if (region.private_map && region.uffd_wp)
+      fail(ptr + "/uffd_wp", "uffd-wp on a private file mapping is not modelled");
+    if (!r.contains("file")) return;
+    std::string name = string_at(r["file"], ptr + "/file");
+    if (!region.private_map)
+      fail(ptr + "/file",
+           "only a private region (\"private\": true) names the file it maps; "
+           "two shared views of one file are not modelled");
+    std::vector<std::string> names;
+    for (const Region& other : sc_.regions) names.push_back(other.name);
+    auto it = std::find_if(sc_.regions.begin(), sc_.regions.end(),
+                           [&](const Region& other) { return other.name == name; });
+    if (it == sc_.regions.end())
+      fail(ptr + "/file", "\"" + name + "\" is not a region declared before this one" +
+                              did_you_mean(name, names) + "; declared: " + join(names));
+    std::string type = region.page_mkwrite ? "file" : "shmem";
+    if (!it->shmem || it->page_mkwrite != region.page_mkwrite || it->private_map)
+      fail(ptr + "/file", "region \"" + name + "\" is not a shared \"" + type + "\" region");
+    if (it->pages != region.pages || it->words != region.words)
+      fail(ptr + "/file", "region \"" + name + "\" has " + std::to_string(it->pages) +
+                              " pages of " + std::to_string(it->words) +
+                              " words; a view of its file must have the same");
+    region.file_page = it->first_page;
+  }
+
+  // What the model supports on a private view: loads and stores, pagemap, mprotect, munmap,
+  // minor-fault registration and UFFDIO_CONTINUE. Anything else (GUP, NUMA, migration,
+  // MADV_DONTNEED, uffd-wp, missing faults, UFFDIO_COPY, fork) is not modelled there.
+  void check_private_views() const {
+    std::uint32_t private_pages = 0;
+    for (const Region& r : sc_.regions)
+      if (r.private_map) private_pages |= ((1u << r.pages) - 1) << r.first_page;
+    if (private_pages == 0) return;
+    auto check = [&](const Op& op) {
+      if (op.kind == OpKind::Fork)
+        fail(op.pointer, "fork in a scenario with a private region is not modelled");
+      const std::vector<std::string>& fields = op_descriptor(op.kind).fields;
+      if (std::find(fields.begin(), fields.end(), "addr") == fields.end()) return;
+      if (((((1u << op.pages) - 1) << op.page) & private_pages) == 0) return;
+      switch (op.kind) {
+        case OpKind::Read:
+        case OpKind::Write:
+        case OpKind::Pagemap:
+        case OpKind::Mprotect:
+        case OpKind::UffdioContinue:
+        case OpKind::Munmap:
+          return;
+        case OpKind::UffdRegister:
+          if (op.minor && !op.missing && !op.wp_mode) return;
+          fail(op.pointer + "/mode",
+               "a private region registers in mode \"minor\" only "
+               "(missing and wp faults there are not modelled)");
+        default:
+          fail(op.pointer, std::string(op_name(op.kind)) + " on a private region is not modelled");
+      }
+    };
+    for (const SetupOp& op : sc_.setup) check(op.op);
+    for (const Thread& t : sc_.threads)
+      for (const Op& op : t.ops) check(op);
   }
 
   void load_processes(const json& j) {

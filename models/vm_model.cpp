@@ -106,12 +106,13 @@ std::uint32_t entry_vma_write_locks(const VmModel& model, const State& s, int th
 // PTE's uffd_wp bit is clear (an unprotect), a missing fault when the PTE is populated
 // (UFFDIO_COPY), a minor fault when the PTE maps the page-cache page (UFFDIO_CONTINUE); any
 // when the VMA is no longer registered (the monitor's close()).
-bool userfault_woken(const State& s, const Mm& m, int page) {
+bool userfault_woken(const Scenario& sc, const State& s, const Mm& m, int page) {
   const Pte& pte = m.pte[page];
   const VmaPage& vma = m.vma[page];
   if (pte.present && pte.uffd_wp && vma.uffd_wp) return false;
   if (!pte.present && !pte.marker && vma.uffd_missing) return false;
-  if (!pte.present && (m.uffd_minor >> page & 1) && s.page_cache[page] != 0) return false;
+  if (!pte.present && (m.uffd_minor >> page & 1) && s.page_cache[sc.cache_page(page)] != 0)
+    return false;
   return true;
 }
 
@@ -128,7 +129,7 @@ bool phase_enabled(const VmModel& model, const State& s, int thread, const Op& o
            fault_takes_vma_lock(model.scenario(), model.policy(), m, op.page);
   const OpDescriptor& d = op_descriptor(op.kind);
   bool retry = waits_in_userfault(d, phase);
-  if (retry && !userfault_woken(s, m, op.page)) return false;
+  if (retry && !userfault_woken(model.scenario(), s, m, op.page)) return false;
   if (phase != 0 && !retry) return true;
   switch (d.entry_lock(model.policy())) {
     case EntryLock::None:

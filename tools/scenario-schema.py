@@ -145,7 +145,11 @@ schema = {
             "uffd_wp": {"type": "boolean", "description": "default false"},
             "soft_dirty": {"type": "boolean", "description": "VM_SOFTDIRTY, default true"},
             "misplaced": {"type": "boolean", "description":
-                          "a NUMA hinting fault migrates its pages, default false"}}},
+                          "a NUMA hinting fault migrates its pages, default false"},
+            "private": {"type": "boolean", "description":
+                        "MAP_PRIVATE (type shmem or file), default false"},
+            "file": {"type": "string", "pattern": NAME, "description":
+                     "a private region: the earlier shared region of its type whose file it maps"}}},
         "process": {"type": "object", "required": ["threads"], "additionalProperties": False,
                     "properties": {"threads": {
                         "type": "object", "propertyNames": {"pattern": NAME},

@@ -49,7 +49,21 @@ void flush_mm(Ctx& c, int mm) {
   for (int p = 0; p < c.sc.page_count(); ++p) flush_page(c, mm, p);
 }
 
-bool is_private(const Scenario& sc, int page) { return !sc.region_of(page).shmem; }
+bool is_private(const Scenario& sc, int page) {
+  const Region& r = sc.region_of(page);
+  return !r.shmem || r.private_map;
+}
+
+std::uint8_t cache_frame(Ctx& c, int page) {
+  std::uint8_t& cached = c.s.page_cache[c.sc.cache_page(page)];
+  if (cached == 0) {
+    std::uint8_t pfn = alloc_frame(c);
+    c.s.frames[pfn].shmem = true;
+    c.s.frames[pfn].refcount = 1;
+    cached = static_cast<std::uint8_t>(pfn + 1);
+  }
+  return static_cast<std::uint8_t>(cached - 1);
+}
 
 namespace {
 
@@ -119,8 +133,10 @@ bool can_change_pte_writable(Ctx& c, int page, const Pte& pte) {
   if (!vma.soft_dirty && !pte.soft_dirty) return false;  // soft-dirty tracking wants the fault
   if (vma.uffd_wp && pte.uffd_wp) return false;
   // vm_normal_page() && PageAnon() && PageAnonExclusive(): never the zero page.
+  // A page-cache page of a private shmem view is not PageAnon (6.0's test): never.
   if (is_private(c.sc, page))
-    return c.s.frames[pte.pfn].anon_exclusive && !c.s.frames[pte.pfn].zero;
+    return !c.s.frames[pte.pfn].shmem && c.s.frames[pte.pfn].anon_exclusive &&
+           !c.s.frames[pte.pfn].zero;
   return true;
 }
 
@@ -139,11 +155,13 @@ std::uint32_t all_pages(const Scenario& sc) { return (1u << sc.page_count()) - 1
 bool fault_takes_vma_lock(const Scenario& sc, const Policy& policy, const Mm& mm, int page) {
   const VmaPage& vma = mm.vma[page];
   if (!vma.mapped || vma.wlocked) return false;
-  bool anon = is_private(sc, page);
+  bool anon = !sc.region_of(page).shmem;  // vma_is_anonymous()
   // "Only anonymous vmas are supported for now" and "find_mergeable_anon_vma uses adjacent
   // vmas which are not locked" (6.4); the anon_vma test stays until __vmf_anon_prepare, whose
-  // mmap_read_trylock-or-retry falls back to mmap_lock as well.
-  if (anon && !vma.anon_vma) return false;
+  // mmap_read_trylock-or-retry falls back to mmap_lock as well. A private shmem view (6.7+)
+  // is held to the same test: its COW fault needs the anon_vma (do_cow_fault), and here its
+  // read faults fall back too, which only changes the lock taken.
+  if (is_private(sc, page) && !vma.anon_vma) return false;
   switch (policy.fault_lock) {
     case FaultLock::Mmap:
       return false;

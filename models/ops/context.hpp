@@ -117,7 +117,18 @@ void flush_page(Ctx& c, int mm, int page);
 void flush_mm(Ctx& c, int mm);
 bool vm_page_prot_writable(const Scenario& sc, const Policy& policy, int page, const VmaPage& vma);
 bool wants_writenotify(const Scenario& sc, const Policy& policy, int page, const VmaPage& vma);
+// VM_SHARED clear: an anonymous region, or a private view of a shmem file.
 bool is_private(const Scenario& sc, int page);
+// The page-cache page of the file-backed `page` (shmem_get_folio: allocated on first use, with
+// the cache's reference).
+std::uint8_t cache_frame(Ctx& c, int page);
+// do_wp_page's reuse-or-copy decision for an anonymous page [P cow_reuse, cow_drain_lru]
+// (models/ops/fault_private.cpp).
+bool may_reuse(Ctx& c, int pfn);
+// A private shmem view's fault on a none PTE whose page is not waited for (do_read_fault or
+// do_cow_fault, models/ops/fault_private.cpp).
+void fault_private_none_pte(Ctx& c, int page, bool store);
+std::vector<std::string> private_fault_steps();
 // vma_wants_manual_pte_write_upgrade(): a private VMA with VM_WRITE, or a shared one that wants
 // write-notify (its vm_page_prot is read-only, so a write bit is only ever added by hand).
 bool wants_manual_write_upgrade(const Scenario& sc, const Policy& policy, int page,

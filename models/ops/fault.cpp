@@ -80,39 +80,6 @@ void sigsegv(Ctx& c, const char* why) {
   leave_fault(c);
 }
 
-// Drops the transient LRU-pagevec references on a frame (lru_add_drain, d4c470970d45).
-void drain_lru(Ctx& c, int pfn) {
-  for (int h = 0; h < c.model.shape().handles; ++h) {
-    Handle& hd = c.s.handles[h];
-    if (hd.active && hd.kind == HandleKind::Extra && hd.lru && hd.pfn == pfn) {
-      hd = Handle{};  // a free handle is all zero, as the encoding assumes
-      put_frame(c.s, pfn);
-      MM_SAY(c, "lru_add_drain drops the pagevec reference, ");
-    }
-  }
-}
-
-// do_wp_page's reuse-or-copy decision for an anonymous page [P cow_reuse, cow_drain_lru].
-bool may_reuse(Ctx& c, int pfn) {
-  Frame& f = c.s.frames[pfn];
-  switch (c.policy.cow_reuse) {
-    case CowReuse::Mapcount:  // <= 5.8: reuse_swap_page(), extra references ignored
-      return f.mapcount <= 1;
-    case CowReuse::Refcount:  // 09854ba94c6a: reuse only the sole reference
-      if (c.policy.cow_drain_lru && f.refcount <= 3) drain_lru(c, pfn);
-      return f.refcount == 1 && f.mapcount == 1;
-    case CowReuse::AnonExclusive:  // 5.19: PageAnonExclusive, else prove refcount == 1
-      if (f.anon_exclusive) return true;
-      if (f.refcount > 3) return false;
-      if (c.policy.cow_drain_lru) drain_lru(c, pfn);
-      if (f.refcount != 1) return false;
-      f.anon_exclusive = true;  // page_move_anon_rmap()
-      MM_SAY(c, "refcount 1: marked exclusive, ");
-      return true;
-  }
-  return false;
-}
-
 // The copy branch: take a reference on the old frame and leave the PTL (wp_page_copy).
 void decide_copy(Ctx& c, int page, const Pte& pte) {
   ThreadState& th = c.th();
@@ -168,7 +135,7 @@ void fault_none_pte(Ctx& c, int page, FaultKind kind) {
     // do_read_fault / do_shared_fault: the shmem page from the page cache (allocated on first
     // use, holding the cache's reference). A store maps it writable and dirty (maybe_mkwrite);
     // a load uses vm_page_prot.
-    std::uint8_t& cached = c.s.page_cache[page];
+    std::uint8_t& cached = c.s.page_cache[c.sc.cache_page(page)];
     if (cached != 0 && (c.m().uffd_minor >> page & 1)) {
       // shmem_get_folio_gfp(): the page is in the cache and the VMA is registered for minor
       // faults: handle_userfault(VM_UFFD_MINOR), until UFFDIO_CONTINUE maps it.
@@ -177,13 +144,11 @@ void fault_none_pte(Ctx& c, int page, FaultKind kind) {
       MM_SAY(c, "page in the page cache, VM_UFFD_MINOR: handle_userfault");
       return;
     }
-    if (cached == 0) {
-      std::uint8_t pfn = alloc_frame(c);
-      c.s.frames[pfn].shmem = true;
-      c.s.frames[pfn].refcount = 1;
-      cached = static_cast<std::uint8_t>(pfn + 1);
+    if (region.private_map) {
+      fault_private_none_pte(c, page, store);
+      return leave_fault(c);
     }
-    int pfn = cached - 1;
+    int pfn = cache_frame(c, page);
     Frame& f = c.s.frames[pfn];
     f.refcount++;
     f.mapcount++;
@@ -212,6 +177,8 @@ void fault_none_pte(Ctx& c, int page, FaultKind kind) {
 void fault_wp_anon(Ctx& c, int page, FaultKind kind) {
   Pte& pte = c.m().pte[page];
   int pfn = pte.pfn;
+  // A page-cache page in a private shmem view is not PageAnon: do_wp_page copies it.
+  if (c.s.frames[pfn].shmem) return decide_copy(c, page, pte);
   bool reuse = may_reuse(c, pfn);
   if (kind == FaultKind::Unshare) {
     if (reuse) {
@@ -277,7 +244,7 @@ void fault_ptl(Ctx& c, FaultKind kind) {
     flush_page(c, c.mm, page);  // 6ce64428d620
     MM_SAY(c, "tlb_flush_pending=%d: flush_tlb_page first, ", c.m().tlb_flush_pending);
   }
-  if (c.sc.region_of(page).shmem) {
+  if (!is_private(c.sc, page)) {
     // wp_page_shared: make the PTE writable and dirty; set_page_dirty.
     pte.write = true;
     pte.dirty = true;
@@ -493,6 +460,7 @@ std::vector<std::string> fault_steps() {
   std::vector<std::string> out = step_vector(kSteps);
   for (std::string& s : numa_fault_steps()) out.push_back(std::move(s));
   for (std::string& s : migration_steps()) out.push_back(std::move(s));
+  for (std::string& s : private_fault_steps()) out.push_back(std::move(s));
   return out;
 }
 

@@ -4,8 +4,10 @@
 // (the VMA lock from 6.9: not modelled, as UFFDIO_COPY's) -> mfill_atomic_pte_continue:
 // shmem_get_folio(SGP_NOALLOC) finds the page already in the page cache (-EFAULT when there is
 // none), then mfill_atomic_install_pte() maps it, as for UFFDIO_COPY: -EEXIST unless the PTE is
-// none or a marker; the write bit from VM_WRITE (UFFDIO_CONTINUE_MODE_WP, a later addition, is
-// not modelled); dirty per
+// none or a marker; the write bit from VM_WRITE, never for a private mapping ("page_in_cache &&
+// !vm_shared", a MAP_PRIVATE view of the file: mfill_atomic_pte() calls the CONTINUE path before
+// it tests VM_SHARED, so a private shmem VMA registered minor gets here too)
+// (UFFDIO_CONTINUE_MODE_WP, a later addition, is not modelled); dirty per
 // [P uffdio_copy_mkdirty] (before 9ae0f87d009c only a writable PTE of a page-cache page is made
 // dirty). The mapping takes a reference and a mapcount on the cache's page. Minor faults waiting
 // on the page are woken (the retry is enabled once the PTE is present). Registration for minor
@@ -33,7 +35,7 @@ constexpr StepList<5> kSteps = {"uffdio_continue.mmap_read_lock", "uffdio_contin
 void install(Ctx& c) {
   int page = c.op.page;
   Pte& pte = c.m().pte[page];
-  int cached = c.s.page_cache[page];
+  int cached = c.s.page_cache[c.sc.cache_page(page)];
   if (cached == 0) {
     c.th().failed = true;
     c.label(step<kSteps, "uffdio_continue.efault">());

@@ -8,6 +8,8 @@
 //   if (page_in_cache && !vm_shared) writable = false;
 //   if (flags & MFILL_ATOMIC_WP) _dst_pte = pte_mkuffd_wp(_dst_pte);   // write-protects too
 //   if (writable) _dst_pte = pte_mkwrite(_dst_pte);
+// (5.19-6.2 end with "else _dst_pte = pte_wrprotect(_dst_pte)", 8ee79edff6d3 to f1eb1bacfba9,
+// a no-op on x86 [P mfill_wrprotect]);
 // dirty (and so soft-dirty: x86 pte_mkdirty() sets both) on every release modelled from 5.16
 // (9ae0f87d009c made it unconditional; 5.4-5.12's "if (writable || !page_in_cache)" leaves a
 // read-only shmem PTE clean) [P uffdio_copy_mkdirty]. The copy wakes the faulting thread.
@@ -75,9 +77,9 @@ void step_mfill(Ctx& c, void (*install)(Ctx&), std::uint32_t lock_label,
 
 Pte mfill_install_pte(Ctx& c, int page, int pfn, bool page_in_cache) {
   const VmaPage& vma = c.m().vma[page];
-  // VM_WRITE, not MODE_WP; "page_in_cache && !vm_shared" never holds here (shmem regions are
-  // MAP_SHARED, anonymous pages are not in a page cache).
-  bool writable = vma.write && !c.op.wp;
+  // VM_WRITE, not MODE_WP, and "if (page_in_cache && !vm_shared) writable = false": a
+  // page-cache page in a private mapping (UFFDIO_CONTINUE into a private shmem view).
+  bool writable = vma.write && !c.op.wp && !(page_in_cache && is_private(c.sc, page));
   Pte fresh{};
   fresh.present = true;
   fresh.pfn = static_cast<std::uint8_t>(pfn);
@@ -85,6 +87,13 @@ Pte mfill_install_pte(Ctx& c, int page, int pfn, bool page_in_cache) {
   fresh.dirty = c.policy.uffdio_copy_mkdirty || writable || !page_in_cache;
   fresh.soft_dirty = fresh.dirty;
   fresh.uffd_wp = c.op.wp;
+  // [P pte_dirty_implies_write] sparc64's pte_mkdirty() also set the hardware write bit. The
+  // PTE stays writable unless the release then wrprotects it: 5.19-6.2's "else
+  // _dst_pte = pte_wrprotect(_dst_pte)" [P mfill_wrprotect]. MODE_WP never meets it (no
+  // architecture with that pte_mkdirty() has uffd-wp).
+  if (c.policy.pte_dirty_implies_write && fresh.dirty && !c.op.wp &&
+      !(c.policy.mfill_wrprotect && !writable))
+    fresh.write = true;
   // Ghost: an install with MODE_WP leaves the page protected, as a completed protect does.
   if (c.op.wp && c.model.ghost().wp) c.m().wp_protected |= static_cast<std::uint16_t>(1u << page);
   return fresh;

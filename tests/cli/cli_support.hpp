@@ -311,7 +311,9 @@ inline const std::vector<std::string> kPolicies = {"cow_reuse",
                                                    "numa_skip_shared",
                                                    "protnone_pending_accessible",
                                                    "uffd_minor_shmem",
-                                                   "numa_restore_write"};
+                                                   "numa_restore_write",
+                                                   "mfill_wrprotect",
+                                                   "pte_dirty_implies_write"};
 inline const std::vector<std::string> kOps = {"read",          "write",
                                               "clear_refs",    "pagemap",
                                               "uffd_register", "uffd_wp",
@@ -328,7 +330,8 @@ inline const std::vector<std::string> kOps = {"read",          "write",
 inline const std::vector<std::string> kInvariants = {
     "no_stale_tlb_at_cow", "pinned_page_never_cowed", "no_lost_write",
     "pin_coherent",        "no_cross_mm_leak",        "soft_dirty_sound",
-    "uffd_wp_sound",       "refcounts_sane",          "no_deadlock"};
+    "uffd_wp_sound",       "private_write_isolated",  "refcounts_sane",
+    "no_deadlock"};
 
 // The example of the README's "Scenario files" (uffd-wp unprotect vs COW vs a stale TLB entry):
 // violates no_lost_write on linux-5.10 (its "kernel"), holds on linux-5.8 and linux-5.12.
