@@ -62,6 +62,9 @@ struct Policy {
   NumaRestoreWrite numa_restore_write = NumaRestoreWrite::CanChange;
   bool protnone_pending_accessible = true;  // 20841405940e (3.13): every preset
   bool uffd_minor_shmem = true;             // c949b097ef2e (5.14)
+  bool uffdio_move = true;                  // adef440691ba (6.8)
+  bool move_recheck_pin = true;             // adef440691ba (6.8): every preset with UFFDIO_MOVE
+  bool move_sets_soft_dirty = true;         // adef440691ba (6.8), 75cb1cca2c88 (6.15)
   bool operator==(const Policy&) const = default;
 };
 
