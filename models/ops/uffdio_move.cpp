@@ -2,9 +2,11 @@
 // 6.8), both in its own mm.
 //
 // Abstracts: userfaultfd_move -> move_pages -> move_pages_pte -> move_present_pte /
-// move_zeropage_pte (mm/userfaultfd.c). move_pages() holds mmap_lock for read on 6.8; from 6.9
-// (867a43a34ff8) uffd_move_lock() read-locks the two VMAs instead and falls back to mmap_lock:
-// not modelled, as for UFFDIO_COPY, the ops that would change these VMAs write-lock them too.
+// move_zeropage_pte (mm/userfaultfd.c). On 6.8 userfaultfd_move() (fs/userfaultfd.c) calls
+// move_pages() under mmap_read_lock(); Lokesh Gidra's "use per-vma locks in userfaultfd
+// operations" (6.9 per the research; its id not checked here) has uffd_move_lock() read-lock the
+// two VMAs instead, falling back to mmap_lock: not modelled, as for UFFDIO_COPY, the ops that
+// would change these VMAs write-lock them too.
 // validate_move_areas(): both VMAs private anonymous (else -EINVAL: unsupported here), with the
 // same access flags, VM_WRITE, and DST registered with the userfaultfd (missing or wp mode here).
 // move_pages_pte(): DST must be none (-EEXIST); SRC none -ENOENT, a migration entry -EAGAIN after
