@@ -23,6 +23,10 @@ OpField op_field(const OpDescriptor& op, const std::string& field) {
     f.type = "address";
     f.required = true;
     f.limits = "a region name, or \"REGION+N\" for its page N (the range must fit the region)";
+  } else if (field == "src") {
+    f.type = "address";
+    f.required = true;
+    f.limits = "a region name, or \"REGION+N\" for its page N; another page than \"addr\"";
   } else if (field == "pages") {
     f.type = "integer";
     f.default_text = "1";

@@ -36,6 +36,11 @@ Policy linux_5_4() {
   p.uffd_minor_shmem = false;
   p.mfill_wrprotect = false;
   p.pte_dirty_implies_write = false;  // an arch rule: x86 never had it
+  p.uffdio_move = false;
+  // Part of UFFDIO_MOVE from its first release: the re-check after the flush, and x86's
+  // pte_mkdirty() setting soft-dirty with dirty (75cb1cca2c88, 6.15, made it pte_mksoft_dirty).
+  p.move_recheck_pin = true;
+  p.move_sets_soft_dirty = true;
   return p;
 }
 
@@ -116,8 +121,8 @@ std::vector<Preset> make_presets() {
       {"linux-6.6", "userfaultfd-armed anon VMAs fault under the VMA lock (29a22b9e08d7)", p});
   p.fault_lock = FaultLock::VmaAll;  // 4ed4379881aa, 4de8c93a4751, 12214eba1992, 164b06f238b9
   out.push_back({"linux-6.7", "shmem faults complete under the VMA lock", p});
-  out.push_back({"linux-6.8", "as linux-6.7 for the modelled rules; UFFDIO_MOVE (not modelled)", p,
-                 "linux-6.7"});
+  p.uffdio_move = true;  // adef440691ba
+  out.push_back({"linux-6.8", "UFFDIO_MOVE (adef440691ba)", p});
   p.uffd_close_resets_wp = true;  // c88033efe9a3
   out.push_back({"linux-6.9",
                  "close() of a userfaultfd unprotects its write-protected PTEs (c88033efe9a3)", p});
@@ -131,7 +136,9 @@ std::vector<Preset> make_presets() {
       {"linux-6.12", ""},
       {"linux-6.13", ""},
       {"linux-6.14", ""},
-      {"linux-6.15", "COW reuse of PTE-mapped large folios (not modelled)"},
+      {"linux-6.15",
+       "COW reuse of PTE-mapped large folios (not modelled); UFFDIO_MOVE's present PTE dirty only "
+       "if the source was, swap PTEs soft-dirty (75cb1cca2c88: neither modelled)"},
       {"linux-6.16", ""},
       {"linux-6.17", "MADV_DONTNEED under the VMA lock (not modelled)"},
       {"linux-6.18", ""},
@@ -265,6 +272,17 @@ const std::vector<Field>& fields() {
                  "c949b097ef2e + 153132571f02 (5.14): userfaultfd minor-fault registration and "
                  "UFFDIO_CONTINUE for shmem",
                  &Policy::uffd_minor_shmem),
+      bool_field("uffdio_move",
+                 "adef440691ba (6.8): UFFDIO_MOVE moves an exclusive, unpinned anonymous page",
+                 &Policy::uffdio_move),
+      bool_field("move_recheck_pin",
+                 "adef440691ba (6.8, every release with UFFDIO_MOVE): after ptep_clear_flush the "
+                 "move re-checks folio_maybe_dma_pinned and puts a page GUP-fast pinned back",
+                 &Policy::move_recheck_pin),
+      bool_field("move_sets_soft_dirty",
+                 "UFFDIO_MOVE's destination PTE is soft-dirty on every release: x86 pte_mkdirty "
+                 "(adef440691ba, 6.8), pte_mksoft_dirty (75cb1cca2c88, 6.15)",
+                 &Policy::move_sets_soft_dirty),
       enum_field("numa_restore_write",
                  "the write bit do_numa_page restores: <=6.1 the scan's savedwrite, "
                  "6a56ccbcf6c6 (6.2) can_change_pte_writable()",

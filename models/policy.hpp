@@ -70,6 +70,9 @@ struct Policy {
   // unconditionally set HW writable bit when setting PTE dirty on 64bit" (6.5). Never on x86, so
   // false in every preset; --set pte_dirty_implies_write=true asks what sparc64 did.
   bool pte_dirty_implies_write = false;
+  bool uffdio_move = true;                  // adef440691ba (6.8)
+  bool move_recheck_pin = true;             // adef440691ba (6.8): every preset with UFFDIO_MOVE
+  bool move_sets_soft_dirty = true;         // adef440691ba (6.8), 75cb1cca2c88 (6.15)
   bool operator==(const Policy&) const = default;
 };
 

@@ -52,6 +52,7 @@ struct Op {
   OpKind kind = OpKind::Read;
   std::uint8_t page = 0;   // first virtual page (global page number)
   std::uint8_t pages = 1;  // range length
+  std::uint8_t src = 0;    // uffdio_move: the source page (global page number)
   std::uint8_t word = 0;
   std::uint8_t value = 0;  // stored value (write, pin_write)
   bool write = false;      // pin/get for writing

@@ -142,6 +142,12 @@ Op OpLoader::load_op(const json& j, const std::string& ptr, bool in_setup,
   if (has_addr)
     op.page = static_cast<std::uint8_t>(address_at(need("addr"), ptr + "/addr", pages, &region));
   std::string addr_text = has_addr ? j["addr"].get<std::string>() : "";
+  if (spec->has("src")) {  // uffdio_move: one page, another than "addr"
+    op.src = static_cast<std::uint8_t>(address_at(need("src"), ptr + "/src", 1, nullptr));
+    if (op.src == op.page)
+      fail(ptr + "/src", "\"src\" is the page \"addr\" names: UFFDIO_MOVE needs two pages");
+    addr_text += " " + j["src"].get<std::string>();
+  }
   std::optional<json> handle_word;  // pin_read/pin_write: checked once the handle's region is known
   if (j.contains("word")) {
     if (has_addr) {

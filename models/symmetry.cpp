@@ -16,9 +16,9 @@ namespace mmcheck::vm {
 namespace {
 
 bool same_op(const Op& a, const Op& b) {
-  return std::tie(a.kind, a.page, a.pages, a.word, a.value, a.write, a.prot, a.handle, a.child,
-                  a.ref_kind) == std::tie(b.kind, b.page, b.pages, b.word, b.value, b.write, b.prot,
-                                          b.handle, b.child, b.ref_kind);
+  return std::tie(a.kind, a.page, a.pages, a.src, a.word, a.value, a.write, a.prot, a.handle,
+                  a.child, a.ref_kind) == std::tie(b.kind, b.page, b.pages, b.src, b.word, b.value,
+                                                   b.write, b.prot, b.handle, b.child, b.ref_kind);
 }
 
 bool same_program(const Thread& a, const Thread& b) {

@@ -193,6 +193,17 @@ TEST_CASE("An address naming an unknown region is rejected and the regions are l
       kOpPointer + "/addr", {"\"B\"", "A", "C"});
 }
 
+TEST_CASE("uffdio_move's src must name a known region and another page than addr",
+          "[cli][bad-input]") {
+  const std::string memory = R"({ "A": {}, "B": {} })";
+  expect_bad_scenario(scenario(R"({ "op": "uffdio_move", "addr": "B", "src": "C" })", "", memory),
+                      kOpPointer + "/src", {"\"C\"", "A", "B"});
+  expect_bad_scenario(scenario(R"({ "op": "uffdio_move", "addr": "B", "src": "B" })", "", memory),
+                      kOpPointer + "/src", {"\"src\"", "\"addr\""});
+  expect_bad_scenario(scenario(R"({ "op": "uffdio_move", "addr": "B" })", "", memory), kOpPointer,
+                      {"needs \"src\""});
+}
+
 TEST_CASE("An address A+5 outside a one-page region is rejected", "[cli][bad-input]") {
   expect_bad_scenario(scenario(R"({ "op": "read", "addr": "A+5" })"), kOpPointer + "/addr",
                       {"A+5", "outside", "1 page"});

@@ -41,7 +41,8 @@ struct Pinned {
 // clear_refs and uffd-wp scenarios). A read fault's frame is the zero page for
 // can_change_pte_writable() (Frame::zero), which changed no count of 6.2 or before.
 // NUMA hinting (numa_scan, the hinting fault) and migration added the numa-* rows and changed no
-// other count.
+// other count. UFFDIO_MOVE and GUP-fast (uffdio_move, pin_fast; 6.8) added the uffdio-move-* rows
+// and changed no other count (their presets' only new policy, uffdio_move, is false before 6.8).
 const std::vector<Pinned> kPinned = {
     {"clear-refs-no-flush-lost-write-until-pae", "latest", "holds", 28, 44, 28, 43},
     {"clear-refs-no-flush-soft-dirty-missed", "latest", "holds", 38, 50, 36, 42},
@@ -125,6 +126,11 @@ const std::vector<Pinned> kPinned = {
     {"numa-restore-soft-dirty", "linux-6.1", "holds", 162, 345, 108, 145},
     {"numa-restore-uffd-wp-shmem", "latest", "holds", 543, 1332, 338, 539},
     {"numa-restore-uffd-wp-shmem", "linux-6.1", "violation", 190, 374, 190, 374},
+    {"uffdio-move-pin-fast", "latest", "holds", 31, 42, 23, 24},
+    {"uffdio-move-pin-fast", "linux-6.8", "holds", 31, 42, 23, 24},
+    {"uffdio-move-pin-fast-no-recheck", "latest", "violation", 41, 55, 41, 55},
+    {"uffdio-move-soft-dirty", "latest", "holds", 12, 11, 12, 11},
+    {"uffdio-move-soft-dirty", "linux-6.8", "holds", 12, 11, 12, 11},
 };
 
 mmcheck::cli::RunOutcome run(const mmcheck::vm::Scenario& sc, const char* kernel, bool por,

@@ -70,6 +70,7 @@ std::vector<int> pages_involved(const vm::VmModel& model, const vm::State& befor
       if (h.active) pages.insert(h.page);
     } else if (d.has("addr")) {
       for (int p = op->page; p < op->page + op->pages && p < sc.page_count(); ++p) pages.insert(p);
+      if (d.has("src")) pages.insert(op->src);  // uffdio_move: its source page too
     }
   }
   FlatState a = flat_state(model, before), b = flat_state(model, after);
