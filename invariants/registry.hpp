@@ -25,8 +25,9 @@ enum class Invariant : std::uint8_t {
   UffdWpSound,
   RefcountsSane,
   NoDeadlock,
+  PteDirtyKept,
 };
-inline constexpr int kInvariantCount = 9;
+inline constexpr int kInvariantCount = 10;
 
 struct InvariantInfo {
   Invariant id;

@@ -62,6 +62,9 @@ struct Policy {
   NumaRestoreWrite numa_restore_write = NumaRestoreWrite::CanChange;
   bool protnone_pending_accessible = true;  // 20841405940e (3.13): every preset
   bool uffd_minor_shmem = true;             // c949b097ef2e (5.14)
+  bool uffd_wp_unpopulated = true;          // 2bad466cc9d9 (6.4)
+  bool uffd_wp_async = true;                // d61ea1cb0095, 52526ca7fdb9 (6.7)
+  bool pagemap_scan_rmw_atomic = true;      // c70dce4982ce (6.9)
   bool operator==(const Policy&) const = default;
 };
 

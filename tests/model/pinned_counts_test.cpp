@@ -41,7 +41,8 @@ struct Pinned {
 // clear_refs and uffd-wp scenarios). A read fault's frame is the zero page for
 // can_change_pte_writable() (Frame::zero), which changed no count of 6.2 or before.
 // NUMA hinting (numa_scan, the hinting fault) and migration added the numa-* rows and changed no
-// other count.
+// other count. The uffd features WP_UNPOPULATED and WP_ASYNC, PAGEMAP_SCAN and its 6.7-6.8 stale
+// commit added the uffd-wp-unpopulated-anon and pagemap-scan-* rows and changed no other count.
 const std::vector<Pinned> kPinned = {
     {"clear-refs-no-flush-lost-write-until-pae", "latest", "holds", 28, 44, 28, 43},
     {"clear-refs-no-flush-soft-dirty-missed", "latest", "holds", 38, 50, 36, 42},
@@ -121,6 +122,12 @@ const std::vector<Pinned> kPinned = {
     {"numa-restore-soft-dirty", "linux-6.1", "holds", 162, 345, 108, 145},
     {"numa-restore-uffd-wp-shmem", "latest", "holds", 543, 1332, 338, 539},
     {"numa-restore-uffd-wp-shmem", "linux-6.1", "violation", 190, 374, 190, 374},
+    {"uffd-wp-unpopulated-anon", "latest", "holds", 129, 221, 104, 132},
+    {"uffd-wp-unpopulated-anon", "linux-6.4", "holds", 125, 214, 103, 131},
+    {"pagemap-scan-wp-async", "latest", "holds", 44, 68, 39, 46},
+    {"pagemap-scan-wp-async", "linux-6.8", "holds", 46, 71, 41, 49},
+    {"pagemap-scan-lost-dirty", "latest", "holds", 20, 26, 13, 12},
+    {"pagemap-scan-lost-dirty", "linux-6.8", "violation", 11, 12, 11, 12},
 };
 
 mmcheck::cli::RunOutcome run(const mmcheck::vm::Scenario& sc, const char* kernel, bool por,
