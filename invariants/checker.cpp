@@ -123,6 +123,13 @@ void InvariantChecker::observe(const VmModel& m, const State& s, const Observati
       if (e.wants(Invariant::SoftDirtySound))
         e.record(Invariant::SoftDirtySound, soft_dirty_missed(m, s, o.mm, o.page));
       return;
+    case Event::PteDirtyLost:
+      if (e.wants(Invariant::PteDirtyKept))
+        e.record(Invariant::PteDirtyKept,
+                 "PTE " + m.scenario().processes[o.mm].name + ":" + m.scenario().page_name(o.page) +
+                     " went D1 -> D0 by " + e.who() +
+                     ": the hardware's dirty bit, set by a store after the PTE was read, is lost");
+      return;
   }
 }
 

@@ -10,6 +10,7 @@ constexpr std::uint32_t kStore = event_bit(Event::Store);
 constexpr std::uint32_t kLoad = event_bit(Event::Load);
 constexpr std::uint32_t kRefRead = event_bit(Event::RefRead);
 constexpr std::uint32_t kPagemap = event_bit(Event::PagemapRead);
+constexpr std::uint32_t kDirtyLost = event_bit(Event::PteDirtyLost);
 }  // namespace
 
 const std::vector<InvariantInfo>& invariant_infos() {
@@ -72,6 +73,13 @@ const std::vector<InvariantInfo>& invariant_infos() {
        "in every state where some thread is unfinished, some step is enabled",
        "every state",
        0,
+       {}},
+      {Invariant::PteDirtyKept,
+       "pte_dirty_kept",
+       "a present PTE's dirty bit never goes from 1 to 0 except by writeback or a zap (a "
+       "hardware dirty-bit update is never overwritten by a stale PTE value)",
+       "at every PTE write that lowers it",
+       kDirtyLost,
        {}},
   };
   return table;

@@ -26,6 +26,7 @@ enum class Invariant : std::uint8_t {
   PrivateWriteIsolated,
   RefcountsSane,
   NoDeadlock,
+  PteDirtyKept,
 };
 inline constexpr int kInvariantCount = 10;
 

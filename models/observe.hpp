@@ -35,8 +35,11 @@ enum class Event : std::uint8_t {
   RefRead,
   // A pagemap read: mm, page.
   PagemapRead,
+  // A PTE's dirty bit went from 1 to 0 by neither writeback nor a zap: thread, mm, page.
+  // Published by the step that wrote the PTE (PAGEMAP_SCAN's stale commit, 6.7-6.8).
+  PteDirtyLost,
 };
-inline constexpr int kEventCount = 6;
+inline constexpr int kEventCount = 7;
 constexpr std::uint32_t event_bit(Event e) { return 1u << static_cast<int>(e); }
 
 struct Observation {

@@ -59,6 +59,10 @@ OpField op_field(const OpDescriptor& op, const std::string& field) {
     f.type = "choice";
     f.default_text = "\"wp\"";
     f.choices = kUffdModes;
+  } else if (field == "features") {
+    f.type = "choice";
+    f.default_text = "\"none\"";
+    f.choices = kUffdFeatures;
   } else if (field == "kind") {
     f.type = "choice";
     f.default_text = "\"lru\"";

@@ -15,6 +15,7 @@ inline const std::vector<std::string> kProtNames = {"none", "r", "rw"};
 inline const std::vector<std::string> kUffdModes = {"wp", "missing", "missing+wp", "minor",
                                                     "minor+wp"};
 inline const std::vector<std::string> kRefKinds = {"lru", "io"};
+inline const std::vector<std::string> kUffdFeatures = {"none", "wp_unpopulated", "wp_async"};
 
 struct OpField {
   std::string name;

@@ -41,6 +41,9 @@ Policy linux_5_4() {
   // pte_mkdirty() setting soft-dirty with dirty (75cb1cca2c88, 6.15, made it pte_mksoft_dirty).
   p.move_recheck_pin = true;
   p.move_sets_soft_dirty = true;
+  p.uffd_wp_unpopulated = false;
+  p.uffd_wp_async = false;
+  p.pagemap_scan_rmw_atomic = false;
   return p;
 }
 
@@ -106,9 +109,10 @@ std::vector<Preset> make_presets() {
                  "un-protect maps a PTE writable when can_change_pte_writable() (931298e103c2)",
                  p});
   p.fault_lock = FaultLock::VmaAnon;  // 0bff0aaea03e and its series
+  p.uffd_wp_unpopulated = true;       // 2bad466cc9d9
   out.push_back({"linux-6.4",
                  "faults on anon VMAs take the per-VMA lock; fork and clear_refs do not "
-                 "write-lock every VMA",
+                 "write-lock every VMA; UFFD_FEATURE_WP_UNPOPULATED (2bad466cc9d9)",
                  p});
   p.fork_vma_wrlock = true;                     // fb49c455323f
   p.clear_refs_lock = ClearRefsLock::WriteVma;  // 49b0638502da
@@ -120,12 +124,19 @@ std::vector<Preset> make_presets() {
   out.push_back(
       {"linux-6.6", "userfaultfd-armed anon VMAs fault under the VMA lock (29a22b9e08d7)", p});
   p.fault_lock = FaultLock::VmaAll;  // 4ed4379881aa, 4de8c93a4751, 12214eba1992, 164b06f238b9
-  out.push_back({"linux-6.7", "shmem faults complete under the VMA lock", p});
+  p.uffd_wp_async = true;  // d61ea1cb0095, 52526ca7fdb9
+  out.push_back({"linux-6.7",
+                 "shmem faults complete under the VMA lock; UFFD_FEATURE_WP_ASYNC (d61ea1cb0095) "
+                 "and PAGEMAP_SCAN (52526ca7fdb9)",
+                 p});
   p.uffdio_move = true;  // adef440691ba
   out.push_back({"linux-6.8", "UFFDIO_MOVE (adef440691ba)", p});
-  p.uffd_close_resets_wp = true;  // c88033efe9a3
+  p.uffd_close_resets_wp = true;     // c88033efe9a3
+  p.pagemap_scan_rmw_atomic = true;  // c70dce4982ce
   out.push_back({"linux-6.9",
-                 "close() of a userfaultfd unprotects its write-protected PTEs (c88033efe9a3)", p});
+                 "close() of a userfaultfd unprotects its write-protected PTEs (c88033efe9a3); "
+                 "PAGEMAP_SCAN keeps the hardware's dirty bit (c70dce4982ce)",
+                 p});
   p.numa_skip_shared = NumaSkipShared::PinnedOrShared;  // d2136d749d76
   out.push_back({"linux-6.10",
                  "the NUMA scan skips COW pages maybe pinned or mapped shared, not those with "
@@ -296,6 +307,18 @@ const std::vector<Field>& fields() {
                  "setting PTE dirty on 64bit\" (6.5): pte_mkdirty() sets the hardware write bit; "
                  "never on x86, false in every preset",
                  &Policy::pte_dirty_implies_write),
+      bool_field("uffd_wp_unpopulated",
+                 "2bad466cc9d9 (6.4): UFFD_FEATURE_WP_UNPOPULATED, uffd-wp markers on none PTEs "
+                 "of anonymous VMAs",
+                 &Policy::uffd_wp_unpopulated),
+      bool_field("uffd_wp_async",
+                 "d61ea1cb0095 (6.7): UFFD_FEATURE_WP_ASYNC, do_wp_page resolves uffd-wp in "
+                 "place; with PAGEMAP_SCAN (52526ca7fdb9, 6.7)",
+                 &Policy::uffd_wp_async),
+      bool_field("pagemap_scan_rmw_atomic",
+                 "c70dce4982ce (6.9): PAGEMAP_SCAN's make_uffd_wp_pte() commits "
+                 "pte_mkuffd_wp(old_pte), not the PTE it read before ptep_modify_prot_start()",
+                 &Policy::pagemap_scan_rmw_atomic),
   };
   return table;
 }

@@ -60,6 +60,10 @@ struct Op {
   bool missing = false;    // uffd_register: mode "missing" or "missing+wp"
   bool wp_mode = true;     // uffd_register: mode "wp", "missing+wp" or "minor+wp"
   bool minor = false;      // uffd_register: mode "minor" or "minor+wp"
+  // uffd_register: features "wp_unpopulated", or "wp_async" (which implies wp_unpopulated, as
+  // userfaultfd_api() does).
+  bool wp_unpopulated = false;
+  bool wp_async = false;
   Prot prot = Prot::ReadWrite;
   std::uint8_t handle = 0;  // handle slot (pin, get, unpin, put, pin_read, pin_write, extra_ref)
   std::uint8_t child = 0;   // fork: the child process

@@ -111,7 +111,10 @@ std::string OpLoader::op_text(const OpDescriptor& spec, const std::string& name,
            (op.prot == Prot::None   ? "none"
             : op.prot == Prot::Read ? "r"
                                     : "rw");
-  return name + (addr_text.empty() ? "" : " " + addr_text) + range_text + word_text;
+  std::string features = op.wp_async ? " wp_async" : (op.wp_unpopulated ? " wp_unpopulated" : "");
+  // pagemap_scan's PM_SCAN_WP_MATCHING ("wp"); UFFDIO_COPY's mode is left out of its text.
+  if (op.wp && spec.kind == OpKind::PagemapScan) features = " wp";
+  return name + (addr_text.empty() ? "" : " " + addr_text) + range_text + word_text + features;
 }
 
 Op OpLoader::load_op(const json& j, const std::string& ptr, bool in_setup,
@@ -175,13 +178,22 @@ Op OpLoader::load_op(const json& j, const std::string& ptr, bool in_setup,
   return op;
 }
 
-// The fields that pick one of a few names: "mode" (uffd_register) and "kind" (extra_ref).
+// The fields that pick one of a few names: "mode" and "features" (uffd_register) and "kind"
+// (extra_ref).
 void OpLoader::load_choices(const json& j, const std::string& ptr, Op& op) const {
   if (j.contains("mode")) {
     std::string mode = kUffdModes[choice_at(j["mode"], ptr + "/mode", kUffdModes)];
     op.missing = mode == "missing" || mode == "missing+wp";
     op.minor = mode == "minor" || mode == "minor+wp";
     op.wp_mode = mode == "wp" || mode.ends_with("+wp");
+  }
+  if (j.contains("features")) {
+    std::size_t f = choice_at(j["features"], ptr + "/features", kUffdFeatures);
+    op.wp_unpopulated = f != 0;
+    op.wp_async = f == 2;
+    if (f != 0 && !op.wp_mode)
+      fail(ptr + "/features",
+           "\"" + kUffdFeatures[f] + "\" is a write-protect feature: it needs a mode with \"wp\"");
   }
   if (j.contains("kind"))  // in the order of enum RefKind
     op.ref_kind = static_cast<RefKind>(choice_at(j["kind"], ptr + "/kind", kRefKinds));

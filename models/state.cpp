@@ -136,7 +136,7 @@ std::uint8_t* encode_thread_to(std::uint8_t* p, const State& s, int t, const Sha
 // - per process: a flag byte, and when it exists: readers, tlb_flush_pending,
 //   clear_refs_done, per page the PTE's flag byte (and frame when present or a migration
 //   entry), the VMA's flag byte, the ghost's valid-word mask and valid words; then forbidden,
-//   wp_protected, sd_required and uffd_minor as varints;
+//   wp_protected, sd_required, uffd_minor, uffd_wp_unpopulated and uffd_wp_async as varints;
 // - per handle: a flag byte, and when active: kind, frame, process, page;
 // - the page cache, a byte per page;
 // - the number of frames up to the highest in use, then per frame a flag byte and, when in use,
@@ -165,6 +165,8 @@ std::uint8_t* encode_thread_to(std::uint8_t* p, const State& s, int t, const Sha
     put_varint(p, mm.wp_protected);
     put_varint(p, mm.sd_required);
     put_varint(p, mm.uffd_minor);
+    put_varint(p, mm.uffd_wp_unpopulated);
+    put_varint(p, mm.uffd_wp_async);
   }
   for (int h = 0; h < shape.handles; ++h) {
     const Handle& hd = s.handles[h];
@@ -244,6 +246,8 @@ std::uint8_t* encode_thread_to(std::uint8_t* p, const State& s, int t, const Sha
     mm.wp_protected = static_cast<std::uint16_t>(get_varint(p));
     mm.sd_required = static_cast<std::uint16_t>(get_varint(p));
     mm.uffd_minor = static_cast<std::uint8_t>(get_varint(p));
+    mm.uffd_wp_unpopulated = static_cast<std::uint8_t>(get_varint(p));
+    mm.uffd_wp_async = static_cast<std::uint8_t>(get_varint(p));
     check();
   }
   for (int h = 0; h < shape.handles; ++h) {

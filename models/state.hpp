@@ -107,11 +107,15 @@ struct Mm {
   std::uint16_t sd_required = 0;   // bit per page: a store after a completed clear_refs
   // VM_UFFD_MINOR, a bit per page (the VMA flag byte is full).
   std::uint8_t uffd_minor = 0;
+  // The registering userfaultfd's features, a bit per page (vma->vm_userfaultfd_ctx.ctx->
+  // features): UFFD_FEATURE_WP_UNPOPULATED (6.4) and UFFD_FEATURE_WP_ASYNC (6.7).
+  std::uint8_t uffd_wp_unpopulated = 0;
+  std::uint8_t uffd_wp_async = 0;
   bool operator==(const Mm&) const = default;
 };
 // encode_to() and decode_from() write these members one by one.
 static_assert(sizeof(Mm) == 88 && offsetof(Mm, pte) == 4 && offsetof(Mm, sd_required) == 82 &&
-                  offsetof(Mm, uffd_minor) == 84,
+                  offsetof(Mm, uffd_minor) == 84 && offsetof(Mm, uffd_wp_async) == 86,
               "a new Mm member: encode it in state.cpp, then update this check");
 MM_FLAGS_FIT(MM_MM_FLAGS);
 

@@ -161,6 +161,9 @@ std::string pte_text(const Pte& p);  // "frame 2 W1 D1 SD1 UW0" or "none"
 // unregister): uffd_wp cleared, the write bit the release's protection gives
 // [P uffd_unwp_try_writable]. Returns a note of the upgrade ("" when none).
 const char* uffd_unprotect_pte(Ctx& c, int page, Pte& pte);
+// A WP fault on a uffd-wp PTE of a VMA whose userfaultfd has WP_ASYNC: clears the bit in place
+// and returns true; false (nothing done) without WP_ASYNC (models/ops/uffd.cpp).
+bool uffd_wp_async_resolve(Ctx& c, int page);
 
 // Per-VMA locks (6.4+, [P fault_lock]). A region is a VMA; its lock state is kept on every page
 // of it (VmaPage::wlocked, ::anon_vma) and in the threads whose fault holds its read lock

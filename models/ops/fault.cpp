@@ -7,19 +7,18 @@
 // Steps and locks:
 //   access            no lock: TLB hit, or a walk that fills the TLB, or a fault
 //   fault.mmap_read_lock             takes mmap_lock for read
-//   fault.lock_vma_under_rcu         instead, on kernels with per-VMA locks [P fault_lock]:
-//                                    the read lock of the page's VMA, when the VMA qualifies
-//                                    and is not write-locked; the fault then runs under it
+//   fault.lock_vma_under_rcu         instead [P fault_lock]: the read lock of the page's VMA,
+//                                    when it qualifies and is not write-locked
 //   fault.vma_end_read               releases it (fault.mmap_read_unlock otherwise)
 //   fault.* (the PTL step)           mmap_lock read + PTL: re-read the PTE and branch
 //   wp_page_copy.copy                mmap_lock read, PTL dropped: allocate and copy
 //   wp_page_copy.install / .abort    mmap_lock read + PTL: pte_same, flush, install
 //   fault.mmap_read_unlock           releases mmap_lock; the access is retried
-//   handle_userfault.wait            releases mmap_lock (or the VMA lock: release_fault_lock,
-//                                    6.6+) and sleeps; the retried access (or GUP) is enabled
-//                                    once the PTE's uffd_wp is clear. The kernel retries a
-//                                    VMA-locked fault under mmap_lock; here the retried access
-//                                    tries the VMA lock again, which only differs in the lock
+//   do_wp_page.wp_async              the PTL step with WP_ASYNC (6.7): uffd_wp cleared in place,
+//                                    then the next step re-reads the PTE and reuses or copies
+//   handle_userfault.wait            releases mmap_lock (or the VMA lock, 6.6+) and sleeps; the
+//                                    retried access (or GUP) is enabled once uffd_wp is clear
+//                                    (a VMA-locked fault retries under mmap_lock in the kernel)
 // A fault entered from GUP (faultin_page) runs with GUP's mmap_lock read already held, skips
 // the lock and unlock steps and returns to GUP's PTL step.
 #include <cstdio>
@@ -34,7 +33,7 @@ namespace mmcheck::vm {
 namespace {
 
 // The kernel step names this file takes.
-constexpr StepList<24> kSteps = {"access.tlb_hit",
+constexpr StepList<25> kSteps = {"access.tlb_hit",
                                  "access.walk",
                                  "access.fault",
                                  "fault.mmap_read_lock",
@@ -46,6 +45,7 @@ constexpr StepList<24> kSteps = {"access.tlb_hit",
                                  "do_anonymous_page.map",
                                  "do_fault.map",
                                  "do_wp_page.userfault",
+                                 "do_wp_page.wp_async",
                                  "do_wp_page.reuse",
                                  "do_wp_page.copy",
                                  "do_wp_page.unshare",
@@ -111,7 +111,7 @@ void fault_none_pte(Ctx& c, int page, FaultKind kind) {
     return;
   }
   if (!region.shmem) {
-    MM_ASSERT(!pte.marker, "a uffd-wp marker on an anonymous VMA (WP_UNPOPULATED is not modelled)");
+    bool marker = pte.marker;  // WP_UNPOPULATED (6.4): do_anonymous_page's pte_mkuffd_wp()
     // do_anonymous_page: a fresh exclusive zero frame. A load maps it read-only (the kernel
     // maps the shared zero page; a private frame behaves the same for every invariant).
     std::uint8_t pfn = alloc_frame(c);
@@ -123,14 +123,14 @@ void fault_none_pte(Ctx& c, int page, FaultKind kind) {
     pte = Pte{};
     pte.present = true;
     pte.pfn = pfn;
-    pte.write = store;
+    pte.write = store && !marker;  // x86 pte_mkuffd_wp() write-protects: the store retries
     pte.dirty = store;
     pte.soft_dirty = store;  // x86 pte_mkdirty() sets _PAGE_SOFT_DIRTY too
-    // A store maps a fresh anonymous page (anon_vma_prepare()); a load maps the shared zero
-    // page in the kernel, which needs no anon_vma.
-    if (store) note_anon_vma(c, page);
+    pte.uffd_wp = marker;
+    if (store) note_anon_vma(c, page);  // anon_vma_prepare(); the zero page needs none
     c.label(step<kSteps, "do_anonymous_page.map">());
-    MM_SAY(c, "map new frame %d %s", pfn, store ? "W1 D1 SD1" : "read-only");
+    MM_SAY(c, "map new frame %d %s%s", pfn, store ? "D1 SD1" : "read-only",
+           marker ? ", uffd-wp kept from the marker" : (store ? " W1" : ""));
   } else {
     // do_read_fault / do_shared_fault: the shmem page from the page cache (allocated on first
     // use, holding the cache's reference). A store maps it writable and dirty (maybe_mkwrite);
@@ -234,6 +234,7 @@ void fault_ptl(Ctx& c, FaultKind kind) {
     return leave_fault(c);
   }
   if (store && pte.uffd_wp && vma.uffd_wp) {
+    if (uffd_wp_async_resolve(c, page)) return c.label(step<kSteps, "do_wp_page.wp_async">());
     // handle_userfault(VM_UFFD_WP): the PTL is dropped here; mmap_lock in the next step.
     c.th().phase = kFaultUserfault;
     c.label(step<kSteps, "do_wp_page.userfault">());

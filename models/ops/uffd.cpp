@@ -48,10 +48,12 @@ constexpr StepList<16> kSteps = {"uffd_register.mmap_write_lock",
                                  "uffd_unwp.dec_tlb_flush_pending",
                                  "uffd_unwp.mmap_read_unlock"};
 
+// userfaultfd_wp_use_markers(): PTE_MARKER_UFFD_WP came with shmem uffd-wp (the 5.19 series
+// ending in b1f9e876862d); an anonymous VMA gets markers when its userfaultfd has
+// UFFD_FEATURE_WP_UNPOPULATED (2bad466cc9d9, 6.4).
 bool markers_supported(const Ctx& c, int page) {
-  // PTE_MARKER_UFFD_WP came with shmem uffd-wp (the 5.19 series ending in b1f9e876862d);
-  // anonymous VMAs get markers only with UFFD_FEATURE_WP_UNPOPULATED (6.4), not modelled.
-  return c.policy.uffd_wp == UffdWpSupport::AnonShmem && !is_private(c.sc, page);
+  if (is_private(c.sc, page)) return c.s.mm[c.mm].uffd_wp_unpopulated >> page & 1;
+  return c.policy.uffd_wp == UffdWpSupport::AnonShmem;
 }
 
 }  // namespace
@@ -78,6 +80,19 @@ const char* uffd_unprotect_pte(Ctx& c, int page, Pte& pte) {
     return " (can_change_pte_writable)";
   }
   return "";
+}
+
+// do_wp_page() with UFFD_FEATURE_WP_ASYNC (d61ea1cb0095, 6.7): "Nothing needed (cache flush, TLB
+// invalidations, etc.) because we're only removing the uffd-wp bit": pte_clear_uffd_wp() and
+// set_pte_at() under the PTL, no message to the monitor; the fault then goes on to reuse or copy
+// (the next step here, which re-reads the PTE). The write stays recorded for PAGEMAP_SCAN
+// (PAGE_IS_WRITTEN), so the page is no longer protected (ghost).
+bool uffd_wp_async_resolve(Ctx& c, int page) {
+  if (!(c.m().uffd_wp_async >> page & 1)) return false;
+  c.m().pte[page].uffd_wp = false;
+  c.m().wp_protected &= static_cast<std::uint16_t>(~(1u << page));
+  MM_SAY(c, "WP_ASYNC: uffd-wp cleared in place, no message; reuse or copy next");
+  return true;
 }
 
 namespace {
@@ -158,11 +173,14 @@ void step_uffd_register(Ctx& c) {
       if (c.op.wp_mode) c.m().vma[p].uffd_wp = true;
       if (c.op.missing) c.m().vma[p].uffd_missing = true;
       if (c.op.minor) c.m().uffd_minor |= static_cast<std::uint8_t>(1u << p);
+      if (c.op.wp_unpopulated) c.m().uffd_wp_unpopulated |= static_cast<std::uint8_t>(1u << p);
+      if (c.op.wp_async) c.m().uffd_wp_async |= static_cast<std::uint8_t>(1u << p);
     }
     th.phase = kRegisterUnlock;
     c.label(step<kSteps, "uffd_register.mmap_write_lock">());
-    MM_SAY(c, "%s%s%s set on %s..+%d", c.op.missing ? "VM_UFFD_MISSING " : "",
+    MM_SAY(c, "%s%s%s%s set on %s..+%d", c.op.missing ? "VM_UFFD_MISSING " : "",
            c.op.minor ? "VM_UFFD_MINOR " : "", c.op.wp_mode ? "VM_UFFD_WP" : "",
+           c.op.wp_async ? " (WP_ASYNC)" : (c.op.wp_unpopulated ? " (WP_UNPOPULATED)" : ""),
            c.page_name(c.op.page).c_str(), c.op.pages);
     return;
   }
@@ -206,9 +224,9 @@ void writeprotect_unlock(Ctx& c) {
   m.readers--;
   if (wp && !c.th().failed && c.model.ghost().wp) {
     // Ghost (kept only when the observer reads it): a page is protected when the protect
-    // left uffd_wp on its PTE, or a marker. A none PTE of an anonymous VMA protects nothing
-    // (the documented behaviour before UFFD_FEATURE_WP_UNPOPULATED): a later fault maps it
-    // without uffd_wp.
+    // left uffd_wp on its PTE, or a marker. A none PTE of an anonymous VMA without
+    // UFFD_FEATURE_WP_UNPOPULATED protects nothing (the documented behaviour): a later fault
+    // maps it without uffd_wp.
     for (int p = c.op.page; p < c.op.page + c.op.pages; ++p) {
       const Pte& pte = m.pte[p];
       if (((pte.present || pte.migration) && pte.uffd_wp) || pte.marker)
@@ -296,6 +314,11 @@ std::optional<std::string> register_unsupported(const Scenario& sc, const Policy
   if (op.minor) {
     if (auto why = uffd_minor_unsupported(sc, policy, op.page, op.pages)) return why;
   }
+  if (op.wp_async && !policy.uffd_wp_async)
+    return std::string("UFFD_FEATURE_WP_ASYNC does not exist on this kernel (6.7+, uffd_wp_async)");
+  if (op.wp_unpopulated && !policy.uffd_wp_unpopulated)
+    return std::string(
+        "UFFD_FEATURE_WP_UNPOPULATED does not exist on this kernel (6.4+, uffd_wp_unpopulated)");
   if (op.wp_mode) return uffd_wp_unsupported(sc, policy, op.page, op.pages);
   return std::nullopt;
 }
@@ -346,7 +369,7 @@ OpDescriptor writeprotect_op(OpKind kind, const char* name) {
 const OpDescriptor kUffdRegisterOp{
     .kind = OpKind::UffdRegister,
     .names = {"uffd_register"},
-    .fields = {"addr", "pages", "mode"},
+    .fields = {"addr", "pages", "mode", "features"},
     .steps = {"uffd_register.mmap_write_lock", "uffd_register.mmap_write_unlock"},
     .step = step_uffd_register,
     .entry_lock = write_lock,

@@ -96,6 +96,10 @@ Pte mfill_install_pte(Ctx& c, int page, int pfn, bool page_in_cache) {
     fresh.write = true;
   // Ghost: an install with MODE_WP leaves the page protected, as a completed protect does.
   if (c.op.wp && c.model.ghost().wp) c.m().wp_protected |= static_cast<std::uint16_t>(1u << page);
+  // A copy without MODE_WP over a uffd-wp marker (pte_none_mostly(): the monitor populates the
+  // page unprotected, 2bad466cc9d9) ends the protection.
+  if (!c.op.wp && c.m().pte[page].marker)
+    c.m().wp_protected &= static_cast<std::uint16_t>(~(1u << page));
   return fresh;
 }
 

@@ -176,6 +176,18 @@ TEST_CASE("A near-miss op, key, region or choice gets a did-you-mean with the va
                       "/chek", {R"(unknown key "chek" (did you mean "check"?))"});
 }
 
+TEST_CASE("uffd_register's features and pagemap_scan's wp are checked where they are written",
+          "[cli][bad-input][authoring]") {
+  expect_bad_scenario(
+      base_scenario(R"({ "op": "uffd_register", "addr": "A", "features": "wp_asnyc" })"),
+      kOp0 + "/features", {R"(got "wp_asnyc" (did you mean "wp_async"?))", R"("wp_unpopulated")"});
+  expect_bad_scenario(base_scenario(R"({ "op": "uffd_register", "addr": "A", "mode": "missing",
+                                        "features": "wp_unpopulated" })"),
+                      kOp0 + "/features", {R"(it needs a mode with "wp")"});
+  expect_bad_scenario(base_scenario(R"({ "op": "pagemap_scan", "addr": "A", "wp": "yes" })"),
+                      kOp0 + "/wp", {"true or false"});
+}
+
 TEST_CASE("A near-miss invariant, preset, policy, step or thread gets a did-you-mean",
           "[cli][bad-input][authoring]") {
   const std::string read = R"({ "op": "read", "addr": "A" })";

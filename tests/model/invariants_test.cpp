@@ -33,7 +33,7 @@ TEST_CASE("the ten invariants have their stable names in the documented order", 
         std::vector<std::string>{"no_stale_tlb_at_cow", "pinned_page_never_cowed", "no_lost_write",
                                  "pin_coherent", "no_cross_mm_leak", "soft_dirty_sound",
                                  "uffd_wp_sound", "private_write_isolated", "refcounts_sane",
-                                 "no_deadlock"});
+                                 "no_deadlock", "pte_dirty_kept"});
 }
 
 // Scenario 1 of the README's "Scenario files" (race (c), 6ce64428d620).

@@ -43,6 +43,8 @@ struct Pinned {
 // NUMA hinting (numa_scan, the hinting fault) and migration added the numa-* rows and changed no
 // other count. UFFDIO_MOVE and GUP-fast (uffdio_move, pin_fast; 6.8) added the uffdio-move-* rows
 // and changed no other count (their presets' only new policy, uffdio_move, is false before 6.8).
+// The uffd features WP_UNPOPULATED and WP_ASYNC, PAGEMAP_SCAN and its 6.7-6.8 stale
+// commit added the uffd-wp-unpopulated-anon and pagemap-scan-* rows and changed no other count.
 const std::vector<Pinned> kPinned = {
     {"clear-refs-no-flush-lost-write-until-pae", "latest", "holds", 28, 44, 28, 43},
     {"clear-refs-no-flush-soft-dirty-missed", "latest", "holds", 38, 50, 36, 42},
@@ -131,6 +133,12 @@ const std::vector<Pinned> kPinned = {
     {"uffdio-move-pin-fast-no-recheck", "latest", "violation", 41, 55, 41, 55},
     {"uffdio-move-soft-dirty", "latest", "holds", 12, 11, 12, 11},
     {"uffdio-move-soft-dirty", "linux-6.8", "holds", 12, 11, 12, 11},
+    {"uffd-wp-unpopulated-anon", "latest", "holds", 129, 221, 104, 132},
+    {"uffd-wp-unpopulated-anon", "linux-6.4", "holds", 125, 214, 103, 131},
+    {"pagemap-scan-wp-async", "latest", "holds", 44, 68, 39, 46},
+    {"pagemap-scan-wp-async", "linux-6.8", "holds", 46, 71, 41, 49},
+    {"pagemap-scan-lost-dirty", "latest", "holds", 20, 26, 13, 12},
+    {"pagemap-scan-lost-dirty", "linux-6.8", "violation", 11, 12, 11, 12},
 };
 
 mmcheck::cli::RunOutcome run(const mmcheck::vm::Scenario& sc, const char* kernel, bool por,
