@@ -124,7 +124,7 @@ std::vector<Preset> make_presets() {
   out.push_back(
       {"linux-6.6", "userfaultfd-armed anon VMAs fault under the VMA lock (29a22b9e08d7)", p});
   p.fault_lock = FaultLock::VmaAll;  // 4ed4379881aa, 4de8c93a4751, 12214eba1992, 164b06f238b9
-  p.uffd_wp_async = true;  // d61ea1cb0095, 52526ca7fdb9
+  p.uffd_wp_async = true;            // d61ea1cb0095, 52526ca7fdb9
   out.push_back({"linux-6.7",
                  "shmem faults complete under the VMA lock; UFFD_FEATURE_WP_ASYNC (d61ea1cb0095) "
                  "and PAGEMAP_SCAN (52526ca7fdb9)",

@@ -70,12 +70,12 @@ struct Policy {
   // unconditionally set HW writable bit when setting PTE dirty on 64bit" (6.5). Never on x86, so
   // false in every preset; --set pte_dirty_implies_write=true asks what sparc64 did.
   bool pte_dirty_implies_write = false;
-  bool uffdio_move = true;                  // adef440691ba (6.8)
-  bool move_recheck_pin = true;             // adef440691ba (6.8): every preset with UFFDIO_MOVE
-  bool move_sets_soft_dirty = true;         // adef440691ba (6.8), 75cb1cca2c88 (6.15)
-  bool uffd_wp_unpopulated = true;          // 2bad466cc9d9 (6.4)
-  bool uffd_wp_async = true;                // d61ea1cb0095, 52526ca7fdb9 (6.7)
-  bool pagemap_scan_rmw_atomic = true;      // c70dce4982ce (6.9)
+  bool uffdio_move = true;              // adef440691ba (6.8)
+  bool move_recheck_pin = true;         // adef440691ba (6.8): every preset with UFFDIO_MOVE
+  bool move_sets_soft_dirty = true;     // adef440691ba (6.8), 75cb1cca2c88 (6.15)
+  bool uffd_wp_unpopulated = true;      // 2bad466cc9d9 (6.4)
+  bool uffd_wp_async = true;            // d61ea1cb0095, 52526ca7fdb9 (6.7)
+  bool pagemap_scan_rmw_atomic = true;  // c70dce4982ce (6.9)
   bool operator==(const Policy&) const = default;
 };
 

@@ -320,8 +320,40 @@ inline const std::vector<std::string> kPolicies = {"cow_reuse",
                                                    "uffd_wp_unpopulated",
                                                    "uffd_wp_async",
                                                    "pagemap_scan_rmw_atomic"};
-inline const std::vector<std::string> kOps = {"read", "write", "clear_refs", "pagemap", "pagemap_scan", "uffd_register", "uffd_wp", "uffd_unwp", "uffd_close", "uffdio_copy", "uffdio_continue", "uffdio_move", "mprotect", "numa_scan", "migrate", "fork", "pin", "pin_fast", "get", "vmsplice", "unpin", "put", "pin_read", "pin_write", "extra_ref", "drop_ref", "madvise_dontneed", "munmap", "exit"};
-inline const std::vector<std::string> kInvariants = {"no_stale_tlb_at_cow", "pinned_page_never_cowed", "no_lost_write", "pin_coherent", "no_cross_mm_leak", "soft_dirty_sound", "uffd_wp_sound", "private_write_isolated", "refcounts_sane", "no_deadlock", "pte_dirty_kept"};
+inline const std::vector<std::string> kOps = {"read",
+                                              "write",
+                                              "clear_refs",
+                                              "pagemap",
+                                              "pagemap_scan",
+                                              "uffd_register",
+                                              "uffd_wp",
+                                              "uffd_unwp",
+                                              "uffd_close",
+                                              "uffdio_copy",
+                                              "uffdio_continue",
+                                              "uffdio_move",
+                                              "mprotect",
+                                              "numa_scan",
+                                              "migrate",
+                                              "fork",
+                                              "pin",
+                                              "pin_fast",
+                                              "get",
+                                              "vmsplice",
+                                              "unpin",
+                                              "put",
+                                              "pin_read",
+                                              "pin_write",
+                                              "extra_ref",
+                                              "drop_ref",
+                                              "madvise_dontneed",
+                                              "munmap",
+                                              "exit"};
+inline const std::vector<std::string> kInvariants = {
+    "no_stale_tlb_at_cow", "pinned_page_never_cowed", "no_lost_write",
+    "pin_coherent",        "no_cross_mm_leak",        "soft_dirty_sound",
+    "uffd_wp_sound",       "private_write_isolated",  "refcounts_sane",
+    "no_deadlock",         "pte_dirty_kept"};
 
 // The example of the README's "Scenario files" (uffd-wp unprotect vs COW vs a stale TLB entry):
 // violates no_lost_write on linux-5.10 (its "kernel"), holds on linux-5.8 and linux-5.12.
