@@ -1,6 +1,6 @@
 // `mmcheck list presets|policies|ops|invariants|steps` prints what exists, one line each
 // (the README's "Using it"): every preset of section 2, every policy, every op of section 4's
-// table and the 10 invariants of section 3, each exactly once; and what it lists is what
+// table and every invariant of section 3, each exactly once; and what it lists is what
 // `check` accepts.
 #include <map>
 #include <set>
