@@ -18,9 +18,10 @@ class Comm {
   virtual ~Comm() = default;
   virtual int rank() const = 0;
   virtual int size() const = 0;
-  // Collective: sends send[r] to rank r; returns what every rank sent to this one, one after
-  // the other (send[rank()] is moved, not sent).
-  virtual Bytes exchange(std::vector<Bytes>& send) = 0;
+  // Collective: sends the chunks of send[r], one after the other, to rank r; returns what every
+  // rank sent to this one, one after the other (send[rank()] is copied, not sent). Chunks let
+  // each worker's batch go out without being gathered first.
+  virtual Bytes exchange(const std::vector<std::vector<const Bytes*>>& send) = 0;
   // Collective: every rank's bytes, by rank.
   virtual std::vector<Bytes> all_gather(const Bytes& mine) = 0;
   // Collective, in place: the element-wise sum, or maximum, over the ranks.
@@ -44,7 +45,11 @@ class LocalComm final : public Comm {
  public:
   int rank() const override { return 0; }
   int size() const override { return 1; }
-  Bytes exchange(std::vector<Bytes>& send) override { return std::move(send[0]); }
+  Bytes exchange(const std::vector<std::vector<const Bytes*>>& send) override {
+    Bytes out;
+    for (const Bytes* chunk : send[0]) out.insert(out.end(), chunk->begin(), chunk->end());
+    return out;
+  }
   std::vector<Bytes> all_gather(const Bytes& mine) override { return {mine}; }
   void sum(std::vector<std::uint64_t>&) override {}
   void max(std::vector<std::uint64_t>&) override {}

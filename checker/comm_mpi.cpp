@@ -47,11 +47,16 @@ class MpiComm final : public Comm {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
 
-  Bytes exchange(std::vector<Bytes>& send) override {
+  Bytes exchange(const std::vector<std::vector<const Bytes*>>& send) override {
+    auto bytes_for = [&](int r) {
+      std::size_t n = 0;
+      for (const Bytes* chunk : send[r]) n += chunk->size();
+      return n;
+    };
     std::vector<int> send_counts(size_), recv_counts(size_), send_at(size_), recv_at(size_);
     std::size_t total = 0;
     for (int r = 0; r < size_; ++r) {
-      send_counts[r] = r == rank_ ? 0 : int_count(send[r].size());
+      send_counts[r] = r == rank_ ? 0 : int_count(bytes_for(r));
       send_at[r] = int_count(total);
       total += send_counts[r];
     }
@@ -62,20 +67,25 @@ class MpiComm final : public Comm {
     Bytes out_buffer;
     out_buffer.reserve(total);
     for (int r = 0; r < size_; ++r)
-      if (r != rank_) out_buffer.insert(out_buffer.end(), send[r].begin(), send[r].end());
+      if (r != rank_)
+        for (const Bytes* chunk : send[r])
+          out_buffer.insert(out_buffer.end(), chunk->begin(), chunk->end());
     std::size_t in_total = 0;
     for (int r = 0; r < size_; ++r) {
       recv_at[r] = int_count(in_total);
       in_total += recv_counts[r];
     }
-    // What this rank sent itself goes after what the others sent.
-    Bytes received(in_total + send[rank_].size());
+    // What this rank sends itself goes after what the others sent.
+    Bytes received(in_total + bytes_for(rank_));
     check(MPI_Alltoallv(out_buffer.data(), send_counts.data(), send_at.data(), MPI_BYTE,
                         received.data(), recv_counts.data(), recv_at.data(), MPI_BYTE,
                         MPI_COMM_WORLD),
           "MPI_Alltoallv");
-    if (!send[rank_].empty())
-      std::memcpy(received.data() + in_total, send[rank_].data(), send[rank_].size());
+    std::size_t at = in_total;
+    for (const Bytes* chunk : send[rank_]) {
+      if (!chunk->empty()) std::memcpy(received.data() + at, chunk->data(), chunk->size());
+      at += chunk->size();
+    }
     return received;
   }
 

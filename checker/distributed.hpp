@@ -18,10 +18,8 @@
 
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/enumerable_thread_specific.h>
-#include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/parallel_sort.h>
-#include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
 #include <atomic>
@@ -44,6 +42,7 @@
 #include "checker/result.hpp"
 #include "checker/store.hpp"
 #include "checker/sysinfo.hpp"
+#include "checker/threads.hpp"
 #include "checker/trace_rebuild.hpp"
 
 namespace mmcheck {
@@ -103,19 +102,15 @@ class DistributedSearch {
 
   SearchResult<M> run() {
     start_ = Clock::now();
-    unsigned threads = options_.threads == 0 ? hardware_threads() : options_.threads;
+    unsigned threads = worker_count(options_.threads);
     result_.stats.threads = threads;
     result_.stats.ranks = static_cast<unsigned>(comm_.size());
     result_.label_counts.assign(model_.label_names().size(), 0);
-    std::optional<tbb::global_control> parallelism;
-    if (threads > tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism))
-      parallelism.emplace(tbb::global_control::max_allowed_parallelism, threads);
-    tbb::task_arena arena(static_cast<int>(threads));
     {
       ProgressThread reporter(comm_.rank() == 0 ? options_.progress : nullptr,
                               [this] { return sample_progress(); });
       try {
-        arena.execute([this] { explore(); });
+        run_on_workers(threads, [this] { explore(); });
       } catch (const std::bad_alloc&) {
         // Out of memory outside a round's work, where the ranks cannot agree on stopping: the
         // job ends rather than leave the others waiting.
@@ -153,13 +148,11 @@ class DistributedSearch {
     } else {
       seed_initial_states();
     }
-    std::uint32_t level = level_;
     for (;;) {
-      level_ = level;
       frontier_size_.store(level_end_ - level_begin_, std::memory_order_relaxed);
-      depth_.store(level, std::memory_order_relaxed);
+      depth_.store(level_, std::memory_order_relaxed);
       if (pending_) {  // initial states violate a state property; a terminal one may rank first
-        if (!expand_level(frontier_, level_begin_, level, /*terminal_only=*/true)) return;
+        if (!expand_level(frontier_, level_begin_, level_, /*terminal_only=*/true)) return;
         std::optional<Finding> terminal = take_best();
         if (terminal && terminal->before(*pending_)) pending_ = terminal;
         report(*pending_);
@@ -169,32 +162,31 @@ class DistributedSearch {
         result_.verdict = Verdict::Holds;
         return;
       }
-      if (options_.max_depth != 0 && level >= options_.max_depth && any_enabled()) {
-        if (!expand_level(frontier_, level_begin_, level, /*terminal_only=*/true)) return;
+      if (options_.max_depth != 0 && level_ >= options_.max_depth && any_enabled()) {
+        if (!expand_level(frontier_, level_begin_, level_, /*terminal_only=*/true)) return;
         if (std::optional<Finding> terminal = take_best()) return report(*terminal);
         return incomplete("max-depth");
       }
-      if (!expand_level(frontier_, level_begin_, level, /*terminal_only=*/false)) return;
-      if (!close_level(level)) return incomplete("state-ids");
+      if (!expand_level(frontier_, level_begin_, level_, /*terminal_only=*/false)) return;
+      if (!close_level(level_)) return incomplete("state-ids");
       std::optional<Finding> here = take_best();
-      result_.stats.depth = level;
-      if (here && here->depth == level) return report(*here);
+      result_.stats.depth = level_;
+      if (here && here->depth == level_) return report(*here);
       if (here) {  // step or state findings one level down: check that level's terminals too
         pending_ = here;
-        if (!expand_level(next_, level_end_, level + 1, /*terminal_only=*/true)) return;
+        if (!expand_level(next_, level_end_, level_ + 1, /*terminal_only=*/true)) return;
         std::optional<Finding> terminal = take_best();
         if (terminal && terminal->before(*pending_)) pending_ = terminal;
-        result_.stats.depth = level + 1;
+        result_.stats.depth = level_ + 1;
         report(*pending_);
         return;
       }
-      if (states_total_ > level_end_) result_.stats.depth = level + 1;
+      if (states_total_ > level_end_) result_.stats.depth = level_ + 1;
       frontier_.swap(next_);
       next_.clear();
       level_begin_ = level_end_;
       level_end_ = states_total_;
-      ++level;
-      level_ = level;
+      ++level_;
       if (std::uint64_t code = bound_code()) {
         // The level just closed is complete: a checkpoint taken now resumes from it.
         if (code == kInterrupted && !options_.checkpoint_dir.empty()) write_checkpoint();
@@ -207,6 +199,7 @@ class DistributedSearch {
   void seed_initial_states();
   bool expand_level(const std::vector<Record*>& states, std::uint64_t begin, std::uint32_t level,
                     bool terminal_only);
+  bool go_on(bool after_round);
   void generate(const std::vector<Record*>& states, std::size_t first, std::size_t last,
                 std::uint64_t begin, std::uint32_t level, bool terminal_only);
   void insert_received(const Bytes& received, std::uint32_t level);

@@ -126,14 +126,7 @@ void DistributedSearch<M>::report(const Finding& f) {
 // search's; the memory is the largest rank's resident peak and the sum of the stores.
 template <Model M>
 void DistributedSearch<M>::finish_stats() {
-  result_.stats.reduced = options_.reduce && ReducibleModel<M>;
-  result_.stats.symmetric = options_.symmetry && SymmetricModel<M>;
-  result_.stats.states = states_total_;
-  if (table_.fingerprint()) {
-    result_.stats.store_mode = "fingerprint";
-    double n = static_cast<double>(states_total_);
-    result_.stats.omission_probability = n * n / 18446744073709551616.0;
-  }
+  describe_search<M>(result_.stats, options_, states_total_);
   std::uint64_t arenas = 0;
   for (Worker& w : workers_)
     arenas += table_.fingerprint() ? w.arenas[0].peak_bytes() + w.arenas[1].peak_bytes()

@@ -44,7 +44,8 @@ void DistributedSearch<M>::seed_initial_states() {
 
 // Expands this rank's states of `level` (numbered from `begin`) in rounds: every rank expands
 // up to kRound states, the successors go to their owners, the owners insert them; after each
-// round the ranks agree whether to stop. Returns false when a bound stopped the search.
+// round the ranks agree whether to stop. A terminal-only pass (the terminal checks of a level
+// whose successors are not wanted) sends nothing. Returns false when a bound stopped the search.
 template <Model M>
 bool DistributedSearch<M>::expand_level(const std::vector<Record*>& states, std::uint64_t begin,
                                         std::uint32_t level, bool terminal_only) {
@@ -53,60 +54,38 @@ bool DistributedSearch<M>::expand_level(const std::vector<Record*>& states, std:
     w.labels.assign(result_.label_counts.size(), 0);
     w.best.reset();
   }
-  // Fingerprint mode: the arena the new level goes to held the level before this one, whose
-  // states are all expanded.
-  if (table_.fingerprint() && !terminal_only)
-    for (Worker& w : workers_) w.arenas[(level + 1) & 1].reset();
-  std::vector<std::uint64_t> rounds{(states.size() + kRound - 1) / kRound};
-  if (!terminal_only)
-    comm_.max(rounds);
-  else
-    rounds[0] = states.empty() ? 0 : 1;
-  const int ranks = comm_.size();
-  for (std::size_t round = 0; round < rounds[0]; ++round) {
-    std::size_t first = std::min(states.size(), round * kRound);
-    std::size_t last = terminal_only ? states.size() : std::min(states.size(), first + kRound);
+  // Out of memory in a round's work is a bound like the others, agreed on at the round's end.
+  auto guarded = [this](auto&& work) {
     try {
-      if (local_stop_.load() == kGoOn) generate(states, first, last, begin, level, terminal_only);
+      if (local_stop_.load() == kGoOn) work();
     } catch (const std::bad_alloc&) {
       local_stop_.store(kOutOfMemory);
     }
-    if (terminal_only) break;
-    std::vector<Bytes> send(static_cast<std::size_t>(ranks));
-    for (Worker& w : workers_) {
-      if (w.out.size() != send.size()) w.out.resize(send.size());
-      for (int r = 0; r < ranks; ++r) {
-        send[r].insert(send[r].end(), w.out[r].begin(), w.out[r].end());
-        w.out[r].clear();
-      }
-    }
-    Bytes received = comm_.exchange(send);
-    try {
-      if (local_stop_.load() == kGoOn) insert_received(received, level);
-    } catch (const std::bad_alloc&) {
-      local_stop_.store(kOutOfMemory);
-    }
-    std::vector<std::uint64_t> stop{std::max(local_stop_.load(), local_bound_code())};
-    std::vector<std::uint64_t> fresh{0};
-    for (Worker& w : workers_) fresh[0] += w.fresh.size();
-    comm_.max(stop);
-    comm_.sum(fresh);
-    if (stop[0] == kGoOn && options_.max_states != 0 &&
-        states_total_ + fresh[0] > options_.max_states)
-      stop[0] = kMaxStates;
-    if (stop[0] != kGoOn) {
-      // Interrupted (SIGTERM from a batch scheduler): the level's start is checkpointed.
-      if (stop[0] == kInterrupted && !options_.checkpoint_dir.empty()) write_checkpoint();
-      incomplete(stop_reason(stop[0]));
-      return false;
-    }
-  }
+  };
   if (terminal_only) {
-    std::vector<std::uint64_t> stop{local_stop_.load()};
-    comm_.max(stop);
-    if (stop[0] != kGoOn) {
-      incomplete(stop_reason(stop[0]));
-      return false;
+    guarded([&] { generate(states, 0, states.size(), begin, level, true); });
+    if (!go_on(/*after_round=*/false)) return false;
+  } else {
+    // Fingerprint mode: the arena the new level goes to held the level before this one, whose
+    // states are all expanded.
+    if (table_.fingerprint())
+      for (Worker& w : workers_) w.arenas[(level + 1) & 1].reset();
+    std::vector<std::uint64_t> rounds{(states.size() + kRound - 1) / kRound};
+    comm_.max(rounds);
+    for (std::size_t round = 0; round < rounds[0]; ++round) {
+      std::size_t first = std::min(states.size(), round * kRound);
+      std::size_t last = std::min(states.size(), first + kRound);
+      guarded([&] { generate(states, first, last, begin, level, false); });
+      std::vector<std::vector<const Bytes*>> send(static_cast<std::size_t>(comm_.size()));
+      for (Worker& w : workers_) {
+        w.out.resize(send.size());  // a worker that generated nothing this level has none yet
+        for (std::size_t r = 0; r < send.size(); ++r) send[r].push_back(&w.out[r]);
+      }
+      Bytes received = comm_.exchange(send);
+      for (Worker& w : workers_)
+        for (Bytes& out : w.out) out.clear();
+      guarded([&] { insert_received(received, level); });
+      if (!go_on(/*after_round=*/true)) return false;
     }
   }
   for (Worker& w : workers_) {
@@ -116,20 +95,41 @@ bool DistributedSearch<M>::expand_level(const std::vector<Record*>& states, std:
   return true;
 }
 
+// Collective, after a round (or a terminal-only pass): whether every rank goes on. After a round
+// the bounds count too (this rank's time, memory and interrupt, and the states numbered or
+// pending over all ranks); an interrupted level's start is checkpointed (SIGTERM from a batch
+// scheduler). A stop ends the search incomplete on every rank.
+template <Model M>
+bool DistributedSearch<M>::go_on(bool after_round) {
+  std::vector<std::uint64_t> stop{local_stop_.load()};
+  if (after_round) stop[0] = std::max(stop[0], local_bound_code());
+  comm_.max(stop);
+  if (after_round && stop[0] == kGoOn && options_.max_states != 0) {
+    std::vector<std::uint64_t> fresh{0};
+    for (Worker& w : workers_) fresh[0] += w.fresh.size();
+    comm_.sum(fresh);
+    if (states_total_ + fresh[0] > options_.max_states) stop[0] = kMaxStates;
+  }
+  if (stop[0] == kGoOn) return true;
+  if (after_round && stop[0] == kInterrupted && !options_.checkpoint_dir.empty())
+    write_checkpoint();
+  incomplete(stop_reason(stop[0]));
+  return false;
+}
+
 // Expands states[first, last): terminal checks, step findings, and each successor's encoding
 // appended to the outgoing batch of its owner.
 template <Model M>
 void DistributedSearch<M>::generate(const std::vector<Record*>& states, std::size_t first,
                                     std::size_t last, std::uint64_t begin, std::uint32_t level,
                                     bool terminal_only) {
-  const int ranks = comm_.size();
   tbb::parallel_for(
       tbb::blocked_range<std::size_t>(first, last, kGrain),
       [&](const tbb::blocked_range<std::size_t>& range) {
-        Worker& w = workers_.local();
+        Worker& w = workers_.local();  // made on a thread's first use: sized here
         if (w.labels.size() != result_.label_counts.size())
           w.labels.assign(result_.label_counts.size(), 0);
-        if (w.out.size() != static_cast<std::size_t>(ranks)) w.out.resize(ranks);
+        w.out.resize(static_cast<std::size_t>(comm_.size()));
         for (std::size_t k = range.begin(); k != range.end(); ++k) {
           const Record* record = states[k];
           State s = decode(record);

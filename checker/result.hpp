@@ -115,4 +115,18 @@ struct SearchResult {
   std::string error;                        // for Nondeterministic
 };
 
+// What kind of search the counts are of: the reductions on, the store, and (fingerprint store)
+// the omission probability, at most n^2 / 2^64 for n states.
+template <class M>
+void describe_search(SearchStats& stats, const SearchOptions& options, std::uint64_t states) {
+  stats.reduced = options.reduce && ReducibleModel<M>;
+  stats.symmetric = options.symmetry && SymmetricModel<M>;
+  stats.states = states;
+  if (options.fingerprint) {
+    stats.store_mode = "fingerprint";
+    double n = static_cast<double>(states);
+    stats.omission_probability = n * n / 18446744073709551616.0;
+  }
+}
+
 }  // namespace mmcheck

@@ -38,6 +38,7 @@
 #include "checker/result.hpp"
 #include "checker/store.hpp"
 #include "checker/sysinfo.hpp"
+#include "checker/threads.hpp"
 #include "checker/trace_rebuild.hpp"
 
 namespace mmcheck {
@@ -53,22 +54,15 @@ class Search {
 
   SearchResult<M> run() {
     start_ = Clock::now();
-    unsigned threads = options_.threads == 0 ? hardware_threads() : options_.threads;
+    unsigned threads = worker_count(options_.threads);
     result_.stats.threads = threads;
     result_.label_counts.assign(model_.label_names().size(), 0);
-    // oneTBB caps its worker pool at the core count and ignores, with a warning on stderr, an
-    // arena asking for more; lift the cap while this search runs, so that `threads` threads
-    // run and the figure reported is true.
-    std::optional<tbb::global_control> parallelism;
-    if (threads > tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism))
-      parallelism.emplace(tbb::global_control::max_allowed_parallelism, threads);
-    tbb::task_arena arena(static_cast<int>(threads));
     {
       // Stopped and joined on every way out of the search, an exception from the model (a
       // setup op that blocks is bad input) included.
       ProgressThread reporter(options_.progress, [this] { return sample_progress(); });
       try {
-        arena.execute([this] { explore(); });
+        run_on_workers(threads, [this] { explore(); });
       } catch (const std::bad_alloc&) {
         // Running out of memory is a bound like the others: the counts so far are reported.
         out_of_memory();

@@ -134,14 +134,7 @@ bool Search<M>::room_to_grow() const {
 
 template <Model M>
 void Search<M>::finish_stats() {
-  result_.stats.reduced = options_.reduce && ReducibleModel<M>;
-  result_.stats.symmetric = options_.symmetry && SymmetricModel<M>;
-  result_.stats.states = states_total_;
-  if (table_.fingerprint()) {
-    result_.stats.store_mode = "fingerprint";
-    double n = static_cast<double>(states_total_);
-    result_.stats.omission_probability = n * n / 18446744073709551616.0;
-  }
+  describe_search<M>(result_.stats, options_, states_total_);
   result_.stats.seconds = elapsed();
   result_.stats.peak_rss_bytes = peak_rss_bytes();
   // Exact mode: the records are the store. Fingerprint mode: the store is the table and the

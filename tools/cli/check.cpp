@@ -34,6 +34,20 @@ std::uint64_t mib_to_bytes(std::uint64_t mib) {
   return mib > kMaxMib ? ~std::uint64_t{0} : mib << 20;
 }
 
+SearchOptions search_options(const CheckArgs& args) {
+  SearchOptions o;
+  o.threads = args.threads;
+  o.max_states = args.max_states;
+  o.max_seconds = args.max_seconds;
+  o.max_depth = args.max_depth;
+  o.max_memory = mib_to_bytes(args.max_memory_mib);
+  o.reduce = args.por == "on";
+  o.fingerprint = args.fingerprint;
+  o.symmetry = args.symmetry;
+  o.interrupt = &interrupt_flag();
+  return o;
+}
+
 namespace {
 
 // The progress line on a terminal: refreshed in place, erased when the search ends.
@@ -99,17 +113,9 @@ int check_command(const CheckArgs& args) {
   RunConfig config;
   config.kernel = args.kernel;
   config.sets = parse_sets(args.sets);
-  config.search.threads = args.threads;
-  config.search.max_states = args.max_states;
-  config.search.max_seconds = args.max_seconds;
-  config.search.max_depth = args.max_depth;
-  config.search.max_memory = mib_to_bytes(args.max_memory_mib);
+  config.search = search_options(args);
   TerminalProgress progress;
   if (!args.quiet && !args.json && stderr_is_terminal()) config.search.progress = &progress;
-  config.search.reduce = args.por == "on";
-  config.search.fingerprint = args.fingerprint;
-  config.search.symmetry = args.symmetry;
-  config.search.interrupt = &interrupt_flag();
   // A distributed search under mpirun; a checkpointed one runs the same engine on one process.
   LocalComm local;
   config.search.comm = args.comm;

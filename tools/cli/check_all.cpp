@@ -31,18 +31,10 @@ int check_all_command(const CheckArgs& args) {
                          "--kernel all is 29 searches: checkpoint one preset at a time");
   vm::Scenario scenario = vm::load_scenario(args.file);
   RunConfig config;
-  config.search.comm = args.comm;  // under mpirun, each preset's search is distributed
   config.sets = parse_sets(args.sets);
   resolve_policy(scenario, vm::presets().front().name, config.sets, nullptr);  // bad --set: 2
-  config.search.threads = args.threads;
-  config.search.max_states = args.max_states;
-  config.search.max_seconds = args.max_seconds;
-  config.search.max_depth = args.max_depth;
-  config.search.max_memory = mib_to_bytes(args.max_memory_mib);
-  config.search.reduce = args.por == "on";
-  config.search.fingerprint = args.fingerprint;
-  config.search.symmetry = args.symmetry;
-  config.search.interrupt = &interrupt_flag();
+  config.search = search_options(args);
+  config.search.comm = args.comm;  // under mpirun, each preset's search is distributed
   std::vector<RunOutcome> outcomes;
   for (const auto& preset : vm::presets()) {
     config.kernel = preset.name;

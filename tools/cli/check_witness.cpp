@@ -64,12 +64,8 @@ int check_witness_command(const CheckArgs& args) {
   RunConfig config;
   config.kernel = args.kernel;
   config.sets = parse_sets(args.sets);
-  config.search.threads = args.threads;
-  config.search.max_states = args.max_states;
-  config.search.max_seconds = args.max_seconds;
-  config.search.max_depth = args.max_depth;
-  config.search.max_memory = mib_to_bytes(args.max_memory_mib);
-  config.search.interrupt = &interrupt_flag();
+  config.search = search_options(args);
+  config.search.fingerprint = false;  // the witness search keeps the exact store, unreduced
   RunOutcome o = run_witness(scenario, config, args.witness);
   std::optional<std::string> write_error;
   if (!args.trace.empty()) {

@@ -109,6 +109,9 @@ std::string check_notes_text(const vm::Scenario& scenario, const RunOutcome& o);
 // small one.
 std::uint64_t mib_to_bytes(std::uint64_t mib);
 
+// The search `check` asks for: its threads, bounds, reductions and store, stopped by a signal.
+SearchOptions search_options(const CheckArgs& args);
+
 // "POLICY=VALUE" pairs; throws vm::InputError naming --set.
 std::vector<std::pair<std::string, std::string>> parse_sets(const std::vector<std::string>& sets);
 
