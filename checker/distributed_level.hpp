@@ -141,6 +141,9 @@ void DistributedSearch<M>::generate(const std::vector<Record*>& states, std::siz
             bool deadlock = false;
             if (model_.finished(s)) {
               v = model_.check_final(s);
+              if constexpr (TerminalMarkModel<M>)
+                if (std::uint32_t mark = model_.terminal_mark(s); mark != kNoLabel)
+                  ++w.labels[mark];
             } else if (auto p = model_.deadlock_property()) {
               v = Violation{*p, ""};
               deadlock = true;
@@ -159,6 +162,7 @@ void DistributedSearch<M>::generate(const std::vector<Record*>& states, std::siz
             StepInfo info = model_.apply(s, w.actions[i], w.next);
             canonicalize(w.next);
             if (info.label != kNoLabel) ++w.labels[info.label];
+            if (info.mark != kNoLabel) ++w.labels[info.mark];
             std::uint64_t key = (position << 16) | i;
             if (info.violation) {  // the violating successor is not stored
               offer(w,

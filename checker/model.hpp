@@ -26,10 +26,13 @@ struct Violation {
 inline constexpr std::uint32_t kNoLabel = 0xffffffffu;
 
 // What one step reports besides its successor: the label of the step (for coverage and
-// reachability goals) and a violation of a step property, if any.
+// reachability goals), a second label it counts under (`mark`: a model may count events of its
+// own, such as an operation ending, beside its step names; kNoLabel when none) and a violation
+// of a step property, if any.
 struct StepInfo {
   std::uint32_t label = kNoLabel;
   std::optional<Violation> violation;
+  std::uint32_t mark = kNoLabel;
 };
 
 // Canonical encoding sink: fixed width, fixed order, no padding. Grows rarely; the hot path is a

@@ -64,6 +64,15 @@ concept ReducibleModel = Model<M> &&
   {m.reduce(s, actions)};
 };
 
+// A model may count its finished terminal states by a label of its own: terminal_mark(s) is the
+// label a state counts under (kNoLabel: not counted), added to label_counts once per distinct
+// finished state without successors. The counts are of distinct states, so they do not depend
+// on threads, ranks or partial-order reduction (which keeps every terminal state).
+template <class M>
+concept TerminalMarkModel = Model<M> && requires(const M& m, const typename M::State& s) {
+  { m.terminal_mark(s) } -> std::same_as<std::uint32_t>;
+};
+
 enum class Verdict { Holds, Violation, Deadlock, Incomplete, Nondeterministic };
 
 inline const char* verdict_name(Verdict v) {

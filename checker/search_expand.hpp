@@ -131,6 +131,8 @@ void Search<M>::check_terminal(const State& s, std::size_t id, std::uint32_t lev
   bool deadlock = false;
   if (model_.finished(s)) {
     v = model_.check_final(s);
+    if constexpr (TerminalMarkModel<M>)
+      if (std::uint32_t mark = model_.terminal_mark(s); mark != kNoLabel) ++w.labels[mark];
   } else if (auto p = model_.deadlock_property()) {
     v = Violation{*p, ""};
     deadlock = true;
@@ -186,6 +188,7 @@ void Search<M>::expand_batch(std::size_t first, std::size_t last, std::size_t be
       StepInfo info = model_.apply(s, w.actions[i], next);
       canonicalize(next);
       if (info.label != kNoLabel) ++w.labels[info.label];
+      if (info.mark != kNoLabel) ++w.labels[info.mark];
       std::uint64_t key = (position << 16) | i;
       if (info.violation) {  // the violating successor is not stored
         offer(w, Finding{level + 1, info.violation->property, key, FindingKind::Step,

@@ -25,6 +25,8 @@ inline constexpr int kMaxHandles = 16;
 inline constexpr int kMaxValues = 64;  // distinct stored values (the cross-mm ghost is a bitset)
 inline constexpr int kMaxValue = 255;  // a stored value is one byte
 inline constexpr int kMaxOpsPerThread = 200;
+inline constexpr std::size_t kMaxOutcomes = 8;  // "outcomes": reads and pin_reads observed
+inline constexpr std::uint64_t kMaxOutcomeCombinations = 4096;  // their values' combinations
 
 // Bad input: where (file and JSON pointer) and what was expected. Only the front end catches it.
 struct InputError : std::runtime_error {
@@ -68,6 +70,9 @@ struct Op {
   std::uint8_t handle = 0;  // handle slot (pin, get, unpin, put, pin_read, pin_write, extra_ref)
   std::uint8_t child = 0;   // fork: the child process
   RefKind ref_kind = RefKind::Lru;
+  // read, pin_read listed in the scenario's "outcomes": the slot of its thread's
+  // ThreadState::observed that keeps what it returned; -1 when not listed.
+  std::int8_t observe = -1;
   std::string child_name;   // fork: the child process as written
   std::string handle_name;  // pin, get: the handle it takes; unpin, put, pin_read/write: uses
   std::string text;         // the op as written, for traces: "write A.1=3"
@@ -109,6 +114,14 @@ struct Thread {
   std::vector<Op> ops;
 };
 
+// One entry of the scenario's "outcomes": a read or pin_read whose returned value the final
+// states are counted by.
+struct ObservedOp {
+  std::string name;  // "cpu0.3": the thread and the op's position in its list, from 1
+  std::uint8_t thread = 0;
+  std::uint8_t op = 0;  // index in the thread's ops
+};
+
 struct SetupOp {
   std::uint8_t thread = 0;
   Op op;
@@ -142,6 +155,7 @@ struct Scenario {
   std::vector<std::string> must_reach;    // for every preset
   std::map<std::string, std::vector<std::string>> must_reach_by_preset;
   std::map<std::string, Expectation> expect;
+  std::vector<ObservedOp> outcomes;  // in the order the file lists them
   int page_count() const {
     return regions.empty() ? 0 : regions.back().first_page + regions.back().pages;
   }

@@ -34,7 +34,7 @@ class Loader : JsonReader {
     not_a_trace(root);
     check_keys(root, "",
                {"$schema", "name", "summary", "references", "kernel", "policy", "memory",
-                "processes", "setup", "check", "must_reach", "expect"});
+                "processes", "setup", "outcomes", "check", "must_reach", "expect"});
     if (root.contains("$schema")) string_at(root["$schema"], "/$schema");  // for editors only
     sc_.name = require_string(root, "", "name");
     if (sc_.name.empty()) fail("/name", "expected a non-empty name");
@@ -61,6 +61,7 @@ class Loader : JsonReader {
     ops_.resolve_forks();
     ops_.resolve_handles();
     ops_.assign_values();
+    if (root.contains("outcomes")) load_outcomes(*this, root["outcomes"], sc_);
     check_private_views();
     load_check(root.contains("check") ? root["check"] : json("all"));
     if (root.contains("must_reach")) load_must_reach(root["must_reach"]);

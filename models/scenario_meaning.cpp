@@ -1,7 +1,7 @@
 // The meaning of a scenario file, for the hash traces record (README "Counterexamples"): its
-// memory, processes, setup and check, with object keys sorted except where order numbers things
-// (regions, processes, threads), so comments, formatting, names of the file's other members and
-// key order do not change it.
+// memory, processes, setup, check and outcomes, with object keys sorted except where order numbers
+// things (regions, processes, threads), so comments, formatting, names of the file's other members
+// and key order do not change it.
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -54,6 +54,8 @@ json scenario_meaning_json(const json& root) {
   out["processes"] = in_order(root.value("processes", json::object()), process);
   out["setup"] = sorted_json(root.value("setup", json::array()));
   out["check"] = sorted_json(root.value("check", json("all")));
+  // Outcomes add what observed ops returned to the state: a trace of one is of another graph.
+  if (root.contains("outcomes")) out["outcomes"] = root.at("outcomes");
   return out;
 }
 

@@ -49,8 +49,9 @@ const std::uint8_t kHandleFlags = flag_bits<Handle>([](Handle& v) { MM_HANDLE_FL
 static_assert(sizeof(Frame) == 8, "the codec copies a frame as one 8-byte run");
 
 constexpr std::size_t kLocalsAt = offsetof(ThreadState, fault);
-constexpr std::size_t kLocalsRun = offsetof(ThreadState, unused) - kLocalsAt;  // 8
+constexpr std::size_t kLocalsRun = offsetof(ThreadState, observed) - kLocalsAt;  // 8
 constexpr std::size_t kMasksAt = offsetof(ThreadState, masks);
+constexpr std::size_t kObservedAt = offsetof(ThreadState, observed);
 static_assert(kLocalsRun == 8 && offsetof(ThreadState, sd_generation) == 5 && kMasksAt == 12);
 // The locals with the bits of their two flag bytes (the thread's, byte 2 of the run, and the
 // saved PTE's, byte 4) that no flag uses cleared.
@@ -76,7 +77,7 @@ inline unsigned nonzero_bytes(std::uint64_t x) {
 // An upper bound of the encoding's length for a shape, with room for the 8-byte runs the
 // encoder writes whole (what it reserves).
 std::size_t max_encoding_bytes(const Shape& shape) {
-  std::size_t thread = 16 + static_cast<std::size_t>(shape.pages);
+  std::size_t thread = 18 + static_cast<std::size_t>(shape.pages);
   std::size_t mm = 4 + static_cast<std::size_t>(shape.pages) * (4 + shape.words) + 10 + 3 + 3;
   std::size_t frames = 1 + static_cast<std::size_t>(shape.frames) * (4 + shape.words);
   return thread * shape.threads + mm * shape.processes + 5 * shape.handles + shape.pages + frames +
@@ -101,8 +102,9 @@ std::uint64_t get_varint(const std::uint8_t*& p) {
   return x;
 }
 
-// A thread's part: pc, phase, a mask of its nonzero locals (one byte, or two when new_pfn or
-// masks is set: a varint), those locals' bytes, then its TLB row, a byte per page.
+// A thread's part: pc, phase, a mask of its nonzero locals (one byte, or two when new_pfn,
+// masks or observed is set: a varint; observed's bits are 12 and 13, so a scenario without
+// outcomes encodes as before), those locals' bytes, then its TLB row, a byte per page.
 std::uint8_t* encode_thread_to(std::uint8_t* p, const State& s, int t, const Shape& shape) {
   const ThreadState& th = s.threads[t];
   const auto* raw = reinterpret_cast<const std::uint8_t*>(&th);
@@ -112,17 +114,22 @@ std::uint8_t* encode_thread_to(std::uint8_t* p, const State& s, int t, const Sha
   std::memcpy(&locals, raw + kLocalsAt, 8);
   locals &= kLocalsKeep;
   std::uint32_t masks = th.masks;
-  if ((locals | masks) == 0) {  // between ops, or in a step with no locals
+  std::uint16_t observed;
+  std::memcpy(&observed, raw + kObservedAt, 2);
+  if ((locals | masks | observed) == 0) {  // between ops, or in a step with no locals
     p[2] = 0;
     p += 3;
   } else {
-    unsigned mask = nonzero_bytes(locals) | (nonzero_bytes(masks) << 8);
+    unsigned mask =
+        nonzero_bytes(locals) | (nonzero_bytes(masks) << 8) | (nonzero_bytes(observed) << 12);
     p += 2;
     put_varint(p, mask);
     for (unsigned m = mask & 0xff; m != 0; m &= m - 1)
       *p++ = static_cast<std::uint8_t>(locals >> (8 * __builtin_ctz(m)));
-    for (unsigned m = mask >> 8; m != 0; m &= m - 1)
+    for (unsigned m = (mask >> 8) & 0xf; m != 0; m &= m - 1)
       *p++ = static_cast<std::uint8_t>(masks >> (8 * __builtin_ctz(m)));
+    for (unsigned m = mask >> 12; m != 0; m &= m - 1)
+      *p++ = static_cast<std::uint8_t>(observed >> (8 * __builtin_ctz(m)));
   }
   // The TLB row as one 8-byte copy (an invalid entry is all zero: flushes clear the whole
   // entry); the reserve leaves room for the bytes past the row.
@@ -214,9 +221,11 @@ std::uint8_t* encode_thread_to(std::uint8_t* p, const State& s, int t, const Sha
     th.phase = p[1];
     p += 2;
     unsigned mask = static_cast<unsigned>(get_varint(p));
-    MM_ASSERT(mask < 0x1000, "a thread's locals mask names bytes it does not have");
+    MM_ASSERT(mask < 0x4000, "a thread's locals mask names bytes it does not have");
     for (unsigned m = mask & 0xff; m != 0; m &= m - 1) raw[kLocalsAt + __builtin_ctz(m)] = *p++;
-    for (unsigned m = mask >> 8; m != 0; m &= m - 1) raw[kMasksAt + __builtin_ctz(m)] = *p++;
+    for (unsigned m = (mask >> 8) & 0xf; m != 0; m &= m - 1)
+      raw[kMasksAt + __builtin_ctz(m)] = *p++;
+    for (unsigned m = mask >> 12; m != 0; m &= m - 1) raw[kObservedAt + __builtin_ctz(m)] = *p++;
     std::uint64_t row;
     std::memcpy(&row, p, 8);
     row &= low_bytes(static_cast<std::size_t>(shape.pages));

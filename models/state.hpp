@@ -150,7 +150,9 @@ struct ThreadState {
   Pte saved{};                     // orig_pte of a COW in progress
   std::uint8_t old_pfn = 0;
   std::uint8_t new_pfn = 0;
-  std::uint8_t unused[2] = {};  // always zero: the alignment of masks, never padding
+  // The scenario's "outcomes": what the thread's observed loads and pin reads returned, value + 1
+  // (0: none yet, or the op failed). Zero in a scenario without outcomes. Kept when an op ends.
+  std::uint8_t observed[2] = {};
   // munmap: a bit per frame whose mapping reference is dropped after the flush. The
   // change_protection walks (mprotect, uffd_wp, uffd_unwp): a bit per page, see walk.hpp.
   std::uint32_t masks = 0;

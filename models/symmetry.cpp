@@ -25,9 +25,11 @@ bool same_program(const Thread& a, const Thread& b) {
   if (a.process != b.process || a.ops.size() != b.ops.size()) return false;
   for (std::size_t i = 0; i < a.ops.size(); ++i)
     if (!same_op(a.ops[i], b.ops[i])) return false;
-  // An op may rule it out (a fork names its child: two threads cannot both fork it).
-  return std::all_of(a.ops.begin(), a.ops.end(),
-                     [](const Op& op) { return op_descriptor(op.kind).symmetric; });
+  // An op may rule it out (a fork names its child: two threads cannot both fork it); so does
+  // an op of the scenario's outcomes, which names its thread.
+  auto alike = [](const Op& op) { return op_descriptor(op.kind).symmetric && op.observe < 0; };
+  return std::all_of(a.ops.begin(), a.ops.end(), alike) &&
+         std::all_of(b.ops.begin(), b.ops.end(), alike);
 }
 
 }  // namespace

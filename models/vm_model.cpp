@@ -10,6 +10,7 @@
 #include "models/ops/context.hpp"
 #include "models/ops/op.hpp"
 #include "models/ops/phases.hpp"
+#include "models/scenario_ops.hpp"
 
 namespace mmcheck::vm {
 
@@ -74,6 +75,54 @@ VmModel::VmModel(const Scenario& scenario, const Policy& policy, const Observer&
   tracks_soft_dirty_ = tracks_soft_dirty_ && ghost_.soft_dirty;
   build_reduction_tables();
   build_symmetry_groups();
+  build_labels();
+}
+
+void VmModel::build_labels() {
+  labels_ = step_names();
+  op_end_base_ = static_cast<std::uint32_t>(labels_.size());
+  int offset = 0;
+  for (const Thread& t : scenario_.threads) {
+    op_offset_.push_back(offset);
+    for (std::size_t i = 0; i < t.ops.size(); ++i) {
+      std::string op = t.name + "." + std::to_string(i + 1);
+      labels_.push_back("op " + op + " done");
+      labels_.push_back("op " + op + " failed");
+    }
+    offset += static_cast<int>(t.ops.size());
+  }
+  outcome_base_ = static_cast<std::uint32_t>(labels_.size());
+  digit_value_ = {-1, 0};
+  outcome_digit_[0] = 1;
+  for (std::uint8_t v : scenario_.values)
+    if (v != 0) {
+      outcome_digit_[v] = static_cast<std::uint8_t>(digit_value_.size());
+      digit_value_.push_back(v);
+    }
+  std::uint64_t combinations = outcome_combinations(scenario_);
+  for (std::uint64_t c = 0; c < combinations; ++c)
+    labels_.push_back("outcome " + std::to_string(c));
+}
+
+std::uint32_t VmModel::terminal_mark(const State& s) const {
+  if (scenario_.outcomes.empty()) return kNoLabel;
+  std::uint32_t code = 0;
+  for (auto o = scenario_.outcomes.rbegin(); o != scenario_.outcomes.rend(); ++o) {
+    int slot = scenario_.threads[o->thread].ops[o->op].observe;
+    std::uint8_t kept = s.threads[o->thread].observed[slot];
+    std::uint32_t digit = kept == 0 ? 0 : outcome_digit_[kept - 1];
+    code = code * static_cast<std::uint32_t>(digit_value_.size()) + digit;
+  }
+  return outcome_label(code);
+}
+
+std::vector<int> VmModel::outcome_values(std::uint32_t combination) const {
+  std::vector<int> out;
+  for (std::size_t i = 0; i < scenario_.outcomes.size(); ++i) {
+    out.push_back(digit_value_[combination % digit_value_.size()]);
+    combination /= static_cast<std::uint32_t>(digit_value_.size());
+  }
+  return out;
 }
 
 const Op* VmModel::current_op(const State& s, int thread) const {
@@ -180,9 +229,12 @@ StepInfo run_step(const VmModel& model, const State& s, int thread, const Op& op
   if (per_vma_locks(model.policy())) update_vma_write_locks(model, s, next, c.mm, wlocks);
   if (op_done != nullptr) *op_done = c.op_done;
   if (c.op_done) {
-    std::uint8_t pc = next.threads[thread].pc;
-    next.threads[thread] = ThreadState{};
-    next.threads[thread].pc = static_cast<std::uint8_t>(advance_pc ? pc + 1 : pc);
+    ThreadState& th = next.threads[thread];
+    if (advance_pc) c.info.mark = model.op_end_label(thread, th.pc, th.failed);
+    ThreadState done{};
+    done.pc = static_cast<std::uint8_t>(advance_pc ? th.pc + 1 : th.pc);
+    std::copy(std::begin(th.observed), std::end(th.observed), done.observed);
+    th = done;
   }
   return c.info;
 }

@@ -76,7 +76,20 @@ class VmModel {
   State decode(ByteReader& r) const { return decode_state(r, shape_); }
   const std::vector<std::string>& property_names() const { return observer_.property_names(); }
   std::optional<std::uint32_t> deadlock_property() const { return observer_.deadlock_property(); }
-  const std::vector<std::string>& label_names() const { return step_names(); }
+  // The kernel steps' names (step_names()), then two labels per op of the threads' lists (it
+  // ended done, or failed: SIGSEGV or an error; StepInfo::mark), then one per combination of
+  // the scenario's outcomes (terminal_mark).
+  const std::vector<std::string>& label_names() const { return labels_; }
+  std::uint32_t op_end_label(int thread, int pc, bool failed) const {
+    return op_end_base_ + 2 * static_cast<std::uint32_t>(op_offset_[thread] + pc) + failed;
+  }
+  std::uint32_t outcome_label(std::uint32_t combination) const {
+    return outcome_base_ + combination;
+  }
+  // A finished state's label by what the observed ops returned; kNoLabel without outcomes.
+  std::uint32_t terminal_mark(const State& s) const;
+  // The values of a combination, one per outcome: the value, or -1 for none.
+  std::vector<int> outcome_values(std::uint32_t combination) const;
   std::string describe_action(const State& s, const Action& a) const;
   // Partial-order reduction: shrinks `actions` to one step when it is safe (models/por.cpp).
   void reduce(const State& s, std::vector<Action>& actions) const;
@@ -127,6 +140,13 @@ class VmModel {
   std::vector<std::vector<Footprint>> future_;  // [thread][pc]: every op from pc on
   std::vector<std::vector<int>> symmetry_groups_;
   void build_symmetry_groups();
+  void build_labels();
+  std::vector<std::string> labels_;
+  std::vector<int> op_offset_;  // [thread]: its first op's number among every thread's
+  std::uint32_t op_end_base_ = 0;
+  std::uint32_t outcome_base_ = 0;
+  std::array<std::uint8_t, 256> outcome_digit_{};  // a returned value's digit; 0 is none
+  std::vector<int> digit_value_;                   // and back
 };
 
 }  // namespace mmcheck::vm

@@ -124,6 +124,10 @@ schema = {
         "processes": {"type": "object", "minProperties": 1, "propertyNames": {"pattern": NAME},
                       "additionalProperties": {"$ref": "#/$defs/process"}},
         "setup": {"type": "array", "items": {"$ref": "#/$defs/setup_op"}},
+        "outcomes": {"type": "array", "maxItems": 8, "uniqueItems": True,
+                     "items": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_-]*\\.[1-9][0-9]*$"},
+                     "description": "reads and pin_reads (THREAD.N: the Nth op of THREAD, from 1) "
+                                    "whose returned values `check` counts the final states by"},
         "check": {"oneOf": [{"const": "all"},
                             {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/invariant"}}]},
         "must_reach": {"oneOf": [{"$ref": "#/$defs/steps"},

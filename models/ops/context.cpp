@@ -261,6 +261,7 @@ void tracked_store(Ctx& c, int m, int page, int word, std::uint8_t value, int pf
 void user_load(Ctx& c, int pfn, int page, int word) {
   std::uint8_t value = c.s.frames[pfn].content[word];
   MM_SAY(c, "load %s.%d = %d from frame %d", c.page_name(page).c_str(), word, value, pfn);
+  if (c.op.observe >= 0) c.th().observed[c.op.observe] = static_cast<std::uint8_t>(value + 1);
   c.observe(access_event(c, Event::Load, page, word, value, pfn));
 }
 

@@ -87,6 +87,7 @@ void gup_ptl(Ctx& c) {
 void read_through(Ctx& c, const Handle& h) {
   std::uint8_t value = c.s.frames[h.pfn].content[c.op.word];
   MM_SAY(c, "%s reads %d from frame %d", c.sc.handle_names[c.op.handle].c_str(), value, h.pfn);
+  if (c.op.observe >= 0) c.th().observed[c.op.observe] = static_cast<std::uint8_t>(value + 1);
   c.observe({.event = Event::RefRead,
              .thread = c.thread,
              .mm = h.mm,

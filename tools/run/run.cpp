@@ -7,6 +7,7 @@
 
 #include "invariants/checker.hpp"
 #include "models/policy.hpp"
+#include "models/scenario_ops.hpp"
 #include "models/suggest.hpp"
 
 namespace mmcheck::run {
@@ -104,6 +105,25 @@ Outcome outcome_of(Verdict v) {
   return Outcome::Nondeterministic;
 }
 
+// The ops' ends and the outcomes' final states, from the labels the model counts beside its
+// steps (VmModel::label_names).
+void add_op_ends(RunOutcome& out, const vm::VmModel& model,
+                 const std::vector<std::uint64_t>& counts) {
+  const vm::Scenario& sc = model.scenario();
+  for (std::size_t t = 0; t < sc.threads.size(); ++t)
+    for (std::size_t i = 0; i < sc.threads[t].ops.size(); ++i) {
+      int thread = static_cast<int>(t), pc = static_cast<int>(i);
+      out.op_ends.push_back({sc.threads[t].name + "." + std::to_string(i + 1),
+                             sc.threads[t].ops[i].text,
+                             counts[model.op_end_label(thread, pc, false)] > 0,
+                             counts[model.op_end_label(thread, pc, true)] > 0});
+    }
+  std::uint64_t combinations = vm::outcome_combinations(sc);
+  for (std::uint32_t c = 0; c < combinations; ++c)
+    if (std::uint64_t n = counts[model.outcome_label(c)])
+      out.outcomes.push_back({model.outcome_values(c), n});
+}
+
 bool reached(const std::map<std::string, std::uint64_t>& coverage, const std::string& name) {
   for (const auto& [step, count] : coverage) {
     if (count == 0) continue;
@@ -145,8 +165,9 @@ RunOutcome run_scenario(const vm::Scenario& scenario, const RunConfig& config) {
   out.stats = result.stats;
   out.verdict = outcome_of(result.verdict);
   out.incomplete_reason = result.incomplete_reason;
-  for (std::size_t i = 0; i < result.label_counts.size(); ++i)
+  for (std::size_t i = 0; i < vm::step_names().size(); ++i)
     out.coverage[vm::step_names()[i]] = result.label_counts[i];
+  if (result.verdict == Verdict::Holds) add_op_ends(out, model, result.label_counts);
   if (result.verdict == Verdict::Nondeterministic) {
     out.message = result.error;
     out.exit_code = kExitInternal;

@@ -80,6 +80,22 @@ struct RunOutcome {
   std::vector<std::string> unreached;
   // check --witness: the kernel step sought; `trace` reaches it (empty when it was not reached).
   std::string witness;
+  // Filled when the search explored every state (verdict holds): per op of the threads' lists,
+  // in thread order, whether some step ended it done and whether some ended it failed (SIGSEGV
+  // or an error); and the scenario's outcomes, each combination of returned values (-1: none)
+  // with the number of distinct final states that have it.
+  struct OpEnd {
+    std::string op;  // "cpu0.3"
+    std::string text;
+    bool done = false;
+    bool failed = false;
+  };
+  std::vector<OpEnd> op_ends;
+  struct OutcomeCount {
+    std::vector<int> values;
+    std::uint64_t final_states = 0;
+  };
+  std::vector<OutcomeCount> outcomes;
   int exit_code = 0;
 };
 

@@ -92,7 +92,7 @@ RunOutcome run_witness(const vm::Scenario& scenario, const RunConfig& config,
   SearchResult<WitnessModel> result = search(WitnessModel(model, labels, step), options);
   out.stats = result.stats;
   out.incomplete_reason = result.incomplete_reason;
-  for (std::size_t i = 0; i < result.label_counts.size(); ++i)
+  for (std::size_t i = 0; i < vm::step_names().size(); ++i)
     out.coverage[vm::step_names()[i]] = result.label_counts[i];
   if (result.verdict == Verdict::Nondeterministic) {
     out.verdict = Outcome::Nondeterministic;
