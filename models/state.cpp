@@ -168,6 +168,17 @@ std::uint8_t* encode_thread_to(std::uint8_t* p, const State& s, int t, const Sha
       for (int w = 0; w < shape.words; ++w)
         if (valid >> w & 1) *p++ = mm.expect[pg][w];
     }
+    if ((mm.forbidden | mm.wp_protected | mm.sd_required | mm.uffd_minor | mm.uffd_wp_unpopulated |
+         mm.uffd_wp_async) < 0x80) {  // the usual case: six one-byte varints
+      p[0] = static_cast<std::uint8_t>(mm.forbidden);
+      p[1] = static_cast<std::uint8_t>(mm.wp_protected);
+      p[2] = static_cast<std::uint8_t>(mm.sd_required);
+      p[3] = mm.uffd_minor;
+      p[4] = mm.uffd_wp_unpopulated;
+      p[5] = mm.uffd_wp_async;
+      p += 6;
+      continue;
+    }
     put_varint(p, mm.forbidden);
     put_varint(p, mm.wp_protected);
     put_varint(p, mm.sd_required);

@@ -17,6 +17,13 @@ What it runs, one process at a time:
   4. If `spin` is installed: SPIN's pan on the Promela twins (--spin-models), compiled as
      bench/spin/run.sh does (gcc -O2 -DSAFETY [-DNOREDUCE] -DMEMLIM=..., ./pan -m100000
      -w26), with the same time limit (SIGINT, so pan still prints its counts).
+  5. If `rumur` is installed (apt-get install rumur): Rumur on the Murphi twin of each base
+     member (tools/bench/murphi.py), one thread, the same time limit (SIGKILL); its states and
+     transitions must equal mmcheck's with POR off.
+The variants (--variants; family.py's numa, fork and copy: a NUMA scan and hinting-fault
+migration, fork against per-VMA-lock faults, UFFDIO_COPY) run beside the base family, on
+mmcheck only. --members runs just the named members; --compare OLD.json adds each member's
+figures as ratios to an earlier run's (a regression past 5% in bold).
 --quick keeps only the members under --quick-states states (about 1 M; a bigger member is
 found by its first run stopping at that cap, and the bigger N of the same K, P are skipped).
 
@@ -244,7 +251,72 @@ def run_spin(model, mode, workroot, limit, mem_mib, hash_w):
 
 
 # ---------------------------------------------------------------------------------------
+# Rumur
+
+RUMUR_DONE = re.compile(r"(\d+) states, (\d+) rules fired in (\d+)s")
+
+
+def rumur_version():
+    try:
+        return subprocess.run(["rumur", "--version"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return None
+
+
+def run_rumur(n, k, p, workroot, limit):
+    """Generate the Murphi twin (tools/bench/murphi.py), compile it with Rumur (one thread, as
+    pan) and run it; SIGKILL at the limit (the verifier has no time bound)."""
+    import murphi
+    work = tempfile.mkdtemp(prefix="rumur-", dir=workroot)
+    try:
+        with open(os.path.join(work, "model.m"), "w") as f:
+            f.write(murphi.model(n, k, p))
+        r = subprocess.run(["rumur", "--deadlock-detection", "off", "--threads", "1", "model.m",
+                            "--output", "model.c"], cwd=work, capture_output=True, text=True)
+        if r.returncode != 0:
+            return {"error": "rumur failed: " + (r.stdout + r.stderr)[-2000:], "complete": False}
+        cflags = ["-std=c11", "-march=native", "-mcx16", "-O3"]
+        t0 = time.monotonic()
+        r = subprocess.run(["cc"] + cflags + ["-o", "verifier", "model.c", "-lpthread"], cwd=work,
+                           capture_output=True, text=True)
+        compile_s = time.monotonic() - t0
+        if r.returncode != 0:
+            return {"error": "cc failed: " + (r.stdout + r.stderr)[-2000:], "complete": False}
+        load0 = loadavg()
+        res = run_process(["./verifier"], cwd=work, kill_after=limit)
+        m = RUMUR_DONE.search(res["stdout"])
+        rec = {"cflags": " ".join(cflags), "compile_seconds": compile_s, "wall": res["wall"],
+               "exit_code": res["rc"], "peak_rss_bytes": res["maxrss_bytes"],
+               "signalled": res["signalled"], "load_before": load0, "load_after": loadavg()}
+        rec["complete"] = bool(m) and res["rc"] == 0 and "No error found" in res["stdout"]
+        if m:
+            rec.update(states=int(m.group(1)), transitions=int(m.group(2)),
+                       rumur_seconds=int(m.group(3)))
+        else:  # the last progress line: states explored so far
+            prog = re.findall(r"(\d+) states explored in (\d+)s", res["stdout"])
+            if prog:
+                rec["states"] = int(prog[-1][0])
+        # Rumur reports whole seconds: the rate is from the verifier's wall time
+        rec["seconds"] = res["wall"]
+        if rec.get("states"):
+            rec["states_per_second"] = rec["states"] / res["wall"]
+            rec["peak_rss_per_state"] = res["maxrss_bytes"] / rec["states"]
+        if not rec["complete"]:
+            rec["incomplete_reason"] = "time limit" if res["signalled"] else "see output"
+            rec["tail"] = res["stdout"][-2000:]
+        return rec
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------
 # the benchmark
+
+def label(r):
+    """A member's label in the tables: "N=4 K=2 P=1", "numa N=4 K=2 P=1"."""
+    v = r.get("variant", "base")
+    return ("" if v == "base" else v + " ") + "N=%d K=%d P=%d" % (r["N"], r["K"], r["P"])
+
 
 def thread_counts():
     n = os.cpu_count() or 1
@@ -267,6 +339,9 @@ class Bench:
         self.mm = MMCheck(snapshot)
         self.threads = sorted(a.threads) if a.threads else thread_counts()
         self.spin = shutil.which("spin") and shutil.which("gcc") and not a.no_spin
+        self.rumur = bool(shutil.which("rumur") and shutil.which("cc") and not a.no_rumur)
+        self.rumur_runs = []
+        self.rumur_stopped = set()
         self.runs = []        # mmcheck runs
         self.spin_runs = []   # pan runs
         self.twin_checks = []
@@ -298,6 +373,8 @@ class Bench:
             "spin": spin_version() if self.spin else (spin_from_meta or {}).get("spin"),
             "spin_models": a.spin_models if self.spin else None,
             "spin_from": spin_from_meta,
+            "rumur": rumur_version() if self.rumur else None,
+            "variants": list(a.variants), "members": list(a.members or []),
             "skipped_members": sorted(a.skip),
             "load_start": loadavg(),
         }
@@ -339,12 +416,21 @@ class Bench:
         return out
 
     def members(self):
-        ms = family.members(self.a.writers, self.a.stores, self.a.pages)
-        return sorted(ms)  # by N, then K, then P: the small members of every (K, P) first
+        """(N, K, P, variant) of the members to run: the variants' members by N, then K, then
+        P (the small members of every (K, P) first); --members keeps only the named ones."""
+        out = []
+        for v in self.a.variants:
+            ms = family.members(self.a.writers, self.a.stores, self.a.pages)
+            out += [(n, k, p, v) for (n, k, p) in sorted(ms)]
+        if self.a.members:
+            named = [family.parse_member(m) for m in self.a.members]
+            out = [(n, k, p, v) for (v, n, k, p) in named]
+        return out
 
     def save(self):
         self.meta["load_end"] = loadavg()
         data = {"meta": self.meta, "runs": self.runs, "spin_runs": self.spin_runs,
+                "rumur_runs": self.rumur_runs,
                 "twin_checks": self.twin_checks, "suite": self.suite, "excluded": self.excluded,
                 "summary": self.summary()}
         tmp = os.path.join(self.out, "bench.json.tmp")
@@ -358,9 +444,9 @@ class Bench:
         stopped = set()       # (K, P, por, store, threads) that stopped incomplete
         over_budget = set()   # (K, P) past the quick budget
         self.spin_stopped = set()
-        for (n, k, p) in self.members():
-            name = family.member_name(n, k, p)
-            if (k, p) in over_budget:
+        for (n, k, p, v) in self.members():
+            name = family.member_name(n, k, p, v)
+            if (k, p, v) in over_budget:
                 self.excluded.append({"member": name, "why": "a smaller N of this K, P is over the quick budget"})
                 continue
             if name in self.a.skip:
@@ -369,8 +455,8 @@ class Bench:
             ran = 0
             skipped_here = set()
             for (por, store, t) in self.configs():
-                key = (k, p, por, store, t)
-                base = {"member": name, "N": n, "K": k, "P": p, "por_mode": por,
+                key = (k, p, v, por, store, t)
+                base = {"member": name, "N": n, "K": k, "P": p, "variant": v, "por_mode": por,
                         "store_mode": store, "threads_asked": t}
                 if key in stopped:
                     self.runs.append(dict(base, skipped="a smaller N stopped incomplete"))
@@ -381,7 +467,7 @@ class Bench:
                     continue
                 rec = self.previous.get(("mm", name, por, store, t))
                 if rec is None:
-                    rec = self.mm.check(paths[(n, k, p)], t, por=por, fingerprint=(store == "fingerprint"),
+                    rec = self.mm.check(paths[(n, k, p, v)], t, por=por, fingerprint=(store == "fingerprint"),
                                         limit=self.a.limit, mem_mib=self.a.mem_limit,
                                         max_states=self.a.quick_states if self.a.quick else None)
                     rec.update(base)
@@ -393,13 +479,13 @@ class Bench:
                             rec.get("load_before")))
                 if self.a.quick and rec.get("incomplete_reason") == "max-states":
                     rec["over_quick_budget"] = True
-                    over_budget.add((k, p))
+                    over_budget.add((k, p, v))
                     break
                 if not rec.get("complete"):
                     stopped.add(key)
                     skipped_here.add((por, store))
                 self.save()
-            if (k, p) in over_budget:
+            if (k, p, v) in over_budget:
                 self.excluded.append({"member": name, "why": "over the quick budget (%s states)"
                                       % "{:,}".format(self.a.quick_states)})
                 self.runs = [r for r in self.runs if r.get("member") != name]
@@ -407,8 +493,10 @@ class Bench:
                 continue
             if self.spin_from:
                 self.spin_runs += [r for r in self.spin_from if r.get("member") == name]
-            elif self.spin:
+            elif self.spin and v == "base":
                 self.run_spin_member(n, k, p)
+            if self.rumur and v == "base":
+                self.run_rumur_member(n, k, p)
             self.save()
 
     # -- SPIN on the twins ----------------------------------------------------------------
@@ -440,14 +528,34 @@ class Bench:
                 self.spin_stopped.add((k, p, mode))
             self.save()
 
+    # -- Rumur on the Murphi twins -----------------------------------------------------------
+    def run_rumur_member(self, n, k, p):
+        name = family.member_name(n, k, p)
+        base = {"member": name, "N": n, "K": k, "P": p}
+        if (k, p) in self.rumur_stopped:
+            self.rumur_runs.append(dict(base, skipped="a smaller N stopped incomplete"))
+            return
+        rec = self.previous.get(("rumur", name))
+        if rec is None:
+            rec = run_rumur(n, k, p, self.work, self.a.limit)
+            rec.update(base)
+        self.rumur_runs.append(rec)
+        self.log("  %-14s Rumur             %-10s %12s states %9.2f s  %8.3f M st/s  load %s"
+                 % (name, "complete" if rec.get("complete") else "incomplete",
+                    "{:,}".format(rec.get("states", 0)), rec.get("seconds") or 0,
+                    (rec.get("states_per_second") or 0) / 1e6, rec.get("load_before")))
+        if not rec.get("complete"):
+            self.rumur_stopped.add((k, p))
+        self.save()
+
     # -- generated files vs the shared twins ------------------------------------------------
     def run_twins(self):
         if not self.a.twins or not os.path.isdir(self.a.twins):
             return
         t = max(self.threads)
         por = "off" if self.mm.has_por else None
-        for (n, k, p) in self.members():
-            name = family.member_name(n, k, p)
+        for (n, k, p, v) in self.members():
+            name = family.member_name(n, k, p, v)
             twin = os.path.join(self.a.twins, name + ".json")
             ours = [r for r in self.runs if r.get("member") == name and r.get("complete")
                     and r.get("store_mode") == "exact" and r.get("por_mode") == por]
@@ -504,6 +612,12 @@ class Bench:
                 return r
         return None
 
+    def _rumur(self, member):
+        for r in self.rumur_runs:
+            if r.get("member") == member and "skipped" not in r and "error" not in r:
+                return r
+        return None
+
     def _spin(self, member, mode):
         for r in self.spin_runs:
             if r.get("member") == member and r.get("mode") == mode and "skipped" not in r:
@@ -516,12 +630,12 @@ class Bench:
         off = "off" if self.mm.has_por else None
         rows = []
         names = []
-        for (n, k, p) in sorted(self.members(), key=lambda t: (t[1], t[2], t[0])):
-            name = family.member_name(n, k, p)
+        for (n, k, p, v) in sorted(self.members(), key=lambda t: (t[3] != "base", t[3], t[1], t[2], t[0])):
+            name = family.member_name(n, k, p, v)
             if any(r.get("member") == name and "skipped" not in r for r in self.runs):
-                names.append((name, n, k, p))
-        for name, n, k, p in names:
-            row = {"member": name, "N": n, "K": k, "P": p}
+                names.append((name, n, k, p, v))
+        for name, n, k, p, v in names:
+            row = {"member": name, "N": n, "K": k, "P": p, "variant": v}
             r_off1, r_on1 = self._run(name, off, "exact", 1), self._run(name, on, "exact", 1)
             r_off2, r_on2 = self._run(name, off, "exact", 2), self._run(name, on, "exact", 2)
             s_por, s_nored = self._spin(name, "por"), self._spin(name, "nored")
@@ -573,6 +687,17 @@ class Bench:
                 row["spin_seconds_por"] = s_por.get("seconds")
                 row["spin_peak_rss_bytes"] = s_por.get("peak_rss_bytes")
                 row["spin_sps_por"] = s_por.get("states_per_second")
+            ru = self._rumur(name)
+            if ru:
+                row["rumur_states"] = {"states": ru.get("states"), "complete": ru.get("complete")}
+                row["rumur_seconds"] = ru.get("seconds")
+                row["rumur_sps"] = ru.get("states_per_second")
+                row["rumur_peak_rss_bytes"] = ru.get("peak_rss_bytes")
+                if a_off and a_off.get("complete") and ru.get("complete"):
+                    row["same_states_unreduced_rumur"] = (a_off["states"], a_off.get("transitions")) == \
+                        (ru["states"], ru.get("transitions"))
+                if timed(r_off1) and timed(ru):
+                    row["ratio_sps_per_core_noreduce_rumur"] = r_off1["states_per_second"] / ru["states_per_second"]
             if s_nored:
                 row["spin_states_nored"] = {"states": s_nored.get("states"), "complete": s_nored.get("complete")}
                 row["spin_seconds_nored"] = s_nored.get("seconds")
@@ -614,6 +739,9 @@ class Bench:
             "yes" if m["features"]["por"] else "no (one mode: the binary's default)",
             "yes" if m["features"]["fingerprint"] else "no (skipped)", m["threads"], m["limit_s"],
             m["mem_limit_mib"], ", members up to %s states" % "{:,}".format(m["quick_states"]) if m["quick"] else ""))
+        w("- Rumur: %s" % (("%s, the Murphi twin of tools/bench/murphi.py, `rumur --threads 1 "
+                            "--deadlock-detection off`, `cc -O3 -march=native -mcx16`" % m["rumur"])
+                           if m.get("rumur") else "not run (apt-get install rumur)"))
         w("- SPIN: %s%s" % (m["spin"] or "not installed (no comparison)",
                             ", `gcc -O2 -DSAFETY [-DNOREDUCE] -DMEMLIM=%s`, `./pan -m100000 -w26` (-w27 for big ones)"
                             % m["mem_limit_mib"] if m["spin"] else ""))
@@ -662,8 +790,8 @@ class Bench:
                 fpcol = "%s, %s + %s, %s" % (
                     f(r.get("fingerprint_seconds"), "%.2f s"), f(r.get("fingerprint_bytes_per_state"), "%.1f"),
                     f(r.get("fingerprint_frontier_per_state"), "%.1f"), mb(r.get("fingerprint_peak_rss_bytes")))
-            w("| N=%d K=%d P=%d | %s / %s | %s | %s / %s | %s / %s | %s | %s | %s | %s | %s | %s |" % (
-                r["N"], r["K"], r["P"], st(r.get("mmcheck_states_por_off")), st(r.get("mmcheck_states_por_on")),
+            w("| %s | %s / %s | %s | %s / %s | %s / %s | %s | %s | %s | %s | %s | %s |" % (
+                label(r), st(r.get("mmcheck_states_por_off")), st(r.get("mmcheck_states_por_on")),
                 st(r.get("spin_states_por")), secs(r, "1t"), secs(r, "2t"),
                 f(r.get("sps_per_core_1t") and r["sps_per_core_1t"] / 1e6, "%.3f"),
                 f(r.get("sps_per_core_2t") and r["sps_per_core_2t"] / 1e6, "%.3f"),
@@ -673,6 +801,31 @@ class Bench:
                 if r.get("spin_seconds_por") is not None else "–",
                 f(r.get("ratio_sps_per_core"), "%.2f")))
         w("")
+        w("## Per core, without reduction, and beside Rumur\n")
+        w("States/s per core at one thread with POR off (the graph SPIN -DNOREDUCE and Rumur store) "
+          "and on; 1→2 threads: states/s at 2 ÷ at 1 (POR on, POR off). Bytes per state: the exact "
+          "store's (table + records), the fingerprint store's (table + links) with the frontier's "
+          "peak apart. Rumur: the Murphi twin of tools/bench/murphi.py, one thread; its count must "
+          "equal mmcheck's POR-off count (states and transitions).\n")
+        w("| member | M st/s/core 1t, POR off | POR on | 1→2t (on, off) | exact B/state | fingerprint + "
+          "frontier B/state | Rumur: states, s, M st/s | mmcheck ÷ Rumur (POR off, 1t) | same count |")
+        w("|---|---|---|---|---|---|---|---|---|")
+        for r in rows:
+            ru = r.get("rumur_states")
+            w("| %s | %s | %s | %s, %s | %s | %s + %s | %s | %s | %s |" % (
+                label(r), f(r.get("sps_per_core_off_1t") and r["sps_per_core_off_1t"] / 1e6, "%.3f"),
+                f(r.get("sps_per_core_1t") and r["sps_per_core_1t"] / 1e6, "%.3f"),
+                f(r.get("speedup_2v1"), "%.2f×"), f(r.get("speedup_2v1_por_off"), "%.2f×"),
+                f(r.get("bytes_per_state"), "%.0f"), f(r.get("fingerprint_bytes_per_state"), "%.1f"),
+                f(r.get("fingerprint_frontier_per_state"), "%.1f"),
+                "%s, %s, %s" % (st(ru), f(r.get("rumur_seconds")), f(r.get("rumur_sps") and r["rumur_sps"] / 1e6,
+                                                                    "%.3f")) if ru else "–",
+                f(r.get("ratio_sps_per_core_noreduce_rumur"), "%.2f×"),
+                "–" if r.get("same_states_unreduced_rumur") is None else
+                ("yes" if r["same_states_unreduced_rumur"] else "**NO**")))
+        w("")
+        if self.a.compare:
+            L.extend(self.compare_markdown(rows))
         w("## Ratios mmcheck ÷ SPIN\n")
         w("Per core: 1 thread vs pan, with reductions (POR on / SPIN POR) and without (POR off / "
           "-DNOREDUCE). States: mmcheck POR on ÷ SPIN POR (scenario states). Memory: peak RSS per "
@@ -685,8 +838,8 @@ class Bench:
         for r in rows:
             eq = r.get("same_states_unreduced")
             fve = r.get("fingerprint_vs_exact")
-            w("| N=%d K=%d P=%d | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-                r["N"], r["K"], r["P"], f(r.get("ratio_sps_per_core")), f(r.get("ratio_sps_per_core_noreduce")),
+            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                label(r), f(r.get("ratio_sps_per_core")), f(r.get("ratio_sps_per_core_noreduce")),
                 f(r.get("ratio_states_reduced"), "%.3f"), f(r.get("ratio_rss_per_state")),
                 f(r.get("ratio_store_bytes_per_state")), f(r.get("ratio_wall_spin_over_mmcheck")),
                 f(r.get("por_reduction"), "%.3f"), "–" if eq is None else ("yes" if eq else "**NO**"),
@@ -748,6 +901,46 @@ class Bench:
             w("Left out: " + "; ".join("%s (%s)" % (e["member"], e["why"]) for e in self.excluded) + "\n")
         return "\n".join(L) + "\n"
 
+    COMPARED = (("sps_per_core_off_1t", "M st/s/core 1t POR off", 1e6, True),
+                ("sps_per_core_1t", "M st/s/core 1t POR on", 1e6, True),
+                ("speedup_2v1", "1→2t POR on", 1, True),
+                ("bytes_per_state", "exact B/state", 1, False),
+                ("fingerprint_bytes_per_state", "fingerprint B/state", 1, False),
+                ("fingerprint_frontier_per_state", "frontier B/state", 1, False))
+
+    def compare_markdown(self, rows):
+        """--compare OLD.json: this run's figures ÷ the old run's, per member. A rate below
+        0.95 of the old one, or bytes above 1.05, is marked as a regression."""
+        with open(self.a.compare) as f:
+            old = json.load(f)
+        old_rows = {r["member"]: r for r in old.get("summary", [])}
+        L = ["## Compared with %s (%s, mmcheck %s, load at start %s)\n" % (
+            self.a.compare, old["meta"].get("date"), old["meta"].get("git"), old["meta"].get("load_start")),
+             "Each cell: now ÷ then (now, then). Rates: above 1 is faster; bytes: below 1 is smaller. "
+             "**bold** marks a regression past 5%. Wall-clock rates are as noisy as the load of either run.\n",
+             "| member | " + " | ".join(c[1] for c in self.COMPARED) + " | states equal |",
+             "|---|" + "---|" * (len(self.COMPARED) + 1)]
+        for r in rows:
+            o = old_rows.get(r["member"])
+            if not o:
+                continue
+            cells = []
+            for key, _, scale, higher_better in self.COMPARED:
+                a, b = r.get(key), o.get(key)
+                if not a or not b:
+                    cells.append("–")
+                    continue
+                ratio = a / b
+                bad = ratio < 0.95 if higher_better else ratio > 1.05
+                txt = "%.2f× (%.3g, %.3g)" % (ratio, a / scale, b / scale)
+                cells.append("**%s**" % txt if bad else txt)
+            same = [(r.get(k) or {}).get("states") == (o.get(k) or {}).get("states")
+                    for k in ("mmcheck_states_por_off", "mmcheck_states_por_on") if r.get(k) and o.get(k)]
+            cells.append("–" if not same else ("yes" if all(same) else "**NO**"))
+            L.append("| %s | %s |" % (label(r), " | ".join(cells)))
+        L.append("")
+        return L
+
     def readme_table(self):
         """--readme-table: the condensed table of the README (members past half a million
         states) from DIR/bench.json."""
@@ -768,11 +961,15 @@ class Bench:
         def gb(r):
             return "%.2f GB" % (r["peak_rss_bytes"] / 1e9)
 
-        members = sorted({(r["N"], r["K"], r["P"], r["member"]) for r in self.runs if "states" in r})
-        L = ["| member | SPIN: states, s | POR off: states | POR on: states (SPIN ÷) | "
+        members = sorted({(r.get("variant", "base") != "base", r.get("variant", "base"), r["N"], r["K"], r["P"],
+                            r["member"]) for r in self.runs if "states" in r})
+        members = [(n, k, p, name) for (_, _, n, k, p, name) in members]
+        self.rumur_runs = data.get("rumur_runs", [])
+        L = ["| member | SPIN: states, s | POR off: states | POR off, 1t: M st/s (÷ Rumur) | Rumur: s | "
+             "POR on: states (SPIN ÷) | "
              "exact, POR: 1t → 2t s (speedup) | M states/s per core, 1t (÷ SPIN) | "
              "exact B/state, RSS | `--fingerprint`, 2t: s, store + frontier B/state, RSS |",
-             "|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|"]
         for n, k, p, name in members:
             off = self._run(name, "off", "exact", 2) or self._run(name, "off", "exact", 1)
             on1, on2 = self._run(name, "on", "exact", 1), self._run(name, "on", "exact", 2)
@@ -781,10 +978,19 @@ class Bench:
             on = on2 or on1
             if on is None or max(r["states"] for r in (off, on, fp2) if r) < 500_000:
                 continue
-            row = ["N=%d K=%d P=%d" % (n, k, p)]
+            row = [label(off or on)]
             row.append("%s, %.1f%s" % (count(spin["states"]), spin["seconds"],
                                         "" if spin.get("complete") else " (inc.)") if spin else "not run")
             row.append(states(off) if off else "–")
+            off1 = self._run(name, "off", "exact", 1)
+            ru = self._rumur(name)
+            if off1 and off1.get("complete"):
+                rate = off1["states"] / off1["seconds"]
+                row.append("%.2f%s" % (rate / 1e6, " (%.1f×)" % (rate / ru["states_per_second"])
+                                       if ru and ru.get("complete") else ""))
+            else:
+                row.append("–")
+            row.append(("%.1f%s" % (ru["seconds"], "" if ru.get("complete") else "+")) if ru else "–")
             ratio = (" (%.2f×)" % (spin["states"] / on["states"])
                      if spin and spin.get("complete") and on.get("complete") else "")
             row.append(states(on) + ratio)
@@ -819,6 +1025,7 @@ class Bench:
             data = json.load(f)
         self.meta = data["meta"]
         self.runs, self.spin_runs = data["runs"], data["spin_runs"]
+        self.rumur_runs = data.get("rumur_runs", [])
         self.twin_checks, self.suite = data["twin_checks"], data["suite"]
         self.excluded = data["excluded"]
         self.mm.has_por = self.meta["features"]["por"]
@@ -854,6 +1061,9 @@ class Bench:
         for r in data["spin_runs"]:
             if "skipped" not in r and "error" not in r:
                 self.previous[("spin", r["member"], r.get("mode"))] = r
+        for r in data.get("rumur_runs", []):
+            if "skipped" not in r and "error" not in r:
+                self.previous[("rumur", r["member"])] = r
         self.log("resuming: %d runs of %s reused" % (len(self.previous), path))
 
     def run(self):
@@ -894,6 +1104,15 @@ def main(argv=None):
     ap.add_argument("-P", "--pages", type=int, nargs="+", default=list(family.DEFAULT_P))
     ap.add_argument("--spin-models", default=os.path.join(SHARED_SPIN, "models"))
     ap.add_argument("--no-spin", action="store_true", help="skip the SPIN comparison")
+    ap.add_argument("--no-rumur", action="store_true",
+                    help="skip Rumur (run when installed: apt-get install rumur)")
+    ap.add_argument("--variants", nargs="+", default=list(family.VARIANTS), choices=family.VARIANTS,
+                    help="family variants to run (default all: base numa fork copy)")
+    ap.add_argument("--members", nargs="+", metavar="MEMBER",
+                    help="run only these members, e.g. fam-N4-K2-P1 fam-numa-N4-K2-P1 (overrides -N/-K/-P "
+                         "and --variants)")
+    ap.add_argument("--compare", metavar="OLD_JSON",
+                    help="add the ratios of this run to an earlier bench.json, per member (also with --render)")
     ap.add_argument("--twins", default=os.path.join(SHARED_SPIN, "scenarios"),
                     help="the shared mmcheck twins to compare the generated files with ('' to skip)")
     ap.add_argument("--twin-max-states", type=int, default=2_000_000)
@@ -916,6 +1135,9 @@ def main(argv=None):
     a = ap.parse_args(argv)
     if not os.access(a.mmcheck, os.X_OK):
         ap.error("no mmcheck binary at %s (cmake --build build/release --target mmcheck)" % a.mmcheck)
+    for m in a.members or []:
+        if family.parse_member(m) is None:
+            ap.error("--members: %r is not a member name (fam-N4-K2-P1, fam-numa-N3-K1-P2, ...)" % m)
     b = Bench(a)
     if a.readme_table:
         return b.readme_table()
