@@ -329,7 +329,14 @@ int run(int argc, char** argv) {
       "Run sequential scenarios on the running kernel and on the model along the same path, and "
       "compare after every op (outcome, values, faults, present, frame identity, uffd-wp, "
       "soft-dirty, mapcount, PageAnonExclusive); needs root and gcc");
-  oracle_cmd->add_option("scenarios", oracle.scenarios, "Scenario files")->required();
+  oracle_cmd->add_option("scenarios", oracle.scenarios, "Scenario files");
+  oracle_cmd
+      ->add_option("--random", oracle.random,
+                   "Compare N random sequential programs (1-2 regions, 1-3 pages, up to 3 "
+                   "processes) instead; each undeclared disagreement is shrunk and printed")
+      ->check(kNonNegative);
+  oracle_cmd->add_option("--seed", oracle.seed, "The random programs' seed (default 1)");
+  oracle_cmd->add_flag("!--no-shrink", oracle.shrink, "Print disagreeing programs unshrunk");
   oracle_cmd->add_option("--kernel", oracle.kernel,
                          "The preset to compare with (default: the release nearest `uname -r`)");
 

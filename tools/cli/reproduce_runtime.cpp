@@ -479,9 +479,11 @@ static void observe_self(struct pbox *pb) {
         o->zero = (int)(flags >> 24 & 1);                                /* KPF_ZERO_PAGE */
       }
     }
+    /* Only a present page is read: reading a none PTE through /proc/self/mem would fault it
+     * in, and the observation would change what it observes. */
     for (int w = 0; w < 4; w++) {
       uint8_t v;
-      pb->content[p][w] = pread(mem, &v, 1, (off_t)(uintptr_t)word_addr(p, w)) == 1 ? v : -1;
+      pb->content[p][w] = o->present && pread(mem, &v, 1, (off_t)(uintptr_t)word_addr(p, w)) == 1 ? v : -1;
     }
   }
   close(pm), close(kc), close(kf), close(mem);
@@ -491,7 +493,8 @@ static void proc_main(int p) {
   my_proc = p;
   struct pbox *pb = &ctl->pbox[p];
   signal(SIGCHLD, SIG_IGN);
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  /* A forked process outlives its parent as in the model; the controller kills it at the end. */
+  if (procs[p].forked_by < 0) prctl(PR_SET_PDEATHSIG, SIGKILL);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_sigaction = on_segv;
