@@ -320,7 +320,11 @@ OracleResult oracle_scenario(const vm::Scenario& sc, const OracleOptions& opt) {
       bool reads = op.kind == vm::OpKind::Read || op.kind == vm::OpKind::PinRead;
       if (reads && mv.outcome == "done" && rv.outcome == "done")
         cmp(static_cast<int>(k), "value", "", mv.value, rv.value);
-      bool access = op.kind == vm::OpKind::Read || op.kind == vm::OpKind::Write;
+      // A fault that ends in SIGSEGV never reaches handle_mm_fault(), whose
+      // mm_account_fault() counts min_flt, and the signal's delivery faults on the stack: the
+      // faults of a successful access only.
+      bool access = (op.kind == vm::OpKind::Read || op.kind == vm::OpKind::Write) &&
+                    mv.outcome == "done" && rv.outcome == "done";
       if (access) {
         auto key = std::make_pair(sc.processes[sc.threads[order[k - 1].first].process].name,
                                   static_cast<int>(op.page));
