@@ -589,7 +589,8 @@ static void ghost_op(const struct op *o, int status, int value) {
     case OP_PIN_READ: ghost_read(mm, handle_page[o->handle], value, "a read through a pin or pipe"); break;
     case OP_FORK:
       live[o->child] = 1;
-      memmove(expect[o->child], expect[mm], sizeof expect[mm]);
+      for (int g = 0; g < N_PAGES; g++)
+        for (int w = 0; w < 4; w++) expect[o->child][g][w] = expect[mm][g][w];
       break;
     case OP_MUNMAP:
     case OP_MADVISE_DONTNEED:
