@@ -245,6 +245,15 @@ static void run_op(const struct op *o, struct box *b, int i) {
   void *a = (void *)page_addr(o->page);
   size_t len = (size_t)o->pages * PAGE;
   struct handle *h = &handles[o->handle];
+  /* An op through a handle that holds nothing (its pin or get failed) does nothing, as in the
+   * model. */
+  int through = o->kind == OP_UNPIN || o->kind == OP_PUT || o->kind == OP_DROP_REF ||
+                o->kind == OP_PIN_READ || o->kind == OP_PIN_WRITE;
+  if (through && h->kind == 0) {
+    getrusage(RUSAGE_THREAD, &r1);
+    b->minflt[i] = r1.ru_minflt - r0.ru_minflt;
+    return;
+  }
   switch (o->kind) {
     case OP_READ:
     case OP_WRITE:
@@ -399,6 +408,9 @@ static void run_op(const struct op *o, struct box *b, int i) {
       break;
   }
   if (rc < 0 && b->status[i] == ST_DONE) b->status[i] = ST_ERRNO, b->err[i] = errno;
+  /* A pin or get that failed holds nothing (the model's handle stays inactive). */
+  if (rc < 0 && (o->kind == OP_PIN || o->kind == OP_PIN_FAST || o->kind == OP_GET || o->kind == OP_EXTRA_REF))
+    h->kind = 0;
   getrusage(RUSAGE_THREAD, &r1);
   b->minflt[i] = r1.ru_minflt - r0.ru_minflt;
 }
