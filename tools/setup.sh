@@ -25,6 +25,7 @@ if [[ "$mode" == test ]]; then
     chromium                     # a test renders the HTML timeline in headless Chromium
     clang-format                 # a test checks the sources follow .clang-format
     openmpi-bin libopenmpi-dev   # the distributed search and its tests under mpirun
+    gcc linux-libc-dev           # the oracle tests compile `mmcheck reproduce`'s C programs
   )
 fi
 if [[ "${MMCHECK_WITH_BENCH:-0}" == 1 ]]; then

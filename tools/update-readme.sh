@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates the race x kernel matrix in README.md from `mmcheck suite scenarios --markdown`.
+# Regenerates the race x kernel matrix in README.md from `mmcheck suite scenarios --markdown`, and
+# its "What is not modelled" section from models/not_modelled.json (tools/not-modelled.py).
 # A test fails when the README's copy is stale.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,3 +16,6 @@ _, tail = rest.split(end, 1)
 open(path, "w").write(head + begin + "\n" + os.environ["MATRIX"].strip() + "\n" + end + tail)
 PY
 echo "README.md: matrix updated"
+# The "What is not modelled" section from models/not_modelled.json.
+python3 tools/not-modelled.py write
+echo "README.md: what is not modelled updated"

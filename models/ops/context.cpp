@@ -109,9 +109,18 @@ bool wants_writenotify(const Scenario& sc, const Policy& policy, int page, const
   return !vma.soft_dirty;
 }
 
+// vma_wants_manual_pte_write_upgrade(): VM_WRITE for a private mapping; for a shared one
+// vma_wants_writenotify(vma, vma->vm_page_prot), called with the VMA's own vm_page_prot. Only
+// page_mkwrite answers 1 before the function compares that protection with the one the flags
+// give (vm_pgprot_modify()); for shmem the two differ exactly when vm_page_prot already
+// write-protects (soft-dirty tracking, uffd-wp), so it answers 0 then, and 0 again past the
+// comparison (no soft-dirty tracking, no uffd-wp, no writeback). Found by `mmcheck oracle`:
+// 6.18 leaves an unprotected shmem PTE read-only (scenarios/uffdio-copy-wp-shmem-mprotect.json).
 bool wants_manual_write_upgrade(const Scenario& sc, const Policy& policy, int page,
                                 const VmaPage& vma) {
-  return is_private(sc, page) ? vma.write : wants_writenotify(sc, policy, page, vma);
+  (void)policy;
+  if (is_private(sc, page)) return vma.write;
+  return vma.write && sc.region_of(page).page_mkwrite;
 }
 
 // vm_page_prot: private mappings never carry the write bit (COW); shared ones unless they want

@@ -129,8 +129,8 @@ bool may_reuse(Ctx& c, int pfn);
 // do_cow_fault, models/ops/fault_private.cpp).
 void fault_private_none_pte(Ctx& c, int page, bool store);
 std::vector<std::string> private_fault_steps();
-// vma_wants_manual_pte_write_upgrade(): a private VMA with VM_WRITE, or a shared one that wants
-// write-notify (its vm_page_prot is read-only, so a write bit is only ever added by hand).
+// vma_wants_manual_pte_write_upgrade(): a private VMA with VM_WRITE, or a shared writable one
+// whose filesystem has page_mkwrite (never shmem: see context.cpp).
 bool wants_manual_write_upgrade(const Scenario& sc, const Policy& policy, int page,
                                 const VmaPage& vma);
 // can_change_pte_writable() for a PTE of the thread's mm at `page` (mm/mprotect.c): mprotect's

@@ -15,7 +15,8 @@
 //   madvise_dontneed.tlb_finish_mmu    the flush, the frees, tlb_flush_pending--
 //   madvise_dontneed.mmap_read_unlock
 // A zapped anonymous page's data is gone (the next access maps a zero page): the value ghost
-// forgets what the mm stored there. A shmem page stays in the page cache.
+// forgets what the mm stored there. A shmem page stays in the page cache; its uffd-wp PTE
+// becomes a uffd-wp marker. A hole in the range is -ENOMEM.
 #include "models/ops/context.hpp"
 #include "models/ops/op.hpp"
 #include "models/ops/phases.hpp"
@@ -70,7 +71,14 @@ void zap_one(Ctx& c) {
   if (shared && pte.dirty) c.s.frames[pfn].dirty = true;  // set_page_dirty
   c.s.frames[pfn].mapcount--;
   th.masks |= 1u << pfn;
+  // zap_install_uffd_wp_if_needed(): a uffd-wp PTE of a registered file-backed VMA (shmem,
+  // 5.19+) leaves a uffd-wp marker, so the protection survives the zap (found by `mmcheck
+  // oracle`: pagemap's uffd-wp bit after MADV_DONTNEED of a protected shmem page).
+  bool marker =
+      shared && pte.uffd_wp && m.vma[page].uffd_wp && c.policy.uffd_wp == UffdWpSupport::AnonShmem;
   pte = Pte{};
+  pte.marker = marker;
+  pte.uffd_wp = marker;
   gather_page(th, page);
   // "Do the actual TLB flush before dropping ptl": tlb_flush_mmu_tlbonly(), the range so far.
   if (forced)
@@ -80,10 +88,11 @@ void zap_one(Ctx& c) {
     m.expect[page] = {};
     m.sd_required &= static_cast<std::uint16_t>(~(1u << page));
   }
-  m.wp_protected &= static_cast<std::uint16_t>(~(1u << page));
+  if (!marker) m.wp_protected &= static_cast<std::uint16_t>(~(1u << page));
   c.label(step<kSteps, "madvise_dontneed.zap_pte">());
-  MM_SAY(c, "PTE %s:%s cleared, frame %d gathered%s", c.mm_name(c.mm).c_str(),
-         c.page_name(page).c_str(), pfn, forced ? "; dirty shared page: flushed now" : "");
+  MM_SAY(c, "PTE %s:%s cleared%s, frame %d gathered%s", c.mm_name(c.mm).c_str(),
+         c.page_name(page).c_str(), marker ? " to a uffd-wp marker" : "", pfn,
+         forced ? "; dirty shared page: flushed now" : "");
 }
 
 void finish(Ctx& c) {
@@ -124,7 +133,12 @@ void step_madvise(Ctx& c) {
     case kMadviseLock:
       m.readers++;
       th.phase = kMadviseGather;
+      // madvise_walk_vmas(): a hole in the range is -ENOMEM, after the mapped parts are zapped
+      // (found by `mmcheck oracle`: MADV_DONTNEED after munmap succeeded here).
+      for (int p = c.op.page; p < c.op.page + c.op.pages; ++p)
+        if (!m.vma[p].mapped) th.failed = true;
       c.label(step<kSteps, "madvise_dontneed.mmap_read_lock">());
+      if (th.failed) MM_SAY(c, "the range has a hole: -ENOMEM after the zap");
       return;
     case kMadviseGather:
       m.tlb_flush_pending++;

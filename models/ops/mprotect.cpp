@@ -110,6 +110,12 @@ void step_mprotect(Ctx& c) {
       m.writer = true;
       int changed = 0;
       for (int p = c.op.page; p < c.op.page + c.op.pages; ++p) {
+        // do_mprotect_pkey(): a hole in the range is -ENOMEM; the VMAs before it keep their new
+        // protection (found by `mmcheck oracle`: an mprotect after munmap succeeded here).
+        if (!m.vma[p].mapped) {
+          th.failed = true;
+          break;
+        }
         VmaPage next = m.vma[p];
         next.read = c.op.prot != Prot::None;
         next.write = c.op.prot == Prot::ReadWrite;
@@ -124,7 +130,9 @@ void step_mprotect(Ctx& c) {
              c.op.prot == Prot::None
                  ? "PROT_NONE"
                  : (c.op.prot == Prot::Read ? "PROT_READ" : "PROT_READ|PROT_WRITE"),
-             changed == 0 ? " (unchanged: nothing to do)" : "");
+             th.failed      ? " up to a hole: -ENOMEM"
+             : changed == 0 ? " (unchanged: nothing to do)"
+                            : "");
       return;
     }
     case kMprotectPte:

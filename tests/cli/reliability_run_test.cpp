@@ -119,10 +119,11 @@ TEST_CASE("A signal during suite ends it incomplete with its results", "[reliabi
 TEST_CASE("Out of address space (ulimit -v), a search ends incomplete with its counts",
           "[reliability][limits]") {
   std::string big = family_member(6, 2, 2);
-  // 150 MB: oneTBB cannot even start its second worker (pthread_create fails); 300 MB and 1 GiB:
+  // 155 MB: oneTBB cannot even start its second worker (pthread_create fails); 300 MB and 1 GiB:
   // the store runs out long before the search ends (1 GiB: the record space reserved within
-  // the limit fills first).
-  for (const char* kib : {"150000", "300000", "1048576"}) {
+  // the limit fills first). (150 MB left too little for the first states once the executable
+  // grew by the reproducer's C runtime: the bound is an edge, not a measure.)
+  for (const char* kib : {"155000", "300000", "1048576"}) {
     Result r = run_shell(std::string("ulimit -v ") + kib + "; " + shell_quote(kBinary) + " check " +
                          shell_quote(big) + " --json --threads 2 --max-seconds 300");
     INFO(describe(r));

@@ -126,7 +126,7 @@ const std::vector<Pinned> kPinned = {
     {"numa-migrate-stale-tlb", "linux-6.1", "holds", 394, 878, 286, 453},
     {"numa-restore-soft-dirty", "latest", "holds", 162, 345, 108, 145},
     {"numa-restore-soft-dirty", "linux-6.1", "holds", 162, 345, 108, 145},
-    {"numa-restore-uffd-wp-shmem", "latest", "holds", 543, 1332, 338, 539},
+    {"numa-restore-uffd-wp-shmem", "latest", "holds", 534, 1311, 347, 543},
     {"numa-restore-uffd-wp-shmem", "linux-6.1", "violation", 190, 374, 190, 374},
     {"uffdio-move-pin-fast", "latest", "holds", 31, 42, 23, 24},
     {"uffdio-move-pin-fast", "linux-6.8", "holds", 31, 42, 23, 24},

@@ -1,5 +1,5 @@
-// The mmcheck command line (CLI11): check, suite, diff, bisect, replay, explain, list, show and
-// init.
+// The mmcheck command line (CLI11): check, suite, diff, bisect, replay, explain, list, show,
+// init, reproduce and oracle.
 // Commands return the exit statuses of the README's "Using it"; bad input of any kind is reported
 // with its location and exits 2, before anything is explored.
 #include "tools/cli/cli.hpp"
@@ -23,6 +23,8 @@
 #include "models/scenario.hpp"
 #include "models/suggest.hpp"
 #include "tools/cli/commands.hpp"
+#include "tools/cli/oracle.hpp"
+#include "tools/cli/reproduce.hpp"
 #include "tools/run/interrupt.hpp"
 #include "tools/run/output.hpp"
 #include "tools/run/run.hpp"
@@ -308,6 +310,36 @@ int run(int argc, char** argv) {
   explain_cmd->add_flag("--json", explain.json,
                         "Print the timeline's marks, flush-pending window and legend as JSON");
 
+  ReproduceArgs reproduce;
+  auto* reproduce_cmd = app.add_subcommand(
+      "reproduce",
+      "Write a C program that runs the scenario on the real kernel (real forks, pinned threads, "
+      "the real system calls) and prints KTAP; with --trace, drives the counterexample's "
+      "schedule in a stress loop and counts the bad outcome");
+  reproduce_cmd->add_option("scenario", reproduce.scenario, "Scenario file")->required();
+  reproduce_cmd->add_option("--trace", reproduce.trace,
+                            "A counterexample of `check --trace` on this scenario: race its "
+                            "overlapping ops, the others one at a time");
+  reproduce_cmd->add_option("-o,--output", reproduce.output,
+                            "Write the C program to this file (default: stdout)");
+
+  OracleArgs oracle;
+  auto* oracle_cmd = app.add_subcommand(
+      "oracle",
+      "Run sequential scenarios on the running kernel and on the model along the same path, and "
+      "compare after every op (outcome, values, faults, present, frame identity, uffd-wp, "
+      "soft-dirty, mapcount, PageAnonExclusive); needs root and gcc");
+  oracle_cmd->add_option("scenarios", oracle.scenarios, "Scenario files");
+  oracle_cmd
+      ->add_option("--random", oracle.random,
+                   "Compare N random sequential programs (1-2 regions, 1-3 pages, up to 3 "
+                   "processes) instead; each undeclared disagreement is shrunk and printed")
+      ->check(kNonNegative);
+  oracle_cmd->add_option("--seed", oracle.seed, "The random programs' seed (default 1)");
+  oracle_cmd->add_flag("!--no-shrink", oracle.shrink, "Print disagreeing programs unshrunk");
+  oracle_cmd->add_option("--kernel", oracle.kernel,
+                         "The preset to compare with (default: the release nearest `uname -r`)");
+
   std::string what;
   bool list_verbose = false;
   auto* list_cmd =
@@ -395,6 +427,8 @@ int run(int argc, char** argv) {
       if (*list_cmd) return list_command(what, list_verbose);
       if (*show_cmd) return show_command(show_preset);
       if (*init_cmd) return init_command(init_name);
+      if (*reproduce_cmd) return reproduce_command(reproduce);
+      if (*oracle_cmd) return oracle_command(oracle);
     } catch (const vm::InputError& e) {
       return input_error(e.file, e.pointer, e.detail, json);
     } catch (const CheckpointError& e) {
