@@ -25,6 +25,7 @@ if [[ "$mode" == test ]]; then
     chromium                     # a test renders the HTML timeline in headless Chromium
     clang-format                 # a test checks the sources follow .clang-format
     openmpi-bin libopenmpi-dev   # the distributed search and its tests under mpirun
+    clang libfuzzer-14-dev       # the asan preset (ASan + UBSan) and the libFuzzer harnesses
   )
 fi
 if [[ "${MMCHECK_WITH_BENCH:-0}" == 1 ]]; then
