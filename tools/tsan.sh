@@ -20,7 +20,7 @@ echo "tsan: engine tests"
 build/tsan/tests/engine_tests
 for threads in 1 2 3 4; do
   echo "tsan: suite scenarios --threads $threads"
-  "$bin" suite scenarios --threads "$threads" --quiet >"$work/suite.txt" ||
+  "$bin" suite scenarios --threads "$threads" >"$work/suite.txt" ||
     { cat "$work/suite.txt"; exit 1; }
 done
 python3 tools/bench/family.py --out "$work" -N 3 -K 2 -P 2 >/dev/null
