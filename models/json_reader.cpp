@@ -196,9 +196,13 @@ class DuplicateKeys {
   }
   const std::string& duplicate() const { return duplicate_; }
   const std::string& duplicate_at() const { return duplicate_at_; }
-  // Thrown (out of the parser) at the first value nested deeper than kMaxNesting.
+  // Thrown (out of the parser) at the first value nested deeper than kMaxNesting, or the first
+  // object with more than kMaxMembers members.
   struct TooDeep {
     std::string pointer;
+  };
+  struct TooMany {
+    std::string pointer, what;
   };
 
  private:
@@ -211,6 +215,10 @@ class DuplicateKeys {
   void key(const std::string& k) {
     if (open_.empty() || !open_.back().object) return;
     open_.back().key = k;
+    if (open_.back().keys.size() >= kMaxMembers)
+      throw TooMany{pointer_of_top(), "an object of more than " + std::to_string(kMaxMembers)};
+    if (++members_ > kMaxAllMembers)
+      throw TooMany{pointer_of_top(), "more than " + std::to_string(kMaxAllMembers)};
     if (!open_.back().keys.insert(k).second && duplicate_.empty()) {
       duplicate_ = k;
       duplicate_at_ = pointer_of_top();
@@ -234,6 +242,7 @@ class DuplicateKeys {
     if (!open_.empty() && !open_.back().object) ++open_.back().index;
   }
   std::vector<Open> open_;
+  std::size_t members_ = 0;
   std::string duplicate_, duplicate_at_;
 };
 
@@ -318,6 +327,8 @@ json JsonReader::parse(const std::string& original) {
   } catch (const DuplicateKeys::TooDeep& deep) {
     fail(deep.pointer, "nested deeper than " + std::to_string(kMaxNesting) +
                            " objects and arrays; a scenario or a trace needs far fewer");
+  } catch (const DuplicateKeys::TooMany& many) {
+    fail(many.pointer, many.what + " members; a scenario or a trace needs far fewer");
   } catch (const json::exception& e) {
     // A syntax error (parse_error, with invalid UTF-8 among them) or a number out of range
     // (out_of_range, "1e400"): located by the pointer of the value being read.

@@ -18,9 +18,13 @@ namespace mmcheck::vm {
 using json = nlohmann::ordered_json;
 
 // Input files are small: a scenario or a trace larger than this is refused (exit 2), as is one
-// nested deeper than kMaxNesting objects and arrays (printing it would recurse that deep).
+// nested deeper than kMaxNesting objects and arrays (printing it would recurse that deep), or
+// one with an object of more than kMaxMembers members or more than kMaxAllMembers in all (an
+// ordered object finds a key by a linear search: a million keys took minutes).
 inline constexpr std::uint64_t kMaxInputBytes = std::uint64_t{16} << 20;
 inline constexpr std::size_t kMaxNesting = 64;
+inline constexpr std::size_t kMaxMembers = 4096;
+inline constexpr std::size_t kMaxAllMembers = 262144;
 
 std::string join(const std::vector<std::string>& items);  // "a, b, c"
 std::string escape_pointer(const std::string& key);       // a key as a JSON pointer token

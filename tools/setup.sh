@@ -26,6 +26,7 @@ if [[ "$mode" == test ]]; then
     clang-format                 # a test checks the sources follow .clang-format
     openmpi-bin libopenmpi-dev   # the distributed search and its tests under mpirun
     gcc linux-libc-dev           # the oracle tests compile `mmcheck reproduce`'s C programs
+    clang libfuzzer-14-dev       # the asan preset (ASan + UBSan) and the libFuzzer harnesses
   )
 fi
 if [[ "${MMCHECK_WITH_BENCH:-0}" == 1 ]]; then

@@ -24,7 +24,30 @@ namespace mmcheck::clitest {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-inline const std::string kBinary = MMCHECK_BINARY;
+// The mmcheck under test: this build's, or the one MMCHECK_TEST_BINARY names (tools/test.sh runs
+// the tests that need an uninstrumented binary, built by the release preset, this way).
+inline std::string binary_under_test() {
+  const char* other = std::getenv("MMCHECK_TEST_BINARY");
+  return other != nullptr && *other != '\0' ? other : MMCHECK_BINARY;
+}
+inline const std::string kBinary = binary_under_test();
+// Whether the mmcheck under test is this build's and this build has AddressSanitizer or
+// ThreadSanitizer, which reserve terabytes of address space: such a binary cannot run under
+// `ulimit -v`.
+inline bool sanitized_binary() {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  constexpr bool sanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+  constexpr bool sanitized = true;
+#else
+  constexpr bool sanitized = false;
+#endif
+#else
+  constexpr bool sanitized = false;
+#endif
+  return sanitized && kBinary == MMCHECK_BINARY;
+}
 inline const std::string kSourceDir = MMCHECK_SOURCE_DIR;
 inline const std::string kTraceSchema = kSourceDir + "/tools/schema/mmcheck-trace-1.schema.json";
 inline const std::string kReportSchema = kSourceDir + "/tools/schema/mmcheck-report-1.schema.json";

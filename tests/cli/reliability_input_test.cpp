@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
+
 #include "tests/cli/cli_support.hpp"
 
 using namespace mmcheck::clitest;
@@ -89,6 +91,39 @@ TEST_CASE("A number out of range in a trace is bad input, and a huge integer nev
   std::string key = original["final_state"].begin().key();
   require_bad_input(r, huge, "/final_state/" + key,
                     {"18446744073709551615", "expected an integer"});
+  // Every integer of a trace near 2^63 and 2^64 (2^64 itself is read as a double): a step's
+  // op_index, a change's from and to, a final state's value. None wraps to a small number.
+  for (const char* raw : {"9223372036854775807", "9223372036854775808", "18446744073709551615",
+                          "18446744073709551616", "-9223372036854775809"}) {
+    json value = json::parse(raw);
+    for (const std::string field : {"op_index", "from", "to", "final"}) {
+      std::string pointer;
+      std::string path = edited_trace([&](json& t) {
+        if (field == "final") {
+          pointer = "/final_state/" + t["final_state"].begin().key();
+          t["final_state"][t["final_state"].begin().key()] = value;
+          return;
+        }
+        for (std::size_t i = 0; i < t["steps"].size(); ++i) {
+          json& step = t["steps"][i];
+          if (field == "op_index") {
+            step["op_index"] = value;
+            pointer = "/steps/" + std::to_string(i) + "/op_index";
+            return;
+          }
+          if (!step["changes"].empty()) {
+            step["changes"][0][field] = value;
+            pointer = "/steps/" + std::to_string(i) + "/changes/0/" + field;
+            return;
+          }
+        }
+      });
+      INFO(field << " = " << raw);
+      REQUIRE(!pointer.empty());
+      require_bad_input(run_mmcheck({"replay", path, "--json"}), path, pointer,
+                        {"expected an integer"});
+    }
+  }
 }
 
 TEST_CASE("Invalid UTF-8 in a scenario or a trace is bad input, never an exception",
@@ -156,6 +191,43 @@ TEST_CASE("A scenario or trace that is not a regular file, or too big, is refuse
   // 17 MiB of white space and then a scenario: over the 16 MiB bound.
   std::string big = write_scenario(std::string(17 << 20, ' ') + kSpecExample, "big");
   require_bad_input(run_mmcheck({"check", big, "--json"}), big, "", {"larger than 16 MiB"});
+}
+
+TEST_CASE("A trace of 1.2 million keys is refused in bounded time, at its place",
+          "[bad-input][reliability][replay]") {
+  // 1.2 M members in the final state: 14 MB, under the size bound. Read into an ordered object
+  // (a linear search per key) it took minutes; the member bounds refuse it as it is read.
+  json trace = parse_json(read_file(example_trace()), "the trace");
+  std::string members;
+  for (int i = 0; i < 1200000; ++i) members += ",\"k" + std::to_string(i) + "\":0";
+  std::string text = trace.dump();
+  std::string head = "\"final_state\":{";
+  std::size_t at = text.find(head);
+  REQUIRE(at != std::string::npos);
+  std::size_t close = text.find('}', at);
+  text.insert(close, members);
+  REQUIRE(text.size() < (16u << 20));
+  std::string path = temp_dir().fresh("many-keys", ".trace.json");
+  write_file(path, text);
+  auto start = std::chrono::steady_clock::now();
+  Result r = run_mmcheck({"replay", path, "--json"});
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  require_bad_input(r, path, "/final_state", {"more than 4096 members"});
+  CHECK(seconds < 30);  // seconds under a sanitizer on a loaded machine; minutes before
+  // The same keys spread over many objects (4,000 each) hit the bound on all members.
+  json spread = trace;
+  for (int o = 0; o < 300; ++o) {
+    json& object = spread["steps"][0]["extra" + std::to_string(o)];
+    for (int i = 0; i < 4000; ++i) object["k" + std::to_string(i)] = 0;
+  }
+  std::string spread_path = temp_dir().fresh("many-objects", ".trace.json");
+  write_file(spread_path, spread.dump());
+  require_bad_input(run_mmcheck({"replay", spread_path, "--json"}), spread_path, "",
+                    {"more than 262144 members"});
+  // 25 MB: over the size bound, refused before it is read.
+  std::string big = temp_dir().fresh("big", ".trace.json");
+  write_file(big, std::string(25 << 20, ' ') + trace.dump());
+  require_bad_input(run_mmcheck({"replay", big, "--json"}), big, "", {"larger than 16 MiB"});
 }
 
 TEST_CASE("A scenario path that is not UTF-8 is reported, its bytes replaced in JSON",

@@ -1,6 +1,6 @@
 // libFuzzer harness: the scenario loader from arbitrary bytes. Every input must load or be bad
 // input (vm::InputError); anything else escaping, a crash or a sanitizer report is a defect.
-// Built with -DMMCHECK_FUZZ=ON (the fuzz preset); run with tools/fuzz.sh scenario_fuzz MINUTES.
+// Built with -DMMCHECK_FUZZ=ON (the asan preset); run with tools/fuzz.sh scenario_fuzz MINUTES.
 #include <cstddef>
 #include <cstdint>
 #include <string>
