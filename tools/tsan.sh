@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ThreadSanitizer over the parallel engine (tools/test.sh runs it): builds the tsan preset's
+# ThreadSanitizer over the parallel engine (tools/sanitize.sh runs it): builds the tsan preset's
 # mmcheck and engine tests only, then runs, with tools/tsan.supp (oneTBB's own frames only), and
 # fails on the first report:
 #   - every engine test (1-4 threads, table growth, bounds, the fingerprint store);
