@@ -62,6 +62,13 @@ def same_report(full, resumed, what):
                 print("  differs at %s: %s / %s" % (k, str(a[k])[:200], str(b.get(k))[:200]))
 
 
+def wait_for(path, process, seconds=60):
+    """Until `path` exists (the search wrote its first checkpoint), or the process ended."""
+    deadline = time.time() + seconds
+    while not os.path.exists(path) and process.poll() is None and time.time() < deadline:
+        time.sleep(0.005)
+
+
 def main():
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
@@ -100,9 +107,11 @@ def main():
 
     # 3. SIGTERM to one process: interrupted, checkpointed, resumed.
     ckt = os.path.join(WORK, "ck-sigterm")
-    p = subprocess.Popen(base + ["--threads", "1", "--checkpoint", ckt], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
-    time.sleep(0.8)
+    # A checkpoint at every level (fsynced) keeps the search going long enough, and the signal
+    # goes once the first one is there: the search is running, whatever the machine's speed.
+    p = subprocess.Popen(base + ["--threads", "1", "--checkpoint", ckt, "--checkpoint-every", "0"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(os.path.join(ckt, "current"), p)
     p.send_signal(signal.SIGTERM)
     out, _ = p.communicate(timeout=120)
     doc = json.loads(out)
@@ -114,14 +123,15 @@ def main():
 
     # 4. SIGTERM to every rank of a two-rank job, as Slurm sends it.
     ckm = os.path.join(WORK, "ck-sigterm-ranks")
-    p = subprocess.Popen(mpirun(2) + base + ["--threads", "1", "--checkpoint", ckm],
+    p = subprocess.Popen(mpirun(2) + base + ["--threads", "1", "--checkpoint", ckm,
+                                             "--checkpoint-every", "0"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ranks = []
     deadline = time.time() + 30
     while len(ranks) < 2 and time.time() < deadline:
         time.sleep(0.1)
         ranks = ranks_of(p.pid)
-    time.sleep(0.8)
+    wait_for(os.path.join(ckm, "current"), p)
     for pid in ranks:
         os.kill(pid, signal.SIGTERM)
     out, _ = p.communicate(timeout=120)
