@@ -57,9 +57,8 @@ class OpLoader : JsonReader {
 // The scenario's "outcomes" (models/scenario_outcomes.cpp), read once its ops and stored values
 // are: marks each listed read or pin_read with its slot (Op::observe).
 void load_outcomes(const JsonReader& reader, const json& j, Scenario& sc);
-// The values one outcome may take (0, each nonzero stored value, none), and the combinations of
-// all of them (0 without outcomes).
-int outcome_radix(const Scenario& sc);
+// The combinations of the values the outcomes may take (each: 0, every nonzero stored value,
+// none); 0 without outcomes.
 std::uint64_t outcome_combinations(const Scenario& sc);
 
 }  // namespace mmcheck::vm

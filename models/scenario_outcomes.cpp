@@ -17,7 +17,7 @@ namespace mmcheck::vm {
 namespace {
 
 // The values an observed op may return, and "none": the radix of one outcome in a final
-// state's count (outcome_radix below).
+// state's count.
 int radix_of(const Scenario& sc) {
   int values = 1;  // 0, the content of a page no store reached
   for (std::uint8_t v : sc.values)
@@ -26,8 +26,6 @@ int radix_of(const Scenario& sc) {
 }
 
 }  // namespace
-
-int outcome_radix(const Scenario& sc) { return radix_of(sc); }
 
 std::uint64_t outcome_combinations(const Scenario& sc) {
   std::uint64_t n = 1;

@@ -108,6 +108,13 @@ struct Ctx {
   std::string page_name(int page) const { return sc.page_name(page); }
   std::string mm_name(int m) const { return sc.processes[m].name; }
   void finish_op() { op_done = true; }
+  // An op's mmap_read_lock step: one more reader, labelled `step`, then phase `next`.
+  void mmap_read_lock(std::uint32_t step, std::uint8_t next) {
+    m().readers++;
+    th().phase = next;
+    label(step);
+    MM_SAY(*this, "mmap_lock read (readers=%d)", m().readers);
+  }
 };
 
 // Kernel primitives.

@@ -126,10 +126,7 @@ void step_gup(Ctx& c) {
   switch (th.phase) {
     case kGupLock:
     case kGupLockAfterUserfault:
-      c.m().readers++;
-      th.phase = kGupPtl;
-      c.label(step<kSteps, "gup.mmap_read_lock">());
-      MM_SAY(c, "mmap_lock read (readers=%d)", c.m().readers);
+      c.mmap_read_lock(step<kSteps, "gup.mmap_read_lock">(), kGupPtl);
       return;
     case kGupPtl:
       return gup_ptl(c);

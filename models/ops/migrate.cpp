@@ -201,10 +201,7 @@ void step_migrate(Ctx& c) {
   ThreadState& th = c.th();
   switch (th.phase) {
     case kMigrateLock:
-      c.m().readers++;
-      th.phase = kMigrateIsolate;
-      c.label(step<kSteps, "migrate.mmap_read_lock">());
-      MM_SAY(c, "mmap_lock read (readers=%d)", c.m().readers);
+      c.mmap_read_lock(step<kSteps, "migrate.mmap_read_lock">(), kMigrateIsolate);
       return;
     case kMigrateIsolate:
       return isolate(c);

@@ -90,12 +90,7 @@ const char* numa_skip(const Ctx& c, int page) {
   return nullptr;
 }
 
-void scan_lock(Ctx& c) {
-  c.m().readers++;
-  c.th().phase = kNumaInc;
-  c.label(step<kSteps, "numa_scan.mmap_read_lock">());
-  MM_SAY(c, "mmap_lock read (readers=%d)", c.m().readers);
-}
+void scan_lock(Ctx& c) { c.mmap_read_lock(step<kSteps, "numa_scan.mmap_read_lock">(), kNumaInc); }
 
 // One PTL step: the next PTE of the range the scan makes protnone; past the last one, the flush.
 void scan_pte(Ctx& c) {

@@ -152,10 +152,7 @@ void step_pagemap_scan(Ctx& c) {
   ThreadState& th = c.th();
   switch (th.phase) {
     case kScanLock:
-      c.m().readers++;
-      th.phase = kScanPte;
-      c.label(step<kSteps, "pagemap_scan.mmap_read_lock">());
-      MM_SAY(c, "mmap_lock read (readers=%d)", c.m().readers);
+      c.mmap_read_lock(step<kSteps, "pagemap_scan.mmap_read_lock">(), kScanPte);
       return;
     case kScanPte:
       return scan_pte(c);

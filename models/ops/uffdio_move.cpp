@@ -180,10 +180,7 @@ void step_uffdio_move(Ctx& c) {
   ThreadState& th = c.th();
   switch (th.phase) {
     case kMoveLock:
-      c.m().readers++;
-      th.phase = kMoveCheck;
-      c.label(step<kSteps, "uffdio_move.mmap_read_lock">());
-      MM_SAY(c, "mmap_lock read (readers=%d)", c.m().readers);
+      c.mmap_read_lock(step<kSteps, "uffdio_move.mmap_read_lock">(), kMoveCheck);
       return;
     case kMoveCheck:
       return check(c);
