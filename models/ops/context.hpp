@@ -213,6 +213,9 @@ std::vector<std::string> migration_steps();
 Pte mfill_install_pte(Ctx& c, int page, int pfn, bool page_in_cache);
 // The three steps of an mfill ioctl (UFFDIO_COPY, UFFDIO_CONTINUE): mmap_lock read, `install`
 // under the PTL (it labels itself), the unlock.
+// UFFDIO_COPY's and UFFDIO_CONTINUE's destination check: a VMA registered with a userfaultfd
+// (any mode) holds the page, else the op fails -ENOENT (validate_dst_vma()).
+bool mfill_dst_registered(Ctx& c, int page);
 void step_mfill(Ctx& c, void (*install)(Ctx&), std::uint32_t lock_label,
                 std::uint32_t unlock_label);
 

@@ -168,16 +168,49 @@ void protect_one(Ctx& c) {
 void step_uffd_register(Ctx& c) {
   ThreadState& th = c.th();
   if (th.phase == kRegisterLock) {
-    c.m().writer = true;
+    Mm& m = c.m();
+    m.writer = true;
+    // The process's registrations with the same features share one context (its monitor);
+    // the features that change behaviour (WP_ASYNC, WP_UNPOPULATED) make another. A VMA that
+    // another context holds is -EBUSY, checked on every VMA before any changes
+    // (userfaultfd_register(): "cur->vm_userfaultfd_ctx.ctx != ctx"); one its own context
+    // holds gets the new mode in place of the old (userfaultfd_register_range(): new_flags =
+    // (vm_flags & ~__VM_UFFD_FLAGS) | vm_flags).
+    auto bit = [](int p) { return static_cast<std::uint8_t>(1u << p); };
+    bool busy = false, any = false;
     for (int p = c.op.page; p < c.op.page + c.op.pages; ++p) {
-      if (c.op.wp_mode) c.m().vma[p].uffd_wp = true;
-      if (c.op.missing) c.m().vma[p].uffd_missing = true;
-      if (c.op.minor) c.m().uffd_minor |= static_cast<std::uint8_t>(1u << p);
-      if (c.op.wp_unpopulated) c.m().uffd_wp_unpopulated |= static_cast<std::uint8_t>(1u << p);
-      if (c.op.wp_async) c.m().uffd_wp_async |= static_cast<std::uint8_t>(1u << p);
+      if (!m.vma[p].mapped) continue;  // a hole is skipped; a range with no VMA is -EINVAL
+      any = true;
+      bool held = m.vma[p].uffd_wp || m.vma[p].uffd_missing || (m.uffd_minor & bit(p));
+      bool same = ((m.uffd_wp_async & bit(p)) != 0) == c.op.wp_async &&
+                  ((m.uffd_wp_unpopulated & bit(p)) != 0) == c.op.wp_unpopulated;
+      busy = busy || (held && !same);
     }
+    for (int p = c.op.page; p < c.op.page + c.op.pages && !busy && any; ++p) {
+      if (!m.vma[p].mapped) continue;
+      if (m.vma[p].uffd_wp && !c.op.wp_mode)
+        m.wp_protected &= static_cast<std::uint16_t>(~(1u << p));  // the protection ends
+      m.vma[p].uffd_wp = c.op.wp_mode;
+      m.vma[p].uffd_missing = c.op.missing;
+      auto set = [&](std::uint8_t& mask, bool on) {
+        mask = static_cast<std::uint8_t>(on ? mask | bit(p) : mask & ~bit(p));
+      };
+      set(m.uffd_minor, c.op.minor);
+      set(m.uffd_wp_unpopulated, c.op.wp_unpopulated);
+      set(m.uffd_wp_async, c.op.wp_async);
+    }
+    th.failed = busy || !any;
     th.phase = kRegisterUnlock;
     c.label(step<kSteps, "uffd_register.mmap_write_lock">());
+    if (!any) {
+      MM_SAY(c, "no VMA in %s..+%d: -EINVAL", c.page_name(c.op.page).c_str(), c.op.pages);
+      return;
+    }
+    if (busy) {
+      MM_SAY(c, "%s..+%d is registered with another context (other features): -EBUSY",
+             c.page_name(c.op.page).c_str(), c.op.pages);
+      return;
+    }
     MM_SAY(c, "%s%s%s%s set on %s..+%d", c.op.missing ? "VM_UFFD_MISSING " : "",
            c.op.minor ? "VM_UFFD_MINOR " : "", c.op.wp_mode ? "VM_UFFD_WP" : "",
            c.op.wp_async ? " (WP_ASYNC)" : (c.op.wp_unpopulated ? " (WP_UNPOPULATED)" : ""),

@@ -16,7 +16,8 @@
 //
 // Steps and locks:
 //   uffdio_continue.mmap_read_lock
-//   uffdio_continue.install      mmap_lock read + PTL: the PTE, or -EEXIST / -EFAULT
+//   uffdio_continue.install      mmap_lock read + PTL: the PTE, or -EEXIST / -EFAULT, or -ENOENT
+//                                when no VMA registered with a userfaultfd holds the page
 //   uffdio_continue.mmap_read_unlock
 #include "models/ops/context.hpp"
 #include "models/ops/op.hpp"
@@ -28,14 +29,19 @@ namespace mmcheck::vm {
 namespace {
 
 // The kernel step names this file takes.
-constexpr StepList<5> kSteps = {"uffdio_continue.mmap_read_lock", "uffdio_continue.install",
-                                "uffdio_continue.eexist", "uffdio_continue.efault",
-                                "uffdio_continue.mmap_read_unlock"};
+constexpr StepList<6> kSteps = {
+    "uffdio_continue.mmap_read_lock", "uffdio_continue.install",
+    "uffdio_continue.eexist",         "uffdio_continue.efault",
+    "uffdio_continue.enoent",         "uffdio_continue.mmap_read_unlock"};
 
 void install(Ctx& c) {
   int page = c.op.page;
   Pte& pte = c.m().pte[page];
   int cached = c.s.page_cache[c.sc.cache_page(page)];
+  if (!mfill_dst_registered(c, page)) {
+    c.label(step<kSteps, "uffdio_continue.enoent">());
+    return;
+  }
   if (cached == 0) {
     c.th().failed = true;
     c.label(step<kSteps, "uffdio_continue.efault">());

@@ -16,7 +16,9 @@
 //
 // Steps and locks:
 //   uffdio_copy.mmap_read_lock
-//   uffdio_copy.install        mmap_lock read + PTL: the page and the PTE, or -EEXIST
+//   uffdio_copy.install        mmap_lock read + PTL: the page and the PTE, or -EEXIST, or
+//                              -ENOENT when no VMA registered with a userfaultfd holds the page
+//                              (validate_dst_vma(): "Check the vma is registered in uffd")
 //   uffdio_copy.mmap_read_unlock
 #include "models/ops/context.hpp"
 #include "models/ops/op.hpp"
@@ -33,8 +35,9 @@ inline constexpr std::uint8_t kCopyInstall = 1;
 inline constexpr std::uint8_t kCopyUnlock = 2;
 
 // The kernel step names this file takes.
-constexpr StepList<4> kSteps = {"uffdio_copy.mmap_read_lock", "uffdio_copy.install",
-                                "uffdio_copy.eexist", "uffdio_copy.mmap_read_unlock"};
+constexpr StepList<5> kSteps = {"uffdio_copy.mmap_read_lock", "uffdio_copy.install",
+                                "uffdio_copy.eexist", "uffdio_copy.enoent",
+                                "uffdio_copy.mmap_read_unlock"};
 
 // The new page: an anonymous page, or shmem's page-cache page (the cache's reference and the
 // mapping's), holding the copied data.
@@ -75,6 +78,18 @@ void step_mfill(Ctx& c, void (*install)(Ctx&), std::uint32_t lock_label,
   }
 }
 
+bool mfill_dst_registered(Ctx& c, int page) {
+  const VmaPage& vma = c.m().vma[page];
+  bool registered =
+      vma.mapped && (vma.uffd_wp || vma.uffd_missing || (c.m().uffd_minor & (1u << page)) != 0);
+  if (!registered) {
+    c.th().failed = true;
+    MM_SAY(c, "%s:%s is in no VMA registered with a userfaultfd: -ENOENT", c.mm_name(c.mm).c_str(),
+           c.page_name(page).c_str());
+  }
+  return registered;
+}
+
 Pte mfill_install_pte(Ctx& c, int page, int pfn, bool page_in_cache) {
   const VmaPage& vma = c.m().vma[page];
   // VM_WRITE, not MODE_WP, and "if (page_in_cache && !vm_shared) writable = false": a
@@ -110,6 +125,10 @@ void install(Ctx& c) {
   Mm& m = c.m();
   Pte& pte = m.pte[page];
   bool shmem = c.sc.region_of(page).shmem;
+  if (!mfill_dst_registered(c, page)) {
+    c.label(step<kSteps, "uffdio_copy.enoent">());
+    return;
+  }
   if (pte.present || pte.migration || (shmem && c.s.page_cache[page] != 0)) {
     c.th().failed = true;
     c.label(step<kSteps, "uffdio_copy.eexist">());

@@ -81,5 +81,67 @@ TEST_CASE(
           .verdict == mmcheck::cli::Outcome::Holds);
 }
 
+TEST_CASE(
+    "UFFDIO_COPY and UFFDIO_CONTINUE into a VMA no userfaultfd registered fail -ENOENT "
+    "(validate_dst_vma()) and change nothing",
+    "[uffdio_copy]") {
+  Sim copy(scenario_text(R"({"A": {}})",
+                         R"({"P": {"threads": {"cpu0": [{"op": "uffdio_copy", "addr": "A"}]}}})"),
+           "latest");
+  auto taken = copy.finish_op("cpu0");
+  CHECK(std::find(taken.begin(), taken.end(), "uffdio_copy.enoent") != taken.end());
+  CHECK_FALSE(copy.pte("P", "A").present);
+  Sim cont(
+      scenario_text(R"({"A": {"type": "shmem"}})",
+                    R"({"P": {"threads": {"cpu0": [{"op": "uffdio_continue", "addr": "A"}]}}})",
+                    R"([{"thread": "cpu0", "op": "write", "addr": "A"}])"),
+      "latest");
+  taken = cont.finish_op("cpu0");
+  CHECK(std::find(taken.begin(), taken.end(), "uffdio_continue.enoent") != taken.end());
+}
+
+TEST_CASE(
+    "A registration with the same features replaces the VMA's mode; one with other features "
+    "is another userfaultfd, -EBUSY on a VMA the first holds; none on an unmapped range is "
+    "-EINVAL",
+    "[uffd]") {
+  // wp, then missing with the same (no) features: the mode is replaced, WP is gone
+  // (userfaultfd_register_range(): new_flags = (vm_flags & ~__VM_UFFD_FLAGS) | vm_flags).
+  Sim same(scenario_text(R"({"A": {}})",
+                         R"({"P": {"threads": {"cpu0": [
+                               {"op": "uffd_register", "addr": "A", "mode": "wp"},
+                               {"op": "uffd_register", "addr": "A", "mode": "missing"}]}}})"),
+           "latest");
+  same.finish_op("cpu0");
+  CHECK(same.vma("P", "A").uffd_wp);
+  same.finish_op("cpu0");
+  CHECK_FALSE(same.vma("P", "A").uffd_wp);
+  CHECK(same.vma("P", "A").uffd_missing);
+  CHECK_FALSE(same.s.threads[same.thread("cpu0")].failed);
+  // wp, then wp with WP_UNPOPULATED: another context, -EBUSY, the first registration stays.
+  Sim other(scenario_text(R"({"A": {}})",
+                          R"({"P": {"threads": {"cpu0": [
+                                {"op": "uffd_register", "addr": "A", "mode": "wp"},
+                                {"op": "uffd_register", "addr": "A", "mode": "missing",
+                                 "features": "wp_unpopulated"},
+                                {"op": "read", "addr": "A"}]}}})"),
+            "latest");
+  other.finish_op("cpu0");
+  other.run_until("cpu0", "uffd_register.mmap_write_lock");
+  CHECK(other.s.threads[other.thread("cpu0")].failed);
+  CHECK(other.vma("P", "A").uffd_wp);
+  CHECK_FALSE(other.vma("P", "A").uffd_missing);
+  // After munmap, no VMA: -EINVAL.
+  Sim gone(scenario_text(R"({"A": {}})",
+                         R"({"P": {"threads": {"cpu0": [{"op": "munmap", "addr": "A"},
+                               {"op": "uffd_register", "addr": "A", "mode": "wp"},
+                               {"op": "read", "addr": "A"}]}}})"),
+           "latest");
+  gone.finish_op("cpu0");
+  gone.run_until("cpu0", "uffd_register.mmap_write_lock");
+  CHECK(gone.s.threads[gone.thread("cpu0")].failed);
+  CHECK_FALSE(gone.vma("P", "A").uffd_wp);
+}
+
 }  // namespace
 }  // namespace mmtest

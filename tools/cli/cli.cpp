@@ -337,6 +337,11 @@ int run(int argc, char** argv) {
       ->check(kNonNegative);
   oracle_cmd->add_option("--seed", oracle.seed, "The random programs' seed (default 1)");
   oracle_cmd->add_flag("!--no-shrink", oracle.shrink, "Print disagreeing programs unshrunk");
+  oracle_cmd
+      ->add_option("--jobs", oracle.jobs,
+                   "Random programs compiled and run side by side (default: one per core); the "
+                   "output is the same for any number")
+      ->check(CLI::Range(1u, 64u));
   oracle_cmd->add_option("--kernel", oracle.kernel,
                          "The preset to compare with (default: the release nearest `uname -r`)");
 

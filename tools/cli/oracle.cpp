@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -187,9 +189,12 @@ OracleResult oracle_scenario(const vm::Scenario& sc, const OracleOptions& opt) {
   }
   // The kernel: the generated program with --json.
   std::string program = reproduce_program(sc, {}, "", "oracle");
-  auto dir =
-      std::filesystem::temp_directory_path() / ("mmcheck-oracle-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
+  // A directory of its own: programs may be compared side by side (`--jobs`).
+  std::string tmpl = (std::filesystem::temp_directory_path() / "mmcheck-oracle-XXXXXX").string();
+  if (!mkdtemp(tmpl.data()))
+    throw vm::InputError(
+        file, "", std::string("cannot create a temporary directory: ") + std::strerror(errno));
+  std::filesystem::path dir = tmpl;
   std::string c = (dir / "p.c").string(), exe = (dir / "p").string(), outp = (dir / "out").string();
   std::ofstream(c) << program;
   std::string cmd = "gcc -O0 -pthread -o '" + exe + "' '" + c + "' 2> '" + outp + ".cc'";

@@ -19,6 +19,7 @@ struct OracleArgs {
   long random = 0;     // --random N: N random sequential programs instead of files
   unsigned long long seed = 1;
   bool shrink = true;
+  unsigned jobs = 0;  // --jobs: programs compared side by side (0: one per core)
 };
 
 struct OracleOptions {

@@ -2,13 +2,17 @@
 // to 3 processes) over the ops both the model and the reproducer support, each compared with the
 // running kernel as `mmcheck oracle` compares a scenario; a program with an undeclared
 // disagreement is shrunk (one op removed at a time while the disagreement stays) and printed.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <future>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "invariants/checker.hpp"
@@ -31,6 +35,7 @@ struct Gen {
 struct Shape {
   std::vector<std::string> page_names;  // "A", "A+1", "B"
   std::vector<bool> wp_page;            // the page's region is registered for uffd-wp
+  std::vector<bool> shmem;              // the page's region is shmem
   std::vector<int> words;
 };
 
@@ -59,7 +64,10 @@ Json random_ops(Gen& g, const Shape& sh, int count, bool monitor, bool clear_ref
       std::string h = "h" + std::to_string(handles++);
       bool pin = g.chance(60);
       op = {{"op", pin ? "pin" : "get"}, {"addr", addr}, {"as", h}};
-      if (pin) op["write"] = g.chance(70);
+      // A pin is a write pin: user space has no read-only FOLL_LONGTERM pin to drive the
+      // model's read-only one with (models/not_modelled.json "ro-longterm-pin"); `get` is
+      // the read-only reference.
+      if (pin) op["write"] = true;
       held.push_back({h, pin});
     } else if (kind < 76 && !held.empty()) {
       auto [h, pin] = held[static_cast<std::size_t>(g.below(static_cast<int>(held.size())))];
@@ -76,8 +84,29 @@ Json random_ops(Gen& g, const Shape& sh, int count, bool monitor, bool clear_ref
             break;
           }
       }
-    } else if (kind < 86 && monitor && sh.wp_page[p]) {
-      op = {{"op", g.chance(50) ? "uffd_wp" : "uffd_unwp"}, {"addr", addr}};
+    } else if (kind < 86 && monitor) {
+      // The monitor's ioctls: the process that registered (a child has no uffd: no
+      // UFFD_FEATURE_EVENT_FORK).
+      int what = g.below(10);
+      if (what < 4 && sh.wp_page[p]) {
+        op = {{"op", g.chance(50) ? "uffd_wp" : "uffd_unwp"}, {"addr", addr}};
+      } else if (what < 6) {
+        const char* anon_modes[] = {"wp", "missing", "missing+wp"};
+        const char* shmem_modes[] = {"wp", "missing", "missing+wp", "minor"};
+        op = {{"op", "uffd_register"},
+              {"addr", addr},
+              {"mode", sh.shmem[p] ? shmem_modes[g.below(4)] : anon_modes[g.below(3)]}};
+      } else if (what == 6) {
+        op = {{"op", "uffdio_copy"}, {"addr", addr}};
+      } else if (what == 7 && sh.shmem[p]) {
+        op = {{"op", "uffdio_continue"}, {"addr", addr}};
+      } else if (what == 8 && sh.page_names.size() > 1) {
+        int q = g.below(static_cast<int>(sh.page_names.size()) - 1);
+        if (q >= p) ++q;
+        op = {{"op", "uffdio_move"}, {"addr", addr}, {"src", sh.page_names[q]}};
+      } else {
+        op = {{"op", "uffd_close"}};
+      }
     } else if (kind < 90 && clear_refs) {
       op = {{"op", "clear_refs"}};
     } else {
@@ -109,6 +138,7 @@ Json random_program(Gen& g, bool clear_refs) {
     for (int i = 0; i < pages; ++i) {
       sh.page_names.push_back(i == 0 ? name : name + "+" + std::to_string(i));
       sh.wp_page.push_back(wp);
+      sh.shmem.push_back(shmem);
       sh.words.push_back(words);
     }
   }
@@ -208,48 +238,76 @@ int oracle_random_command(const OracleArgs& args) {
   std::set<std::string> adaptations;
   std::string uname_seen, kernel_seen;
   bool clear_refs = true;
-  for (long i = 0; compared < args.random && attempts < 4 * args.random; ++i, ++attempts) {
-    Gen g(args.seed * 1000003ULL + static_cast<std::uint64_t>(i));
-    Json program = random_program(g, clear_refs);
-    std::string name = "random-" + std::to_string(args.seed) + "-" + std::to_string(i);
-    program["name"] = name;
-    std::string why;
-    auto r = try_program(program, name, opt, &why);
-    if (!r) {
-      // The machine lacks soft-dirty: no more clear_refs in the programs.
-      if (why.find("CONFIG_MEM_SOFT_DIRTY") != std::string::npos) clear_refs = false;
-      if (why.find("root") != std::string::npos || why.find("not readable") != std::string::npos ||
-          why.find("not permitted") != std::string::npos ||
-          why.find("compile") != std::string::npos) {
-        std::printf("SKIP: %s\n", why.c_str());
-        return kExitOracleSkipped;
+  unsigned jobs = args.jobs ? args.jobs : std::max(1u, std::thread::hardware_concurrency());
+  struct Attempt {
+    Json program;
+    std::string name, why;
+    std::optional<OracleResult> result;
+  };
+  // Attempts are made `jobs` at a time, side by side, and taken in their order: the output is
+  // the same for any --jobs (the last batch may run attempts that are not needed).
+  for (long i = 0; compared < args.random && attempts < 4 * args.random;) {
+    std::vector<Attempt> batch(jobs);
+    for (unsigned j = 0; j < jobs; ++j) {
+      Gen g(args.seed * 1000003ULL + static_cast<std::uint64_t>(i + j));
+      batch[j].program = random_program(g, clear_refs);
+      batch[j].name = "random-" + std::to_string(args.seed) + "-" + std::to_string(i + j);
+      batch[j].program["name"] = batch[j].name;
+    }
+    {
+      std::vector<std::future<void>> running;
+      for (auto& a : batch)
+        running.push_back(std::async(std::launch::async, [&a, &opt] {
+          a.result = try_program(a.program, a.name, opt, &a.why);
+        }));
+      for (auto& f : running) f.get();
+    }
+    for (auto& a : batch) {
+      if (compared >= args.random || attempts >= 4 * args.random) break;
+      ++i, ++attempts;
+      const std::string& why = a.why;
+      if (!a.result) {
+        // The machine lacks soft-dirty: no more clear_refs in the programs.
+        if (why.find("CONFIG_MEM_SOFT_DIRTY") != std::string::npos) clear_refs = false;
+        if (why.find("root") != std::string::npos ||
+            why.find("not readable") != std::string::npos ||
+            why.find("not permitted") != std::string::npos ||
+            why.find("compile") != std::string::npos) {
+          std::printf("SKIP: %s\n", why.c_str());
+          return kExitOracleSkipped;
+        }
+        ++discarded;
+        discard_reasons[why.substr(0, why.find(':'))]++;
+        continue;
       }
-      ++discarded;
-      discard_reasons[why.substr(0, why.find(':'))]++;
-      continue;
-    }
-    ++compared;
-    uname_seen = r->uname, kernel_seen = r->kernel;
-    adaptations.insert(r->adaptations.begin(), r->adaptations.end());
-    for (const auto& [k, t] : r->tally) {
-      total[k].compared += t.compared, total[k].agreed += t.agreed;
-      total[k].declared += t.declared, total[k].adapted += t.adapted;
-    }
-    if (!r->disagreements.empty()) {
-      ++failing;
-      print_oracle_result(*r);
-      if (args.shrink) {
-        std::string kind = r->disagreements.front().substr(0, r->disagreements.front().find(' '));
-        int runs = 0;
-        Json small = shrink(program, kind, opt, &runs);
-        std::printf("  shrunk (%d runs) to: %s\n", runs, small.dump().c_str());
+      const OracleResult& r = *a.result;
+      ++compared;
+      uname_seen = r.uname, kernel_seen = r.kernel;
+      adaptations.insert(r.adaptations.begin(), r.adaptations.end());
+      for (const auto& [k, t] : r.tally) {
+        total[k].compared += t.compared, total[k].agreed += t.agreed;
+        total[k].declared += t.declared, total[k].adapted += t.adapted;
       }
+      // A program whose disagreements are all declared: one line each, with the program.
+      if (r.disagreements.empty())
+        for (const auto& d : r.declared)
+          std::printf("DECLARED %s: %s\n", a.name.c_str(), d.c_str());
+      if (!r.disagreements.empty()) {
+        ++failing;
+        print_oracle_result(r);
+        if (args.shrink) {
+          std::string kind = r.disagreements.front().substr(0, r.disagreements.front().find(' '));
+          int runs = 0;
+          Json small = shrink(a.program, kind, opt, &runs);
+          std::printf("  shrunk (%d runs) to: %s\n", runs, small.dump().c_str());
+        }
+      }
+      if (compared % 100 == 0)
+        std::fprintf(stderr,
+                     "mmcheck oracle: %ld programs compared, %ld with undeclared "
+                     "disagreements\n",
+                     compared, failing);
     }
-    if (compared % 100 == 0)
-      std::fprintf(stderr,
-                   "mmcheck oracle: %ld programs compared, %ld with undeclared "
-                   "disagreements\n",
-                   compared, failing);
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf(

@@ -133,7 +133,10 @@ struct ctl {
   atomic_int go, armed;
 };
 static struct ctl *ctl;
-static int region_fd[N_REGIONS];
+/* A shmem region's pages are each their own one-page memfd, mapped side by side: fault-around
+   (do_fault_around(), bounded by the VMA) then never maps a neighbouring page, which the model
+   does not do either (models/not_modelled.json "fault-around"). */
+static int page_fd[N_PAGES];
 static int json_mode, ncpus = 1;
 
 static long futex(atomic_int *a, int op, int v, const struct timespec *ts) {
@@ -217,15 +220,35 @@ static int ring_rw(struct ring *r, int opcode, int fd, void *addr, unsigned len)
   return res;
 }
 
-static int uffd_open(unsigned long long features) {
-  /* UFFD_FEATURE_MOVE where the kernel has it (UFFDIO_MOVE, 6.8+). */
-  for (int with_move = 1; with_move >= 0; with_move--) {
-    int fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) return -1;
-    struct uffdio_api api = {.api = UFFD_API, .features = features | (with_move ? UFFD_FEATURE_MOVE : 0)};
-    if (ioctl(fd, UFFDIO_API, &api) == 0) return fd;
-    close(fd);
-  }
+/* The process's userfaultfds: one per set of the features that change behaviour (WP_ASYNC,
+   WP_UNPOPULATED), as the model has one monitor per process whose registrations with the same
+   features share a context (a registration over a page another context holds is -EBUSY; one
+   over a page its own context holds replaces the mode). Every capability the kernel has is asked
+   for (shmem WP and MINOR, MOVE): they only allow. Reset at fork (no UFFD_FEATURE_EVENT_FORK). */
+static int proc_uffd[4] = {-1, -1, -1, -1};
+static int uffd_open(unsigned long long behaviour) {
+  int slot = (behaviour & UFFD_FEATURE_WP_ASYNC ? 2 : 0) | (behaviour & UFFD_FEATURE_WP_UNPOPULATED ? 1 : 0);
+  if (proc_uffd[slot] >= 0) return proc_uffd[slot];
+  /* What this kernel supports: UFFDIO_API with no features answers it (once per descriptor). */
+  unsigned long long supported = 0;
+  int probe = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+  if (probe < 0) return -1;
+  struct uffdio_api q = {.api = UFFD_API, .features = 0};
+  if (ioctl(probe, UFFDIO_API, &q) == 0) supported = q.features;
+  close(probe);
+  unsigned long long want = UFFD_FEATURE_WP_HUGETLBFS_SHMEM | UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_MOVE;
+  int fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return -1;
+  struct uffdio_api api = {.api = UFFD_API, .features = behaviour | (want & supported)};
+  if (ioctl(fd, UFFDIO_API, &api) < 0) { close(fd); return -1; }
+  return proc_uffd[slot] = fd;
+}
+/* The descriptor an ioctl on `page` goes to: the context that registered the page, else any of
+   the process's (the kernel answers -ENOENT for a page its context does not hold). */
+static int uffd_of(int page) {
+  if (page_uffd[page] >= 0) return page_uffd[page];
+  for (int k = 0; k < 4; k++)
+    if (proc_uffd[k] >= 0) return proc_uffd[k];
   return -1;
 }
 static int uffd_register(int fd, int page, int pages, unsigned long long mode) {
@@ -285,10 +308,7 @@ static void run_op(const struct op *o, struct box *b, int i) {
       break;
     }
     case OP_UFFD_REGISTER: {
-      int r = region_of(o->page);
       unsigned long long f = 0, mode = 0;
-      if (regions[r].shmem && o->wp_mode) f |= UFFD_FEATURE_WP_HUGETLBFS_SHMEM;
-      if (regions[r].shmem && o->minor) f |= UFFD_FEATURE_MINOR_SHMEM;
       if (o->wp_unpop) f |= UFFD_FEATURE_WP_UNPOPULATED;
       if (o->wp_async) f |= UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED;
       if (o->missing) mode |= UFFDIO_REGISTER_MODE_MISSING;
@@ -302,17 +322,13 @@ static void run_op(const struct op *o, struct box *b, int i) {
     case OP_UFFD_UNWP: {
       struct uffdio_writeprotect wp = {.range = {page_addr(o->page), len},
                                        .mode = o->kind == OP_UFFD_WP ? UFFDIO_WRITEPROTECT_MODE_WP : 0};
-      rc = page_uffd[o->page] < 0 ? (errno = ENOENT, -1) : ioctl(page_uffd[o->page], UFFDIO_WRITEPROTECT, &wp);
+      rc = uffd_of(o->page) < 0 ? (errno = ENOENT, -1) : ioctl(uffd_of(o->page), UFFDIO_WRITEPROTECT, &wp);
       break;
     }
     case OP_UFFD_CLOSE:
-      for (int p = 0; p < N_PAGES; p++) {
-        int fd = page_uffd[p];
-        if (fd < 0) continue;
-        for (int q = 0; q < N_PAGES; q++)
-          if (page_uffd[q] == fd) page_uffd[q] = -1;
-        close(fd);
-      }
+      for (int q = 0; q < N_PAGES; q++) page_uffd[q] = -1;
+      for (int k = 0; k < 4; k++)
+        if (proc_uffd[k] >= 0) close(proc_uffd[k]), proc_uffd[k] = -1;
       break;
     case OP_UFFDIO_COPY: {
       static __thread uint8_t src[PAGE] __attribute__((aligned(PAGE)));
@@ -320,17 +336,17 @@ static void run_op(const struct op *o, struct box *b, int i) {
       src[o->word * WORD_STRIDE] = (uint8_t)o->value;
       struct uffdio_copy c = {.dst = page_addr(o->page), .src = (uintptr_t)src, .len = PAGE,
                               .mode = o->wp ? UFFDIO_COPY_MODE_WP : 0};
-      rc = page_uffd[o->page] < 0 ? (errno = ENOENT, -1) : ioctl(page_uffd[o->page], UFFDIO_COPY, &c);
+      rc = uffd_of(o->page) < 0 ? (errno = ENOENT, -1) : ioctl(uffd_of(o->page), UFFDIO_COPY, &c);
       break;
     }
     case OP_UFFDIO_CONTINUE: {
       struct uffdio_continue c = {.range = {page_addr(o->page), PAGE}};
-      rc = page_uffd[o->page] < 0 ? (errno = ENOENT, -1) : ioctl(page_uffd[o->page], UFFDIO_CONTINUE, &c);
+      rc = uffd_of(o->page) < 0 ? (errno = ENOENT, -1) : ioctl(uffd_of(o->page), UFFDIO_CONTINUE, &c);
       break;
     }
     case OP_UFFDIO_MOVE: {
       struct uffdio_move m = {.dst = page_addr(o->page), .src = page_addr(o->src), .len = PAGE};
-      rc = page_uffd[o->page] < 0 ? (errno = ENOENT, -1) : ioctl(page_uffd[o->page], UFFDIO_MOVE, &m);
+      rc = uffd_of(o->page) < 0 ? (errno = ENOENT, -1) : ioctl(uffd_of(o->page), UFFDIO_MOVE, &m);
       break;
     }
     case OP_MPROTECT: rc = mprotect(a, len, prot_bits(o->prot)); break;
@@ -369,9 +385,16 @@ static void run_op(const struct op *o, struct box *b, int i) {
       h->kind = 0;
       break;
     case OP_PUT:
-    case OP_DROP_REF:
+    case OP_DROP_REF: {
+      /* Drained before it is closed: a process forked since holds the pipe open too, and the
+         page reference goes with the pipe buffer, not with this process's descriptors. */
+      uint8_t sink[PAGE];
+      int fl = fcntl(h->rd, F_GETFL);
+      fcntl(h->rd, F_SETFL, fl | O_NONBLOCK);
+      while (read(h->rd, sink, sizeof sink) > 0) {}
       close(h->rd), close(h->wr), h->kind = 0;
       break;
+    }
     case OP_PIN_READ: {
       uint8_t buf[PAGE];
       if (h->kind == 1) {
@@ -454,14 +477,18 @@ static void map_regions(void) {
     const struct region *g = &regions[r];
     void *want = (void *)page_addr(g->first_page);
     size_t len = (size_t)g->pages * PAGE;
-    int fd = g->shmem ? region_fd[g->file_of >= 0 ? g->file_of : r] : -1;
     int flags = (g->shmem && !g->priv ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED_NOREPLACE |
                 (g->shmem ? 0 : MAP_ANONYMOUS);
-    void *m = mmap(want, len, prot_bits(g->prot), flags, fd, 0);
-    if (m != want) { out("# mmap of region %s failed: %s\n", g->name, strerror(errno)); _exit(3); }
-    madvise(m, len, MADV_NOHUGEPAGE);
+    int file_first = g->file_of >= 0 ? regions[g->file_of].first_page : g->first_page;
+    for (int i = 0; i < (g->shmem ? g->pages : 1); i++) {
+      void *at = (char *)want + (size_t)i * PAGE;
+      void *m = mmap(at, g->shmem ? PAGE : len, prot_bits(g->prot), flags,
+                     g->shmem ? page_fd[file_first + i] : -1, 0);
+      if (m != at) { out("# mmap of region %s failed: %s\n", g->name, strerror(errno)); _exit(3); }
+    }
+    madvise(want, len, MADV_NOHUGEPAGE);
     if (g->uffd_wp) {
-      int ufd = uffd_open(g->shmem ? UFFD_FEATURE_WP_HUGETLBFS_SHMEM : 0);
+      int ufd = uffd_open(0);
       if (ufd < 0 || uffd_register(ufd, g->first_page, g->pages, UFFDIO_REGISTER_MODE_WP) < 0) {
         out("# userfaultfd WP registration of %s failed: %s\n", g->name, strerror(errno));
         _exit(3);
@@ -515,7 +542,14 @@ static void proc_main(int p) {
   sigaction(SIGBUS, &sa, 0);
   if (procs[p].forked_by < 0) map_regions();
   else
+  {
     for (int q = 0; q < N_PAGES; q++) page_uffd[q] = -1; /* no UFFD_FEATURE_EVENT_FORK */
+    /* The parent's userfaultfds are not this process's (the model's child has no monitor):
+       closed, so that the parent's uffd_close releases its contexts (userfaultfd_release() runs
+       when the last reference to the file goes). */
+    for (int k = 0; k < 4; k++)
+      if (proc_uffd[k] >= 0) close(proc_uffd[k]), proc_uffd[k] = -1;
+  }
   for (int t = 0; t < N_THREADS; t++) {
     if (threads[t].proc != p) continue;
     pthread_t th;
@@ -704,13 +738,14 @@ static void reset_world(void) {
   step_no = 0;
 }
 static int start_world(void) {
-  for (int r = 0; r < N_REGIONS; r++) {
-    region_fd[r] = -1;
-    if (regions[r].shmem && regions[r].file_of < 0) {
-      region_fd[r] = memfd_create(regions[r].name, 0);
-      if (region_fd[r] < 0 || ftruncate(region_fd[r], (off_t)regions[r].pages * PAGE) < 0) return -1;
-    }
-  }
+  for (int p = 0; p < N_PAGES; p++) page_fd[p] = -1;
+  for (int r = 0; r < N_REGIONS; r++)
+    if (regions[r].shmem && regions[r].file_of < 0)
+      for (int i = 0; i < regions[r].pages; i++) {
+        int fd = memfd_create(regions[r].name, 0);
+        page_fd[regions[r].first_page + i] = fd;
+        if (fd < 0 || ftruncate(fd, PAGE) < 0) return -1;
+      }
   for (int p = 0; p < N_PROCS; p++) {
     if (procs[p].forked_by >= 0) continue;
     pid_t pid = fork();
@@ -728,8 +763,8 @@ static void end_world(void) {
       mm_gone(p);
     }
   }
-  for (int r = 0; r < N_REGIONS; r++)
-    if (region_fd[r] >= 0) close(region_fd[r]);
+  for (int p = 0; p < N_PAGES; p++)
+    if (page_fd[p] >= 0) close(page_fd[p]), page_fd[p] = -1;
   while (waitpid(-1, 0, WNOHANG) > 0) {}
 }
 
