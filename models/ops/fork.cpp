@@ -117,7 +117,9 @@ void step_fork(Ctx& c) {
       cm = Mm{};
       cm.exists = true;
       cm.vma = parent.vma;
-      for (auto& v : cm.vma) v.uffd_wp = false;
+      // dup_userfaultfd() without UFFD_FEATURE_EVENT_FORK: the child's VMAs lose their
+      // context and every VM_UFFD_* flag (the minor and feature bits are the Mm's, not copied).
+      for (auto& v : cm.vma) v.uffd_wp = v.uffd_missing = false;
       // Shared pages: the ghost view is common to every mapping of the shmem object.
       for (int p = 0; p < c.sc.page_count(); ++p) {
         if (is_private(c.sc, p)) continue;

@@ -122,7 +122,7 @@ TEST_CASE(
   Sim other(scenario_text(R"({"A": {}})",
                           R"({"P": {"threads": {"cpu0": [
                                 {"op": "uffd_register", "addr": "A", "mode": "wp"},
-                                {"op": "uffd_register", "addr": "A", "mode": "missing",
+                                {"op": "uffd_register", "addr": "A", "mode": "missing+wp",
                                  "features": "wp_unpopulated"},
                                 {"op": "read", "addr": "A"}]}}})"),
             "latest");
@@ -131,6 +131,7 @@ TEST_CASE(
   CHECK(other.s.threads[other.thread("cpu0")].failed);
   CHECK(other.vma("P", "A").uffd_wp);
   CHECK_FALSE(other.vma("P", "A").uffd_missing);
+  CHECK(other.s.mm[other.process("P")].uffd_wp_unpopulated == 0);
   // After munmap, no VMA: -EINVAL.
   Sim gone(scenario_text(R"({"A": {}})",
                          R"({"P": {"threads": {"cpu0": [{"op": "munmap", "addr": "A"},
@@ -141,6 +142,23 @@ TEST_CASE(
   gone.run_until("cpu0", "uffd_register.mmap_write_lock");
   CHECK(gone.s.threads[gone.thread("cpu0")].failed);
   CHECK_FALSE(gone.vma("P", "A").uffd_wp);
+}
+
+TEST_CASE(
+    "A forked child's VMAs lose VM_UFFD_MISSING as VM_UFFD_WP (dup_userfaultfd() without "
+    "UFFD_FEATURE_EVENT_FORK): its load of a none page does not wait for a monitor",
+    "[uffd]") {
+  Sim sim(scenario_text(
+              R"({"A": {}})", R"({"P": {"threads": {"cpu0": [{"op": "fork", "child": "C"}]}},
+                                          "C": {"threads": {"c": [{"op": "read", "addr": "A"}]}}})",
+              R"([{"thread": "cpu0", "op": "uffd_register", "addr": "A", "mode": "missing+wp"}])"),
+          "latest");
+  sim.finish_op("cpu0");
+  CHECK(sim.vma("P", "A").uffd_missing);
+  CHECK_FALSE(sim.vma("C", "A").uffd_missing);
+  CHECK_FALSE(sim.vma("C", "A").uffd_wp);
+  sim.finish_op("c");
+  CHECK(sim.pte("C", "A").present);
 }
 
 }  // namespace

@@ -100,9 +100,11 @@ Json random_ops(Gen& g, const Shape& sh, int count, bool monitor, bool clear_ref
         op = {{"op", "uffdio_copy"}, {"addr", addr}};
       } else if (what == 7 && sh.shmem[p]) {
         op = {{"op", "uffdio_continue"}, {"addr", addr}};
-      } else if (what == 8 && sh.page_names.size() > 1) {
+      } else if (what == 8 && sh.page_names.size() > 1 && !sh.shmem[p]) {
+        // UFFDIO_MOVE moves anonymous pages only (the model refuses a shmem one as unsupported).
         int q = g.below(static_cast<int>(sh.page_names.size()) - 1);
         if (q >= p) ++q;
+        if (sh.shmem[q]) q = p == 0 ? 1 : 0;
         op = {{"op", "uffdio_move"}, {"addr", addr}, {"src", sh.page_names[q]}};
       } else {
         op = {{"op", "uffd_close"}};
@@ -235,6 +237,7 @@ int oracle_random_command(const OracleArgs& args) {
   std::map<std::string, OracleCount> total;
   long compared = 0, discarded = 0, failing = 0, attempts = 0;
   std::map<std::string, long> discard_reasons;
+  std::map<std::string, std::string> discard_first;  // the first program of each reason, in full
   std::set<std::string> adaptations;
   std::string uname_seen, kernel_seen;
   bool clear_refs = true;
@@ -277,7 +280,8 @@ int oracle_random_command(const OracleArgs& args) {
           return kExitOracleSkipped;
         }
         ++discarded;
-        discard_reasons[why.substr(0, why.find(':'))]++;
+        std::string key = why.substr(0, why.find(':'));
+        if (discard_reasons[key]++ == 0) discard_first[key] = a.name + ": " + why;
         continue;
       }
       const OracleResult& r = *a.result;
@@ -314,7 +318,8 @@ int oracle_random_command(const OracleArgs& args) {
       "\nKernel %s, model preset %s; seed %llu: %ld random programs compared, %ld "
       "discarded, %ld with undeclared disagreements, %.0f s\n",
       uname_seen.c_str(), kernel_seen.c_str(), args.seed, compared, discarded, failing, seconds);
-  for (const auto& [why, n] : discard_reasons) std::printf("discarded %ld: %s\n", n, why.c_str());
+  for (const auto& [why, n] : discard_reasons)
+    std::printf("discarded %ld: %s (the first: %s)\n", n, why.c_str(), discard_first[why].c_str());
   for (const auto& a : adaptations) std::printf("adapted: %s\n", a.c_str());
   print_agreement(total);
   if (compared == 0) return kExitOracleSkipped;
