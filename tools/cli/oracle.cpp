@@ -19,8 +19,10 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "models/scenario.hpp"
 #include "models/vm_model.hpp"
@@ -147,48 +149,93 @@ OracleResult oracle_scenario(const vm::Scenario& sc, const OracleOptions& opt) {
   vm::VmModel model(sc, policy, rec);
   vm::State s = model.initial_states().front();
   std::vector<View> model_views{model_view(model, s, sc)};
-  std::vector<std::pair<int, int>> order;  // (thread, op)
+  // The sequential plan: thread after thread. An op that blocks on a userfault may be served
+  // by another thread's next op when that is the monitor's uffd_unwp or uffdio_copy (the
+  // handler of a WP or missing fault): the server runs inside the blocked op, and both are observed
+  // after it, the served op first (`order` is what ran, in the program's step order).
+  std::vector<std::pair<int, int>> plan, order;
   for (std::size_t t = 0; t < sc.threads.size(); ++t)
     for (std::size_t i = 0; i < sc.threads[t].ops.size(); ++i)
-      order.push_back({static_cast<int>(t), static_cast<int>(i)});
+      plan.push_back({static_cast<int>(t), static_cast<int>(i)});
+  std::vector<ServedOp> served;
+  std::set<std::pair<int, int>> servers;
   const auto& names = vm::step_names();
-  for (auto [t, i] : order) {
-    std::vector<vm::VmModel::Action> acts;
-    View v;
-    int faults = 0;
-    rec.last_value = -1;
-    bool blocked = false;
+  // Runs thread t's op i to completion or until it blocks; the outcome and the faults.
+  auto run_op = [&](int t, int i, std::string& outcome, int& faults, bool& waited) {
     // An op that fails sets its thread's `failed`, which the op's last step clears with the
     // rest of its locals: any step of the op counts.
+    // A fault that waits in handle_userfault returns VM_FAULT_RETRY, which mm_account_fault()
+    // does not count; the retry after the wake-up is counted once, whether the PTE was fixed
+    // meanwhile or it faults again (x86 retries within the same exception): the fault that
+    // waited and the one that follows it are one.
     bool failed_any = false;
+    std::vector<vm::VmModel::Action> acts;
     while (s.threads[t].pc == i) {
       acts.clear();
       model.enabled_actions(s, acts);
-      if (std::find(acts.begin(), acts.end(), t) == acts.end()) {
-        blocked = true;
-        break;
-      }
+      if (std::find(acts.begin(), acts.end(), t) == acts.end()) return false;
       vm::State next;
       StepInfo info = model.apply(s, static_cast<vm::VmModel::Action>(t), next);
-      if (info.label < names.size() && names[info.label] == "access.fault") ++faults;
+      const std::string& name = info.label < names.size() ? names[info.label] : "";
+      if (name == "handle_userfault.wait") waited = true;
+      if (name == "access.fault" && !std::exchange(waited, false)) ++faults;
       failed_any = failed_any || next.threads[t].failed;
       s = next;
-      if (s.threads[t].pc != i) v.outcome = failed_any ? "failed" : "done";
     }
-    if (blocked) {
-      res.skipped = "not sequential: " + sc.threads[t].name + "'s op \"" +
-                    sc.threads[t].ops[i].text + "\" blocks in the model (" +
-                    model.why_blocked(s, t) + ")";
-      return res;
+    outcome = failed_any ? "failed" : "done";
+    return true;
+  };
+  for (auto [t, i] : plan) {
+    if (servers.count({t, i})) continue;
+    rec.last_value = -1;
+    std::string outcome, server_outcome;
+    int faults = 0, server_faults = 0;
+    bool waited = false, server_waited = false;
+    std::optional<ServedOp> by;
+    while (!run_op(t, i, outcome, faults, waited)) {
+      // Blocked: another thread's next op serves it when it is an unprotect or a copy (once).
+      auto not_sequential = [&] {
+        res.skipped = "not sequential: " + sc.threads[t].name + "'s op \"" +
+                      sc.threads[t].ops[i].text + "\" blocks in the model (" +
+                      model.why_blocked(s, t) + ")";
+      };
+      std::size_t u = 0;
+      while (u < sc.threads.size() &&
+             (static_cast<int>(u) == t || s.threads[u].pc >= sc.threads[u].ops.size() ||
+              (sc.threads[u].ops[s.threads[u].pc].kind != vm::OpKind::UffdUnwp &&
+               sc.threads[u].ops[s.threads[u].pc].kind != vm::OpKind::UffdioCopy)))
+        ++u;
+      if (by || u == sc.threads.size()) {
+        not_sequential();
+        return res;
+      }
+      int j = s.threads[u].pc, value = rec.last_value;
+      if (!run_op(static_cast<int>(u), j, server_outcome, server_faults, server_waited)) {
+        not_sequential();
+        return res;
+      }
+      rec.last_value = value;
+      by = ServedOp{t, i, static_cast<int>(u), j};
+      servers.insert({static_cast<int>(u), j});
     }
     View after = model_view(model, s, sc);
-    after.outcome = v.outcome.empty() ? "done" : v.outcome;
+    after.outcome = outcome;
     after.value = rec.last_value;
     after.faults = faults;
     model_views.push_back(after);
+    order.push_back({t, i});
+    if (by) {
+      served.push_back(*by);
+      View server = after;
+      server.outcome = server_outcome;
+      server.value = -1;
+      server.faults = server_faults;
+      model_views.push_back(server);
+      order.push_back({by->by_thread, by->by_op});
+    }
   }
   // The kernel: the generated program with --json.
-  std::string program = reproduce_program(sc, {}, "", "oracle");
+  std::string program = reproduce_program(sc, {}, "", "oracle", served);
   // A directory of its own: programs may be compared side by side (`--jobs`).
   std::string tmpl = (std::filesystem::temp_directory_path() / "mmcheck-oracle-XXXXXX").string();
   if (!mkdtemp(tmpl.data()))

@@ -150,7 +150,8 @@ std::vector<ScheduledOp> trace_schedule(const vm::Scenario& sc, const RecordedTr
 }
 
 std::string reproduce_program(const vm::Scenario& sc, const std::vector<ScheduledOp>& schedule,
-                              const std::string& bad_outcome, const std::string& header_note) {
+                              const std::string& bad_outcome, const std::string& header_note,
+                              const std::vector<ServedOp>& served) {
   std::string s = kReproduceHead;
   auto line = [&](const std::string& l) { s += l + "\n"; };
   line("\n/* ---- The scenario " + sc.name + " (" + sc.file + ") ---- */");
@@ -165,6 +166,7 @@ std::string reproduce_program(const vm::Scenario& sc, const std::vector<Schedule
   line("#define N_SETUP " + std::to_string(sc.setup.size()));
   line("#define N_HANDLES " + std::to_string(std::max<std::size_t>(sc.handle_names.size(), 1)));
   line("#define N_SCHED " + std::to_string(schedule.size()));
+  line("#define N_SERVED " + std::to_string(served.size()));
   // A racing window (a phase of several ops) is a stress loop; a schedule without one is
   // deterministic, and a few runs show it.
   bool races = false;
@@ -214,6 +216,11 @@ std::string reproduce_program(const vm::Scenario& sc, const std::vector<Schedule
   for (const auto& so : schedule)
     line("  {" + std::to_string(so.thread) + ", " + std::to_string(so.op) + ", " +
          std::to_string(so.phase) + ", " + std::to_string(so.order) + "},");
+  line("  {0}};");
+  line("static const struct serve served[N_SERVED + 1] = {");
+  for (const auto& v : served)
+    line("  {" + std::to_string(v.thread) + ", " + std::to_string(v.op) + ", " +
+         std::to_string(v.by_thread) + ", " + std::to_string(v.by_op) + "},");
   line("  {0}};");
   line("static const char *const notes[] = {");
   if (!header_note.empty()) line("  " + c_string(header_note) + ",");

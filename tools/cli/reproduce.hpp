@@ -39,11 +39,21 @@ std::vector<ScheduledOp> trace_schedule(const vm::Scenario& scenario, const Reco
 // the reason, or nothing.
 std::optional<std::string> reproduce_unsupported(const vm::Scenario& scenario);
 
+// An op that blocks on a userfault in the sequential order, and the op of another thread that
+// serves it (`mmcheck oracle`): the program runs the two together, the server waiting for the
+// fault's message, and observes them as two steps (the served op's, then the server's).
+struct ServedOp {
+  int thread = 0, op = 0;
+  int by_thread = 0, by_op = 0;
+};
+
 // The C program. `schedule` empty: the documented sequential order (setup, then each thread's
-// ops in declaration order, thread after thread).
+// ops in declaration order, thread after thread; a server of `served` runs with the op it
+// serves, not at its own place).
 std::string reproduce_program(const vm::Scenario& scenario,
                               const std::vector<ScheduledOp>& schedule,
-                              const std::string& bad_outcome, const std::string& header_note);
+                              const std::string& bad_outcome, const std::string& header_note,
+                              const std::vector<ServedOp>& served = {});
 
 int reproduce_command(const ReproduceArgs& args);
 

@@ -58,6 +58,8 @@ struct proc { const char *name; int forked_by; };
 /* A step of the schedule: thread's op `op`, started in phase `phase` (ops of one phase race);
  * `order` is where its last step lies in the trace (the order its effects are recorded in). */
 struct sched { int thread, op, phase, order; };
+/* `mmcheck oracle`: thread's op `op` blocks on a userfault, and by_thread's op by_op serves it. */
+struct serve { int thread, op, by_thread, by_op; };
 /* Newer than some distributions' headers (Linux 6.4-6.8). */
 #ifndef UFFD_FEATURE_WP_UNPOPULATED
 #define UFFD_FEATURE_WP_UNPOPULATED (1ULL << 13)
@@ -116,7 +118,7 @@ static void out(const char *fmt, ...) {
 /* The control page, shared by the controller and every scenario process. */
 struct box {
   atomic_int seq, done, armed_for;
-  int nops, race_gen, jitter;
+  int nops, race_gen, jitter, serve; /* serve: the op is the monitor serving a fault (oracle) */
   const struct op *ops[8];
   int status[8], err[8], value[8];
   long minflt[8];
@@ -260,6 +262,16 @@ static int uffd_register(int fd, int page, int pages, unsigned long long mode) {
 
 /* Runs one op on the calling thread; the result goes into box slot i. */
 static void proc_main(int p);
+/* The monitor serving a fault (`mmcheck oracle`) first reads the fault's message: a blocked
+   access of another thread. No message within 2 s means the access did not wait: the op then
+   reports ETIMEDOUT, after resolving all the same. */
+static int fault_message(int page) {
+  if (uffd_of(page) < 0) return 0;
+  struct pollfd pfd = {uffd_of(page), POLLIN, 0};
+  struct uffd_msg msg;
+  return poll(&pfd, 1, 2000) == 1 && read(pfd.fd, &msg, sizeof msg) == sizeof msg &&
+         msg.event == UFFD_EVENT_PAGEFAULT;
+}
 static void run_op(const struct op *o, struct box *b, int i) {
   struct rusage r0, r1;
   int rc = 0;
@@ -322,7 +334,9 @@ static void run_op(const struct op *o, struct box *b, int i) {
     case OP_UFFD_UNWP: {
       struct uffdio_writeprotect wp = {.range = {page_addr(o->page), len},
                                        .mode = o->kind == OP_UFFD_WP ? UFFDIO_WRITEPROTECT_MODE_WP : 0};
+      int late = b->serve && !fault_message(o->page);
       rc = uffd_of(o->page) < 0 ? (errno = ENOENT, -1) : ioctl(uffd_of(o->page), UFFDIO_WRITEPROTECT, &wp);
+      if (late && rc == 0) rc = -1, errno = ETIMEDOUT;
       break;
     }
     case OP_UFFD_CLOSE:
@@ -331,12 +345,14 @@ static void run_op(const struct op *o, struct box *b, int i) {
         if (proc_uffd[k] >= 0) close(proc_uffd[k]), proc_uffd[k] = -1;
       break;
     case OP_UFFDIO_COPY: {
+      int late = b->serve && !fault_message(o->page);
       static __thread uint8_t src[PAGE] __attribute__((aligned(PAGE)));
       memset(src, 0, PAGE);
       src[o->word * WORD_STRIDE] = (uint8_t)o->value;
       struct uffdio_copy c = {.dst = page_addr(o->page), .src = (uintptr_t)src, .len = PAGE,
                               .mode = o->wp ? UFFDIO_COPY_MODE_WP : 0};
       rc = uffd_of(o->page) < 0 ? (errno = ENOENT, -1) : ioctl(uffd_of(o->page), UFFDIO_COPY, &c);
+      if (late && rc == 0) rc = -1, errno = ETIMEDOUT;
       break;
     }
     case OP_UFFDIO_CONTINUE: {
@@ -712,6 +728,41 @@ static void run_sequential(const struct op *o) {
   step_no++;
 }
 
+/* An op that blocks on a userfault and the monitor's op that serves it (`mmcheck oracle`): both
+   posted, the monitor's waiting for the fault's message; then both observed, as two steps. */
+static const struct op *server_of(int t, int i) {
+  for (int k = 0; k < N_SERVED; k++)
+    if (served[k].thread == t && served[k].op == i) return &threads[served[k].by_thread].ops[served[k].by_op];
+  return 0;
+}
+static int is_server(int t, int i) {
+  for (int k = 0; k < N_SERVED; k++)
+    if (served[k].by_thread == t && served[k].by_op == i) return 1;
+  return 0;
+}
+static void run_served(const struct op *o, const struct op *by) {
+  const struct op *one[1] = {o}, *two[1] = {by};
+  struct box *b = &ctl->box[o->thread], *m = &ctl->box[by->thread];
+  track_handles(o);
+  post(o->thread, one, 1, 0, 0);
+  m->serve = 1;
+  post(by->thread, two, 1, 0, 0);
+  int ok = await(o->thread, 3000), ok_by = await(by->thread, 3000);
+  m->serve = 0;
+  if (!ok) b->status[0] = ST_BLOCKED, hangs++;
+  if (!ok_by) m->status[0] = ST_BLOCKED, hangs++;
+  ghost_op(o, b->status[0], b->value[0]);
+  ghost_op(by, m->status[0], m->value[0]);
+  if (json_mode) {
+    print_op(step_no, o, b, 0);
+    print_op(step_no + 1, by, m, 0);
+    observe_all();
+    print_obs(step_no);
+    print_obs(step_no + 1);
+  }
+  step_no += 2;
+}
+
 /* No lost write: each live process still reads back the last value it stored. */
 static void final_check(void) {
   observe_all();
@@ -777,7 +828,12 @@ static int run_once(int jitter_max) {
   for (int i = 0; i < N_SETUP; i++) run_sequential(&setup_ops[i]);
   if (N_SCHED == 0) {
     for (int t = 0; t < N_THREADS; t++)
-      for (int i = 0; i < threads[t].nops; i++) run_sequential(&threads[t].ops[i]);
+      for (int i = 0; i < threads[t].nops; i++) {
+        if (is_server(t, i)) continue; /* it runs with the op it serves */
+        const struct op *by = server_of(t, i);
+        if (by) run_served(&threads[t].ops[i], by);
+        else run_sequential(&threads[t].ops[i]);
+      }
   } else {
     int start = 0;
     while (start < N_SCHED) {
