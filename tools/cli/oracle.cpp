@@ -185,7 +185,8 @@ OracleResult oracle_scenario(const vm::Scenario& sc, const OracleOptions& opt) {
     outcome = failed_any ? "failed" : "done";
     return true;
   };
-  for (auto [t, i] : plan) {
+  for (const auto& next : plan) {
+    int t = next.first, i = next.second;  // (a lambda below captures them)
     if (servers.count({t, i})) continue;
     rec.last_value = -1;
     std::string outcome, server_outcome;
