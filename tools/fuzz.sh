@@ -16,13 +16,17 @@ cd "$(dirname "$0")/.."
 usage="usage: tools/fuzz.sh scenario_fuzz|trace_fuzz|search_fuzz MINUTES [libFuzzer flags...], or --smoke SECONDS"
 harnesses=(scenario_fuzz trace_fuzz search_fuzz)
 build=build/asan
+# The mmcheck that writes the trace seeds: the release build's when it is there (faster; the
+# traces are the same), else the asan build's.
+seeder=build/release/mmcheck
+[ -x "$seeder" ] || seeder=$build/mmcheck
 
 # seed HARNESS DIR: the library's seeds for HARNESS in DIR.
 seed() {
   mkdir -p "$2"
   case "$1" in
     scenario_fuzz) cp scenarios/*.json "$2"/ ;;
-    trace_fuzz) "$build/mmcheck" suite scenarios --traces "$2" --json >/dev/null || true ;;
+    trace_fuzz) "$seeder" suite scenarios --traces "$2" --json >/dev/null || true ;;
     search_fuzz)
       # Input bytes: the scenario's index (in name order), the kernel byte, the options byte,
       # then the edits.
@@ -37,8 +41,9 @@ dict() { [ "$1" = search_fuzz ] || echo "-dict=tests/fuzz/json.dict"; }
 
 if [ "${1:-}" = --smoke ]; then
   seconds=${2:?$usage}
-  [ -x "$build/tests/fuzz/search_fuzz" ] && [ -x "$build/mmcheck" ] || {
-    echo "fuzz.sh: build the asan preset first (cmake --build --preset asan)" >&2
+  [ -x "$build/tests/fuzz/search_fuzz" ] && [ -x "$seeder" ] || {
+    echo "fuzz.sh: build the asan preset's harnesses first (cmake --build --preset asan" \
+      "--target scenario_fuzz trace_fuzz search_fuzz)" >&2
     exit 2
   }
   work=$(mktemp -d)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every test: install what is missing, build in release mode with the tests, run ctest.
+# Every test: install what is missing, build in release mode with the tests, run ctest, then the
+# fuzz smoke (ctest arguments given: ctest alone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh test
@@ -7,3 +8,14 @@ tools/setup.sh test
 cmake --preset release -DMMCHECK_BUILD_TESTS=ON -DMMCHECK_MPI=ON >/dev/null
 cmake --build --preset release -j "$(nproc)"
 ctest --preset release -j "$(nproc)" "$@"
+# The fuzz smoke: the libFuzzer harnesses of tests/fuzz/ (the scenario loader, the trace reader,
+# bounded searches of edited library scenarios), built by the asan preset (clang, ASan + UBSan,
+# with the libraries they link), each for MMCHECK_FUZZ_SMOKE seconds (20) from the library's
+# seeds with a fixed seed; any crash, sanitizer report, leak or hang fails. The whole suite under
+# ASan + UBSan and ThreadSanitizer are tools/sanitize.sh (about 30 minutes on two cores).
+if [[ $# -eq 0 ]]; then
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan -j "$(nproc)" --target scenario_fuzz trace_fuzz search_fuzz
+  LSAN_OPTIONS="suppressions=$PWD/tools/lsan.supp:print_suppressions=0" \
+    tools/fuzz.sh --smoke "${MMCHECK_FUZZ_SMOKE:-20}"
+fi
