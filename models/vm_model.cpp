@@ -323,8 +323,9 @@ std::string VmModel::why_blocked(const State& s, int thread) const {
   if (waits_in_userfault(op_descriptor(op->kind), s.threads[thread].phase))
     return "waits in handle_userfault for " + scenario_.processes[th.process].name + ":" +
            scenario_.page_name(op->page) +
-           (s.mm[th.process].pte[op->page].present ? " to be unprotected"
-                                                   : " to be populated (UFFDIO_COPY)");
+           (s.mm[th.process].pte[op->page].present || s.mm[th.process].pte[op->page].marker
+                ? " to be unprotected"
+                : " to be populated (UFFDIO_COPY)");
   if (vma_read_locked(*this, s, th.process, entry_vma_write_locks(*this, s, thread, *op), thread))
     return "waits in vma_start_write for the faults holding a VMA lock of " +
            scenario_.processes[th.process].name;

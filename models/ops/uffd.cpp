@@ -174,8 +174,9 @@ void step_uffd_register(Ctx& c) {
     // the features that change behaviour (WP_ASYNC, WP_UNPOPULATED) make another. A VMA that
     // another context holds is -EBUSY, checked on every VMA before any changes
     // (userfaultfd_register(): "cur->vm_userfaultfd_ctx.ctx != ctx"); one its own context
-    // holds gets the new mode in place of the old (userfaultfd_register_range(): new_flags =
-    // (vm_flags & ~__VM_UFFD_FLAGS) | vm_flags).
+    // holds keeps its modes when they include the new ones, and otherwise gets the new mode in
+    // place of the old (userfaultfd_register_range(): new_flags = (vm_flags &
+    // ~__VM_UFFD_FLAGS) | vm_flags).
     auto bit = [](int p) { return static_cast<std::uint8_t>(1u << p); };
     bool busy = false, any = false;
     for (int p = c.op.page; p < c.op.page + c.op.pages; ++p) {
@@ -188,6 +189,13 @@ void step_uffd_register(Ctx& c) {
     }
     for (int p = c.op.page; p < c.op.page + c.op.pages && !busy && any; ++p) {
       if (!m.vma[p].mapped) continue;
+      // "Nothing to do: this vma is already registered into this userfaultfd and with the
+      // right tracking mode too": its own context holds every mode asked for.
+      bool covers = (!c.op.wp_mode || m.vma[p].uffd_wp) &&
+                    (!c.op.missing || m.vma[p].uffd_missing) &&
+                    (!c.op.minor || (m.uffd_minor & bit(p)));
+      bool held = m.vma[p].uffd_wp || m.vma[p].uffd_missing || (m.uffd_minor & bit(p));
+      if (held && covers) continue;
       if (m.vma[p].uffd_wp && !c.op.wp_mode)
         m.wp_protected &= static_cast<std::uint16_t>(~(1u << p));  // the protection ends
       m.vma[p].uffd_wp = c.op.wp_mode;

@@ -101,7 +101,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "A registration with the same features replaces the VMA's mode; one with other features "
+    "A registration with the same features replaces the VMA's mode unless the VMA has it "
+    "already; one with other features "
     "is another userfaultfd, -EBUSY on a VMA the first holds; none on an unmapped range is "
     "-EINVAL",
     "[uffd]") {
@@ -118,6 +119,16 @@ TEST_CASE(
   CHECK_FALSE(same.vma("P", "A").uffd_wp);
   CHECK(same.vma("P", "A").uffd_missing);
   CHECK_FALSE(same.s.threads[same.thread("cpu0")].failed);
+  // missing+wp, then wp: the context already holds both ("Nothing to do"), missing stays.
+  Sim covered(scenario_text(R"({"A": {}})",
+                            R"({"P": {"threads": {"cpu0": [
+                                  {"op": "uffd_register", "addr": "A", "mode": "missing+wp"},
+                                  {"op": "uffd_register", "addr": "A", "mode": "wp"}]}}})"),
+              "latest");
+  covered.finish_op("cpu0");
+  covered.finish_op("cpu0");
+  CHECK(covered.vma("P", "A").uffd_wp);
+  CHECK(covered.vma("P", "A").uffd_missing);
   // wp, then wp with WP_UNPOPULATED: another context, -EBUSY, the first registration stays.
   Sim other(scenario_text(R"({"A": {}})",
                           R"({"P": {"threads": {"cpu0": [

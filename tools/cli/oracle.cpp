@@ -74,6 +74,7 @@ struct View {
   int value = -1;       // read, pin_read
   int faults = -1;      // read, write
   std::map<std::pair<std::string, int>, PageView> pages;
+  bool outcome_only = false;  // a server's step: its pages are the served op's, compared there
 };
 
 View model_view(const vm::VmModel& m, const vm::State& s, const vm::Scenario& sc) {
@@ -201,11 +202,16 @@ OracleResult oracle_scenario(const vm::Scenario& sc, const OracleOptions& opt) {
                       model.why_blocked(s, t) + ")";
       };
       std::size_t u = 0;
-      while (u < sc.threads.size() &&
-             (static_cast<int>(u) == t || s.threads[u].pc >= sc.threads[u].ops.size() ||
-              (sc.threads[u].ops[s.threads[u].pc].kind != vm::OpKind::UffdUnwp &&
-               sc.threads[u].ops[s.threads[u].pc].kind != vm::OpKind::UffdioCopy)))
-        ++u;
+      // The server: in the blocked op's process, on its page.
+      auto serves = [&](std::size_t u) {
+        if (static_cast<int>(u) == t || s.threads[u].pc >= sc.threads[u].ops.size() ||
+            sc.threads[u].process != sc.threads[t].process)
+          return false;
+        const vm::Op& o = sc.threads[u].ops[s.threads[u].pc];
+        return (o.kind == vm::OpKind::UffdUnwp || o.kind == vm::OpKind::UffdioCopy) &&
+               o.page <= sc.threads[t].ops[i].page && sc.threads[t].ops[i].page < o.page + o.pages;
+      };
+      while (u < sc.threads.size() && !serves(u)) ++u;
       if (by || u == sc.threads.size()) {
         not_sequential();
         return res;
@@ -231,6 +237,7 @@ OracleResult oracle_scenario(const vm::Scenario& sc, const OracleOptions& opt) {
       server.outcome = server_outcome;
       server.value = -1;
       server.faults = server_faults;
+      server.outcome_only = true;
       model_views.push_back(server);
       order.push_back({by->by_thread, by->by_op});
     }
@@ -243,6 +250,13 @@ OracleResult oracle_scenario(const vm::Scenario& sc, const OracleOptions& opt) {
     throw vm::InputError(
         file, "", std::string("cannot create a temporary directory: ") + std::strerror(errno));
   std::filesystem::path dir = tmpl;
+  struct RemoveDir {
+    std::filesystem::path dir;
+    ~RemoveDir() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } remove_dir{dir};
   std::string c = (dir / "p.c").string(), exe = (dir / "p").string(), outp = (dir / "out").string();
   std::ofstream(c) << program;
   std::string cmd = "gcc -O0 -pthread -o '" + exe + "' '" + c + "' 2> '" + outp + ".cc'";
@@ -259,7 +273,6 @@ OracleResult oracle_scenario(const vm::Scenario& sc, const OracleOptions& opt) {
   std::vector<nlohmann::json> lines;
   for (std::string l; std::getline(in, l);)
     if (!l.empty()) lines.push_back(nlohmann::json::parse(l));
-  std::filesystem::remove_all(dir);
   if (lines.empty() || lines[0].value("kind", "") != "machine")
     throw vm::InputError(file, "", "the generated program printed no machine line");
   const auto& machine = lines[0];
@@ -389,6 +402,7 @@ OracleResult oracle_scenario(const vm::Scenario& sc, const OracleOptions& opt) {
       }
     }
     for (const auto& [key, mp] : mv.pages) {
+      if (mv.outcome_only) break;
       auto it = rv.pages.find(key);
       if (it == rv.pages.end()) continue;
       const PageView& rp = it->second;
@@ -444,6 +458,15 @@ void print_agreement(const std::map<std::string, OracleCount>& total) {
   }
 }
 
+void add_to_totals(const OracleResult& r, std::map<std::string, OracleCount>& total,
+                   std::set<std::string>& adaptations) {
+  adaptations.insert(r.adaptations.begin(), r.adaptations.end());
+  for (const auto& [k, t] : r.tally) {
+    total[k].compared += t.compared, total[k].agreed += t.agreed;
+    total[k].declared += t.declared, total[k].adapted += t.adapted;
+  }
+}
+
 void print_oracle_result(const OracleResult& r) {
   std::printf("%s %s: %zu undeclared, %zu declared disagreements\n",
               r.disagreements.empty() ? "AGREE" : "DIFFER", r.scenario.c_str(),
@@ -471,11 +494,7 @@ int oracle_command(const OracleArgs& args) {
     }
     ++run;
     uname_seen = r.uname, kernel_seen = r.kernel;
-    adaptations.insert(r.adaptations.begin(), r.adaptations.end());
-    for (const auto& [k, t] : r.tally) {
-      total[k].compared += t.compared, total[k].agreed += t.agreed;
-      total[k].declared += t.declared, total[k].adapted += t.adapted;
-    }
+    add_to_totals(r, total, adaptations);
     print_oracle_result(r);
     disagreements += static_cast<long>(r.disagreements.size());
   }

@@ -43,6 +43,10 @@ struct OracleResult {
   std::vector<std::string> declared;         // excused by models/not_modelled.json
 };
 
+// Adds one result's tally and adaptations to a run's totals.
+void add_to_totals(const OracleResult& result, std::map<std::string, OracleCount>& total,
+                   std::set<std::string>& adaptations);
+
 OracleResult oracle_run(const std::string& file, const OracleOptions& options);
 OracleResult oracle_scenario(const vm::Scenario& scenario, const OracleOptions& options);
 // `oracle --random N --seed S` (tools/cli/oracle_random.cpp).

@@ -246,7 +246,7 @@ static int uffd_open(unsigned long long behaviour) {
   return proc_uffd[slot] = fd;
 }
 /* The descriptor an ioctl on `page` goes to: the context that registered the page, else any of
-   the process's (the kernel answers -ENOENT for a page its context does not hold). */
+   the process's (the kernel answers -ENOENT for a page no context holds). */
 static int uffd_of(int page) {
   if (page_uffd[page] >= 0) return page_uffd[page];
   for (int k = 0; k < 4; k++)
@@ -270,7 +270,8 @@ static int fault_message(int page) {
   struct pollfd pfd = {uffd_of(page), POLLIN, 0};
   struct uffd_msg msg;
   return poll(&pfd, 1, 2000) == 1 && read(pfd.fd, &msg, sizeof msg) == sizeof msg &&
-         msg.event == UFFD_EVENT_PAGEFAULT;
+         msg.event == UFFD_EVENT_PAGEFAULT &&
+         (msg.arg.pagefault.address & ~(unsigned long long)(PAGE - 1)) == page_addr(page);
 }
 static void run_op(const struct op *o, struct box *b, int i) {
   struct rusage r0, r1;
@@ -286,7 +287,7 @@ static void run_op(const struct op *o, struct box *b, int i) {
                 o->kind == OP_PIN_READ || o->kind == OP_PIN_WRITE;
   if (through && h->kind == 0) {
     getrusage(RUSAGE_THREAD, &r1);
-    b->minflt[i] = r1.ru_minflt - r0.ru_minflt;
+    b->minflt[i] = (r1.ru_minflt - r0.ru_minflt) + (r1.ru_majflt - r0.ru_majflt);
     return;
   }
   switch (o->kind) {
@@ -451,7 +452,7 @@ static void run_op(const struct op *o, struct box *b, int i) {
   if (rc < 0 && (o->kind == OP_PIN || o->kind == OP_PIN_FAST || o->kind == OP_GET || o->kind == OP_EXTRA_REF))
     h->kind = 0;
   getrusage(RUSAGE_THREAD, &r1);
-  b->minflt[i] = r1.ru_minflt - r0.ru_minflt;
+  b->minflt[i] = (r1.ru_minflt - r0.ru_minflt) + (r1.ru_majflt - r0.ru_majflt);
 }
 
 static void pin_cpu(int cpu) {
@@ -556,6 +557,7 @@ static void proc_main(int p) {
   sa.sa_flags = SA_SIGINFO | SA_NODEFER;
   sigaction(SIGSEGV, &sa, 0);
   sigaction(SIGBUS, &sa, 0);
+  for (int q = 0; q < N_PAGES; q++) page_uffd[q] = -1; /* no page registered yet */
   if (procs[p].forked_by < 0) map_regions();
   else
   {
@@ -751,8 +753,8 @@ static void run_served(const struct op *o, const struct op *by) {
   m->serve = 0;
   if (!ok) b->status[0] = ST_BLOCKED, hangs++;
   if (!ok_by) m->status[0] = ST_BLOCKED, hangs++;
+  ghost_op(by, m->status[0], m->value[0]); /* the server's effect comes first (a copy, then the store) */
   ghost_op(o, b->status[0], b->value[0]);
-  ghost_op(by, m->status[0], m->value[0]);
   if (json_mode) {
     print_op(step_no, o, b, 0);
     print_op(step_no + 1, by, m, 0);
