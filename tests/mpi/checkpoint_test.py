@@ -13,12 +13,14 @@
 
   tests/mpi/checkpoint_test.py BINARY FAMILY_PY WORKDIR
 """
+import atexit
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 VARYING = ("seconds", "states_per_second", "peak_rss_bytes", "store_bytes", "bytes_per_state",
@@ -27,8 +29,23 @@ BINARY, FAMILY, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 failures = []
 
 
+
+SESSION_DIRS = []
+
+
+def session_dir():
+    """A fresh directory for one mpirun's session files, removed at exit."""
+    d = tempfile.mkdtemp(prefix="mmcheck-mpi-")
+    SESSION_DIRS.append(d)
+    return d
+
+
+atexit.register(lambda: [shutil.rmtree(d, ignore_errors=True) for d in SESSION_DIRS])
+
 def mpirun(n):
-    cmd = ["mpirun", "--oversubscribe", "-np", str(n)]
+    # A session directory of its own (see tools/mpi/compare.py).
+    cmd = ["mpirun", "--oversubscribe", "--mca", "orte_tmpdir_base",
+           session_dir(), "-np", str(n)]
     if os.geteuid() == 0:
         cmd.insert(1, "--allow-run-as-root")
     return cmd

@@ -12,20 +12,39 @@ i mod R, then --por by i div R), for a shorter run that still covers every pair;
 checks one preset instead of all.
 """
 import argparse
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 VARYING = ("seconds", "states_per_second", "peak_rss_bytes", "store_bytes", "bytes_per_state",
            "frontier_bytes", "threads", "ranks", "bytes_sent")
 
 
+
+SESSION_DIRS = []
+
+
+def session_dir():
+    """A fresh directory for one mpirun's session files, removed at exit."""
+    d = tempfile.mkdtemp(prefix="mmcheck-mpi-")
+    SESSION_DIRS.append(d)
+    return d
+
+
+atexit.register(lambda: [shutil.rmtree(d, ignore_errors=True) for d in SESSION_DIRS])
+
 def mpirun():
     cmd = ["mpirun", "--oversubscribe"]
     if os.geteuid() == 0:  # CI runs as root; Open MPI refuses unless told
         cmd.append("--allow-run-as-root")
+    # A session directory of its own: mpiruns side by side share /tmp/ompi.HOST.UID, and one's
+    # cleanup can remove it under another's start ("orte_session_dir failed").
+    cmd += ["--mca", "orte_tmpdir_base", session_dir()]
     return cmd
 
 
