@@ -13,7 +13,6 @@
 
   tests/mpi/checkpoint_test.py BINARY FAMILY_PY WORKDIR
 """
-import atexit
 import json
 import os
 import shutil
@@ -25,22 +24,13 @@ import time
 
 VARYING = ("seconds", "states_per_second", "peak_rss_bytes", "store_bytes", "bytes_per_state",
            "frontier_bytes", "threads", "ranks", "bytes_sent", "resumed_from_level")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "mpi"))
+from compare import session_dir  # noqa: E402  (one session directory per mpirun)
+
 BINARY, FAMILY, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 failures = []
 
 
-
-SESSION_DIRS = []
-
-
-def session_dir():
-    """A fresh directory for one mpirun's session files, removed at exit."""
-    d = tempfile.mkdtemp(prefix="mmcheck-mpi-")
-    SESSION_DIRS.append(d)
-    return d
-
-
-atexit.register(lambda: [shutil.rmtree(d, ignore_errors=True) for d in SESSION_DIRS])
 
 def mpirun(n):
     # A session directory of its own (see tools/mpi/compare.py).
