@@ -312,6 +312,14 @@ std::string VmModel::describe_action(const State& s, const Action& a) const {
   return scenario_.threads[a].name + ": " + (op ? op->text : "(done)");
 }
 
+std::optional<VmModel::UserfaultWait> VmModel::userfault_wait(const State& s, int thread) const {
+  const Op* op = current_op(s, thread);
+  if (op == nullptr || !waits_in_userfault(op_descriptor(op->kind), s.threads[thread].phase))
+    return std::nullopt;
+  const Pte& pte = s.mm[scenario_.threads[thread].process].pte[op->page];
+  return UserfaultWait{op->page, pte.present || pte.marker};
+}
+
 std::string VmModel::why_blocked(const State& s, int thread) const {
   const Thread& th = scenario_.threads[thread];
   const Op* op = current_op(s, thread);
@@ -320,12 +328,10 @@ std::string VmModel::why_blocked(const State& s, int thread) const {
   if (s.threads[thread].phase == kFaultMigrationWait)
     return "waits in migration_entry_wait for " + scenario_.processes[th.process].name + ":" +
            scenario_.page_name(op->page);
-  if (waits_in_userfault(op_descriptor(op->kind), s.threads[thread].phase))
+  if (auto wait = userfault_wait(s, thread))
     return "waits in handle_userfault for " + scenario_.processes[th.process].name + ":" +
-           scenario_.page_name(op->page) +
-           (s.mm[th.process].pte[op->page].present || s.mm[th.process].pte[op->page].marker
-                ? " to be unprotected"
-                : " to be populated (UFFDIO_COPY)");
+           scenario_.page_name(wait->page) +
+           (wait->unprotect ? " to be unprotected" : " to be populated (UFFDIO_COPY)");
   if (vma_read_locked(*this, s, th.process, entry_vma_write_locks(*this, s, thread, *op), thread))
     return "waits in vma_start_write for the faults holding a VMA lock of " +
            scenario_.processes[th.process].name;

@@ -102,6 +102,13 @@ class VmModel {
   StepInfo apply_traced(const State& s, Action a, State& next, std::string& note) const;
   // Why an unfinished thread cannot move now ("waits for P's mmap_lock").
   std::string why_blocked(const State& s, int thread) const;
+  // A thread waiting in handle_userfault: the page, and whether it waits for an unprotect (a
+  // WP fault on a present PTE or a marker) rather than a UFFDIO_COPY (a missing fault).
+  struct UserfaultWait {
+    int page = 0;
+    bool unprotect = false;
+  };
+  std::optional<UserfaultWait> userfault_wait(const State& s, int thread) const;
   // Why each unfinished thread cannot move (for a deadlock's message).
   std::string describe_deadlock(const State& s) const;
   // A flat view of the state for diffs and timelines: ("P.pte.A.write", page A) = 1 ...

@@ -200,6 +200,10 @@ OracleResult oracle_scenario(const vm::Scenario& sc, const OracleOptions& opt) {
         res.skipped = "not sequential: " + sc.threads[t].name + "'s op \"" +
                       sc.threads[t].ops[i].text + "\" blocks in the model (" +
                       model.why_blocked(s, t) + ")";
+        if (auto wait = model.userfault_wait(s, t))
+          res.unserved = OracleResult::Unserved{sc.processes[sc.threads[t].process].name,
+                                                sc.page_name(wait->page),
+                                                wait->unprotect ? "uffd_unwp" : "uffdio_copy"};
       };
       std::size_t u = 0;
       // The server: in the blocked op's process, on its page.
@@ -324,7 +328,7 @@ OracleResult oracle_scenario(const vm::Scenario& sc, const OracleOptions& opt) {
   // The page the comparison is about ("" / -1: the op), for the declared differences.
   std::pair<std::string, int> cur_key{"", -1};
   std::set<std::pair<std::string, int>> zero_tainted;
-  nlohmann::json declared = nlohmann::json::parse(kNotModelledJson)["entries"];
+  static const nlohmann::json declared = nlohmann::json::parse(kNotModelledJson)["entries"];
   auto declared_by = [&](const std::string& kind) -> std::string {
     for (const auto& e : declared)
       for (const auto& x : e["excuses"]) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -37,6 +38,12 @@ struct OracleResult {
   std::string kernel;
   std::string uname;
   std::string skipped;  // why it was not compared ("" when it was)
+  // Skipped as not sequential because this op waits in handle_userfault: what would serve it
+  // ("uffd_unwp" or "uffdio_copy"), where (process and page names).
+  struct Unserved {
+    std::string process, page, server;
+  };
+  std::optional<Unserved> unserved;
   std::set<std::string> adaptations;
   std::map<std::string, OracleCount> tally;  // per observation kind
   std::vector<std::string> disagreements;    // undeclared

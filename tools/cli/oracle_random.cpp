@@ -200,15 +200,9 @@ std::optional<OracleResult> try_program(Json& program, const std::string& name,
     }
     OracleResult r = oracle_scenario(sc, opt);
     if (r.skipped.empty()) return r;
-    const std::string wait = "waits in handle_userfault for P:";
-    std::size_t at = r.skipped.find(wait), wp = r.skipped.find(" to be unprotected", at),
-                missing = r.skipped.find(" to be populated (UFFDIO_COPY)", at);
-    std::size_t end = std::min(wp, missing);
-    if (r.skipped.rfind("not sequential", 0) == 0 && at != std::string::npos &&
-        end != std::string::npos && added < 4) {
-      std::string page = r.skipped.substr(at + wait.size(), end - at - wait.size());
+    if (r.unserved && r.unserved->process == "P" && added < 4) {
       program["processes"]["P"]["threads"]["handler"].push_back(
-          {{"op", wp < missing ? "uffd_unwp" : "uffdio_copy"}, {"addr", page}});
+          {{"op", r.unserved->server}, {"addr", r.unserved->page}});
       continue;
     }
     if (skipped) *skipped = r.skipped;
