@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
@@ -409,6 +410,38 @@ inline std::string joined(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
   return out;
+}
+
+// Helpers several test files share (one definition each, so a unity build can join the files).
+inline const std::string kUffdScenario =
+    kSourceDir + "/scenarios/uffd-wp-unprotect-cow-stale-tlb.json";
+inline const std::string kChromium = "/usr/bin/chromium";
+
+inline json read_json(const std::string& path) { return parse_json(read_file(path), path); }
+
+// "violates INVARIANT" or the verdict of a --json report.
+inline std::string result_text(const json& report) {
+  if (report["verdict"] == "violation") return "violates " + report["invariant"].get<std::string>();
+  return report["verdict"].get<std::string>();
+}
+
+// The uffd-wp race's counterexample on linux-5.10 (14 steps, ends in no_lost_write), recorded.
+inline std::string uffd_trace() {
+  std::string path = temp_dir().fresh("uffd", ".trace.json");
+  Result r =
+      run_mmcheck({"check", kUffdScenario, "--kernel", "linux-5.10", "--trace", path, "--quiet"});
+  INFO(describe(r));
+  REQUIRE(r.status == 10);
+  return path;
+}
+
+// The CPUs a trace's steps run on, sorted.
+inline std::vector<std::string> cpus_of(const json& trace) {
+  std::vector<std::string> cpus;
+  for (const json& s : trace["steps"]) cpus.push_back(s["thread"].get<std::string>());
+  std::sort(cpus.begin(), cpus.end());
+  cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
+  return cpus;
 }
 
 }  // namespace mmcheck::clitest

@@ -16,11 +16,6 @@ json run_json(const std::vector<std::string>& args, Result* out = nullptr) {
   return mmcheck_json(args, kCompareSchema, out);
 }
 
-std::string result_text(const json& report) {
-  if (report["verdict"] == "violation") return "violates " + report["invariant"].get<std::string>();
-  return report["verdict"].get<std::string>();
-}
-
 TEST_CASE("check --kernel all runs every preset, each entry a valid report", "[cli][all]") {
   std::string file = write_scenario(kSpecExample);
   Result r;

@@ -10,32 +10,11 @@ using namespace mmcheck::clitest;
 
 namespace {
 
-const std::string kUffdScenario = kSourceDir + "/scenarios/uffd-wp-unprotect-cow-stale-tlb.json";
-
-std::string uffd_trace() {
-  std::string path = temp_dir().fresh("uffd", ".trace.json");
-  Result r =
-      run_mmcheck({"check", kUffdScenario, "--kernel", "linux-5.10", "--trace", path, "--quiet"});
-  INFO(describe(r));
-  REQUIRE(r.status == 10);
-  return path;
-}
-
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) out.push_back(line);
   return out;
-}
-
-// The CPUs a trace's scenario runs, in the scenario's order (read from the scenario's --json
-// report of the same run is not needed: every CPU of this race takes a step).
-std::vector<std::string> cpus_of(const json& trace) {
-  std::vector<std::string> cpus;
-  for (const json& s : trace["steps"])
-    if (std::find(cpus.begin(), cpus.end(), s["thread"]) == cpus.end()) cpus.push_back(s["thread"]);
-  std::sort(cpus.begin(), cpus.end());
-  return cpus;
 }
 
 }  // namespace

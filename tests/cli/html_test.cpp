@@ -16,9 +16,6 @@ using namespace mmcheck::clitest;
 
 namespace {
 
-const std::string kUffdScenario = kSourceDir + "/scenarios/uffd-wp-unprotect-cow-stale-tlb.json";
-const std::string kChromium = "/usr/bin/chromium";
-
 struct Page {
   json trace;
   std::string html_path;
@@ -41,12 +38,6 @@ Page uffd_page() {
   p.html = read_file(p.html_path);
   REQUIRE(!p.html.empty());
   return p;
-}
-
-std::vector<std::string> cpus_of(const json& trace) {
-  std::set<std::string> cpus;
-  for (const json& s : trace["steps"]) cpus.insert(s["thread"].get<std::string>());
-  return {cpus.begin(), cpus.end()};
 }
 
 std::size_t count(const std::string& text, const std::string& what) {

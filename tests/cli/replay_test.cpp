@@ -11,20 +11,6 @@ using namespace mmcheck::clitest;
 
 namespace {
 
-const std::string kUffdScenario = kSourceDir + "/scenarios/uffd-wp-unprotect-cow-stale-tlb.json";
-
-// The uffd-wp race's counterexample on linux-5.10 (14 steps, ends in no_lost_write).
-std::string uffd_trace() {
-  std::string path = temp_dir().fresh("uffd", ".trace.json");
-  Result r =
-      run_mmcheck({"check", kUffdScenario, "--kernel", "linux-5.10", "--trace", path, "--quiet"});
-  INFO(describe(r));
-  REQUIRE(r.status == 10);
-  return path;
-}
-
-json read_json(const std::string& path) { return parse_json(read_file(path), path); }
-
 std::string write_trace(const json& trace) {
   std::string path = temp_dir().fresh("edited", ".trace.json");
   write_file(path, trace.dump(2));

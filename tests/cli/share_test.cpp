@@ -10,10 +10,6 @@ using namespace mmcheck::clitest;
 
 namespace {
 
-const std::string kUffdScenario = kSourceDir + "/scenarios/uffd-wp-unprotect-cow-stale-tlb.json";
-
-json read_json(const std::string& path) { return parse_json(read_file(path), path); }
-
 // A private directory holding a copy of the uffd-wp race's scenario ("race.json") and its
 // trace on linux-5.10 ("trace.json"), recorded from inside the directory with relative paths.
 struct Shared {

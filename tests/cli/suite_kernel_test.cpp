@@ -31,11 +31,6 @@ json suite_json(const std::vector<std::string>& args, Result* out = nullptr) {
   return mmcheck_json(all, kSuiteSchema, out);
 }
 
-std::string result_text(const json& r) {
-  if (r["verdict"] == "violation") return "violates " + r["invariant"].get<std::string>();
-  return r["verdict"].get<std::string>();
-}
-
 TEST_CASE("suite --kernel --set lists what the patch changed against the base preset's expect",
           "[cli][suite][patch]") {
   std::string lib = kSourceDir + "/scenarios";

@@ -13,18 +13,6 @@ using namespace mmcheck::clitest;
 
 namespace {
 
-const std::string kUffdScenario = kSourceDir + "/scenarios/uffd-wp-unprotect-cow-stale-tlb.json";
-const std::string kChromium = "/usr/bin/chromium";
-
-std::string uffd_trace() {
-  std::string path = temp_dir().fresh("uffd", ".trace.json");
-  Result r =
-      run_mmcheck({"check", kUffdScenario, "--kernel", "linux-5.10", "--trace", path, "--quiet"});
-  INFO(describe(r));
-  REQUIRE(r.status == 10);
-  return path;
-}
-
 json explain_json(const std::string& trace, std::vector<std::string> extra = {}) {
   std::vector<std::string> args = {"explain", trace, "--json"};
   args.insert(args.end(), extra.begin(), extra.end());

@@ -7,8 +7,6 @@ using namespace mmcheck::clitest;
 
 namespace {
 
-const std::string kUffdScenario = kSourceDir + "/scenarios/uffd-wp-unprotect-cow-stale-tlb.json";
-
 json witness(const std::string& step, std::vector<std::string> extra, Result* out) {
   std::vector<std::string> args = {"check",     kUffdScenario, "--kernel", "linux-5.10",
                                    "--witness", step,          "--json"};

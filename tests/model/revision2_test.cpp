@@ -9,7 +9,7 @@ namespace {
 
 using Steps = std::vector<std::string>;
 
-bool contains(const Steps& steps, const std::string& name) {
+bool has_step(const Steps& steps, const std::string& name) {
   return std::find(steps.begin(), steps.end(), name) != steps.end();
 }
 
@@ -65,14 +65,14 @@ TEST_CASE("pte_needs_flush (4a18419f71cd, c9fe66560bf2, 5.19): an unchanged PTE 
                        R"({"P": {"threads": {"cpu0": [{"op": "uffd_wp", "addr": "A"}]}}})",
                        R"([{"thread": "cpu0", "op": "read", "addr": "A"}])"),
          "linux-5.19");
-  CHECK_FALSE(contains(wp.finish_op("cpu0"), "uffd_wp.flush_tlb_range"));
+  CHECK_FALSE(has_step(wp.finish_op("cpu0"), "uffd_wp.flush_tlb_range"));
   CHECK(wp.pte("P", "A").uffd_wp);
   // A write bit that goes away asks for one.
   Sim demote(scenario_text(R"({"A": {"uffd_wp": true}})",
                            R"({"P": {"threads": {"cpu0": [{"op": "uffd_wp", "addr": "A"}]}}})",
                            R"([{"thread": "cpu0", "op": "write", "addr": "A", "value": 1}])"),
              "linux-5.19");
-  CHECK(contains(demote.finish_op("cpu0"), "uffd_wp.flush_tlb_range"));
+  CHECK(has_step(demote.finish_op("cpu0"), "uffd_wp.flush_tlb_range"));
   CHECK_FALSE(demote.tlb("cpu0", "A").valid);
 }
 
@@ -95,7 +95,7 @@ TEST_CASE("tlb_finish_mmu flushes the whole mm when another flush is pending (mm
       CHECK(sim.step("cpu1") == "uffd_wp.inc_tlb_flush_pending");
     }
     Steps steps = sim.finish_op("cpu0");
-    CHECK(contains(steps, "uffd_unwp.flush_tlb_range") == nested);
+    CHECK(has_step(steps, "uffd_unwp.flush_tlb_range") == nested);
     CHECK(sim.tlb("cpu2", "A").valid == !nested);
   }
 }
@@ -356,7 +356,7 @@ TEST_CASE("PTE_MARKER_UFFD_WP (5.19): a protected none shmem PTE keeps uffd_wp t
                                                        {"op": "uffd_unwp", "addr": "A"}],
                                               "cpu1": [{"op": "write", "addr": "A", "value": 2}]}}})"),
           "linux-5.19");
-  CHECK(contains(sim.finish_op("cpu0"), "uffd_wp.marker"));
+  CHECK(has_step(sim.finish_op("cpu0"), "uffd_wp.marker"));
   CHECK(sim.pte("P", "A").marker);
   CHECK_FALSE(sim.pte("P", "A").present);
   sim.finish_op("cpu0");
@@ -381,7 +381,7 @@ TEST_CASE("an unprotect drops the uffd-wp marker, and munmap takes it with the V
           "latest");
   REQUIRE(sim.pte("P", "A").marker);
   REQUIRE(sim.pte("P", "A+1").marker);
-  CHECK(contains(sim.finish_op("cpu0"), "uffd_unwp.marker"));
+  CHECK(has_step(sim.finish_op("cpu0"), "uffd_unwp.marker"));
   CHECK_FALSE(sim.pte("P", "A").marker);
   CHECK(sim.pte("P", "A+1").marker);
   sim.finish_op("cpu0");

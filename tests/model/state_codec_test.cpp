@@ -22,7 +22,7 @@ using mmcheck::vm::CheckedModel;
 using mmcheck::vm::State;
 using mmcheck::vm::VmModel;
 
-std::vector<std::uint8_t> encode(const VmModel& model, const State& s) {
+std::vector<std::uint8_t> encoded(const VmModel& model, const State& s) {
   ByteWriter w;
   model.encode(s, w);
   return w.bytes();
@@ -81,20 +81,20 @@ struct Counts {
 void check_every_state(const VmModel& model, Counts& counts) {
   std::map<std::vector<std::uint8_t>, State> seen;
   std::vector<State> stack = model.initial_states();
-  for (const State& s : stack) seen.emplace(encode(model, s), s);
+  for (const State& s : stack) seen.emplace(encoded(model, s), s);
   std::vector<std::uint8_t> actions;
   while (!stack.empty()) {
     State s = stack.back();
     stack.pop_back();
     ++counts.states;
-    std::vector<std::uint8_t> bytes = encode(model, s);
+    std::vector<std::uint8_t> bytes = encoded(model, s);
     ByteReader r(bytes.data(), bytes.size());
     State back = model.decode(r);
     REQUIRE(back == s);
-    REQUIRE(encode(model, back) == bytes);
+    REQUIRE(encoded(model, back) == bytes);
     State noisy = with_unused_bits_set(s);
     REQUIRE(noisy == s);
-    REQUIRE(encode(model, noisy) == bytes);
+    REQUIRE(encoded(model, noisy) == bytes);
     for (const auto& th : s.threads)
       if (th.fault != 0 || th.old_pfn != 0 || th.saved.present || th.masks != 0) {
         ++counts.with_locals;
@@ -105,7 +105,7 @@ void check_every_state(const VmModel& model, Counts& counts) {
     for (std::uint8_t a : actions) {
       State next;
       if (model.apply(s, a, next).violation) continue;
-      auto [it, fresh] = seen.emplace(encode(model, next), next);
+      auto [it, fresh] = seen.emplace(encoded(model, next), next);
       // One encoding, one state: the encoding loses nothing the model compares.
       REQUIRE(it->second == next);
       if (fresh) stack.push_back(next);

@@ -310,7 +310,7 @@ class TimelineWriter {
     lines.emplace_back(s.step, bad ? style_.bad() : style_.bold());
     for (auto& l : wrap(s.note, width_ - 1)) lines.emplace_back(" " + l, style_.dim());
     for (std::size_t k = 0; k < lines.size(); ++k) {
-      char num[8];
+      char num[24];
       std::snprintf(num, sizeof num, "%3zu ", i + 1);
       out_ << (k == 0 ? num : "    ") << gutter(i);
       for (int c = 0; c < static_cast<int>(cpus_.size()); ++c) {

@@ -238,7 +238,7 @@ std::size_t display_width(const std::string& s) {
   return n;
 }
 
-std::string pad(const std::string& s, std::size_t width) {
+std::string pad_display(const std::string& s, std::size_t width) {
   std::size_t w = display_width(s);
   return w >= width ? s : s + std::string(width - w, ' ');
 }
@@ -298,15 +298,15 @@ void print_matrix(const SuiteRun& run, bool markdown) {
       out << "\n";
     }
   } else {
-    out << pad("scenario", name_width) << " ";
-    for (const auto& h : headers) out << pad(h, std::max<std::size_t>(8, h.size())) << " ";
+    out << pad_display("scenario", name_width) << " ";
+    for (const auto& h : headers) out << pad_display(h, std::max<std::size_t>(8, h.size())) << " ";
     out << "\n";
     for (std::size_t i = 0; i < scenarios.size(); ++i) {
-      out << pad(scenarios[i].name, name_width) << " ";
+      out << pad_display(scenarios[i].name, name_width) << " ";
       for (std::size_t k = 0; k < kernels.size(); ++k) {
         auto it = by_cell.find({i, kernels[k]});
-        out << pad(it == by_cell.end() ? "" : cell(*it->second),
-                   std::max<std::size_t>(8, headers[k].size()))
+        out << pad_display(it == by_cell.end() ? "" : cell(*it->second),
+                           std::max<std::size_t>(8, headers[k].size()))
             << " ";
       }
       out << "\n";
