@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The sanitizers and the fuzzers (the long job; tools/test.sh is every test on the release build,
-# what CI runs): install what is missing, then, each part timed:
+# The sanitizers and the fuzzers (the long job; tools/test.sh, what CI runs, is every test on the
+# release build, the fuzz smoke and TSan over the engine tests): install what is missing, then:
 #   1. the release preset's mmcheck alone (the binary users run);
 #   2. the asan preset (clang, ASan + UBSan, libFuzzer's coverage instrumentation): every ctest
 #      test, its own mmcheck under test, except the whole-library comparisons (the fixture, the
