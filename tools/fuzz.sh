@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 usage="usage: tools/fuzz.sh scenario_fuzz|trace_fuzz|search_fuzz MINUTES [libFuzzer flags...], or --smoke SECONDS"
 harnesses=(scenario_fuzz trace_fuzz search_fuzz)
-build=${MMCHECK_FUZZ_BUILD:-build/asan}  # tools/test.sh's smoke: build/fuzz-smoke
+build=${MMCHECK_FUZZ_BUILD:-build/asan}  # another build of the harnesses: MMCHECK_FUZZ_BUILD
 # The mmcheck that writes the trace seeds: the release build's when it is there (faster; the
 # traces are the same), else the asan build's.
 seeder=build/release/mmcheck

@@ -13,13 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh test
 jobs=$(nproc)
-start=$SECONDS
-timed() {
-  local what=$1 t=$SECONDS
-  shift
-  "$@"
-  echo "sanitize.sh: $what took $((SECONDS - t)) s"
-}
+source tools/timed.sh
 # Leaks are defects too, except Open MPI's own (its allocations are not ours).
 export LSAN_OPTIONS="suppressions=$PWD/tools/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1"

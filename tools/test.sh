@@ -14,13 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh test
 jobs=$(nproc)
-start=$SECONDS
-timed() {
-  local what=$1 t=$SECONDS
-  shift
-  "$@"
-  echo "test.sh: $what took $((SECONDS - t)) s"
-}
+source tools/timed.sh
 
 # 1. Release.
 timed "the release build" sh -c '

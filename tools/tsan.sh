@@ -10,8 +10,10 @@
 # tools/tsan.sh --engine: the engine tests only (what tools/test.sh runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+engine_only=false
+[ "${1:-}" = --engine ] && engine_only=true
 targets=(mmcheck engine_tests)
-[ "${1:-}" = --engine ] && targets=(engine_tests)
+$engine_only && targets=(engine_tests)
 cmake --preset tsan -DMMCHECK_BUILD_TESTS=ON -DMMCHECK_MPI=OFF >/dev/null
 cmake --build --preset tsan -j "$(nproc)" --target "${targets[@]}"
 export TSAN_OPTIONS="suppressions=$PWD/tools/tsan.supp halt_on_error=1 exitcode=66"
@@ -22,10 +24,10 @@ trap 'rm -rf "$work"' EXIT
 # --engine leaves out the four engine tests TSan slows most (270 of its 360 s on two cores: the
 # deep grid walk, the replay after a midway growth, the record space and the id limits).
 engine_tests=()
-[ "${1:-}" = --engine ] && engine_tests=('~"A deep state violation in the grid walk has the same counterexample with 1 and 4 threads" ~"A counterexample found after a midway growth replays exactly" ~"An exact search that uses up its record space*" ~"A search that would number more states than its ids hold*"')
+$engine_only && engine_tests=('~"A deep state violation in the grid walk has the same counterexample with 1 and 4 threads" ~"A counterexample found after a midway growth replays exactly" ~"An exact search that uses up its record space*" ~"A search that would number more states than its ids hold*"')
 echo "tsan: engine tests"
 build/tsan/tests/engine_tests --reporter compact "${engine_tests[@]}"
-[ "${1:-}" = --engine ] && { echo "tsan: clean"; exit 0; }
+$engine_only && { echo "tsan: clean"; exit 0; }
 for threads in 1 2 3 4; do
   echo "tsan: suite scenarios --threads $threads"
   "$bin" suite scenarios --threads "$threads" >"$work/suite.txt" ||
