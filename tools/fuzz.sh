@@ -9,7 +9,7 @@
 # race library (scenarios/*.json; for traces the traces `check` writes of its violations; for
 # search_fuzz one input per library scenario, unedited); a crash is written to
 # build/asan/fuzz/crashes/ and belongs, once fixed, in the normal test suite as a regression
-# test. The smoke (tools/sanitize.sh) starts from the seeds alone, in a temporary directory, with a
+# test. The smoke (tools/test.sh) starts from the seeds alone, in a temporary directory, with a
 # fixed seed and budget, and fails on the first crash.
 set -euo pipefail
 cd "$(dirname "$0")/.."

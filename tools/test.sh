@@ -1,36 +1,43 @@
 #!/usr/bin/env bash
 # Every test (what CI runs): install what is missing, then, each part timed and failing the run:
-#   1. the release build with its tests, and every ctest test (the distributed search's under
-#      mpirun included: MPI is required, never skipped);
-#   2. the fuzz smoke: the asan preset's libFuzzer harnesses (clang, ASan + UBSan, no recovery),
-#      each for MMCHECK_FUZZ_SECONDS (10) from the library's seeds, seed 1;
-#   3. ThreadSanitizer over the engine's tests (tools/tsan.sh --engine: 1-4 threads, a level
-#      that overfills the table and grows it, the fingerprint store, concurrent inserts).
-# Every test under ASan + UBSan, TSan over `suite` and the engine tests TSan makes slowest are
-# tools/sanitize.sh: with them the run takes over 20 minutes on two cores (measured in the
-# README's "Sanitizers and fuzzing").
-# Extra arguments go to the ctest of part 1.
+#   1. the release preset's mmcheck (g++ -O2: the binary users run), which the whole-library
+#      comparisons run (the fixture, the distributed search: thousands of searches) and the
+#      ulimit -v tests need;
+#   2. the asan preset (clang, ASan + UBSan, no recovery, libFuzzer's coverage instrumentation):
+#      mmcheck, every test and the fuzz harnesses;
+#   3. every ctest test under ASan + UBSan, each against the asan build's mmcheck except the
+#      whole-library comparisons (the distributed search's under mpirun included: MPI is
+#      required, never skipped);
+#   4. the [limits] tests under ulimit -v, against the release mmcheck (a sanitizer's shadow
+#      memory is terabytes of address space);
+#   5. the fuzz smoke: each harness for MMCHECK_FUZZ_SECONDS (10) from the library's seeds, seed 1;
+#   6. ThreadSanitizer: over the engine's tests (1-4 threads, a level that overfills the table and
+#      grows it, the fingerprint store, concurrent inserts); with MMCHECK_TSAN=all
+#      (tools/sanitize.sh) also the four engine tests TSan slows most, `suite` and family members.
+# Extra arguments go to the ctest of part 3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh test
 jobs=$(nproc)
 source tools/timed.sh
-
-# 1. Release.
-timed "the release build" sh -c '
-  cmake --preset release -DMMCHECK_BUILD_TESTS=ON -DMMCHECK_MPI=ON >/dev/null &&
-  cmake --build --preset release -j "$0"' "$jobs"
-timed "every ctest test" ctest --preset release -j "$jobs" "$@"
-
-# 2. The fuzz smoke. Leaks are defects too, except Open MPI's own.
+# Leaks are defects too, except Open MPI's own (its allocations are not ours).
 export LSAN_OPTIONS="suppressions=$PWD/tools/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1"
-timed "the asan build of the fuzz harnesses" sh -c '
-  cmake --preset asan -DMMCHECK_BUILD_TESTS=ON -DMMCHECK_MPI=OFF >/dev/null &&
-  cmake --build --preset asan -j "$0" --target mmcheck_fuzzers' "$jobs"
+release=$PWD/build/release/mmcheck
+
+timed "the release build of mmcheck" sh -c '
+  cmake --preset release -DMMCHECK_MPI=ON >/dev/null &&
+  cmake --build --preset release -j "$0" --target mmcheck' "$jobs"
+timed "the asan build" sh -c '
+  cmake --preset asan -DMMCHECK_BUILD_TESTS=ON -DMMCHECK_MPI=ON -DMMCHECK_FAST_BINARY="$1" >/dev/null &&
+  cmake --build --preset asan -j "$0"' "$jobs" "$release"
+timed "every ctest test under ASan+UBSan" ctest --preset asan -j "$jobs" "$@"
+timed "the limits against the release mmcheck" env MMCHECK_TEST_BINARY="$release" \
+  build/asan/tests/cli_tests "[limits]"
 timed "the fuzz smoke" tools/fuzz.sh --smoke "${MMCHECK_FUZZ_SECONDS:-10}"
-
-# 3. ThreadSanitizer (oneTBB's own frames suppressed, each with its reason: tools/tsan.supp).
-timed "ThreadSanitizer over the engine tests" tools/tsan.sh --engine
-
-echo "test.sh: every part passed in $((SECONDS - start)) s"
+if [ "${MMCHECK_TSAN:-engine}" = all ]; then
+  timed "ThreadSanitizer" tools/tsan.sh
+else
+  timed "ThreadSanitizer over the engine tests" tools/tsan.sh --engine
+fi
+echo "$(basename "$0"): every part passed in $((SECONDS - start)) s"

@@ -1,4 +1,4 @@
-# Sourced by tools/test.sh and tools/sanitize.sh: `timed WHAT COMMAND...` runs the command and
+# Sourced by tools/test.sh: `timed WHAT COMMAND...` runs the command and
 # prints how long it took, prefixed with the script's name; $start is when the script began.
 start=$SECONDS
 timed() {

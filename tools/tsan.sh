@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ThreadSanitizer over the parallel engine (tools/sanitize.sh runs it): builds the tsan preset's
+# ThreadSanitizer over the parallel engine (tools/sanitize.sh runs it all): builds the tsan preset's
 # mmcheck and engine tests only, then runs, with tools/tsan.supp (oneTBB's own frames only), and
 # fails on the first report:
 #   - every engine test (1-4 threads, table growth, bounds, the fingerprint store);
@@ -7,7 +7,7 @@
 #   - family members (tools/bench/family.py) at 4 threads growing the table from its smallest
 #     size, exact and fingerprint, with and without symmetry, POR on and off.
 # The distributed search's ranks are not run under TSan: Open MPI is not built with it.
-# tools/tsan.sh --engine: the engine tests only (what tools/test.sh runs).
+# tools/tsan.sh --engine: the engine tests but four (what tools/test.sh runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 engine_only=false

@@ -279,7 +279,7 @@ TEST_CASE("A setup op that blocks exits 2 with its message on a terminal too",
 TEST_CASE("A search that runs out of memory ends incomplete with its counts, not as a bug",
           "[cli][exit-status][limits]") {
   if (sanitized_binary()) {
-    // tools/sanitize.sh runs the [limits] tests against the release build's mmcheck.
+    // tools/test.sh runs the [limits] tests against the release build's mmcheck.
     std::cout << "MMCHECK-SKIPPED: a sanitizer build cannot run under ulimit -v; set "
                  "MMCHECK_TEST_BINARY to a release mmcheck\n";
     return;

@@ -128,7 +128,7 @@ TEST_CASE("A signal during suite ends it incomplete with its results", "[reliabi
 TEST_CASE("Out of address space (ulimit -v), a search ends incomplete with its counts",
           "[reliability][limits]") {
   if (sanitized_binary()) {
-    // tools/sanitize.sh runs this test against the release build's mmcheck (MMCHECK_TEST_BINARY).
+    // tools/test.sh runs this test against the release build's mmcheck (MMCHECK_TEST_BINARY).
     std::cout << "MMCHECK-SKIPPED: a sanitizer build cannot run under ulimit -v (its shadow "
                  "memory is terabytes of address space); set MMCHECK_TEST_BINARY to a release "
                  "mmcheck\n";
