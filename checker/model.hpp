@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <concepts>
 #include <cstdint>
 #include <cstring>
@@ -39,8 +40,23 @@ struct StepInfo {
 // bounds check and a store.
 class ByteWriter {
  public:
+  // A model may say where its encoding's parts end (a thread, a process...): the compressed
+  // store (checker/tree_store.hpp) shares equal parts between states. At most kMaxCuts parts;
+  // the last part ends at size().
+  static constexpr int kMaxCuts = 15;
   ByteWriter() : buffer_(256) {}
-  void clear() { size_ = 0; }
+  void clear() {
+    size_ = 0;
+    cuts_ = 0;
+  }
+  // The parts' ends but the last, as offsets, in increasing order.
+  void set_cuts(const std::uint32_t* ends, int n) {
+    MM_ASSERT(n >= 0 && n <= kMaxCuts, "an encoding cut into more parts than a writer holds");
+    std::copy(ends, ends + n, cut_.begin());
+    cuts_ = n;
+  }
+  int cuts() const { return cuts_; }
+  std::uint32_t cut(int i) const { return cut_[static_cast<std::size_t>(i)]; }
   void u8(std::uint8_t v) {
     if (size_ == buffer_.size()) [[unlikely]]
       grow();
@@ -75,6 +91,8 @@ class ByteWriter {
   [[gnu::noinline]] void grow() { buffer_.resize(buffer_.size() * 2); }
   std::vector<std::uint8_t> buffer_;
   std::size_t size_ = 0;
+  int cuts_ = 0;
+  std::array<std::uint32_t, kMaxCuts> cut_{};
 };
 
 class ByteReader {

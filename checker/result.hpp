@@ -26,7 +26,10 @@ struct SearchOptions {
   const std::atomic<bool>* interrupt = nullptr;
   bool reduce = false;       // partial-order reduction, when the model offers one
   bool fingerprint = false;  // store 63-bit fingerprints instead of full encodings
-  bool symmetry = false;     // store one representative per orbit, when the model has one
+  // The compressed exact store (checker/tree_store.hpp): each state is 63 exact bits made of
+  // its parts' shared ids; the fingerprint store's machinery without its omissions.
+  bool compress = false;
+  bool symmetry = false;  // store one representative per orbit, when the model has one
   // Grow the table before a level that would likely overfill it (estimated as twice the level
   // being expanded); off, a level that overfills it is redone after growing (tests use this).
   bool grow_ahead = true;
@@ -98,7 +101,7 @@ struct SearchStats {
   double seconds = 0;
   std::uint64_t peak_rss_bytes = 0;
   std::uint64_t store_bytes = 0;     // the visited set: table, parent links, records (exact)
-  std::uint64_t frontier_bytes = 0;  // fingerprint mode: peak of the two live levels' records
+  std::uint64_t frontier_bytes = 0;  // fingerprint, compressed: peak of the live levels' records
   std::uint32_t levels_redone = 0;   // levels expanded again after the table filled up
   unsigned threads = 1;
   const char* store_mode = "exact";  // full encodings are compared: no omission probability
@@ -131,7 +134,9 @@ void describe_search(SearchStats& stats, const SearchOptions& options, std::uint
   stats.reduced = options.reduce && ReducibleModel<M>;
   stats.symmetric = options.symmetry && SymmetricModel<M>;
   stats.states = states;
-  if (options.fingerprint) {
+  if (options.compress) {
+    stats.store_mode = "compressed";  // exact: no omission probability
+  } else if (options.fingerprint) {
     stats.store_mode = "fingerprint";
     double n = static_cast<double>(states);
     stats.omission_probability = n * n / 18446744073709551616.0;

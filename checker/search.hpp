@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <optional>
@@ -40,6 +41,7 @@
 #include "checker/sysinfo.hpp"
 #include "checker/threads.hpp"
 #include "checker/trace_rebuild.hpp"
+#include "checker/tree_store.hpp"
 
 namespace mmcheck {
 
@@ -50,7 +52,12 @@ class Search {
   using Action = typename M::Action;
 
   Search(const M& model, SearchOptions options)
-      : model_(model), options_(options), table_(16, options.fingerprint, options.record_space) {}
+      : model_(model),
+        options_(options),
+        table_(16, options.fingerprint || options.compress, options.record_space,
+               options.compress) {
+    if (options.compress) tree_ = std::make_unique<TreeStore>();
+  }
 
   SearchResult<M> run() {
     start_ = Clock::now();
@@ -95,6 +102,7 @@ class Search {
     std::vector<std::uint64_t> hashes;
     std::vector<std::uint64_t> keys;     // their (parent position, action position) keys
     std::size_t unreported_inserts = 0;  // insertions not yet added to the table's size
+    TreeStore::Local tree;               // the compressed store's leaves and ids
   };
 
   static constexpr std::uint32_t kNoParent = LinkLog::kNoParent;
@@ -159,6 +167,21 @@ class Search {
   bool seed_initial_states();
 
   StateTable::Result insert_with_growth(const ByteWriter& bytes, std::uint64_t key, Worker& w);
+
+  // What the table is given for an encoding: its hash, or (compressed store) its exact value,
+  // its new parts stored; Full when a table of the compressed store must grow first.
+  TreeStore::Value key_of(const ByteWriter& bytes, Worker& w) {
+    if (!tree_) return {TreeStore::Outcome::Ok, StateTable::hash_bytes(bytes.data(), bytes.size())};
+    return tree_->intern(bytes, w.tree);
+  }
+  // Between levels: grows the compressed store's tables that `expected` states could overfill.
+  bool grow_tree(std::size_t expected) {
+    while (tree_ && tree_->needs_growth(expected)) {
+      if (!room_to_grow()) return false;
+      tree_->grow(expected);
+    }
+    return true;
+  }
 
   bool any_enabled(std::size_t begin, std::size_t end);
 
@@ -239,6 +262,11 @@ class Search {
   void rebuild_trace(const Finding& f) {
     TraceRebuild<M> rebuild(
         model_, options_, links_, result_, [this](const ByteWriter& w, std::uint32_t id) {
+          if (tree_) {
+            std::uint64_t value = tree_->find(w);
+            return value != 0 &&
+                   table_.contains(value, w.data(), static_cast<std::uint32_t>(w.size()));
+          }
           if (table_.fingerprint())
             return table_.contains(StateTable::hash_bytes(w.data(), w.size()), w.data(),
                                    static_cast<std::uint32_t>(w.size()));
@@ -258,6 +286,7 @@ class Search {
   SearchOptions options_;
   SearchResult<M> result_;
   StateTable table_;
+  std::unique_ptr<TreeStore> tree_;  // the compressed store's parts and pairs
   tbb::enumerable_thread_specific<Worker> workers_;
   RecordIndex records_;  // by state number (fingerprint mode: the live levels' only)
   std::size_t states_total_ = 0;

@@ -41,8 +41,14 @@ template <Model M>
 StateTable::Result Search<M>::insert_with_growth(const ByteWriter& bytes, std::uint64_t key,
                                                  Worker& w) {
   for (;;) {
-    auto r = table_.insert(StateTable::hash_bytes(bytes.data(), bytes.size()), bytes.data(),
-                           static_cast<std::uint32_t>(bytes.size()), key, w.arenas[0]);
+    TreeStore::Value k = key_of(bytes, w);
+    if (k.outcome == TreeStore::Outcome::NoSpace) return {StateTable::Outcome::NoSpace, nullptr};
+    if (k.outcome == TreeStore::Outcome::Full) {
+      tree_->grow();
+      continue;
+    }
+    auto r = table_.insert(k.value, bytes.data(), static_cast<std::uint32_t>(bytes.size()), key,
+                           w.arenas[0]);
     if (r.outcome != StateTable::Outcome::Full) return r;
     table_.grow();
   }
@@ -83,6 +89,10 @@ bool Search<M>::expand_level(std::size_t begin, std::size_t end, std::uint32_t l
       }
       table_.grow();
     }
+    if (!grow_tree(expected)) {
+      incomplete("max-memory");
+      return false;
+    }
     // Fingerprint mode: the arena the new level goes to held the level before this one,
     // whose states are all expanded; free it (once, not on a redo).
     if (table_.fingerprint() && !terminal_only && !arena_reset_done_) {
@@ -115,7 +125,12 @@ bool Search<M>::expand_level(std::size_t begin, std::size_t end, std::uint32_t l
       incomplete("max-memory");
       return false;
     }
-    table_.grow();
+    // The compressed store: the table that filled up grows (the level's estimate was short).
+    if (!tree_ || table_.needs_growth()) table_.grow();
+    if (!grow_tree(0)) {
+      incomplete("max-memory");
+      return false;
+    }
   }
   for (Worker& w : workers_) {
     result_.stats.transitions += w.transitions;
@@ -199,7 +214,15 @@ void Search<M>::expand_batch(std::size_t first, std::size_t last, std::size_t be
       ByteWriter& bytes = w.encodings[m];
       bytes.clear();
       model_.encode(next, bytes);
-      w.hashes[m] = StateTable::hash_bytes(bytes.data(), bytes.size());
+      TreeStore::Value k = key_of(bytes, w);
+      if (k.outcome != TreeStore::Outcome::Ok) [[unlikely]] {
+        if (k.outcome == TreeStore::Outcome::Full)
+          full_.store(true, std::memory_order_relaxed);
+        else
+          stop("record-space");
+        return;
+      }
+      w.hashes[m] = k.value;
       w.keys[m] = key;
       table_.prefetch(w.hashes[m]);
       ++m;

@@ -145,6 +145,11 @@ void Search<M>::finish_stats() {
                                    : w.arenas[0].bytes_reserved() + w.arenas[1].bytes_reserved();
   std::size_t record_index = table_.fingerprint() ? records_.peak_bytes() : records_.bytes();
   result_.stats.store_bytes = table_.bytes_used() + links_.bytes();
+  // The compressed store: its tables and the leaves' records are the store too.
+  if (tree_) {
+    result_.stats.store_bytes += tree_->bytes_used();
+    for (Worker& w : workers_) result_.stats.store_bytes += w.tree.leaves.bytes_reserved();
+  }
   if (table_.fingerprint())
     result_.stats.frontier_bytes = arenas + record_index;
   else

@@ -96,8 +96,8 @@ std::uint8_t* RecordSpace::take(std::size_t bytes) {
 }
 
 Record* Arena::make_record(const std::uint8_t* bytes, std::uint32_t length, std::uint64_t key,
-                           bool with_slot, RecordSpace* space) {
-  std::size_t prefix = with_slot ? sizeof(std::uint64_t) : 0;
+                           int prefix_words, RecordSpace* space) {
+  std::size_t prefix = static_cast<std::size_t>(prefix_words) * sizeof(std::uint64_t);
   std::size_t need = (prefix + sizeof(Record) + length + kAlign - 1) & ~(kAlign - 1);
   if (used_ + need > capacity_) {
     MM_ASSERT(need <= kChunkBytes, "a state encoding larger than an arena chunk");
@@ -132,7 +132,7 @@ Record* Arena::make_record(const std::uint8_t* bytes, std::uint32_t length, std:
   record->key.store(key, std::memory_order_relaxed);
   record->id = Record::kPending;
   record->length = length;
-  if (with_slot) record->slot() = 0;
+  if (prefix_words > 0) std::memset(static_cast<std::uint8_t*>(where) - prefix, 0, prefix);
   std::memcpy(record->bytes(), bytes, length);
   return record;
 }
@@ -160,13 +160,20 @@ void RecordIndex::drop_before(std::size_t id) {
 }
 
 StateTable::StateTable(std::size_t initial_capacity_log2, bool fingerprint,
-                       std::size_t record_space)
+                       std::size_t record_space, bool exact_values)
     : fingerprint_(fingerprint),
+      exact_values_(exact_values),
       space_(fingerprint         ? 0
              : record_space == 0 ? RecordSpace::kMaxBytes
                                  : record_space),
       capacity_(std::size_t{1} << initial_capacity_log2) {
+  MM_ASSERT(fingerprint || !exact_values, "exact values are kept by the fingerprint store");
   slots_ = big_array<std::atomic<std::uint64_t>>(capacity_);
+}
+
+std::uint64_t StateTable::fp_of(const Record* pending) const {
+  return exact_values_ ? pending->value()
+                       : fingerprint_of(hash_bytes(pending->bytes(), pending->length));
 }
 
 std::uint64_t StateTable::hash_bytes(const std::uint8_t* bytes, std::size_t length) {
@@ -196,7 +203,7 @@ StateTable::Result StateTable::insert_exact(std::uint64_t hash, const std::uint8
     std::uint64_t seen = slot.load(std::memory_order_acquire);
     if (seen == 0) {
       if (mine == nullptr) {
-        mine = arena.make_record(bytes, length, key, /*with_slot=*/false, &space_);
+        mine = arena.make_record(bytes, length, key, /*prefix_words=*/0, &space_);
         if (mine == nullptr) return {Outcome::NoSpace, nullptr};
       }
       if (slot.compare_exchange_strong(seen, tag | space_.handle(mine), std::memory_order_acq_rel))
@@ -215,14 +222,17 @@ StateTable::Result StateTable::insert_exact(std::uint64_t hash, const std::uint8
 StateTable::Result StateTable::insert_fingerprint(std::uint64_t hash, const std::uint8_t* bytes,
                                                   std::uint32_t length, std::uint64_t key,
                                                   Arena& arena) {
-  std::uint64_t fp = fingerprint_of(hash);
-  std::size_t index = home(fp);
+  std::uint64_t fp = fp_of(hash);
+  std::size_t index = home(place(fp));
   Record* mine = nullptr;
   for (std::size_t probes = 0; probes < capacity_; ++probes, index = next(index)) {
     std::atomic<std::uint64_t>& slot = slots_[index];
     std::uint64_t seen = slot.load(std::memory_order_acquire);
     if (seen == 0) {
-      if (mine == nullptr) mine = arena.make_record(bytes, length, key, /*with_slot=*/true);
+      if (mine == nullptr) {
+        mine = arena.make_record(bytes, length, key, exact_values_ ? 2 : 1);
+        if (exact_values_) mine->value() = fp;
+      }
       mine->slot() = index;
       std::uint64_t tagged = reinterpret_cast<std::uint64_t>(mine) | kTag;
       if (slot.compare_exchange_strong(seen, tagged, std::memory_order_acq_rel)) {
@@ -234,7 +244,9 @@ StateTable::Result StateTable::insert_fingerprint(std::uint64_t hash, const std:
       // A pending state of this level: compare encodings (a record made for a lost race stays
       // unused in the arena until its level is freed).
       Record* pending = reinterpret_cast<Record*>(seen & ~kTag);
-      if (pending->length == length && std::memcmp(pending->bytes(), bytes, length) == 0)
+      if (exact_values_
+              ? pending->value() == fp
+              : pending->length == length && std::memcmp(pending->bytes(), bytes, length) == 0)
         return {Outcome::Found, pending};
     } else if (seen == fp) {
       return {Outcome::Found, nullptr};
@@ -245,18 +257,17 @@ StateTable::Result StateTable::insert_fingerprint(std::uint64_t hash, const std:
 
 void StateTable::settle(const Record* record) {
   MM_ASSERT(fingerprint_, "settle() is for the fingerprint store");
-  std::uint64_t fp = fingerprint_of(hash_bytes(record->bytes(), record->length));
-  slots_[record->slot()].store(fp, std::memory_order_relaxed);
+  slots_[record->slot()].store(fp_of(record), std::memory_order_relaxed);
 }
 
 bool StateTable::contains(std::uint64_t hash, const std::uint8_t* bytes,
                           std::uint32_t length) const {
-  std::size_t index = home(fingerprint_ ? fingerprint_of(hash) : hash);
+  std::size_t index = home(fingerprint_ ? place(fp_of(hash)) : hash);
   for (std::size_t probes = 0; probes < capacity_; ++probes, index = next(index)) {
     if (fingerprint_) {
       std::uint64_t seen = slots_[index].load(std::memory_order_relaxed);
       if (seen == 0) return false;
-      if (seen == fingerprint_of(hash)) return true;
+      if (seen == fp_of(hash)) return true;
       if (seen & kTag) {
         const Record* r = reinterpret_cast<const Record*>(seen & ~kTag);
         if (r->length == length && std::memcmp(r->bytes(), bytes, length) == 0) return true;
@@ -299,7 +310,7 @@ std::vector<std::uint64_t> StateTable::settled_fingerprints() const {
 
 bool StateTable::insert_settled(std::uint64_t fingerprint) {
   MM_ASSERT(fingerprint_ && fingerprint != 0 && !(fingerprint & kTag), "not a fingerprint");
-  std::size_t index = home(fingerprint);
+  std::size_t index = home(place(fingerprint));
   for (std::size_t probes = 0; probes < capacity_; ++probes, index = next(index)) {
     std::uint64_t seen = slots_[index].load(std::memory_order_relaxed);
     if (seen == fingerprint) return false;
@@ -335,10 +346,7 @@ void StateTable::grow() {
           // bytes.
           Record* pending =
               fingerprint_ && (v & kTag) ? reinterpret_cast<Record*>(v & ~kTag) : nullptr;
-          std::uint64_t key = !fingerprint_ ? v & kTagMask
-                              : pending
-                                  ? fingerprint_of(hash_bytes(pending->bytes(), pending->length))
-                                  : v;
+          std::uint64_t key = !fingerprint_ ? v & kTagMask : place(pending ? fp_of(pending) : v);
           std::size_t index = home(key);
           for (;; index = next(index)) {
             std::uint64_t empty = 0;

@@ -41,6 +41,10 @@ struct Record {
   // Fingerprint mode only: the 8 bytes before the record.
   std::uint64_t& slot() { return *(reinterpret_cast<std::uint64_t*>(this) - 1); }
   std::uint64_t slot() const { return *(reinterpret_cast<const std::uint64_t*>(this) - 1); }
+  // The compressed store only: the state's value (checker/tree_store.hpp), the 8 bytes before
+  // slot().
+  std::uint64_t& value() { return *(reinterpret_cast<std::uint64_t*>(this) - 2); }
+  std::uint64_t value() const { return *(reinterpret_cast<const std::uint64_t*>(this) - 2); }
   static constexpr std::uint32_t kPending = 0xffffffffu;
 };
 static_assert(sizeof(Record) == 16);
@@ -88,10 +92,11 @@ class RecordSpace {
 // One thread's arena: chunks of memory records are carved from.
 class Arena {
  public:
-  // A record with its encoding; `with_slot`: preceded by the 8 bytes of Record::slot(). Its
-  // chunks come from `space` when given (null when the space is used up), else from mmap.
+  // A record with its encoding, preceded by `prefix_words` zeroed 8-byte words (1: slot(); 2:
+  // value() and slot()). Its chunks come from `space` when given (null when the space is used
+  // up), else from mmap.
   Record* make_record(const std::uint8_t* bytes, std::uint32_t length, std::uint64_t key,
-                      bool with_slot, RecordSpace* space = nullptr);
+                      int prefix_words, RecordSpace* space = nullptr);
   // Drops every record (fingerprint mode: the level they belonged to is done); the chunks are
   // kept for the next level's records.
   void reset();
@@ -137,8 +142,11 @@ class StateTable {
  public:
   // `record_space`: exact mode's bytes of address space for records (0: RecordSpace::kMaxBytes;
   // tests use less to reach its end).
+  // `exact_values` (fingerprint mode, the compressed store): the "hash" insert() and contains()
+  // are given is the state's exact 63-bit value (checker/tree_store.hpp), kept as it is instead
+  // of a fingerprint of a hash, and placed by a mix of its bits.
   explicit StateTable(std::size_t initial_capacity_log2 = 16, bool fingerprint = false,
-                      std::size_t record_space = 0);
+                      std::size_t record_space = 0, bool exact_values = false);
 
   // NoSpace: exact mode's record space is used up (64 GiB of records).
   enum class Outcome { Inserted, Found, Full, NoSpace };
@@ -157,7 +165,7 @@ class StateTable {
   void add_size(std::size_t n) { size_.fetch_add(n, std::memory_order_relaxed); }
   // Brings the slot a hash starts probing at into the cache.
   void prefetch(std::uint64_t hash) const {
-    __builtin_prefetch(&slots_[home(fingerprint_ ? fingerprint_of(hash) : hash)]);
+    __builtin_prefetch(&slots_[home(fingerprint_ ? place(fp_of(hash)) : hash)]);
   }
   // Exact mode: when the slot a hash starts probing at holds that hash, brings the record it
   // points to into the cache (the comparison that follows would miss on it).
@@ -197,6 +205,9 @@ class StateTable {
     return (fingerprint_ ? capacity_ + capacity_ / 3 : capacity_ * 2) * 8;
   }
   bool fingerprint() const { return fingerprint_; }
+  bool exact_values() const { return exact_values_; }
+  // Exact mode: the handle of a record (its place in the record space, from 1).
+  std::uint64_t handle(const Record* r) const { return space_.handle(r); }
 
   static std::uint64_t hash_bytes(const std::uint8_t* bytes, std::size_t length);
   static std::uint64_t fingerprint_of(std::uint64_t hash) {
@@ -216,7 +227,22 @@ class StateTable {
     return static_cast<std::size_t>((static_cast<unsigned __int128>(hash) * capacity_) >> 64);
   }
   std::size_t next(std::size_t index) const { return index + 1 == capacity_ ? 0 : index + 1; }
+  // Fingerprint mode: what a slot holds for a hash, and the hash its home is taken of.
+  std::uint64_t fp_of(std::uint64_t hash) const {
+    return exact_values_ ? hash : fingerprint_of(hash);
+  }
+  std::uint64_t place(std::uint64_t fp) const {
+    if (!exact_values_) return fp;
+    fp ^= fp >> 33;  // MurmurHash3's finalizer: a value's bits are ids, not hash bits
+    fp *= 0xff51afd7ed558ccdull;
+    fp ^= fp >> 33;
+    fp *= 0xc4ceb9fe1a85ec53ull;
+    return fp ^ (fp >> 33);
+  }
+  // A pending record's fingerprint (or exact value).
+  std::uint64_t fp_of(const Record* pending) const;
   bool fingerprint_;
+  bool exact_values_;
   RecordSpace space_;  // exact mode
   // Exact mode: hash tag | record handle. Fingerprint mode: a fingerprint, or a pending record's
   // address | kTag.

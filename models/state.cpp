@@ -148,9 +148,20 @@ std::uint8_t* encode_thread_to(std::uint8_t* p, const State& s, int t, const Sha
 // - the page cache, a byte per page;
 // - the number of frames up to the highest in use, then per frame a flag byte and, when in use,
 //   its counts and words.
-[[gnu::flatten]] std::uint8_t* encode_to(std::uint8_t* p, const State& s, const Shape& shape) {
-  for (int t = 0; t < shape.threads; ++t) p = encode_thread_to(p, s, t, shape);
+// `cuts` (when given) receives the ends of the parts the compressed store shares between states:
+// each thread, each process, the handles with the page cache; the frames are the last part.
+[[gnu::flatten]] std::uint8_t* encode_to(std::uint8_t* p, const State& s, const Shape& shape,
+                                         std::uint32_t* cuts = nullptr) {
+  std::uint8_t* const begin = p;
+  auto cut = [&] {
+    if (cuts != nullptr) *cuts++ = static_cast<std::uint32_t>(p - begin);
+  };
+  for (int t = 0; t < shape.threads; ++t) {
+    p = encode_thread_to(p, s, t, shape);
+    cut();
+  }
   for (int i = 0; i < shape.processes; ++i) {
+    if (i > 0) cut();
     const Mm& mm = s.mm[i];
     *p++ = flag_byte(mm) & kMmFlags;
     if (!mm.exists) continue;
@@ -186,6 +197,7 @@ std::uint8_t* encode_thread_to(std::uint8_t* p, const State& s, int t, const Sha
     put_varint(p, mm.uffd_wp_unpopulated);
     put_varint(p, mm.uffd_wp_async);
   }
+  if (shape.processes > 0) cut();
   for (int h = 0; h < shape.handles; ++h) {
     const Handle& hd = s.handles[h];
     *p++ = flag_byte(hd) & kHandleFlags;
@@ -197,6 +209,7 @@ std::uint8_t* encode_thread_to(std::uint8_t* p, const State& s, int t, const Sha
     p += 4;
   }
   for (int pg = 0; pg < shape.pages; ++pg) *p++ = s.page_cache[pg];
+  cut();
   // Frames: only up to the highest one in use; free frames are all zero.
   int used = shape.frames;  // frames are taken lowest first: scan down from the top
   while (used > 0 && !s.frames[used - 1].in_use) --used;
@@ -307,7 +320,10 @@ std::uint8_t* encode_thread_to(std::uint8_t* p, const State& s, int t, const Sha
 
 void encode_state(const State& s, const Shape& shape, ByteWriter& w) {
   std::uint8_t* begin = w.reserve(max_encoding_bytes(shape));
-  w.commit(encode_to(begin, s, shape));
+  std::uint32_t cuts[kMaxThreads + kMaxProcesses + 1];
+  static_assert(std::size(cuts) <= ByteWriter::kMaxCuts);
+  w.commit(encode_to(begin, s, shape, cuts));
+  w.set_cuts(cuts, shape.threads + shape.processes + 1);
 }
 
 void encode_thread(const State& s, int thread, const Shape& shape, ByteWriter& w) {

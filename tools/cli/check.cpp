@@ -43,6 +43,7 @@ SearchOptions search_options(const CheckArgs& args) {
   o.max_memory = mib_to_bytes(args.max_memory_mib);
   o.reduce = args.por == "on";
   o.fingerprint = args.fingerprint;
+  o.compress = args.compress;
   o.symmetry = args.symmetry;
   o.interrupt = &interrupt_flag();
   return o;
@@ -110,6 +111,12 @@ int check_command(const CheckArgs& args) {
   if (!args.checkpoint.empty() && writer)
     if (auto why = unusable_checkpoint_dir(args.checkpoint))
       throw vm::InputError("--checkpoint", "", *why);
+  // The compressed store's ids are handed out by the threads as they go: a checkpoint or another
+  // rank could not name its states.
+  if (args.compress && args.comm != nullptr)
+    throw vm::InputError(
+        "--compress", "",
+        "the compressed store runs in one process: leave out mpirun or --compress");
   RunConfig config;
   config.kernel = args.kernel;
   config.sets = parse_sets(args.sets);

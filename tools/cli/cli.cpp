@@ -230,6 +230,12 @@ int run(int argc, char** argv) {
                       "Store 63-bit fingerprints, not full states (10-14 bytes a state instead "
                       "of about 130, plus the frontier's full states; the report gives the "
                       "omission probability)");
+  check_cmd
+      ->add_flag("--compress", check.compress,
+                 "Store each state exactly in about 8 bytes plus the parts it does not share "
+                 "with other states (tree compression: a thread, a process, the frames are "
+                 "stored once each); slower than the default store, no omissions")
+      ->excludes("--fingerprint");
   check_cmd->add_option("--checkpoint", check.checkpoint,
                         "Write the search to DIR at level boundaries (every --checkpoint-every "
                         "minutes) and when it is interrupted, for --resume");
@@ -240,6 +246,8 @@ int run(int argc, char** argv) {
   check_cmd->add_option("--resume", check.resume,
                         "Continue the search a --checkpoint DIR holds (same scenario, kernel and "
                         "options; any number of ranks and threads)");
+  // The compressed store's ids depend on thread timing: no checkpoint could name its states.
+  check_cmd->get_option("--compress")->excludes("--checkpoint")->excludes("--resume");
 
   SuiteArgs suite;
   auto* suite_cmd =

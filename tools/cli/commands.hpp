@@ -24,6 +24,7 @@ struct CheckArgs {
   bool quiet = false;
   std::string por = "on";
   bool fingerprint = false;
+  bool compress = false;  // --compress: the compressed exact store
   bool symmetry = false;
   std::string checkpoint;                // --checkpoint DIR
   double checkpoint_every_minutes = 10;  // --checkpoint-every

@@ -1,0 +1,213 @@
+// The compressed exact store's tables (checker/tree_store.hpp).
+#include "checker/tree_store.hpp"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <new>
+
+#include "checker/assert.hpp"
+
+namespace mmcheck {
+
+namespace {
+constexpr std::uint32_t kBlockIds = 1024;  // ids a thread takes at a time
+constexpr std::size_t kPairsPage = 4096;
+
+std::uint64_t mix_pair(std::uint64_t x) {  // MurmurHash3's finalizer
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  return x ^ (x >> 33);
+}
+
+BigArray<std::atomic<std::uint32_t>> zeroed_slots(std::size_t n) {
+  Unmapper deleter;
+  void* p = big_alloc(n * sizeof(std::uint32_t), deleter, /*populate=*/true);
+  return BigArray<std::atomic<std::uint32_t>>(static_cast<std::atomic<std::uint32_t>*>(p), deleter);
+}
+}  // namespace
+
+PairTable::PairTable(std::size_t initial_capacity_log2, std::uint32_t max_ids)
+    : slots_(zeroed_slots(std::size_t{1} << initial_capacity_log2)),
+      capacity_(std::size_t{1} << initial_capacity_log2) {
+  // Address space for every id, its pages faulted in (zeroed) as ids reach them; where the
+  // address space is limited (ulimit -v), less, down to 16 MiB.
+  std::size_t want =
+      ((std::size_t{std::min(max_ids, kMaxIds)} + 1) * 8 + kPairsPage - 1) & ~(kPairsPage - 1);
+  for (std::size_t size = want; size >= std::min(want, std::size_t{16} << 20); size /= 2) {
+    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p != MAP_FAILED) {
+      pairs_ = static_cast<std::atomic<std::uint64_t>*>(p);
+      reserved_bytes_ = size;
+      max_ids_ = static_cast<std::uint32_t>(size / 8 - 1);
+      return;
+    }
+  }
+  throw std::bad_alloc();
+}
+
+PairTable::~PairTable() {
+  if (pairs_ != nullptr) munmap(pairs_, reserved_bytes_);
+}
+
+std::size_t PairTable::home(std::uint64_t pair) const {
+  return static_cast<std::size_t>((static_cast<unsigned __int128>(mix_pair(pair)) * capacity_) >>
+                                  64);
+}
+
+std::uint32_t PairTable::intern(std::uint32_t a, std::uint32_t b, Block& block) {
+  MM_ASSERT(a != 0 && b != 0 && a <= kMaxIds && b <= kMaxIds, "a pair of ids out of range");
+  // Refuse past 15/16 load, as the visited set does: the search grows the table and redoes
+  // the level.
+  if (size() * 16 > capacity_ * 15) return kFull;
+  const std::uint64_t pair = std::uint64_t{a} << 32 | b;
+  std::uint32_t mine = 0;  // the id this pair gets if it is new: its pair written first
+  std::size_t index = home(pair);
+  for (std::size_t probes = 0; probes < capacity_; ++probes) {
+    std::atomic<std::uint32_t>& slot = slots_[index];
+    std::uint32_t seen = slot.load(std::memory_order_acquire);
+    if (seen == 0) {
+      if (mine == 0) {
+        if (block.next == block.end) {
+          std::uint64_t start = next_id_.fetch_add(kBlockIds, std::memory_order_relaxed);
+          if (start > max_ids_) return kNoSpace;
+          block.next = static_cast<std::uint32_t>(start);
+          block.end = static_cast<std::uint32_t>(
+              std::min<std::uint64_t>(start + kBlockIds, std::uint64_t{max_ids_} + 1));
+        }
+        mine = block.next;
+        pair_at(mine).store(pair, std::memory_order_relaxed);
+      }
+      // The release publishes the pair to whoever reads the slot.
+      if (slot.compare_exchange_strong(seen, mine, std::memory_order_acq_rel)) {
+        ++block.next;
+        size_.fetch_add(1, std::memory_order_relaxed);
+        return mine;
+      }
+      // Lost the slot: `seen` is the winner's id. If it is this pair, `mine` stays unused (no
+      // slot names it) and is handed out next time.
+    }
+    if (pair_at(seen).load(std::memory_order_relaxed) == pair) return seen;
+    index = index + 1 == capacity_ ? 0 : index + 1;
+  }
+  return kFull;
+}
+
+std::uint32_t PairTable::find(std::uint32_t a, std::uint32_t b) const {
+  const std::uint64_t pair = std::uint64_t{a} << 32 | b;
+  std::size_t index = home(pair);
+  for (std::size_t probes = 0; probes < capacity_; ++probes) {
+    std::uint32_t seen = slots_[index].load(std::memory_order_acquire);
+    if (seen == 0) return 0;
+    if (pair_at(seen).load(std::memory_order_relaxed) == pair) return seen;
+    index = index + 1 == capacity_ ? 0 : index + 1;
+  }
+  return 0;
+}
+
+void PairTable::grow() {
+  std::size_t old_capacity = capacity_;
+  auto fresh = zeroed_slots(old_capacity * 2);
+  capacity_ = old_capacity * 2;
+  for (std::size_t i = 0; i < old_capacity; ++i) {
+    std::uint32_t id = slots_[i].load(std::memory_order_relaxed);
+    if (id == 0) continue;
+    std::size_t index = home(pair_at(id).load(std::memory_order_relaxed));
+    while (fresh[index].load(std::memory_order_relaxed) != 0)
+      index = index + 1 == capacity_ ? 0 : index + 1;
+    fresh[index].store(id, std::memory_order_relaxed);
+  }
+  slots_ = std::move(fresh);
+}
+
+std::size_t PairTable::bytes_used() const {
+  std::uint64_t ids = std::min<std::uint64_t>(next_id_.load(std::memory_order_relaxed),
+                                              std::uint64_t{max_ids_} + 1);
+  return capacity_ * sizeof(std::uint32_t) + static_cast<std::size_t>(ids) * 8;
+}
+
+TreeStore::TreeStore(std::size_t leaf_space, std::uint32_t max_pair_ids)
+    : leaves_(12, /*fingerprint=*/false, leaf_space), pairs_(16, max_pair_ids) {}
+
+int TreeStore::parts_of(const ByteWriter& w) const {
+  int n = w.cuts() + 1;
+  int expected = parts_.load(std::memory_order_relaxed);
+  MM_ASSERT(expected == 0 || expected == n,
+            "the compressed store was given encodings cut into different numbers of parts");
+  return n;
+}
+
+TreeStore::Value TreeStore::intern(const ByteWriter& w, Local& local) {
+  int n = parts_of(w);
+  if (parts_.load(std::memory_order_relaxed) == 0) parts_.store(n, std::memory_order_relaxed);
+  std::uint32_t ids[ByteWriter::kMaxCuts + 1];
+  std::uint32_t begin = 0;
+  for (int i = 0; i < n; ++i) {
+    std::uint32_t end = i + 1 < n ? w.cut(i) : static_cast<std::uint32_t>(w.size());
+    const std::uint8_t* part = w.data() + begin;
+    auto r = leaves_.insert(StateTable::hash_bytes(part, end - begin), part, end - begin, 0,
+                            local.leaves);
+    if (r.outcome == StateTable::Outcome::Full) return {Outcome::Full, 0};
+    if (r.outcome == StateTable::Outcome::NoSpace) return {Outcome::NoSpace, 0};
+    std::uint64_t handle = leaves_.handle(r.record);
+    if (handle > PairTable::kMaxIds) return {Outcome::NoSpace, 0};
+    ids[i] = static_cast<std::uint32_t>(handle);
+    begin = end;
+  }
+  // Pairs, a level at a time, until two ids are left (an odd one out moves up unpaired).
+  while (n > 2) {
+    int m = 0;
+    for (int i = 0; i + 1 < n; i += 2) {
+      std::uint32_t id = pairs_.intern(ids[i], ids[i + 1], local.pairs);
+      if (id == PairTable::kFull) return {Outcome::Full, 0};
+      if (id == PairTable::kNoSpace) return {Outcome::NoSpace, 0};
+      ids[m++] = id;
+    }
+    if (n % 2 != 0) ids[m++] = ids[n - 1];
+    n = m;
+  }
+  std::uint64_t top = n == 2 ? std::uint64_t{ids[0]} << 32 | ids[1] : ids[0];
+  return {Outcome::Ok, top << 1};
+}
+
+std::uint64_t TreeStore::find(const ByteWriter& w) const {
+  int n = parts_of(w);
+  std::uint32_t ids[ByteWriter::kMaxCuts + 1];
+  std::uint32_t begin = 0;
+  for (int i = 0; i < n; ++i) {
+    std::uint32_t end = i + 1 < n ? w.cut(i) : static_cast<std::uint32_t>(w.size());
+    const std::uint8_t* part = w.data() + begin;
+    const Record* r = leaves_.find(StateTable::hash_bytes(part, end - begin), part, end - begin);
+    if (r == nullptr) return 0;
+    ids[i] = static_cast<std::uint32_t>(leaves_.handle(r));
+    begin = end;
+  }
+  while (n > 2) {
+    int m = 0;
+    for (int i = 0; i + 1 < n; i += 2) {
+      std::uint32_t id = pairs_.find(ids[i], ids[i + 1]);
+      if (id == 0) return 0;
+      ids[m++] = id;
+    }
+    if (n % 2 != 0) ids[m++] = ids[n - 1];
+    n = m;
+  }
+  std::uint64_t top = n == 2 ? std::uint64_t{ids[0]} << 32 | ids[1] : ids[0];
+  return top << 1;
+}
+
+bool TreeStore::needs_growth(std::size_t expected) const {
+  return leaves_.needs_growth(0) || pairs_.needs_growth(expected);
+}
+
+void TreeStore::grow(std::size_t expected) {
+  if (leaves_.needs_growth(0)) leaves_.grow();
+  if (pairs_.needs_growth(expected)) pairs_.grow();
+}
+
+std::size_t TreeStore::bytes_used() const { return leaves_.bytes_used() + pairs_.bytes_used(); }
+
+}  // namespace mmcheck
