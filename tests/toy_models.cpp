@@ -326,7 +326,14 @@ bool GridWalk::finished(const State& s) const {
 }
 
 void GridWalk::encode(const State& s, ByteWriter& w) const {
-  for (unsigned i = 0; i < walkers; ++i) w.u8(s.position[i]);
+  // Parts of two walkers each, for the compressed store (the last part takes the rest).
+  std::uint32_t cuts[ByteWriter::kMaxCuts];
+  int n = 0;
+  for (unsigned i = 0; i < walkers; ++i) {
+    if (i > 0 && i % 2 == 0 && n < ByteWriter::kMaxCuts) cuts[n++] = i;
+    w.u8(s.position[i]);
+  }
+  w.set_cuts(cuts, n);
 }
 
 GridWalk::State GridWalk::decode(ByteReader& r) const {

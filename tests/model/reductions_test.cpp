@@ -1,7 +1,7 @@
 // Reductions keep every verdict: every scenario of the repository, on every kernel of its
 // "expect", gives the same verdict, the same reported invariant and a counterexample of the
 // same length with partial-order reduction on and off, symmetry reduction on and off, the
-// fingerprint store, and 1 or 2 search threads.
+// fingerprint store, and 1 or 2 search threads; the compressed store gives the same states too.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <map>
@@ -33,13 +33,14 @@ struct Outcome {
 };
 
 Outcome run(const vm::Scenario& sc, const std::string& kernel, bool por, bool symmetry,
-            bool fingerprint, unsigned threads) {
+            bool fingerprint, unsigned threads, bool compress = false) {
   cli::RunConfig config;
   config.kernel = kernel;
   config.search.threads = threads;
   config.search.reduce = por;
   config.search.symmetry = symmetry;
   config.search.fingerprint = fingerprint;
+  config.search.compress = compress;
   cli::RunOutcome o = cli::run_scenario(sc, config);
   return {o.verdict, o.invariant, o.trace.size(), o.stats.states};
 }
@@ -72,6 +73,14 @@ TEST_CASE("Every scenario gives the same verdict and counterexample length with 
       CHECK(run(sc, kernel, false, true, false, 1) == plain);
       CHECK(run(sc, kernel, true, true, false, 2) == plain);
       CHECK(run(sc, kernel, true, false, true, 2) == plain);
+      // The compressed store is exact: the same states as the exact store, not only the verdict.
+      Outcome packed = run(sc, kernel, false, false, false, 2, true);
+      CHECK(packed == plain);
+      CHECK(packed.states == plain.states);
+      Outcome reduced = run(sc, kernel, true, true, false, 1);
+      Outcome reduced_packed = run(sc, kernel, true, true, false, 2, true);
+      CHECK(reduced_packed == plain);
+      CHECK(reduced_packed.states == reduced.states);
       ++runs;
     }
   }
