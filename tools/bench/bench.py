@@ -123,18 +123,21 @@ class MMCheck:
         help_text = subprocess.run([path, "check", "--help"], capture_output=True, text=True).stdout
         self.has_por = "--por" in help_text
         self.has_fingerprint = "--fingerprint" in help_text
+        self.has_compress = "--compress" in help_text
         self.has_max_memory = "--max-memory" in help_text
         self.has_max_states = "--max-states" in help_text
         st = os.stat(path)
         self.mtime = datetime.datetime.fromtimestamp(st.st_mtime).isoformat(timespec="seconds")
 
     def check(self, scenario, threads, por=None, fingerprint=False, limit=None, mem_mib=None,
-              max_states=None):
+              max_states=None, compress=False):
         cmd = [self.path, "check", scenario, "--json", "--quiet", "--threads", str(threads)]
         if por is not None:
             cmd += ["--por", por]
         if fingerprint:
             cmd += ["--fingerprint"]
+        if compress:
+            cmd += ["--compress"]
         if limit:
             cmd += ["--max-seconds", str(limit)]
         if mem_mib and self.has_max_memory:
@@ -407,9 +410,11 @@ class Bench:
         budget is found at once), most threads first."""
         pors = ["off", "on"] if self.mm.has_por else [None]
         out = []
-        for store in (["exact", "fingerprint"] if self.mm.has_fingerprint else ["exact"]):
+        stores = ["exact"] + (["fingerprint"] if self.mm.has_fingerprint else []) + \
+            (["compressed"] if getattr(self.mm, "has_compress", False) else [])
+        for store in stores:
             for por in pors:
-                if store == "fingerprint" and por == "off":
+                if store in ("fingerprint", "compressed") and por == "off":
                     continue
                 for t in sorted(self.threads, reverse=True):
                     out.append((por, store, t))
@@ -468,6 +473,7 @@ class Bench:
                 rec = self.previous.get(("mm", name, por, store, t))
                 if rec is None:
                     rec = self.mm.check(paths[(n, k, p, v)], t, por=por, fingerprint=(store == "fingerprint"),
+                                        compress=(store == "compressed"),
                                         limit=self.a.limit, mem_mib=self.a.mem_limit,
                                         max_states=self.a.quick_states if self.a.quick else None)
                     rec.update(base)
@@ -681,6 +687,16 @@ class Bench:
                 fps = [r["states"] for r in (fp1, fp2) if r and r.get("complete") and r.get("states")]
                 if fps and a_on and a_on.get("complete") and a_on.get("states"):
                     row["fingerprint_vs_exact"] = [x / a_on["states"] for x in fps]
+            cz1, cz2 = self._run(name, on, "compressed", 1), self._run(name, on, "compressed", 2)
+            cz = cz1 or cz2  # the 1-thread run: its rate beside the exact store's
+            if cz:
+                row["compressed_states"] = st(cz)
+                row["compressed_bytes_per_state"] = cz.get("bytes_per_state")
+                if cz.get("frontier_bytes") is not None and cz.get("states"):
+                    row["compressed_frontier_per_state"] = cz["frontier_bytes"] / cz["states"]
+                row["compressed_peak_rss_bytes"] = cz.get("peak_rss_bytes")
+                if cz.get("complete"):
+                    row["compressed_seconds"] = cz.get("seconds")
             if s_por:
                 row["spin_states_por"] = {"states": s_por.get("states"), "complete": s_por.get("complete"),
                                           "scenario_states": s_por.get("scenario_states")}
@@ -906,7 +922,8 @@ class Bench:
                 ("speedup_2v1", "1→2t POR on", 1, True),
                 ("bytes_per_state", "exact B/state", 1, False),
                 ("fingerprint_bytes_per_state", "fingerprint B/state", 1, False),
-                ("fingerprint_frontier_per_state", "frontier B/state", 1, False))
+                ("fingerprint_frontier_per_state", "frontier B/state", 1, False),
+                ("compressed_bytes_per_state", "compressed B/state", 1, False))
 
     def compare_markdown(self, rows):
         """--compare OLD.json: this run's figures ÷ the old run's, per member. A rate below
@@ -968,8 +985,9 @@ class Bench:
         L = ["| member | SPIN: states, s | POR off: states | POR off, 1t: M st/s (÷ Rumur) | Rumur: s | "
              "POR on: states (SPIN ÷) | "
              "exact, POR: 1t → 2t s (speedup) | M states/s per core, 1t (÷ SPIN) | "
-             "exact B/state, RSS | `--fingerprint`, 2t: s, store + frontier B/state, RSS |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "exact B/state, RSS | `--fingerprint`, 2t: s, store + frontier B/state, RSS | "
+             "`--compress`, POR, 1t: s, store + frontier B/state, RSS |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
         for n, k, p, name in members:
             off = self._run(name, "off", "exact", 2) or self._run(name, "off", "exact", 1)
             on1, on2 = self._run(name, "on", "exact", 1), self._run(name, "on", "exact", 2)
@@ -1012,6 +1030,15 @@ class Bench:
                 row.append("%s s, %.1f + %.1f, %s%s" % (secs(fp2), st, fr, gb(fp2),
                                                        "" if fp2["states"] == on["states"] and on.get("complete")
                                                        else " (%s states)" % states(fp2)))
+            else:
+                row.append("–")
+            cz1 = self._run(name, "on", "compressed", 1)
+            if cz1:
+                row.append("%s s, %.1f + %.1f, %s%s" % (
+                    secs(cz1), cz1["store_bytes"] / cz1["states"],
+                    cz1.get("frontier_bytes", 0) / cz1["states"], gb(cz1),
+                    "" if cz1["states"] == on["states"] and on.get("complete")
+                    else " (%s states)" % states(cz1)))
             else:
                 row.append("–")
             L.append("| " + " | ".join(row) + " |")
