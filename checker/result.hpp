@@ -36,6 +36,8 @@ struct SearchOptions {
   // Exact store: bytes of address space for the records (0: 64 GiB); running out of it ends the
   // search incomplete ("record-space"). Tests set it small to reach that end.
   std::size_t record_space = 0;
+  // The compressed store's tables start at 2^this slots (tests start them small to grow them).
+  std::size_t tree_capacity_log2 = 16;
   // States are numbered with 32 bits (record headers and parent links stay small); a search that
   // would number more ends incomplete ("state-ids") instead of wrapping. Tests set it small.
   std::uint64_t max_state_ids = 0xfffffffeu;

@@ -56,7 +56,8 @@ class Search {
         options_(options),
         table_(16, options.fingerprint || options.compress, options.record_space,
                options.compress) {
-    if (options.compress) tree_ = std::make_unique<TreeStore>();
+    if (options.compress)
+      tree_ = std::make_unique<TreeStore>(0, PairTable::kMaxIds, options.tree_capacity_log2);
   }
 
   SearchResult<M> run() {

@@ -129,8 +129,9 @@ std::size_t PairTable::bytes_used() const {
   return capacity_ * sizeof(std::uint32_t) + static_cast<std::size_t>(ids) * 8;
 }
 
-TreeStore::TreeStore(std::size_t leaf_space, std::uint32_t max_pair_ids)
-    : leaves_(12, /*fingerprint=*/false, leaf_space), pairs_(16, max_pair_ids) {}
+TreeStore::TreeStore(std::size_t leaf_space, std::uint32_t max_pair_ids, std::size_t capacity_log2)
+    : leaves_(std::min<std::size_t>(capacity_log2, 12), /*fingerprint=*/false, leaf_space),
+      pairs_(capacity_log2, max_pair_ids) {}
 
 int TreeStore::parts_of(const ByteWriter& w) const {
   int n = w.cuts() + 1;

@@ -69,7 +69,9 @@ class PairTable {
 class TreeStore {
  public:
   // `leaf_space`: the leaves' bytes of address space (0: the most; tests use less).
-  explicit TreeStore(std::size_t leaf_space = 0, std::uint32_t max_pair_ids = PairTable::kMaxIds);
+  // `capacity_log2`: both tables' first size, in slots.
+  explicit TreeStore(std::size_t leaf_space = 0, std::uint32_t max_pair_ids = PairTable::kMaxIds,
+                     std::size_t capacity_log2 = 16);
 
   // A thread's arena for leaves and block of pair ids.
   struct Local {

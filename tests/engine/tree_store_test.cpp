@@ -132,20 +132,22 @@ TEST_CASE("Equal encodings, and only they, get equal values", "[engine][tree]") 
 
 TEST_CASE("A compressed search gives the exact store's figures and counterexamples",
           "[engine][tree]") {
-  // The 17-cube (GridWalk cuts its encoding into parts of two walkers): 2^17 states; its levels
-  // overfill the small tables midway, so every table grows and levels are redone.
-  toy::GridWalk cube{.walkers = 17, .length = 2};
+  // The 13-cube (GridWalk cuts its encoding into parts of two walkers): 2^13 states, from
+  // tables of 16 slots: its levels overfill them midway, so every table grows and levels are
+  // redone.
+  toy::GridWalk cube{.walkers = 13, .length = 2};
   for (unsigned threads : {1u, 4u}) {
     for (bool ahead : {false, true}) {
       INFO("threads " << threads << ", growing ahead " << ahead);
       SearchOptions options = testing::with_threads(threads);
       options.compress = true;
       options.grow_ahead = ahead;
+      options.tree_capacity_log2 = 4;
       SearchResult<toy::GridWalk> r = search(cube, options);
       CHECK(r.verdict == Verdict::Holds);
-      CHECK(r.stats.states == (std::uint64_t{1} << 17));
-      CHECK(r.stats.transitions == 17 * (std::uint64_t{1} << 16));
-      CHECK(r.stats.depth == 17);
+      CHECK(r.stats.states == (std::uint64_t{1} << 13));
+      CHECK(r.stats.transitions == 13 * (std::uint64_t{1} << 12));
+      CHECK(r.stats.depth == 13);
       CHECK(std::string(r.stats.store_mode) == "compressed");
       CHECK(r.stats.omission_probability == 0);
       if (!ahead) CHECK(r.stats.levels_redone >= 1);
