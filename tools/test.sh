@@ -10,7 +10,8 @@
 #      required, never skipped);
 #   4. the [limits] tests under ulimit -v, against the release mmcheck (a sanitizer's shadow
 #      memory is terabytes of address space);
-#   5. the fuzz smoke: each harness for MMCHECK_FUZZ_SECONDS (10) from the library's seeds, seed 1;
+#   5. the fuzz smoke: each harness for MMCHECK_FUZZ_SECONDS (10) from the library's seeds, seed 1,
+#      on one core beside part 6;
 #   6. ThreadSanitizer: over the engine's tests (1-4 threads, a level that overfills the table and
 #      grows it, the fingerprint store, concurrent inserts); with MMCHECK_TSAN=all
 #      (tools/sanitize.sh) also the four engine tests TSan slows most, `suite` and family members.
@@ -34,10 +35,18 @@ timed "the asan build" sh -c '
 timed "every ctest test under ASan+UBSan" ctest --preset asan -j "$jobs" "$@"
 timed "the limits against the release mmcheck" env MMCHECK_TEST_BINARY="$release" \
   build/asan/tests/cli_tests "[limits]"
-timed "the fuzz smoke" tools/fuzz.sh --smoke "${MMCHECK_FUZZ_SECONDS:-10}"
+# The fuzz smoke (one core) runs beside ThreadSanitizer's build and tests; its output follows.
+fuzz_log=$(mktemp)
+timed "the fuzz smoke" tools/fuzz.sh --smoke "${MMCHECK_FUZZ_SECONDS:-10}" >"$fuzz_log" 2>&1 &
+fuzz=$!
+trap 'kill "$fuzz" 2>/dev/null; rm -f "$fuzz_log"' EXIT
 if [ "${MMCHECK_TSAN:-engine}" = all ]; then
   timed "ThreadSanitizer" tools/tsan.sh
 else
   timed "ThreadSanitizer over the engine tests" tools/tsan.sh --engine
 fi
+status=0
+wait "$fuzz" || status=$?
+cat "$fuzz_log"
+[ "$status" = 0 ] || { echo "$(basename "$0"): the fuzz smoke failed" >&2; exit 1; }
 echo "$(basename "$0"): every part passed in $((SECONDS - start)) s"

@@ -412,6 +412,18 @@ inline std::string joined(const std::vector<std::string>& names) {
   return out;
 }
 
+// Two writers and an unprotect that only one of them may wait for: a deadlock on every kernel
+// (the shortest one is the same whatever the thread count or the store).
+inline const std::string kTwoWritersDeadlock = R"({ "name": "uffd-wp-deadlock-two-writers",
+    "memory": { "A": { "words": 2, "uffd_wp": true } },
+    "processes": { "P": { "threads": {
+      "cpu0": [ { "op": "write", "addr": "A", "word": 0, "value": 2 } ],
+      "cpu1": [ { "op": "write", "addr": "A", "word": 1, "value": 3 } ] } } },
+    "setup": [ { "thread": "cpu0", "op": "write", "addr": "A", "value": 1 },
+               { "thread": "cpu1", "op": "read", "addr": "A" },
+               { "thread": "cpu0", "op": "uffd_wp", "addr": "A" } ],
+    "check": ["no_deadlock"] })";
+
 // Helpers several test files share (one definition each, so a unity build can join the files).
 inline const std::string kUffdScenario =
     kSourceDir + "/scenarios/uffd-wp-unprotect-cow-stale-tlb.json";

@@ -41,24 +41,15 @@ void require_same_as_exact(const std::string& file, const std::string& kernel, i
 }
 
 TEST_CASE("check --compress gives the exact store's report and trace", "[cli][compress]") {
-  std::string race = kSourceDir + "/scenarios/uffd-wp-unprotect-cow-stale-tlb.json";
+  const std::string& race = kUffdScenario;
   require_same_as_exact(race, "linux-5.10", 10);
   require_same_as_exact(race, "linux-5.12", 0);
-  std::string deadlock = write_scenario(R"({ "name": "uffd-wp-deadlock-two-writers",
-    "memory": { "A": { "words": 2, "uffd_wp": true } },
-    "processes": { "P": { "threads": {
-      "cpu0": [ { "op": "write", "addr": "A", "word": 0, "value": 2 } ],
-      "cpu1": [ { "op": "write", "addr": "A", "word": 1, "value": 3 } ] } } },
-    "setup": [ { "thread": "cpu0", "op": "write", "addr": "A", "value": 1 },
-               { "thread": "cpu1", "op": "read", "addr": "A" },
-               { "thread": "cpu0", "op": "uffd_wp", "addr": "A" } ],
-    "check": ["no_deadlock"] })",
-                                        "compress-deadlock");
+  std::string deadlock = write_scenario(kTwoWritersDeadlock, "compress-deadlock");
   require_same_as_exact(deadlock, "latest", 11);
 }
 
 TEST_CASE("check --compress refuses the fingerprint store and checkpoints", "[cli][compress]") {
-  std::string race = kSourceDir + "/scenarios/uffd-wp-unprotect-cow-stale-tlb.json";
+  const std::string& race = kUffdScenario;
   std::string dir = temp_dir().fresh("compress-checkpoint", "");
   for (std::vector<std::string> extra :
        {std::vector<std::string>{"--fingerprint"}, {"--checkpoint", dir}, {"--resume", dir}}) {

@@ -96,16 +96,7 @@ TEST_CASE("A deadlock's report and trace are the same with one and two worker th
           "[cli][determinism]") {
   // Two writers and an unprotect that only one of them may wait for: the search must find the
   // same shortest deadlock whatever the thread count.
-  require_same_across_threads(R"({ "name": "uffd-wp-deadlock-two-writers",
-    "memory": { "A": { "words": 2, "uffd_wp": true } },
-    "processes": { "P": { "threads": {
-      "cpu0": [ { "op": "write", "addr": "A", "word": 0, "value": 2 } ],
-      "cpu1": [ { "op": "write", "addr": "A", "word": 1, "value": 3 } ] } } },
-    "setup": [ { "thread": "cpu0", "op": "write", "addr": "A", "value": 1 },
-               { "thread": "cpu1", "op": "read", "addr": "A" },
-               { "thread": "cpu0", "op": "uffd_wp", "addr": "A" } ],
-    "check": ["no_deadlock"] })",
-                              "latest", 11);
+  require_same_across_threads(kTwoWritersDeadlock, "latest", 11);
 }
 
 TEST_CASE("The varying fields are the only ones that differ between repeated runs",

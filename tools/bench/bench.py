@@ -672,16 +672,18 @@ class Bench:
             a_off, a_on = r_off2 or r_off1, r_on2 or r_on1
             if a_off and a_on and a_off.get("complete") and a_on.get("complete") and a_on.get("states"):
                 row["por_reduction"] = a_off["states"] / a_on["states"]
+            def store_figures(store, r):  # the figures of a fingerprint or compressed run
+                row[store + "_states"] = st(r)
+                row[store + "_bytes_per_state"] = r.get("bytes_per_state")
+                if r.get("frontier_bytes") is not None and r.get("states"):
+                    row[store + "_frontier_per_state"] = r["frontier_bytes"] / r["states"]
+                row[store + "_peak_rss_bytes"] = r.get("peak_rss_bytes")
+                if r.get("complete"):
+                    row[store + "_seconds"] = r.get("seconds")
             fp1, fp2 = self._run(name, on, "fingerprint", 1), self._run(name, on, "fingerprint", 2)
             fp = fp2 or fp1  # the 2-thread run when there is one
             if fp:
-                row["fingerprint_states"] = st(fp)
-                row["fingerprint_bytes_per_state"] = fp.get("bytes_per_state")
-                if fp.get("frontier_bytes") is not None and fp.get("states"):
-                    row["fingerprint_frontier_per_state"] = fp["frontier_bytes"] / fp["states"]
-                row["fingerprint_peak_rss_bytes"] = fp.get("peak_rss_bytes")
-                if fp.get("complete"):
-                    row["fingerprint_seconds"] = fp.get("seconds")
+                store_figures("fingerprint", fp)
                 # a fingerprint store can only omit states, never add any: a ratio above 1,
                 # or counts that differ between thread counts, point at a bug
                 fps = [r["states"] for r in (fp1, fp2) if r and r.get("complete") and r.get("states")]
@@ -690,13 +692,7 @@ class Bench:
             cz1, cz2 = self._run(name, on, "compressed", 1), self._run(name, on, "compressed", 2)
             cz = cz1 or cz2  # the 1-thread run: its rate beside the exact store's
             if cz:
-                row["compressed_states"] = st(cz)
-                row["compressed_bytes_per_state"] = cz.get("bytes_per_state")
-                if cz.get("frontier_bytes") is not None and cz.get("states"):
-                    row["compressed_frontier_per_state"] = cz["frontier_bytes"] / cz["states"]
-                row["compressed_peak_rss_bytes"] = cz.get("peak_rss_bytes")
-                if cz.get("complete"):
-                    row["compressed_seconds"] = cz.get("seconds")
+                store_figures("compressed", cz)
             if s_por:
                 row["spin_states_por"] = {"states": s_por.get("states"), "complete": s_por.get("complete"),
                                           "scenario_states": s_por.get("scenario_states")}
