@@ -28,6 +28,16 @@
 
 namespace mmcheck {
 
+// MurmurHash3's 64-bit finalizer: every bit of x moves every bit of the result (tables placing
+// values that are not hashes: the compressed store's state values and pairs of ids).
+inline std::uint64_t mix_bits(std::uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  return x ^ (x >> 33);
+}
+
 // A state's record: a 16-byte header, then the encoding. In fingerprint mode a record is
 // preceded by 8 more bytes, the table slot that holds it while it is pending (slot()); the
 // exact store, which keeps every record for the whole search, does without them.
@@ -231,14 +241,8 @@ class StateTable {
   std::uint64_t fp_of(std::uint64_t hash) const {
     return exact_values_ ? hash : fingerprint_of(hash);
   }
-  std::uint64_t place(std::uint64_t fp) const {
-    if (!exact_values_) return fp;
-    fp ^= fp >> 33;  // MurmurHash3's finalizer: a value's bits are ids, not hash bits
-    fp *= 0xff51afd7ed558ccdull;
-    fp ^= fp >> 33;
-    fp *= 0xc4ceb9fe1a85ec53ull;
-    return fp ^ (fp >> 33);
-  }
+  // An exact value's bits are ids, not hash bits: it is placed by a mix of them.
+  std::uint64_t place(std::uint64_t fp) const { return exact_values_ ? mix_bits(fp) : fp; }
   // A pending record's fingerprint (or exact value).
   std::uint64_t fp_of(const Record* pending) const;
   bool fingerprint_;

@@ -14,14 +14,6 @@ namespace {
 constexpr std::uint32_t kBlockIds = 1024;  // ids a thread takes at a time
 constexpr std::size_t kPairsPage = 4096;
 
-std::uint64_t mix_pair(std::uint64_t x) {  // MurmurHash3's finalizer
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ull;
-  return x ^ (x >> 33);
-}
-
 BigArray<std::atomic<std::uint32_t>> zeroed_slots(std::size_t n) {
   Unmapper deleter;
   void* p = big_alloc(n * sizeof(std::uint32_t), deleter, /*populate=*/true);
@@ -54,7 +46,7 @@ PairTable::~PairTable() {
 }
 
 std::size_t PairTable::home(std::uint64_t pair) const {
-  return static_cast<std::size_t>((static_cast<unsigned __int128>(mix_pair(pair)) * capacity_) >>
+  return static_cast<std::size_t>((static_cast<unsigned __int128>(mix_bits(pair)) * capacity_) >>
                                   64);
 }
 
@@ -91,7 +83,7 @@ std::uint32_t PairTable::intern(std::uint32_t a, std::uint32_t b, Block& block) 
       // slot names it) and is handed out next time.
     }
     if (pair_at(seen).load(std::memory_order_relaxed) == pair) return seen;
-    index = index + 1 == capacity_ ? 0 : index + 1;
+    index = next(index);
   }
   return kFull;
 }
@@ -103,7 +95,7 @@ std::uint32_t PairTable::find(std::uint32_t a, std::uint32_t b) const {
     std::uint32_t seen = slots_[index].load(std::memory_order_acquire);
     if (seen == 0) return 0;
     if (pair_at(seen).load(std::memory_order_relaxed) == pair) return seen;
-    index = index + 1 == capacity_ ? 0 : index + 1;
+    index = next(index);
   }
   return 0;
 }
@@ -116,8 +108,7 @@ void PairTable::grow() {
     std::uint32_t id = slots_[i].load(std::memory_order_relaxed);
     if (id == 0) continue;
     std::size_t index = home(pair_at(id).load(std::memory_order_relaxed));
-    while (fresh[index].load(std::memory_order_relaxed) != 0)
-      index = index + 1 == capacity_ ? 0 : index + 1;
+    while (fresh[index].load(std::memory_order_relaxed) != 0) index = next(index);
     fresh[index].store(id, std::memory_order_relaxed);
   }
   slots_ = std::move(fresh);
@@ -141,31 +132,26 @@ int TreeStore::parts_of(const ByteWriter& w) const {
   return n;
 }
 
-TreeStore::Value TreeStore::intern(const ByteWriter& w, Local& local) {
-  int n = parts_of(w);
-  if (parts_.load(std::memory_order_relaxed) == 0) parts_.store(n, std::memory_order_relaxed);
+// The value of the encoding `w` holds in `n` parts: leaf(part, length) gives a part's id,
+// pair(a, b) the id of two ids, each as {outcome, id}; the first outcome that is not Ok ends it.
+template <class Leaf, class Pair>
+TreeStore::Value TreeStore::fold(const ByteWriter& w, int n, Leaf leaf, Pair pair) {
   std::uint32_t ids[ByteWriter::kMaxCuts + 1];
   std::uint32_t begin = 0;
   for (int i = 0; i < n; ++i) {
     std::uint32_t end = i + 1 < n ? w.cut(i) : static_cast<std::uint32_t>(w.size());
-    const std::uint8_t* part = w.data() + begin;
-    auto r = leaves_.insert(StateTable::hash_bytes(part, end - begin), part, end - begin, 0,
-                            local.leaves);
-    if (r.outcome == StateTable::Outcome::Full) return {Outcome::Full, 0};
-    if (r.outcome == StateTable::Outcome::NoSpace) return {Outcome::NoSpace, 0};
-    std::uint64_t handle = leaves_.handle(r.record);
-    if (handle > PairTable::kMaxIds) return {Outcome::NoSpace, 0};
-    ids[i] = static_cast<std::uint32_t>(handle);
+    Id r = leaf(w.data() + begin, end - begin);
+    if (r.outcome != Outcome::Ok) return {r.outcome, 0};
+    ids[i] = r.id;
     begin = end;
   }
   // Pairs, a level at a time, until two ids are left (an odd one out moves up unpaired).
   while (n > 2) {
     int m = 0;
     for (int i = 0; i + 1 < n; i += 2) {
-      std::uint32_t id = pairs_.intern(ids[i], ids[i + 1], local.pairs);
-      if (id == PairTable::kFull) return {Outcome::Full, 0};
-      if (id == PairTable::kNoSpace) return {Outcome::NoSpace, 0};
-      ids[m++] = id;
+      Id r = pair(ids[i], ids[i + 1]);
+      if (r.outcome != Outcome::Ok) return {r.outcome, 0};
+      ids[m++] = r.id;
     }
     if (n % 2 != 0) ids[m++] = ids[n - 1];
     n = m;
@@ -174,30 +160,39 @@ TreeStore::Value TreeStore::intern(const ByteWriter& w, Local& local) {
   return {Outcome::Ok, top << 1};
 }
 
-std::uint64_t TreeStore::find(const ByteWriter& w) const {
+TreeStore::Value TreeStore::intern(const ByteWriter& w, Local& local) {
   int n = parts_of(w);
-  std::uint32_t ids[ByteWriter::kMaxCuts + 1];
-  std::uint32_t begin = 0;
-  for (int i = 0; i < n; ++i) {
-    std::uint32_t end = i + 1 < n ? w.cut(i) : static_cast<std::uint32_t>(w.size());
-    const std::uint8_t* part = w.data() + begin;
-    const Record* r = leaves_.find(StateTable::hash_bytes(part, end - begin), part, end - begin);
-    if (r == nullptr) return 0;
-    ids[i] = static_cast<std::uint32_t>(leaves_.handle(r));
-    begin = end;
-  }
-  while (n > 2) {
-    int m = 0;
-    for (int i = 0; i + 1 < n; i += 2) {
-      std::uint32_t id = pairs_.find(ids[i], ids[i + 1]);
-      if (id == 0) return 0;
-      ids[m++] = id;
-    }
-    if (n % 2 != 0) ids[m++] = ids[n - 1];
-    n = m;
-  }
-  std::uint64_t top = n == 2 ? std::uint64_t{ids[0]} << 32 | ids[1] : ids[0];
-  return top << 1;
+  if (parts_.load(std::memory_order_relaxed) == 0) parts_.store(n, std::memory_order_relaxed);
+  auto leaf = [&](const std::uint8_t* part, std::uint32_t length) -> Id {
+    auto r = leaves_.insert(StateTable::hash_bytes(part, length), part, length, 0, local.leaves);
+    if (r.outcome == StateTable::Outcome::Full) return {Outcome::Full, 0};
+    if (r.outcome == StateTable::Outcome::NoSpace) return {Outcome::NoSpace, 0};
+    std::uint64_t handle = leaves_.handle(r.record);
+    if (handle > PairTable::kMaxIds) return {Outcome::NoSpace, 0};
+    return {Outcome::Ok, static_cast<std::uint32_t>(handle)};
+  };
+  auto pair = [&](std::uint32_t a, std::uint32_t b) -> Id {
+    std::uint32_t id = pairs_.intern(a, b, local.pairs);
+    if (id == PairTable::kFull) return {Outcome::Full, 0};
+    if (id == PairTable::kNoSpace) return {Outcome::NoSpace, 0};
+    return {Outcome::Ok, id};
+  };
+  return fold(w, n, leaf, pair);
+}
+
+std::uint64_t TreeStore::find(const ByteWriter& w) const {
+  // A part or a pair never stored: the encoding was not (Full stands for "absent" here).
+  auto leaf = [&](const std::uint8_t* part, std::uint32_t length) -> Id {
+    const Record* r = leaves_.find(StateTable::hash_bytes(part, length), part, length);
+    if (r == nullptr) return {Outcome::Full, 0};
+    return {Outcome::Ok, static_cast<std::uint32_t>(leaves_.handle(r))};
+  };
+  auto pair = [&](std::uint32_t a, std::uint32_t b) -> Id {
+    std::uint32_t id = pairs_.find(a, b);
+    return {id == 0 ? Outcome::Full : Outcome::Ok, id};
+  };
+  Value v = fold(w, parts_of(w), leaf, pair);
+  return v.outcome == Outcome::Ok ? v.value : 0;
 }
 
 bool TreeStore::needs_growth(std::size_t expected) const {

@@ -56,6 +56,7 @@ class PairTable {
 
  private:
   std::size_t home(std::uint64_t pair) const;
+  std::size_t next(std::size_t index) const { return index + 1 == capacity_ ? 0 : index + 1; }
   std::atomic<std::uint64_t>& pair_at(std::uint32_t id) const { return pairs_[id]; }
   BigArray<std::atomic<std::uint32_t>> slots_;
   std::size_t capacity_ = 0;
@@ -98,10 +99,15 @@ class TreeStore {
 
  private:
   int parts_of(const ByteWriter& w) const;
+  struct Id {
+    Outcome outcome;
+    std::uint32_t id;
+  };
+  template <class Leaf, class Pair>
+  static Value fold(const ByteWriter& w, int n, Leaf leaf, Pair pair);
   StateTable leaves_;
   PairTable pairs_;
   std::atomic<int> parts_{0};  // the number of parts, fixed by the first state
-  std::atomic<std::size_t> leaf_bytes_{0};
 };
 
 }  // namespace mmcheck
