@@ -39,7 +39,7 @@ timed "the limits against the release mmcheck" env MMCHECK_TEST_BINARY="$release
 fuzz_log=$(mktemp)
 timed "the fuzz smoke" tools/fuzz.sh --smoke "${MMCHECK_FUZZ_SECONDS:-10}" >"$fuzz_log" 2>&1 &
 fuzz=$!
-trap 'kill "$fuzz" 2>/dev/null; rm -f "$fuzz_log"' EXIT
+trap 'kill "$fuzz" 2>/dev/null || true; rm -f "$fuzz_log"' EXIT
 if [ "${MMCHECK_TSAN:-engine}" = all ]; then
   timed "ThreadSanitizer" tools/tsan.sh
 else
