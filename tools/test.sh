@@ -12,10 +12,9 @@
 #      memory is terabytes of address space);
 #   5. the fuzz smoke: each harness for MMCHECK_FUZZ_SECONDS (10) from the library's seeds, seed 1,
 #      on one core beside part 6;
-#   6. ThreadSanitizer (tools/tsan.sh --quick): the engine's tests (1-4 threads, a level that
-#      overfills the table and grows it, the fingerprint store, concurrent inserts) and `suite`
-#      over the race library with 1, 2, 3 and 4 threads; with MMCHECK_TSAN=all
-#      (tools/sanitize.sh) also the four engine tests TSan slows most and family members.
+#   6. ThreadSanitizer: over the engine's tests (1-4 threads, a level that overfills the table and
+#      grows it, the fingerprint store, concurrent inserts); with MMCHECK_TSAN=all
+#      (tools/sanitize.sh) also the four engine tests TSan slows most, `suite` and family members.
 # Extra arguments go to the ctest of part 3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,10 +40,10 @@ fuzz_log=$(mktemp)
 timed "the fuzz smoke" tools/fuzz.sh --smoke "${MMCHECK_FUZZ_SECONDS:-10}" >"$fuzz_log" 2>&1 &
 fuzz=$!
 trap 'kill "$fuzz" 2>/dev/null || true; rm -f "$fuzz_log"' EXIT
-if [ "${MMCHECK_TSAN:-quick}" = all ]; then
+if [ "${MMCHECK_TSAN:-engine}" = all ]; then
   timed "ThreadSanitizer" tools/tsan.sh
 else
-  timed "ThreadSanitizer over the engine tests and suite" tools/tsan.sh --quick
+  timed "ThreadSanitizer over the engine tests" tools/tsan.sh --engine
 fi
 status=0
 wait "$fuzz" || status=$?
