@@ -91,7 +91,7 @@ class Search {
   struct Worker {
     Arena arenas[2];  // records of even and odd levels (fingerprint mode frees old levels)
     std::vector<Record*> fresh;
-    ByteWriter writer;
+    ByteWriter writer;  // the initial states' encodings; a compressed record's, unfolded to decode
     std::vector<Action> actions;
     std::uint64_t transitions = 0;
     std::vector<std::uint64_t> labels;
@@ -186,8 +186,16 @@ class Search {
 
   bool any_enabled(std::size_t begin, std::size_t end);
 
-  State decode(std::size_t id) const {
+  // The compressed store keeps a frontier state as its value: its encoding is unfolded into
+  // `scratch` first.
+  State decode(std::size_t id, ByteWriter& scratch) const {
     const Record* r = record(id);
+    if (tree_) {
+      scratch.clear();
+      tree_->unfold(r->value(), scratch);
+      ByteReader reader(scratch.data(), scratch.size());
+      return model_.decode(reader);
+    }
     ByteReader reader(r->bytes(), r->length);
     return model_.decode(reader);
   }

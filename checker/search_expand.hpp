@@ -57,8 +57,9 @@ StateTable::Result Search<M>::insert_with_growth(const ByteWriter& bytes, std::u
 template <Model M>
 bool Search<M>::any_enabled(std::size_t begin, std::size_t end) {
   std::vector<Action> actions;
+  ByteWriter scratch;
   for (std::size_t id = begin; id < end; ++id) {
-    State s = decode(id);
+    State s = decode(id, scratch);
     actions.clear();
     model_.enabled_actions(s, actions);
     if (!actions.empty()) return true;
@@ -178,7 +179,7 @@ void Search<M>::expand_batch(std::size_t first, std::size_t last, std::size_t be
   for (std::size_t id = first; id < last; ++id) __builtin_prefetch(record(id));
   std::size_t m = 0;  // successors to insert
   for (std::size_t id = first; id < last; ++id) {
-    State s = decode(id);
+    State s = decode(id, w.writer);
     w.actions.clear();
     model_.enabled_actions(s, w.actions);
     reduce(s, w.actions);

@@ -230,7 +230,9 @@ StateTable::Result StateTable::insert_fingerprint(std::uint64_t hash, const std:
     std::uint64_t seen = slot.load(std::memory_order_acquire);
     if (seen == 0) {
       if (mine == nullptr) {
-        mine = arena.make_record(bytes, length, key, exact_values_ ? 2 : 1);
+        // An exact value stands for the encoding (the compressed store unfolds it), so its
+        // record keeps the value alone.
+        mine = arena.make_record(bytes, exact_values_ ? 0 : length, key, exact_values_ ? 2 : 1);
         if (exact_values_) mine->value() = fp;
       }
       mine->slot() = index;
@@ -270,7 +272,9 @@ bool StateTable::contains(std::uint64_t hash, const std::uint8_t* bytes,
       if (seen == fp_of(hash)) return true;
       if (seen & kTag) {
         const Record* r = reinterpret_cast<const Record*>(seen & ~kTag);
-        if (r->length == length && std::memcmp(r->bytes(), bytes, length) == 0) return true;
+        if (exact_values_ ? r->value() == hash
+                          : r->length == length && std::memcmp(r->bytes(), bytes, length) == 0)
+          return true;
       }
     } else {
       std::uint64_t seen = slots_[index].load(std::memory_order_relaxed);

@@ -216,8 +216,9 @@ class StateTable {
   }
   bool fingerprint() const { return fingerprint_; }
   bool exact_values() const { return exact_values_; }
-  // Exact mode: the handle of a record (its place in the record space, from 1).
+  // Exact mode: the handle of a record (its place in the record space, from 1), and back.
   std::uint64_t handle(const Record* r) const { return space_.handle(r); }
+  const Record* record_at(std::uint64_t handle) const { return space_.record(handle); }
 
   static std::uint64_t hash_bytes(const std::uint8_t* bytes, std::size_t length);
   static std::uint64_t fingerprint_of(std::uint64_t hash) {

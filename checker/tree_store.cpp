@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cstring>
 #include <new>
 
 #include "checker/assert.hpp"
@@ -193,6 +194,39 @@ std::uint64_t TreeStore::find(const ByteWriter& w) const {
   };
   Value v = fold(w, parts_of(w), leaf, pair);
   return v.outcome == Outcome::Ok ? v.value : 0;
+}
+
+void TreeStore::unfold(std::uint64_t value, ByteWriter& out) const {
+  // fold() paired the ids level by level: n parts, then n/2 pairs (plus an odd one out moving
+  // up), and so on down to two. Walk those levels back from the top, a pair id into its pair.
+  int n = parts_.load(std::memory_order_relaxed);
+  int sizes[ByteWriter::kMaxCuts + 2];
+  int levels = 0;
+  for (sizes[0] = n; sizes[levels] > 2; ++levels) sizes[levels + 1] = (sizes[levels] + 1) / 2;
+  std::uint64_t top = value >> 1;
+  std::uint32_t ids[ByteWriter::kMaxCuts + 1];
+  if (sizes[levels] == 2) {
+    ids[0] = static_cast<std::uint32_t>(top >> 32);
+    ids[1] = static_cast<std::uint32_t>(top);
+  } else {
+    ids[0] = static_cast<std::uint32_t>(top);
+  }
+  for (int level = levels; level > 0; --level) {
+    int below = sizes[level - 1];
+    // In place from the right: the ids below the odd one out's and every pair's place.
+    if (below % 2 != 0) ids[below - 1] = ids[sizes[level] - 1];
+    for (int i = below / 2 - 1; i >= 0; --i) {
+      std::uint64_t p = pairs_.pair(ids[i]);
+      ids[2 * i] = static_cast<std::uint32_t>(p >> 32);
+      ids[2 * i + 1] = static_cast<std::uint32_t>(p);
+    }
+  }
+  for (int i = 0; i < n; ++i) {
+    const Record* leaf = leaves_.record_at(ids[i]);
+    std::uint8_t* to = out.reserve(leaf->length);
+    std::memcpy(to, leaf->bytes(), leaf->length);
+    out.commit(to + leaf->length);
+  }
 }
 
 bool TreeStore::needs_growth(std::size_t expected) const {

@@ -6,6 +6,8 @@
 // encodings are equal, so the visited set keeps them as the fingerprint store keeps its
 // fingerprints, without the fingerprint's chance of an omission. A step changes one or two
 // parts, whose new leaves and pairs are the only memory a new state adds beside its 8 bytes.
+// A value unfolds back into its encoding (pairs into ids, ids into leaves), so the search's
+// frontier keeps values, not encodings.
 //
 // Thread-safe apart from growth (between BFS levels). Ids are handed out by the threads in
 // blocks, so they depend on thread timing; nothing that is reported depends on them (states
@@ -44,6 +46,8 @@ class PairTable {
   std::uint32_t intern(std::uint32_t a, std::uint32_t b, Block& block);
   // The id of (a, b), or 0 when it was never interned.
   std::uint32_t find(std::uint32_t a, std::uint32_t b) const;
+  // The pair an id names (a << 32 | b).
+  std::uint64_t pair(std::uint32_t id) const { return pair_at(id).load(std::memory_order_relaxed); }
   std::size_t size() const { return size_.load(std::memory_order_relaxed); }
   std::size_t capacity() const { return capacity_; }
   bool needs_growth(std::size_t expected = 0) const {
@@ -89,6 +93,9 @@ class TreeStore {
   Value intern(const ByteWriter& w, Local& local);
   // The value of an encoding whose every part and pair is stored, or 0.
   std::uint64_t find(const ByteWriter& w) const;
+  // The encoding a value stands for, appended to `out` (its parts' cuts not set): the search
+  // keeps a frontier state as its value alone and decodes it through the tables.
+  void unfold(std::uint64_t value, ByteWriter& out) const;
 
   // Between levels: whether `expected` more states could overfill a table, and growing them.
   bool needs_growth(std::size_t expected = 0) const;

@@ -130,6 +130,36 @@ TEST_CASE("Equal encodings, and only they, get equal values", "[engine][tree]") 
   CHECK(store.find(parts({{5}, {1}, {9}, {1}, {}})) == 0);
 }
 
+TEST_CASE("A value unfolds to the encoding it was interned from, whatever the number of parts",
+          "[engine][tree]") {
+  // Every shape of the tree of pairs (1 to 16 parts: odd ones out at any level), parts of 0 to
+  // 5 bytes shared between encodings.
+  for (int n = 1; n <= ByteWriter::kMaxCuts + 1; ++n) {
+    INFO(n << " parts");
+    TreeStore store;
+    TreeStore::Local local;
+    std::vector<std::pair<std::uint64_t, std::vector<std::uint8_t>>> interned;
+    for (std::uint32_t seed = 0; seed < 40; ++seed) {
+      ByteWriter w;
+      std::uint32_t cuts[ByteWriter::kMaxCuts];
+      for (int i = 0; i < n; ++i) {
+        std::uint32_t x = (seed * 7 + static_cast<std::uint32_t>(i) * 13) % 11;
+        for (std::uint32_t b = 0; b < x % 6; ++b) w.u8(static_cast<std::uint8_t>(x + b));
+        if (i + 1 < n) cuts[i] = static_cast<std::uint32_t>(w.size());
+      }
+      w.set_cuts(cuts, n - 1);
+      TreeStore::Value v = store.intern(w, local);
+      REQUIRE(v.outcome == TreeStore::Outcome::Ok);
+      interned.emplace_back(v.value, w.bytes());
+    }
+    for (const auto& [value, bytes] : interned) {
+      ByteWriter out;
+      store.unfold(value, out);
+      CHECK(out.bytes() == bytes);
+    }
+  }
+}
+
 TEST_CASE("A compressed search gives the exact store's figures and counterexamples",
           "[engine][tree]") {
   // The 13-cube (GridWalk cuts its encoding into parts of two walkers): 2^13 states, from
@@ -153,6 +183,16 @@ TEST_CASE("A compressed search gives the exact store's figures and counterexampl
       if (!ahead) CHECK(r.stats.levels_redone >= 1);
     }
   }
+  // Its frontier keeps each state's value, not its encoding: smaller than the fingerprint
+  // store's, whose records carry the encoding.
+  SearchOptions fingerprint = testing::with_threads(1);
+  fingerprint.fingerprint = true;
+  SearchOptions compressed = testing::with_threads(1);
+  compressed.compress = true;
+  auto f = search(cube, fingerprint);
+  auto t = search(cube, compressed);
+  CHECK(t.stats.states == f.stats.states);
+  CHECK(t.stats.frontier_bytes < f.stats.frontier_bytes);
   // Findings: the same verdict, depth and counterexample as the exact store.
   toy::BrokenMutex broken;
   toy::Deadlock deadlock;
