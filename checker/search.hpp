@@ -190,13 +190,12 @@ class Search {
   // `scratch` first.
   State decode(std::size_t id, ByteWriter& scratch) const {
     const Record* r = record(id);
+    ByteReader reader(r->bytes(), r->length);
     if (tree_) {
       scratch.clear();
       tree_->unfold(r->value(), scratch);
-      ByteReader reader(scratch.data(), scratch.size());
-      return model_.decode(reader);
+      reader = ByteReader(scratch.data(), scratch.size());
     }
-    ByteReader reader(r->bytes(), r->length);
     return model_.decode(reader);
   }
 

@@ -83,7 +83,7 @@ std::uint32_t PairTable::intern(std::uint32_t a, std::uint32_t b, Block& block) 
       // Lost the slot: `seen` is the winner's id. If it is this pair, `mine` stays unused (no
       // slot names it) and is handed out next time.
     }
-    if (pair_at(seen).load(std::memory_order_relaxed) == pair) return seen;
+    if (this->pair(seen) == pair) return seen;
     index = next(index);
   }
   return kFull;
@@ -95,7 +95,7 @@ std::uint32_t PairTable::find(std::uint32_t a, std::uint32_t b) const {
   for (std::size_t probes = 0; probes < capacity_; ++probes) {
     std::uint32_t seen = slots_[index].load(std::memory_order_acquire);
     if (seen == 0) return 0;
-    if (pair_at(seen).load(std::memory_order_relaxed) == pair) return seen;
+    if (this->pair(seen) == pair) return seen;
     index = next(index);
   }
   return 0;
@@ -108,7 +108,7 @@ void PairTable::grow() {
   for (std::size_t i = 0; i < old_capacity; ++i) {
     std::uint32_t id = slots_[i].load(std::memory_order_relaxed);
     if (id == 0) continue;
-    std::size_t index = home(pair_at(id).load(std::memory_order_relaxed));
+    std::size_t index = home(pair(id));
     while (fresh[index].load(std::memory_order_relaxed) != 0) index = next(index);
     fresh[index].store(id, std::memory_order_relaxed);
   }
