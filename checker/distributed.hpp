@@ -275,3 +275,18 @@ class DistributedSearch {
 #include "checker/distributed_checkpoint.hpp"  // IWYU pragma: keep
 #include "checker/distributed_end.hpp"         // IWYU pragma: keep
 #include "checker/distributed_level.hpp"       // IWYU pragma: keep
+#include "checker/search.hpp"                  // IWYU pragma: keep
+
+namespace mmcheck {
+
+// The search over the ranks of options.comm (a LocalComm for a checkpointed single process), or
+// in this process when it is null; with search()'s second, unreduced search after a finding.
+template <Model M>
+SearchResult<M> search_with_comm(const M& model, SearchOptions options = {}) {
+  return search_unreduced_on_finding<M>(options, [&model](const SearchOptions& o) {
+    if (o.comm != nullptr) return DistributedSearch<M>(model, o).run();
+    return Search<M>(model, o).run();
+  });
+}
+
+}  // namespace mmcheck

@@ -31,7 +31,6 @@
 #include <thread>
 #include <vector>
 
-#include "checker/distributed.hpp"
 #include "checker/findings.hpp"
 #include "checker/links.hpp"
 #include "checker/model.hpp"
@@ -324,22 +323,20 @@ namespace mmcheck {
 // graph's. So a violation or deadlock found with reduction is searched again without it (the
 // full search stops at the same or a smaller depth), and the report is exactly the one of the
 // unreduced search: same verdict, counts and counterexample with reduction on or off.
-template <Model M>
-SearchResult<M> search_once(const M& model, const SearchOptions& options) {
-  try {
-    if (options.comm != nullptr) return DistributedSearch<M>(model, options).run();
-    return Search<M>(model, options).run();
-  } catch (const std::bad_alloc&) {  // not even the store could be set up
-    SearchResult<M> result;
-    result.verdict = Verdict::Incomplete;
-    result.incomplete_reason = "out-of-memory";
-    return result;
-  }
-}
-
-template <Model M>
-SearchResult<M> search(const M& model, SearchOptions options = {}) {
-  SearchResult<M> result = search_once(model, options);
+// `once(options)` runs one search; a search that cannot even set up its store ends incomplete.
+template <Model M, class Once>
+SearchResult<M> search_unreduced_on_finding(SearchOptions options, Once once) {
+  auto guarded = [&once](const SearchOptions& o) {
+    try {
+      return once(o);
+    } catch (const std::bad_alloc&) {  // not even the store could be set up
+      SearchResult<M> result;
+      result.verdict = Verdict::Incomplete;
+      result.incomplete_reason = "out-of-memory";
+      return result;
+    }
+  };
+  SearchResult<M> result = guarded(options);
   if (options.reduce &&
       (result.verdict == Verdict::Violation || result.verdict == Verdict::Deadlock)) {
     options.reduce = false;
@@ -348,10 +345,21 @@ SearchResult<M> search(const M& model, SearchOptions options = {}) {
     options.resume_dir.clear();
     options.checkpoint_dir.clear();
     double spent = result.stats.seconds;
-    result = search_once(model, options);
+    result = guarded(options);
     result.stats.seconds += spent;
   }
   return result;
+}
+
+// The search in this process. A search over the ranks of a Comm (options.comm) is
+// search_with_comm's, in checker/distributed.hpp: kept out of this header, so a model that is
+// never searched distributed (the tests' toy models) does not compile the distributed search.
+template <Model M>
+SearchResult<M> search(const M& model, SearchOptions options = {}) {
+  if (options.comm != nullptr)
+    throw std::invalid_argument("search: options.comm is set; use search_with_comm");
+  return search_unreduced_on_finding<M>(
+      options, [&model](const SearchOptions& o) { return Search<M>(model, o).run(); });
 }
 
 }  // namespace mmcheck

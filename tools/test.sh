@@ -13,8 +13,9 @@
 #   5. the fuzz smoke: each harness for MMCHECK_FUZZ_SECONDS (10) from the library's seeds, seed 1,
 #      on one core beside part 6;
 #   6. ThreadSanitizer: over the engine's tests (1-4 threads, a level that overfills the table and
-#      grows it, the fingerprint store, concurrent inserts); with MMCHECK_TSAN=all
-#      (tools/sanitize.sh) also the four engine tests TSan slows most, `suite` and family members.
+#      grows it, the fingerprint store, concurrent inserts) and `suite scenarios` at 1-4 threads;
+#      with MMCHECK_TSAN=all (tools/sanitize.sh) also the four engine tests TSan slows most and
+#      family members.
 # Extra arguments go to the ctest of part 3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,7 +44,7 @@ trap 'kill "$fuzz" 2>/dev/null || true; rm -f "$fuzz_log"' EXIT
 if [ "${MMCHECK_TSAN:-engine}" = all ]; then
   timed "ThreadSanitizer" tools/tsan.sh
 else
-  timed "ThreadSanitizer over the engine tests" tools/tsan.sh --engine
+  timed "ThreadSanitizer over the engine tests and suite" tools/tsan.sh --ci
 fi
 status=0
 wait "$fuzz" || status=$?

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 
+#include "checker/distributed.hpp"
 #include "invariants/checker.hpp"
 #include "models/policy.hpp"
 #include "models/scenario_ops.hpp"
@@ -161,7 +162,7 @@ RunOutcome run_scenario(const vm::Scenario& scenario, const RunConfig& config) {
   }
   vm::CheckedModel checked(scenario, out.policy);
   const vm::VmModel& model = checked;
-  SearchResult<vm::VmModel> result = search(model, config.search);
+  SearchResult<vm::VmModel> result = search_with_comm(model, config.search);
   out.stats = result.stats;
   out.verdict = outcome_of(result.verdict);
   out.incomplete_reason = result.incomplete_reason;

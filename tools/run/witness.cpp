@@ -6,6 +6,7 @@
 // neither): a step's shortest witness is not something a reduced graph keeps.
 #include <algorithm>
 
+#include "checker/distributed.hpp"
 #include "invariants/checker.hpp"
 #include "models/policy.hpp"
 #include "models/suggest.hpp"
@@ -89,7 +90,7 @@ RunOutcome run_witness(const vm::Scenario& scenario, const RunConfig& config,
   SearchOptions options = config.search;
   options.reduce = false;
   options.symmetry = false;
-  SearchResult<WitnessModel> result = search(WitnessModel(model, labels, step), options);
+  SearchResult<WitnessModel> result = search_with_comm(WitnessModel(model, labels, step), options);
   out.stats = result.stats;
   out.incomplete_reason = result.incomplete_reason;
   for (std::size_t i = 0; i < vm::step_names().size(); ++i)
