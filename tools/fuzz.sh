@@ -2,6 +2,9 @@
 # Fuzzing with the libFuzzer harnesses of tests/fuzz/:
 #   tools/fuzz.sh HARNESS MINUTES [libFuzzer flags...]   a campaign of one harness
 #   tools/fuzz.sh --smoke SECONDS                        every harness for SECONDS each, seed 1
+#   tools/fuzz.sh --replay HARNESS DIR                   every input of DIR once through the
+#                                                        asan preset's HARNESS (a corpus grown
+#                                                        by the fuzz preset's, for ASan's check)
 # HARNESS: scenario_fuzz (the scenario loader from bytes), trace_fuzz (the trace reader from
 # bytes) or search_fuzz (library scenarios edited as the bytes say, each searched to 2,000
 # states). Builds the asan preset's harnesses (clang, ASan + UBSan, libFuzzer: Debian's clang and
@@ -13,9 +16,13 @@
 # fixed seed and budget, and fails on the first crash.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage="usage: tools/fuzz.sh scenario_fuzz|trace_fuzz|search_fuzz MINUTES [libFuzzer flags...], or --smoke SECONDS"
+usage="usage: tools/fuzz.sh scenario_fuzz|trace_fuzz|search_fuzz MINUTES [libFuzzer flags...], --smoke SECONDS, or --replay HARNESS DIR"
 harnesses=(scenario_fuzz trace_fuzz search_fuzz)
-build=${MMCHECK_FUZZ_BUILD:-build/asan}  # another build of the harnesses: MMCHECK_FUZZ_BUILD
+# The build of the harnesses: the asan preset's (ASan + UBSan), or MMCHECK_FUZZ_PRESET=fuzz for a
+# campaign's throughput (-O2, UBSan only, several times the executions a second; its corpus is
+# then replayed through the asan harnesses: tools/fuzz.sh --replay HARNESS).
+preset=${MMCHECK_FUZZ_PRESET:-asan}
+build=build/$preset
 # The mmcheck that writes the trace seeds: the release build's when it is there (faster; the
 # traces are the same), else the asan build's.
 seeder=build/release/mmcheck
@@ -65,12 +72,23 @@ if [ "${1:-}" = --smoke ]; then
   exit 0
 fi
 
+if [ "${1:-}" = --replay ]; then
+  harness=${2:?$usage}
+  dir=${3:?$usage}
+  case " ${harnesses[*]} " in *" $harness "*) ;; *) echo "unknown harness $harness; $usage" >&2; exit 2 ;; esac
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan -j "$(nproc)" --target "$harness"
+  # -runs=0: read (and so run) every input of the corpus once, then stop; a crash fails.
+  exec build/asan/tests/fuzz/"$harness" -runs=0 -timeout=30 -rss_limit_mb=4096 \
+    -artifact_prefix=build/asan/fuzz/crashes/ "$dir"
+fi
+
 harness=${1:?$usage}
 minutes=${2:?$usage}
 shift 2
 case " ${harnesses[*]} " in *" $harness "*) ;; *) echo "unknown harness $harness; $usage" >&2; exit 2 ;; esac
-cmake --preset asan >/dev/null
-cmake --build --preset asan -j "$(nproc)" --target "$harness" mmcheck
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset" -j "$(nproc)" --target "$harness" mmcheck
 corpus=$build/fuzz/corpus/$harness
 crashes=$build/fuzz/crashes/
 mkdir -p "$corpus" "$crashes"

@@ -36,18 +36,8 @@ inline const std::string kBinary = binary_under_test();
 // ThreadSanitizer, which reserve terabytes of address space: such a binary cannot run under
 // `ulimit -v`.
 inline bool sanitized_binary() {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  constexpr bool sanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-  constexpr bool sanitized = true;
-#else
-  constexpr bool sanitized = false;
-#endif
-#else
-  constexpr bool sanitized = false;
-#endif
-  return sanitized && kBinary == MMCHECK_BINARY;
+  // The build's flags say (tests/CMakeLists.txt): cli_tests itself is not instrumented.
+  return MMCHECK_BINARY_SANITIZED && kBinary == MMCHECK_BINARY;
 }
 inline const std::string kSourceDir = MMCHECK_SOURCE_DIR;
 inline const std::string kTraceSchema = kSourceDir + "/tools/schema/mmcheck-trace-1.schema.json";

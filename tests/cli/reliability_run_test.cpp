@@ -1,6 +1,6 @@
 // Issue 19's run failures, each a regression test: outputs written whole or reported (a full
-// disk, /dev/full, stdout), signals ending a run with its report, memory running out or bounded,
-// and suite --threads honoured.
+// disk, /dev/full, stdout), signals ending a run with its report, memory running out or bounded
+// (suite --threads honoured: tests/model/side_by_side_test.cpp, in process).
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -15,7 +15,6 @@
 #include <thread>
 
 #include "tests/cli/cli_support.hpp"
-#include "tools/run/parallel.hpp"
 
 extern char** environ;
 
@@ -248,24 +247,4 @@ TEST_CASE("Output files replace their target whole; write errors keep the verdic
       run_shell("( " + shell_quote(kBinary) + " suite " + shell_quote(scenario) + " >/dev/full )");
   INFO(describe(suite_out));
   CHECK(suite_out.status == 74);
-}
-
-TEST_CASE("Runs side by side never exceed the threads asked for (suite --threads)",
-          "[reliability][suite]") {
-  for (unsigned threads : {1u, 2u}) {
-    std::atomic<int> running{0}, peak{0};
-    std::vector<std::atomic<int>> calls(64);
-    mmcheck::run::run_side_by_side(calls.size(), threads, [&](std::size_t i) {
-      int now = ++running;
-      int seen = peak.load();
-      while (now > seen && !peak.compare_exchange_weak(seen, now)) {
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-      ++calls[i];
-      --running;
-    });
-    INFO("threads " << threads);
-    CHECK(peak.load() <= static_cast<int>(threads));
-    for (auto& c : calls) CHECK(c.load() == 1);
-  }
 }
