@@ -79,6 +79,7 @@ if [ "${1:-}" = --replay ]; then
   cmake --preset asan >/dev/null
   cmake --build --preset asan -j "$(nproc)" --target "$harness"
   # -runs=0: read (and so run) every input of the corpus once, then stop; a crash fails.
+  mkdir -p build/asan/fuzz/crashes
   exec build/asan/tests/fuzz/"$harness" -runs=0 -timeout=30 -rss_limit_mb=4096 \
     -artifact_prefix=build/asan/fuzz/crashes/ "$dir"
 fi
