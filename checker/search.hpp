@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "checker/findings.hpp"
+#include "checker/level_store.hpp"
 #include "checker/links.hpp"
 #include "checker/model.hpp"
 #include "checker/progress.hpp"
@@ -103,6 +104,12 @@ class Search {
     std::vector<std::uint64_t> keys;     // their (parent position, action position) keys
     std::size_t unreported_inserts = 0;  // insertions not yet added to the table's size
     TreeStore::Local tree;               // the compressed store's leaves and ids
+    // The fingerprint and compressed stores: this worker's part of the packed level, the block
+    // it packs, and where it reads.
+    ByteChunks level_bytes;
+    std::vector<std::uint8_t> block_scratch;
+    LevelCursor cursor;
+    std::size_t packed_bytes = 0;  // of the level packed last
   };
 
   static constexpr std::uint32_t kNoParent = LinkLog::kNoParent;
@@ -147,6 +154,7 @@ class Search {
         report(*here);
         return;
       }
+      if (no_room_to_pack_) return incomplete("max-memory");
       if (here) {  // step or state findings one level down: check that level's terminals too
         pending_ = here;
         if (!expand_level(level_end, next_end, level + 1, /*terminal_only=*/true)) return;
@@ -185,18 +193,43 @@ class Search {
 
   bool any_enabled(std::size_t begin, std::size_t end);
 
-  // The compressed store keeps a frontier state as its value: its encoding is unfolded into
-  // `scratch` first.
-  State decode(std::size_t id, ByteWriter& scratch) const {
-    const Record* r = record(id);
-    ByteReader reader(r->bytes(), r->length);
+  // The fingerprint and compressed stores keep no state once it is expanded: a numbered level
+  // is packed (checker/level_store.hpp) and its pending records are freed.
+  bool packed() const { return table_.fingerprint(); }
+
+  // State `id` of the level being expanded. The compressed store keeps a state as its value:
+  // its encoding is unfolded into `scratch` first.
+  State decode(std::size_t id, ByteWriter& scratch, LevelCursor& cursor) const {
+    if (!packed()) {
+      const Record* r = record(id);
+      ByteReader reader(r->bytes(), r->length);
+      return model_.decode(reader);
+    }
+    level_.seek(cursor, id);
+    ByteReader reader(cursor.bytes.data(), cursor.length);
     if (tree_) {
+      std::uint64_t value;
+      std::memcpy(&value, cursor.bytes.data(), sizeof value);
       scratch.clear();
-      tree_->unfold(r->value(), scratch);
+      tree_->unfold(value, scratch);
       reader = ByteReader(scratch.data(), scratch.size());
     }
     return model_.decode(reader);
   }
+  // The key of state `id` of the level being expanded.
+  std::uint64_t key_of_state(std::size_t id, LevelCursor& cursor) const {
+    if (!packed()) return record(id)->key.load(std::memory_order_relaxed);
+    level_.seek(cursor, id);
+    return cursor.key;
+  }
+  // The arena a level's new records are made in: the fingerprint and compressed stores free it
+  // once the level is packed, so one serves every level.
+  static Arena& new_records(Worker& w, std::uint32_t level, bool packed) {
+    return w.arenas[packed ? 0 : (level + 1) & 1];
+  }
+  // Packs the numbered level `fresh` (its final keys and records, in number order) whose first
+  // state is `first`, and frees the records.
+  void pack_level(std::size_t first, const std::vector<std::pair<std::uint64_t, Record*>>& fresh);
 
   // Expands the states [begin, end) of `level`. Returns false when a bound stopped the search.
   // A level that overfills the table is redone after growing it: records made by the first
@@ -295,9 +328,11 @@ class Search {
   StateTable table_;
   std::unique_ptr<TreeStore> tree_;  // the compressed store's parts and pairs
   tbb::enumerable_thread_specific<Worker> workers_;
-  RecordIndex records_;  // by state number (fingerprint mode: the live levels' only)
+  RecordIndex records_;  // by state number (the exact store only)
+  LevelStore level_;     // the fingerprint and compressed stores: the level being expanded
+  double packed_bytes_per_state_ = 0;  // in the level packed last
+  bool no_room_to_pack_ = false;       // --max-memory left too little to pack the new level
   std::size_t states_total_ = 0;
-  bool arena_reset_done_ = false;
   LinkLog links_;
   std::vector<std::pair<std::uint64_t, Record*>> keyed_;  // close_level's buffer
   std::size_t level_begin_of_parents_ = 0;

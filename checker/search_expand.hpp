@@ -12,6 +12,7 @@ bool Search<M>::seed_initial_states() {
   MM_ASSERT(!initial.empty(), "a model needs at least one initial state");
   Worker& w = workers_.local();
   links_.begin_level(0, LinkLog::kNoParent);
+  std::vector<std::pair<std::uint64_t, Record*>> fresh;  // the packed stores' level 0
   for (std::size_t i = 0; i < initial.size(); ++i) {
     canonicalize(initial[i]);
     w.writer.clear();
@@ -23,10 +24,14 @@ bool Search<M>::seed_initial_states() {
       return false;
     }
     r.record->id = static_cast<std::uint32_t>(states_total_);
-    records_.extend(states_total_ + 1);
-    records_[states_total_] = r.record;
+    if (packed()) {
+      fresh.emplace_back(i, r.record);
+      table_.settle(r.record);
+    } else {
+      records_.extend(states_total_ + 1);
+      records_[states_total_] = r.record;
+    }
     ++states_total_;
-    if (table_.fingerprint()) table_.settle(r.record);
     links_.append(0, static_cast<std::uint16_t>(i));
     if (auto v = model_.check_state(initial[i])) {
       Finding f{0, v->property, i, FindingKind::Terminal, r.record->id, 0, false, *v};
@@ -34,6 +39,7 @@ bool Search<M>::seed_initial_states() {
     }
   }
   w.fresh.clear();
+  if (packed()) pack_level(0, fresh);
   return true;
 }
 
@@ -58,8 +64,9 @@ template <Model M>
 bool Search<M>::any_enabled(std::size_t begin, std::size_t end) {
   std::vector<Action> actions;
   ByteWriter scratch;
+  LevelCursor cursor;
   for (std::size_t id = begin; id < end; ++id) {
-    State s = decode(id, scratch);
+    State s = decode(id, scratch, cursor);
     actions.clear();
     model_.enabled_actions(s, actions);
     if (!actions.empty()) return true;
@@ -85,6 +92,9 @@ bool Search<M>::expand_level(std::size_t begin, std::size_t end, std::uint32_t l
     std::size_t expected = options_.grow_ahead && !terminal_only ? 2 * (end - begin) : 0;
     while (table_.needs_growth(expected)) {
       if (!room_to_grow()) {
+        // No room to grow ahead under --max-memory: the level runs in the table it has while
+        // the table's load allows (a level that fills it ends the search below).
+        if (!table_.needs_growth()) break;
         incomplete("max-memory");
         return false;
       }
@@ -93,12 +103,6 @@ bool Search<M>::expand_level(std::size_t begin, std::size_t end, std::uint32_t l
     if (!grow_tree(expected)) {
       incomplete("max-memory");
       return false;
-    }
-    // Fingerprint mode: the arena the new level goes to held the level before this one,
-    // whose states are all expanded; free it (once, not on a redo).
-    if (table_.fingerprint() && !terminal_only && !arena_reset_done_) {
-      for (Worker& w : workers_) w.arenas[(level + 1) & 1].reset();
-      arena_reset_done_ = true;
     }
     tbb::parallel_for(
         tbb::blocked_range<std::size_t>(begin, end, kGrain),
@@ -156,7 +160,7 @@ void Search<M>::check_terminal(const State& s, std::size_t id, std::uint32_t lev
   if (v) {
     Finding f{level,
               v->property,
-              record(id)->key.load(std::memory_order_relaxed),
+              key_of_state(id, w.cursor),
               FindingKind::Terminal,
               static_cast<std::uint32_t>(id),
               0,
@@ -176,10 +180,11 @@ void Search<M>::check_terminal(const State& s, std::size_t id, std::uint32_t lev
 template <Model M>
 void Search<M>::expand_batch(std::size_t first, std::size_t last, std::size_t begin,
                              std::uint32_t level, bool terminal_only, Worker& w) {
-  for (std::size_t id = first; id < last; ++id) __builtin_prefetch(record(id));
+  if (!packed())
+    for (std::size_t id = first; id < last; ++id) __builtin_prefetch(record(id));
   std::size_t m = 0;  // successors to insert
   for (std::size_t id = first; id < last; ++id) {
-    State s = decode(id, w.writer);
+    State s = decode(id, w.writer, w.cursor);
     w.actions.clear();
     model_.enabled_actions(s, w.actions);
     reduce(s, w.actions);
@@ -233,7 +238,7 @@ void Search<M>::expand_batch(std::size_t first, std::size_t last, std::size_t be
   for (std::size_t j = 0; j < m; ++j) {
     const ByteWriter& bytes = w.encodings[j];
     auto r = table_.insert(w.hashes[j], bytes.data(), static_cast<std::uint32_t>(bytes.size()),
-                           w.keys[j], w.arenas[(level + 1) & 1], /*count=*/false);
+                           w.keys[j], new_records(w, level, packed()), /*count=*/false);
     if (r.outcome == StateTable::Outcome::Full) {
       full_.store(true, std::memory_order_relaxed);
       return;

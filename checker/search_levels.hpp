@@ -49,21 +49,23 @@ std::size_t Search<M>::close_level(std::uint32_t level) {
                      [](const auto& a, const auto& b) { return a.first < b.first; });
   std::size_t parent_level_begin = level_begin_of_parents_;
   level_begin_of_parents_ = states_total_;
-  arena_reset_done_ = false;
-  // Fingerprint mode keeps the records of the level just expanded and the new one only.
-  if (table_.fingerprint()) records_.drop_before(parent_level_begin);
-  // Numbering and (fingerprint mode) settling run in parallel; the links are appended in order.
+  // Numbering and (the packed stores) settling run in parallel; the links are appended in order.
   std::size_t first = states_total_;
-  records_.extend(first + fresh.size());
+  const bool pack = packed();
+  if (!pack) records_.extend(first + fresh.size());
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, fresh.size(), 4096),
                     [&](const tbb::blocked_range<std::size_t>& range) {
                       for (std::size_t i = range.begin(); i != range.end(); ++i) {
                         Record* r = fresh[i].second;
                         r->id = static_cast<std::uint32_t>(first + i);
-                        records_[first + i] = r;
-                        if (table_.fingerprint()) table_.settle(r);
+                        if (pack)
+                          table_.settle(r);
+                        else
+                          records_[first + i] = r;
                       }
                     });
+  // The level just expanded is no longer read: the new one takes its place, packed.
+  if (pack) pack_level(first, fresh);
   states_total_ += fresh.size();
   links_.begin_level(first, static_cast<std::uint32_t>(parent_level_begin));
   for (const auto& [key, r] : fresh)
@@ -77,7 +79,48 @@ std::size_t Search<M>::close_level(std::uint32_t level) {
     }
     w.state_findings.clear();
   }
+  // The packed stores: the new level's records are no longer read.
+  if (pack)
+    for (Worker& w : workers_) w.arenas[0].reset();
   return states_total_;
+}
+
+template <Model M>
+void Search<M>::pack_level(std::size_t first,
+                           const std::vector<std::pair<std::uint64_t, Record*>>& fresh) {
+  constexpr std::size_t kBlock = LevelStore::kBlock;
+  for (Worker& w : workers_) w.level_bytes.reset();
+  level_.begin(first, fresh.size());
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, level_.blocks(), 64),
+                    [&](const tbb::blocked_range<std::size_t>& range) {
+                      Worker& w = workers_.local();
+                      std::uint64_t values[kBlock];  // the compressed store's states
+                      for (std::size_t b = range.begin(); b != range.end(); ++b) {
+                        std::vector<std::uint8_t>& out = w.block_scratch;
+                        out.clear();
+                        const std::uint8_t* prev = nullptr;
+                        std::uint32_t prev_length = 0;
+                        std::uint64_t prev_key = 0;
+                        std::size_t end = std::min(fresh.size(), (b + 1) * kBlock);
+                        for (std::size_t i = b * kBlock; i < end; ++i) {
+                          const auto& [key, r] = fresh[i];
+                          const std::uint8_t* bytes = r->bytes();
+                          std::uint32_t length = r->length;
+                          if (tree_) {
+                            values[i % kBlock] = r->value();
+                            bytes = reinterpret_cast<const std::uint8_t*>(&values[i % kBlock]);
+                            length = sizeof(std::uint64_t);
+                          }
+                          LevelStore::append(out, key, prev_key, bytes, length, prev, prev_length);
+                          prev = bytes;
+                          prev_length = length;
+                          prev_key = key;
+                        }
+                        std::uint8_t* at = w.level_bytes.take(out.size());
+                        std::memcpy(at, out.data(), out.size());
+                        level_.set_block(b, at);
+                      }
+                    });
 }
 
 template <Model M>
@@ -139,11 +182,14 @@ void Search<M>::finish_stats() {
   result_.stats.peak_rss_bytes = peak_rss_bytes();
   // Exact mode: the records are the store. Fingerprint mode: the store is the table and the
   // links; the records of the two live levels are the frontier, reported apart at its peak.
+  // The packed stores' frontier: the new levels' records at their peak, the packed level's
+  // bytes and its index of blocks at theirs.
   std::size_t arenas = 0;
   for (Worker& w : workers_)
-    arenas += table_.fingerprint() ? w.arenas[0].peak_bytes() + w.arenas[1].peak_bytes()
-                                   : w.arenas[0].bytes_reserved() + w.arenas[1].bytes_reserved();
-  std::size_t record_index = table_.fingerprint() ? records_.peak_bytes() : records_.bytes();
+    arenas += packed() ? w.arenas[0].peak_bytes() + w.arenas[1].peak_bytes() +
+                             w.level_bytes.bytes_reserved()
+                       : w.arenas[0].bytes_reserved() + w.arenas[1].bytes_reserved();
+  std::size_t record_index = packed() ? level_.peak_index_bytes() : records_.bytes();
   result_.stats.store_bytes = table_.bytes_used() + links_.bytes();
   // The compressed store: its tables and the leaves' records are the store too.
   if (tree_) {

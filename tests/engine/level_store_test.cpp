@@ -1,0 +1,156 @@
+// The packed level of the fingerprint and compressed stores: every state reads back as it was
+// written, key and bytes, in order and from anywhere, whatever its length beside its
+// neighbours'; neighbours that differ in a few bytes cost a few bytes; and searches that pack
+// levels of every size give the exact store's figures.
+#include "checker/level_store.hpp"
+
+#include <catch2/catch.hpp>
+#include <random>
+#include <vector>
+
+#include "checker/search.hpp"
+#include "tests/toy_models.hpp"
+
+namespace mmcheck {
+namespace {
+
+struct Packed {
+  std::vector<std::vector<std::uint8_t>> states;
+  std::vector<std::uint64_t> keys;
+  std::vector<std::vector<std::uint8_t>> blocks;  // owns the bytes
+  LevelStore level;
+  std::size_t bytes = 0;
+};
+
+// Packs `states` with `keys` as the levels are packed: first state `first`.
+void pack(Packed& p, std::size_t first) {
+  p.level.begin(first, p.states.size());
+  p.blocks.assign(p.level.blocks(), {});
+  for (std::size_t b = 0; b < p.level.blocks(); ++b) {
+    const std::uint8_t* prev = nullptr;
+    std::uint32_t prev_length = 0;
+    std::uint64_t prev_key = 0;
+    for (std::size_t i = b * LevelStore::kBlock;
+         i < std::min(p.states.size(), (b + 1) * LevelStore::kBlock); ++i) {
+      const auto& s = p.states[i];
+      LevelStore::append(p.blocks[b], p.keys[i], prev_key, s.data(),
+                         static_cast<std::uint32_t>(s.size()), prev,
+                         static_cast<std::uint32_t>(prev_length));
+      prev = s.data();
+      prev_length = static_cast<std::uint32_t>(s.size());
+      prev_key = p.keys[i];
+    }
+    p.bytes += p.blocks[b].size();
+    p.level.set_block(b, p.blocks[b].data());
+  }
+}
+
+void check_reads(const Packed& p, std::size_t first, LevelCursor& c, std::size_t i) {
+  p.level.seek(c, first + i);
+  INFO("state " << i);
+  REQUIRE(c.key == p.keys[i]);
+  REQUIRE(c.length == p.states[i].size());
+  REQUIRE(std::vector<std::uint8_t>(c.bytes.begin(), c.bytes.begin() + c.length) == p.states[i]);
+}
+
+TEST_CASE("A packed level reads back every state, in order and from anywhere", "[store]") {
+  std::mt19937_64 random(7);
+  Packed p;
+  std::vector<std::uint8_t> s(60);
+  for (auto& b : s) b = static_cast<std::uint8_t>(random());
+  std::uint64_t parent = 3;
+  for (int i = 0; i < 1000; ++i) {
+    // A neighbour: a few bytes changed, sometimes a part grown or shrunk in the middle, now and
+    // then a state unlike the one before (or empty, or longer than the reference buffer).
+    switch (random() % 8) {
+      case 0:
+        s.insert(s.begin() + static_cast<std::ptrdiff_t>(random() % (s.size() + 1)),
+                 static_cast<std::uint8_t>(random()));
+        break;
+      case 1:
+        if (!s.empty()) s.erase(s.begin() + static_cast<std::ptrdiff_t>(random() % s.size()));
+        break;
+      case 2:
+        s.assign(random() % 5 == 0 ? 0 : 1 + random() % 700, 0);
+        for (auto& b : s) b = static_cast<std::uint8_t>(random());
+        break;
+      default:
+        for (int k = 0; k < 3 && !s.empty(); ++k)
+          s[random() % s.size()] = static_cast<std::uint8_t>(random());
+    }
+    p.states.push_back(s);
+    parent += random() % 3 == 0 ? random() % 100000 : 0;
+    p.keys.push_back(parent << 16 | (random() % 70000 & 0xffff));
+    if (i > 0 && p.keys[i] < p.keys[i - 1]) p.keys[i] = p.keys[i - 1];
+  }
+  const std::size_t first = 123457;
+  pack(p, first);
+  LevelCursor in_order;
+  for (std::size_t i = 0; i < p.states.size(); ++i) check_reads(p, first, in_order, i);
+  LevelCursor anywhere;
+  for (int k = 0; k < 3000; ++k) check_reads(p, first, anywhere, random() % p.states.size());
+  // Backwards, and the same state twice.
+  for (std::size_t i = p.states.size(); i-- > 0;) {
+    check_reads(p, first, anywhere, i);
+    check_reads(p, first, anywhere, i);
+  }
+}
+
+TEST_CASE("A packed level writes a neighbour as the bytes that differ", "[store]") {
+  Packed p;
+  std::vector<std::uint8_t> s(100, 0x11);
+  for (int i = 0; i < 64; ++i) {
+    s[static_cast<std::size_t>(i % 90)] ^= 0x5a;     // one byte changed
+    if (i % 4 == 3) s.insert(s.begin() + 50, 0x22);  // a part grows, its tail unchanged
+    p.states.push_back(s);
+    p.keys.push_back(std::uint64_t(i / 2) << 16 | (i % 2));
+  }
+  pack(p, 0);
+  // Four blocks: four whole states (about 100-120 bytes each) and 60 neighbours of a few bytes
+  // each, where a writer of whole states would need 64 * 100.
+  CHECK(p.bytes < 4 * 125 + 60 * 12);
+  LevelCursor c;
+  for (std::size_t i = 0; i < p.states.size(); ++i) check_reads(p, 0, c, i);
+}
+
+TEST_CASE("Fingerprint and compressed searches, whose levels are packed, count as the exact one",
+          "[store]") {
+  // Levels from one state to thousands, blocks cut anywhere; one and two threads.
+  for (unsigned walkers : {1u, 3u, 5u}) {
+    for (unsigned threads : {1u, 2u}) {
+      CAPTURE(walkers, threads);
+      toy::GridWalk model{.walkers = walkers, .length = 6};
+      SearchOptions exact;
+      exact.threads = threads;
+      auto e = search(model, exact);
+      std::uint64_t states = 1;
+      for (unsigned w = 0; w < walkers; ++w) states *= 6;
+      REQUIRE(e.stats.states == states);
+      for (bool compress : {false, true}) {
+        SearchOptions o = exact;
+        (compress ? o.compress : o.fingerprint) = true;
+        auto r = search(model, o);
+        CHECK(r.verdict == e.verdict);
+        CHECK(r.stats.states == e.stats.states);
+        CHECK(r.stats.transitions == e.stats.transitions);
+        CHECK(r.stats.depth == e.stats.depth);
+        CHECK(r.stats.frontier_bytes > 0);
+      }
+    }
+  }
+  // A finding: the same counterexample from the packed levels.
+  toy::Counter counter{.threads = 3};
+  auto e = search(counter, SearchOptions{});
+  REQUIRE(e.verdict == Verdict::Violation);
+  for (bool compress : {false, true}) {
+    SearchOptions o;
+    (compress ? o.compress : o.fingerprint) = true;
+    auto r = search(counter, o);
+    CHECK(r.verdict == Verdict::Violation);
+    CHECK(r.actions == e.actions);
+    CHECK(r.stats.states == e.stats.states);
+  }
+}
+
+}  // namespace
+}  // namespace mmcheck
