@@ -104,16 +104,20 @@ bool Search<M>::expand_level(std::size_t begin, std::size_t end, std::uint32_t l
       incomplete("max-memory");
       return false;
     }
+    // The level in grains of kGrain states from its first: a packed level's blocks (kGrain states
+    // too) are opened once each.
+    static_assert(kGrain % LevelStore::kBlock == 0);
     tbb::parallel_for(
-        tbb::blocked_range<std::size_t>(begin, end, kGrain),
-        [&](const tbb::blocked_range<std::size_t>& range) {
+        tbb::blocked_range<std::size_t>(0, (end - begin + kGrain - 1) / kGrain, 1),
+        [&](const tbb::blocked_range<std::size_t>& grains) {
           Worker& w = workers_.local();
           if (w.labels.size() != result_.label_counts.size())
             w.labels.assign(result_.label_counts.size(), 0);
-          for (std::size_t id = range.begin(); id < range.end(); id += kBatch) {
+          std::size_t last = std::min(end, begin + grains.end() * kGrain);
+          for (std::size_t id = begin + grains.begin() * kGrain; id < last; id += kBatch) {
             if (stop_.load(std::memory_order_relaxed) || full_.load(std::memory_order_relaxed))
               return;
-            expand_batch(id, std::min(id + kBatch, range.end()), begin, level, terminal_only, w);
+            expand_batch(id, std::min(id + kBatch, last), begin, level, terminal_only, w);
           }
         });
     for (Worker& w : workers_) {

@@ -64,8 +64,20 @@ std::size_t Search<M>::close_level(std::uint32_t level) {
                           records_[first + i] = r;
                       }
                     });
-  // The level just expanded is no longer read: the new one takes its place, packed.
-  if (pack) pack_level(first, fresh);
+  // The level just expanded is no longer read: the new one takes its place, packed, when the
+  // room --max-memory leaves holds it (estimated from the last level's bytes a state).
+  if (pack) {
+    std::size_t reserved = 0;
+    for (Worker& w : workers_) reserved += w.level_bytes.bytes_reserved();
+    double need =
+        static_cast<double>(fresh.size()) * std::max(packed_bytes_per_state_, 16.0) * 1.25 -
+        static_cast<double>(reserved);
+    if (options_.max_memory != 0 && static_cast<double>(current_rss_bytes()) + std::max(need, 0.0) >
+                                        static_cast<double>(options_.max_memory))
+      no_room_to_pack_ = true;
+    else
+      pack_level(first, fresh);
+  }
   states_total_ += fresh.size();
   links_.begin_level(first, static_cast<std::uint32_t>(parent_level_begin));
   for (const auto& [key, r] : fresh)
@@ -89,38 +101,47 @@ template <Model M>
 void Search<M>::pack_level(std::size_t first,
                            const std::vector<std::pair<std::uint64_t, Record*>>& fresh) {
   constexpr std::size_t kBlock = LevelStore::kBlock;
-  for (Worker& w : workers_) w.level_bytes.reset();
+  for (Worker& w : workers_) {
+    w.level_bytes.reset();
+    w.packed_bytes = 0;
+  }
   level_.begin(first, fresh.size());
+  // Block b: its states' entries, sealed, copied into the worker's part of the level.
+  auto pack_block = [&](std::size_t b, Worker& w) {
+    std::vector<std::uint8_t>& out = w.block_scratch;
+    out.clear();
+    std::uint64_t values[kBlock];  // the compressed store's states
+    const std::uint8_t* prev = nullptr;
+    std::uint32_t prev_length = 0;
+    std::uint64_t prev_key = 0;
+    for (std::size_t i = b * kBlock; i < std::min(fresh.size(), (b + 1) * kBlock); ++i) {
+      const auto& [key, r] = fresh[i];
+      const std::uint8_t* bytes = r->bytes();
+      std::uint32_t length = r->length;
+      if (tree_) {
+        values[i % kBlock] = r->value();
+        bytes = reinterpret_cast<const std::uint8_t*>(&values[i % kBlock]);
+        length = sizeof(std::uint64_t);
+      }
+      LevelStore::append(out, key, prev_key, bytes, length, prev, prev_length);
+      prev = bytes;
+      prev_length = length;
+      prev_key = key;
+    }
+    w.packed_bytes += out.size();
+    std::uint8_t* at = w.level_bytes.take(out.size());
+    std::memcpy(at, out.data(), out.size());
+    level_.set_block(b, at);
+  };
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, level_.blocks(), 64),
                     [&](const tbb::blocked_range<std::size_t>& range) {
                       Worker& w = workers_.local();
-                      std::uint64_t values[kBlock];  // the compressed store's states
-                      for (std::size_t b = range.begin(); b != range.end(); ++b) {
-                        std::vector<std::uint8_t>& out = w.block_scratch;
-                        out.clear();
-                        const std::uint8_t* prev = nullptr;
-                        std::uint32_t prev_length = 0;
-                        std::uint64_t prev_key = 0;
-                        std::size_t end = std::min(fresh.size(), (b + 1) * kBlock);
-                        for (std::size_t i = b * kBlock; i < end; ++i) {
-                          const auto& [key, r] = fresh[i];
-                          const std::uint8_t* bytes = r->bytes();
-                          std::uint32_t length = r->length;
-                          if (tree_) {
-                            values[i % kBlock] = r->value();
-                            bytes = reinterpret_cast<const std::uint8_t*>(&values[i % kBlock]);
-                            length = sizeof(std::uint64_t);
-                          }
-                          LevelStore::append(out, key, prev_key, bytes, length, prev, prev_length);
-                          prev = bytes;
-                          prev_length = length;
-                          prev_key = key;
-                        }
-                        std::uint8_t* at = w.level_bytes.take(out.size());
-                        std::memcpy(at, out.data(), out.size());
-                        level_.set_block(b, at);
-                      }
+                      for (std::size_t b = range.begin(); b != range.end(); ++b) pack_block(b, w);
                     });
+  std::size_t bytes = 0;
+  for (Worker& w : workers_) bytes += w.packed_bytes;
+  if (!fresh.empty())
+    packed_bytes_per_state_ = static_cast<double>(bytes) / static_cast<double>(fresh.size());
 }
 
 template <Model M>
