@@ -228,7 +228,8 @@ int run(int argc, char** argv) {
                         "0 reached, 1 not reached");
   check_cmd->add_flag("--fingerprint", check.fingerprint,
                       "Store 63-bit fingerprints, not full states (10-14 bytes a state instead "
-                      "of about 130, plus the frontier's full states; the report gives the "
+                      "of about 130, plus the frontier: the new level's states whole, the level "
+                      "being expanded packed; the report gives the "
                       "omission probability)");
   check_cmd
       ->add_flag("--compress", check.compress,
