@@ -38,7 +38,9 @@ std::uint8_t* ByteChunks::take(std::size_t n) {
     if (current_ + 1 < chunks_.size()) {
       ++current_;  // a chunk kept from an earlier level
     } else {
-      std::size_t size = std::max(n, std::min(kMaxChunk, kFirstChunk << chunks_.size()));
+      // Chunks start at 64 KiB and double up to 2 MiB (the shift stops there).
+      std::size_t size =
+          std::max(n, std::min(kMaxChunk, kFirstChunk << std::min<std::size_t>(chunks_.size(), 5)));
       Unmapper deleter;
       auto* chunk = static_cast<std::uint8_t*>(big_alloc(size, deleter, /*populate=*/true));
       chunks_.emplace_back(chunk, deleter);
@@ -68,7 +70,7 @@ void reference(const std::uint8_t* prev, std::uint32_t prev_length, std::uint32_
 }
 
 // Runs: (equal bytes skipped, then differing bytes copied)... and a last skip to the end. Two
-// differing runs apart by one to three equal bytes are copied as one (a run costs two bytes).
+// differing runs apart by one or two equal bytes are copied as one (a run costs two bytes).
 void put_runs(std::vector<std::uint8_t>& out, const std::uint8_t* bytes, const std::uint8_t* ref,
               std::uint32_t length) {
   std::uint32_t pos = 0;
@@ -159,7 +161,7 @@ void LevelStore::read_entry(LevelCursor& c, bool first_in_block) {
   auto length = static_cast<std::uint32_t>(get(at));
   if (c.bytes.size() < length) c.bytes.resize(std::max<std::size_t>(length, 256));
   if (kind == kWhole) {
-    std::memcpy(c.bytes.data(), at, length);
+    if (length != 0) std::memcpy(c.bytes.data(), at, length);
     at += length;
   } else {
     MM_ASSERT(kind == kRuns && !first_in_block, "a packed level's entry is malformed");

@@ -30,6 +30,7 @@ class ByteChunks {
     capacity_ = chunks_.empty() ? 0 : sizes_[0];
   }
   std::size_t bytes_reserved() const { return reserved_; }
+  std::size_t chunk_count() const { return chunks_.size(); }
 
  private:
   std::vector<BigArray<std::uint8_t>> chunks_;

@@ -154,7 +154,10 @@ class Search {
         report(*here);
         return;
       }
-      if (no_room_to_pack_) return incomplete("max-memory");
+      if (no_room_to_pack_) {  // the new level is numbered and counted, but not stored
+        if (next_end > level_end) result_.stats.depth = level + 1;
+        return incomplete("max-memory");
+      }
       if (here) {  // step or state findings one level down: check that level's terminals too
         pending_ = here;
         if (!expand_level(level_end, next_end, level + 1, /*terminal_only=*/true)) return;

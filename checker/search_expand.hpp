@@ -39,7 +39,10 @@ bool Search<M>::seed_initial_states() {
     }
   }
   w.fresh.clear();
-  if (packed()) pack_level(0, fresh);
+  if (packed()) {
+    pack_level(0, fresh);
+    w.arenas[0].reset();  // the records are packed
+  }
   return true;
 }
 

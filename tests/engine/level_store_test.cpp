@@ -5,6 +5,7 @@
 #include "checker/level_store.hpp"
 
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -111,6 +112,27 @@ TEST_CASE("A packed level writes a neighbour as the bytes that differ", "[store]
   CHECK(p.bytes < 4 * 125 + 60 * 12);
   LevelCursor c;
   for (std::size_t i = 0; i < p.states.size(); ++i) check_reads(p, 0, c, i);
+}
+
+TEST_CASE("A packed level's chunks stop growing at 2 MiB, past any number of chunks", "[store]") {
+  // 140 MB in pieces of 1,000 bytes: more than 64 chunks. A 2 MiB chunk holds 2,097 of them
+  // whole, so the chunks' slack stays under a chunk or two; each piece is written.
+  ByteChunks chunks;
+  std::size_t taken = 0;
+  for (int round = 0; round < 2; ++round) {  // the second level reuses the first one's chunks
+    chunks.reset();
+    std::size_t reserved = chunks.bytes_reserved();
+    for (std::size_t i = 0; i < 140'000; ++i) {
+      std::uint8_t* p = chunks.take(1000);
+      std::memset(p, static_cast<int>(i), 1000);
+      taken += 1000;
+    }
+    if (round == 1) CHECK(chunks.bytes_reserved() == reserved);
+  }
+  CHECK(chunks.bytes_reserved() >= taken / 2);
+  CHECK(chunks.bytes_reserved() <= taken / 2 + (std::size_t{4} << 20));
+  // 64 KiB to 1 MiB (five chunks), then 2 MiB each.
+  CHECK(chunks.chunk_count() <= 5 + (taken / 2 - (std::size_t{1984} << 10)) / 2'097'000 + 1);
 }
 
 TEST_CASE("Fingerprint and compressed searches, whose levels are packed, count as the exact one",
