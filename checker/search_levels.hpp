@@ -202,9 +202,8 @@ void Search<M>::finish_stats() {
   result_.stats.seconds = elapsed();
   result_.stats.peak_rss_bytes = peak_rss_bytes();
   // Exact mode: the records are the store. Fingerprint mode: the store is the table and the
-  // links; the records of the two live levels are the frontier, reported apart at its peak.
-  // The packed stores' frontier: the new levels' records at their peak, the packed level's
-  // bytes and its index of blocks at theirs.
+  // links; the frontier, reported apart, is the new levels' records at their peak, and the
+  // packed level's bytes and its index of blocks at theirs.
   std::size_t arenas = 0;
   for (Worker& w : workers_)
     arenas += packed() ? w.arenas[0].peak_bytes() + w.arenas[1].peak_bytes() +

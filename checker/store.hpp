@@ -8,11 +8,12 @@
 // a record.
 //
 // Fingerprint mode: a slot is 8 bytes, a 63-bit fingerprint of the encoding; records live only
-// while their state is in the frontier (two BFS levels), so a state costs its slot plus its
-// parent link. Two states with the same fingerprint are taken for one (an omission), with
-// probability at most n^2 / 2^64 for n states, which the report prints. During a level a new
-// slot holds its pending record's address with the low bit set; the level's end settles it to
-// the fingerprint.
+// while their state is in the frontier (the search in one process packs a level once it is
+// numbered, checker/level_store.hpp, the distributed search keeps two levels' records), so a
+// state costs its slot plus its parent link. Two states with the same fingerprint are taken for one
+// (an omission), with probability at most n^2 / 2^64 for n states, which the report prints. During
+// a level a new slot holds its pending record's address with the low bit set; the level's end
+// settles it to the fingerprint.
 //
 // In both modes every new record is "pending" during its BFS level and carries the smallest
 // (parent position, action position) key that produced it; at the level's end the engine sorts
