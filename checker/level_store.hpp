@@ -3,12 +3,12 @@
 // Those stores keep no state for the whole search, only the frontier: the level being expanded
 // and the new level's pending records. Once a level is numbered, a state needs only its key
 // (which orders the findings) and its encoding (the compressed store: its 8-byte value), read in
-// number order by the workers that expand it. So the numbered level is written again, packed, and
-// the pending records are freed: blocks of kBlock states, each state written as its key's growth
-// since the previous state's and its bytes, whole for a block's first state and otherwise as the
-// runs of bytes that differ from the previous state's. Sorted by key, a level's neighbours are
-// siblings or cousins, which differ in a few places; where their lengths differ (a part grew or
-// shrank), the previous state's bytes past that point are compared moved by the difference.
+// number order by the workers that expand it. So the numbered level is written again, packed,
+// and the pending records are freed: blocks of kBlock states, each state written as its key (the
+// growth of its parent position since the previous state's, and its action, about two bytes),
+// its length and its bytes, with no header, slot or index of its own. (Writing a state as the
+// bytes that differ from the previous one's was measured: 38 bytes a state instead of 65 on
+// fam-N4-K2-P1, for a sixth more time in the whole fingerprint search; not done.)
 #pragma once
 
 #include <cstdint>
@@ -41,27 +41,25 @@ class ByteChunks {
   std::size_t reserved_ = 0;
 };
 
-// Where a worker is in a level: the state it read last, whose bytes it holds.
+// Where a worker is in a level: the state it read last (its bytes, in the level's memory).
 struct LevelCursor {
   static constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
   std::size_t id = kNone;
   const std::uint8_t* next = nullptr;  // the entry after it
   std::uint64_t key = 0;
-  std::vector<std::uint8_t> bytes;
+  const std::uint8_t* bytes = nullptr;
   std::uint32_t length = 0;
-  std::vector<std::uint8_t> ref;  // the next state's, built from this one's
 };
 
 class LevelStore {
  public:
   static constexpr std::size_t kBlock = 16;
 
-  // Appends one state, its key and its bytes, to a block in `out`: `prev` and `prev_key` are the
-  // block's previous state's (null and 0 for its first). Keys are (parent position << 16 |
-  // action position), in increasing order.
+  // Appends one state, its key and its bytes, to a block in `out`: `prev_key` is the block's
+  // previous state's (0 for its first). Keys are (parent position << 16 | action position), in
+  // increasing order.
   static void append(std::vector<std::uint8_t>& out, std::uint64_t key, std::uint64_t prev_key,
-                     const std::uint8_t* bytes, std::uint32_t length, const std::uint8_t* prev,
-                     std::uint32_t prev_length);
+                     const std::uint8_t* bytes, std::uint32_t length);
 
   // A new level of `count` states numbered from `first`; its blocks are set with set_block().
   void begin(std::size_t first, std::size_t count) {

@@ -209,10 +209,10 @@ class Search {
       return model_.decode(reader);
     }
     level_.seek(cursor, id);
-    ByteReader reader(cursor.bytes.data(), cursor.length);
+    ByteReader reader(cursor.bytes, cursor.length);
     if (tree_) {
       std::uint64_t value;
-      std::memcpy(&value, cursor.bytes.data(), sizeof value);
+      std::memcpy(&value, cursor.bytes, sizeof value);
       scratch.clear();
       tree_->unfold(value, scratch);
       reader = ByteReader(scratch.data(), scratch.size());

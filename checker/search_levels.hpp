@@ -110,22 +110,18 @@ void Search<M>::pack_level(std::size_t first,
   auto pack_block = [&](std::size_t b, Worker& w) {
     std::vector<std::uint8_t>& out = w.block_scratch;
     out.clear();
-    std::uint64_t values[kBlock];  // the compressed store's states
-    const std::uint8_t* prev = nullptr;
-    std::uint32_t prev_length = 0;
     std::uint64_t prev_key = 0;
     for (std::size_t i = b * kBlock; i < std::min(fresh.size(), (b + 1) * kBlock); ++i) {
       const auto& [key, r] = fresh[i];
+      std::uint64_t value;  // the compressed store's state
       const std::uint8_t* bytes = r->bytes();
       std::uint32_t length = r->length;
       if (tree_) {
-        values[i % kBlock] = r->value();
-        bytes = reinterpret_cast<const std::uint8_t*>(&values[i % kBlock]);
-        length = sizeof(std::uint64_t);
+        value = r->value();
+        bytes = reinterpret_cast<const std::uint8_t*>(&value);
+        length = sizeof value;
       }
-      LevelStore::append(out, key, prev_key, bytes, length, prev, prev_length);
-      prev = bytes;
-      prev_length = length;
+      LevelStore::append(out, key, prev_key, bytes, length);
       prev_key = key;
     }
     w.packed_bytes += out.size();
