@@ -92,7 +92,7 @@ TEST_CASE("A packed level reads back every state, in order and from anywhere", "
   }
 }
 
-TEST_CASE("A packed state costs its bytes and about four more", "[store]") {
+TEST_CASE("A packed state costs its bytes and three more", "[store]") {
   Packed p;
   std::vector<std::uint8_t> s(100, 0x11);
   for (int i = 0; i < 64; ++i) {
