@@ -227,11 +227,11 @@ class Search {
   }
   // The arena a level's new records are made in: the fingerprint and compressed stores free it
   // once the level is packed, so one serves every level.
-  static Arena& new_records(Worker& w, std::uint32_t level, bool packed) {
-    return w.arenas[packed ? 0 : (level + 1) & 1];
+  Arena& new_records(Worker& w, std::uint32_t level) const {
+    return w.arenas[packed() ? 0 : (level + 1) & 1];
   }
   // Packs the numbered level `fresh` (its final keys and records, in number order) whose first
-  // state is `first`, and frees the records.
+  // state is `first`; the caller frees the records once nothing reads them.
   void pack_level(std::size_t first, const std::vector<std::pair<std::uint64_t, Record*>>& fresh);
 
   // Expands the states [begin, end) of `level`. Returns false when a bound stopped the search.

@@ -245,7 +245,7 @@ void Search<M>::expand_batch(std::size_t first, std::size_t last, std::size_t be
   for (std::size_t j = 0; j < m; ++j) {
     const ByteWriter& bytes = w.encodings[j];
     auto r = table_.insert(w.hashes[j], bytes.data(), static_cast<std::uint32_t>(bytes.size()),
-                           w.keys[j], new_records(w, level, packed()), /*count=*/false);
+                           w.keys[j], new_records(w, level), /*count=*/false);
     if (r.outcome == StateTable::Outcome::Full) {
       full_.store(true, std::memory_order_relaxed);
       return;

@@ -149,14 +149,6 @@ void RecordIndex::extend(std::size_t end) {
     auto* chunk = static_cast<Record**>(big_alloc(kChunk * sizeof(Record*), deleter, true));
     chunks_.emplace_back(chunk, deleter);
   }
-  peak_chunks_ = std::max(peak_chunks_, chunks_.size());
-}
-
-void RecordIndex::drop_before(std::size_t id) {
-  std::size_t drop = std::min(id >> kChunkLog2, first_chunk_ + chunks_.size()) - first_chunk_;
-  if (drop == 0) return;
-  chunks_.erase(chunks_.begin(), chunks_.begin() + static_cast<std::ptrdiff_t>(drop));
-  first_chunk_ += drop;
 }
 
 StateTable::StateTable(std::size_t initial_capacity_log2, bool fingerprint,

@@ -124,8 +124,7 @@ class Arena {
   std::size_t peak_ = 0;
 };
 
-// Records by state number, in chunks of 2^16 pointers: growing never copies, and the fingerprint
-// store drops whole chunks of levels it no longer needs.
+// Records by state number (the exact store), in chunks of 2^16 pointers: growing never copies.
 class RecordIndex {
  public:
   static constexpr std::size_t kChunkLog2 = 16;
@@ -138,15 +137,11 @@ class RecordIndex {
   }
   // Makes room for every id below `end`.
   void extend(std::size_t end);
-  // Frees the chunks that hold only ids below `id`.
-  void drop_before(std::size_t id);
   std::size_t bytes() const { return chunks_.size() * kChunk * sizeof(Record*); }
-  std::size_t peak_bytes() const { return peak_chunks_ * kChunk * sizeof(Record*); }
 
  private:
   std::vector<BigArray<Record*>> chunks_;
   std::size_t first_chunk_ = 0;  // the chunk number of chunks_[0]
-  std::size_t peak_chunks_ = 0;
 };
 
 class StateTable {
