@@ -254,11 +254,12 @@ class DistributedSearch {
   SearchResult<M> result_;
   StateTable table_;
   tbb::enumerable_thread_specific<Worker> workers_;
-  LinkLog links_;                  // every state's link, replicated on every rank
-  std::vector<Record*> frontier_;  // this rank's states of the level, by number
-  std::vector<Record*> next_;      // this rank's states of the next level, by number
-  std::vector<Record*> owned_;     // exact store: every state of this rank, by number
-  std::uint64_t level_begin_ = 0;  // the level's states are numbered [level_begin_, level_end_)
+  LinkLog links_;                    // every state's link, replicated on every rank
+  std::vector<Record*> frontier_;    // this rank's states of the level, by number
+  std::vector<Record*> next_;        // this rank's states of the next level, by number
+  std::vector<Record*> owned_;       // exact store: every state of this rank, by number
+  std::size_t numbering_bytes_ = 0;  // close_level's lists at their peak (the frontier's)
+  std::uint64_t level_begin_ = 0;    // the level's states are numbered [level_begin_, level_end_)
   std::uint64_t level_end_ = 0;
   std::uint64_t states_total_ = 0;
   std::uint32_t level_ = 0;

@@ -132,9 +132,9 @@ void DistributedSearch<M>::finish_stats() {
     arenas += table_.fingerprint() ? w.arenas[0].peak_bytes() + w.arenas[1].peak_bytes()
                                    : w.arenas[0].bytes_reserved() + w.arenas[1].bytes_reserved();
   std::uint64_t store = table_.bytes_used() + links_.bytes() + owned_.capacity() * 8;
-  std::uint64_t frontier = 0;
+  std::uint64_t frontier = numbering_bytes_;  // every store: the numbering's lists
   if (table_.fingerprint())
-    frontier = arenas;
+    frontier += arenas;
   else
     store += arenas;
   std::vector<std::uint64_t> sums{result_.stats.transitions, store, frontier, comm_.bytes_sent()};

@@ -102,9 +102,11 @@ struct SearchStats {
   std::uint32_t depth = 0;        // deepest level reached
   double seconds = 0;
   std::uint64_t peak_rss_bytes = 0;
-  std::uint64_t store_bytes = 0;     // the visited set: table, parent links, records (exact)
-  std::uint64_t frontier_bytes = 0;  // fingerprint, compressed: peak of the live levels' records
-  std::uint32_t levels_redone = 0;   // levels expanded again after the table filled up
+  std::uint64_t store_bytes = 0;  // the visited set: table, parent links, records (exact)
+  // The levels' memory beside the store: the lists a level is numbered with at their peak, and
+  // (fingerprint, compressed) the live levels' records and packed states at theirs.
+  std::uint64_t frontier_bytes = 0;
+  std::uint32_t levels_redone = 0;  // levels expanded again after the table filled up
   unsigned threads = 1;
   const char* store_mode = "exact";  // full encodings are compared: no omission probability
   double omission_probability = 0;   // fingerprint mode: at most n^2 / 2^64

@@ -338,6 +338,8 @@ class Search {
   std::size_t states_total_ = 0;
   LinkLog links_;
   std::vector<std::pair<std::uint64_t, Record*>> keyed_;  // close_level's buffer
+  // The numbering's memory at its peak: keyed_ and the workers' lists of new records.
+  std::size_t numbering_bytes_ = 0;
   std::size_t level_begin_of_parents_ = 0;
   std::optional<Finding> pending_;
   std::atomic<bool> full_{false};

@@ -33,6 +33,9 @@ std::size_t Search<M>::close_level(std::uint32_t level) {
   std::size_t total = 0;
   for (Worker& w : workers_) total += w.fresh.size();
   fresh.resize(total);
+  std::size_t numbering = fresh.capacity() * sizeof fresh[0];
+  for (const Worker& w : workers_) numbering += w.fresh.capacity() * sizeof(Record*);
+  numbering_bytes_ = std::max(numbering_bytes_, numbering);
   std::size_t offset = 0;
   for (Worker& w : workers_) {
     std::vector<Record*>& mine = w.fresh;
@@ -199,7 +202,8 @@ void Search<M>::finish_stats() {
   result_.stats.peak_rss_bytes = peak_rss_bytes();
   // Exact mode: the records are the store. Fingerprint mode: the store is the table and the
   // links; the frontier, reported apart, is the new levels' records at their peak, and the
-  // packed level's bytes and its index of blocks at theirs.
+  // packed level's bytes and its index of blocks at theirs. In both, the lists a level is
+  // numbered with (a pointer per new record, and a key beside it to sort by) at their peak.
   std::size_t arenas = 0;
   for (Worker& w : workers_)
     arenas += packed() ? w.arenas[0].peak_bytes() + w.arenas[1].peak_bytes() +
@@ -212,8 +216,10 @@ void Search<M>::finish_stats() {
     result_.stats.store_bytes += tree_->bytes_used();
     for (Worker& w : workers_) result_.stats.store_bytes += w.tree.leaves.bytes_reserved();
   }
+  // Every store: the numbering's lists are the frontier's too.
+  result_.stats.frontier_bytes = numbering_bytes_;
   if (table_.fingerprint())
-    result_.stats.frontier_bytes = arenas + record_index;
+    result_.stats.frontier_bytes += arenas + record_index;
   else
     result_.stats.store_bytes += arenas + record_index;
 }

@@ -19,7 +19,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 VARYING = ("seconds", "states_per_second", "peak_rss_bytes", "store_bytes", "bytes_per_state",
-           "threads")
+           "frontier_bytes", "threads")
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 

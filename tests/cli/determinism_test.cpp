@@ -1,8 +1,8 @@
 // Determinism through the command line (the README's "Using it"): the verdict, the counts, the
 // coverage and the counterexample do not depend on the number of worker threads. The --json
 // reports of --threads 1 and --threads 2 are byte-identical except the timing and memory
-// figures ("seconds", "states_per_second", "peak_rss_bytes", "store_bytes", "bytes_per_state")
-// and "threads" itself; so are the traces.
+// figures ("seconds", "states_per_second", "peak_rss_bytes", "store_bytes", "bytes_per_state",
+// "frontier_bytes") and "threads" itself; so are the traces.
 #include <set>
 
 #include "tests/cli/cli_support.hpp"
@@ -30,7 +30,8 @@ const std::string kFourCpus = R"({
 })";
 
 const std::set<std::string> kVarying = {"seconds",     "states_per_second", "peak_rss_bytes",
-                                        "store_bytes", "bytes_per_state",   "threads"};
+                                        "store_bytes", "bytes_per_state",   "frontier_bytes",
+                                        "threads"};
 
 // The output with every line holding one of the varying members removed. The JSON is printed
 // one member per line, so what remains must match byte for byte.

@@ -4,6 +4,7 @@
 // size give the exact store's figures.
 #include "checker/level_store.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <random>
@@ -162,6 +163,33 @@ TEST_CASE("Fingerprint and compressed searches, whose levels are packed, count a
     CHECK(r.verdict == Verdict::Violation);
     CHECK(r.actions == e.actions);
     CHECK(r.stats.states == e.stats.states);
+  }
+}
+
+TEST_CASE("Every store counts the lists a level is numbered with in its frontier", "[store]") {
+  // Five walkers of six steps: 7,776 states, the widest level (the tuples summing to 12 or 13)
+  // 780 of them. Numbering it takes a pointer per new state in its worker's list and a key and
+  // a pointer per state to sort by: at least 24 bytes a state of that level, in every store.
+  toy::GridWalk model{.walkers = 5, .length = 6};
+  std::vector<std::size_t> level(26, 0);
+  for (unsigned t = 0; t < 7776; ++t) {
+    unsigned sum = 0;
+    for (unsigned x = t; x != 0; x /= 6) sum += x % 6;
+    ++level[sum];
+  }
+  std::size_t widest = *std::max_element(level.begin(), level.end());
+  REQUIRE(widest == 780);
+  for (int store = 0; store < 3; ++store) {
+    for (unsigned threads : {1u, 2u}) {
+      CAPTURE(store, threads);
+      SearchOptions o;
+      o.threads = threads;
+      o.fingerprint = store == 1;
+      o.compress = store == 2;
+      auto r = search(model, o);
+      REQUIRE(r.stats.states == 7776);
+      CHECK(r.stats.frontier_bytes >= 24 * widest);
+    }
   }
 }
 

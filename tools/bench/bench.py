@@ -17,12 +17,13 @@ What it runs, one process at a time:
   4. If `spin` is installed: SPIN's pan on the Promela twins (--spin-models), compiled as
      bench/spin/run.sh does (gcc -O2 -DSAFETY [-DNOREDUCE] -DMEMLIM=..., ./pan -m100000
      -w26), with the same time limit (SIGINT, so pan still prints its counts).
-  5. If `rumur` is installed (apt-get install rumur): Rumur on the Murphi twin of each base
-     member (tools/bench/murphi.py), one thread, the same time limit (SIGKILL); its states and
-     transitions must equal mmcheck's with POR off.
+  5. If `rumur` is installed (apt-get install rumur): Rumur on the Murphi twin of each base,
+     numa and copy member (tools/bench/murphi.py, murphi_numa.py, murphi_copy.py), one
+     thread, the same time limit (SIGKILL); its states and transitions must equal mmcheck's
+     with POR off.
 The variants (--variants; family.py's numa, fork and copy: a NUMA scan and hinting-fault
-migration, fork against per-VMA-lock faults, UFFDIO_COPY) run beside the base family, on
-mmcheck only. --members runs just the named members; --compare OLD.json adds each member's
+migration, fork against per-VMA-lock faults, UFFDIO_COPY) run beside the base family; SPIN
+has twins of the base members only, Rumur of the base, numa and copy members (fork has none). --members runs just the named members; --compare OLD.json adds each member's
 figures as ratios to an earlier run's (a regression past 5% in bold).
 --quick keeps only the members under --quick-states states (about 1 M; a bigger member is
 found by its first run stopping at that cap, and the bigger N of the same K, P are skipped).
@@ -266,14 +267,19 @@ def rumur_version():
         return None
 
 
-def run_rumur(n, k, p, workroot, limit):
-    """Generate the Murphi twin (tools/bench/murphi.py), compile it with Rumur (one thread, as
-    pan) and run it; SIGKILL at the limit (the verifier has no time bound)."""
-    import murphi
+# The Murphi twins' generators by variant (each module's model(n, k, p)).
+RUMUR_TWINS = {"base": "murphi", "numa": "murphi_numa", "copy": "murphi_copy"}
+
+
+def run_rumur(n, k, p, workroot, limit, variant="base"):
+    """Generate the Murphi twin (tools/bench/murphi.py, or the variant's), compile it with Rumur
+    (one thread, as pan) and run it; SIGKILL at the limit (the verifier has no time bound)."""
+    import importlib
+    twin = importlib.import_module(RUMUR_TWINS[variant])
     work = tempfile.mkdtemp(prefix="rumur-", dir=workroot)
     try:
         with open(os.path.join(work, "model.m"), "w") as f:
-            f.write(murphi.model(n, k, p))
+            f.write(twin.model(n, k, p))
         r = subprocess.run(["rumur", "--deadlock-detection", "off", "--threads", "1", "model.m",
                             "--output", "model.c"], cwd=work, capture_output=True, text=True)
         if r.returncode != 0:
@@ -501,8 +507,8 @@ class Bench:
                 self.spin_runs += [r for r in self.spin_from if r.get("member") == name]
             elif self.spin and v == "base":
                 self.run_spin_member(n, k, p)
-            if self.rumur and v == "base":
-                self.run_rumur_member(n, k, p)
+            if self.rumur and v in RUMUR_TWINS:
+                self.run_rumur_member(n, k, p, v)
             self.save()
 
     # -- SPIN on the twins ----------------------------------------------------------------
@@ -535,15 +541,15 @@ class Bench:
             self.save()
 
     # -- Rumur on the Murphi twins -----------------------------------------------------------
-    def run_rumur_member(self, n, k, p):
-        name = family.member_name(n, k, p)
-        base = {"member": name, "N": n, "K": k, "P": p}
-        if (k, p) in self.rumur_stopped:
+    def run_rumur_member(self, n, k, p, variant="base"):
+        name = family.member_name(n, k, p, variant)
+        base = {"member": name, "N": n, "K": k, "P": p, "variant": variant}
+        if (variant, k, p) in self.rumur_stopped:
             self.rumur_runs.append(dict(base, skipped="a smaller N stopped incomplete"))
             return
         rec = self.previous.get(("rumur", name))
         if rec is None:
-            rec = run_rumur(n, k, p, self.work, self.a.limit)
+            rec = run_rumur(n, k, p, self.work, self.a.limit, variant)
             rec.update(base)
         self.rumur_runs.append(rec)
         self.log("  %-14s Rumur             %-10s %12s states %9.2f s  %8.3f M st/s  load %s"
@@ -551,7 +557,7 @@ class Bench:
                     "{:,}".format(rec.get("states", 0)), rec.get("seconds") or 0,
                     (rec.get("states_per_second") or 0) / 1e6, rec.get("load_before")))
         if not rec.get("complete"):
-            self.rumur_stopped.add((k, p))
+            self.rumur_stopped.add((variant, k, p))
         self.save()
 
     # -- generated files vs the shared twins ------------------------------------------------
@@ -751,7 +757,7 @@ class Bench:
             "yes" if m["features"]["por"] else "no (one mode: the binary's default)",
             "yes" if m["features"]["fingerprint"] else "no (skipped)", m["threads"], m["limit_s"],
             m["mem_limit_mib"], ", members up to %s states" % "{:,}".format(m["quick_states"]) if m["quick"] else ""))
-        w("- Rumur: %s" % (("%s, the Murphi twin of tools/bench/murphi.py, `rumur --threads 1 "
+        w("- Rumur: %s" % (("%s, the Murphi twins of tools/bench/murphi.py (murphi_numa.py, murphi_copy.py for those variants), `rumur --threads 1 "
                             "--deadlock-detection off`, `cc -O3 -march=native -mcx16`" % m["rumur"])
                            if m.get("rumur") else "not run (apt-get install rumur)"))
         w("- SPIN: %s%s" % (m["spin"] or "not installed (no comparison)",
@@ -817,7 +823,7 @@ class Bench:
         w("States/s per core at one thread with POR off (the graph SPIN -DNOREDUCE and Rumur store) "
           "and on; 1→2 threads: states/s at 2 ÷ at 1 (POR on, POR off). Bytes per state: the exact "
           "store's (table + records), the fingerprint store's (table + links) with the frontier's "
-          "peak apart. Rumur: the Murphi twin of tools/bench/murphi.py, one thread; its count must "
+          "peak apart. Rumur: the Murphi twin of tools/bench/murphi.py (or the variant's), one thread; its count must "
           "equal mmcheck's POR-off count (states and transitions).\n")
         w("| member | M st/s/core 1t, POR off | POR on | 1→2t (on, off) | exact B/state | fingerprint + "
           "frontier B/state | Rumur: states, s, M st/s | mmcheck ÷ Rumur (POR off, 1t) | same count |")

@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""Murphi models of the copy variant of the benchmark family, for Rumur.
+
+The member is tools/bench/family.py's `--variant copy` one (fam-copy-N<N>-K<K>-P<P>, linux-6.8):
+region A (P pages, anonymous, private) starts unpopulated and registered with userfaultfd in
+missing mode; cpu0 fills page 0, 1, ... P-1 with UFFDIO_COPY (value 1) while the writers store
+(family.writer_stores). Each Murphi rule is one mmcheck step, and the variables are mmcheck's
+state for this scenario (models/state.hpp), zeroed where mmcheck keeps them canonical, so the
+state graph is the one mmcheck explores with `--por off`:
+
+  globals       pte[page] (present, write, dirty, soft_dirty, pfn; never uffd_wp, marker,
+                protnone or migration here), tlb[cpu][page], fr[frame] (in_use, anon_exclusive,
+                refcount, mapcount, content), mmap_readers, mmap_writer (never set after the
+                setup's uffd_register), anon_vma (the VMA flag of A, set on every page of the
+                region by the first UFFDIO_COPY's anon_vma_prepare: from then on a fault takes
+                the per-VMA lock, lock_vma_under_rcu, instead of mmap_lock), ghost_last[page]
+                (the last value stored, 0: none yet), ndone
+  writer c      k (index of its store), st (the phase), vl (its fault holds the VMA read lock);
+                rules: the access (TLB hit, or walk, or fault; also the retry after
+                handle_userfault, enabled once the PTE is present), fault.mmap_read_lock or
+                fault.lock_vma_under_rcu, the PTL step (PTE none in a VM_UFFD_MISSING VMA:
+                handle_userfault; present and writable: spurious), fault.mmap_read_unlock or
+                fault.vma_end_read, handle_userfault.wait (drops the fault's lock)
+  cpu0          ci (the page of its current UFFDIO_COPY), cst (uffdio_copy.mmap_read_lock,
+                .install or -EEXIST, .mmap_read_unlock), cfailed (the op's -EEXIST, cleared when
+                the op ends)
+  setup         uffd_register(A, missing) ran to completion: VM_UFFD_MISSING on every page,
+                mmap_lock free, no VMA write-locked (constant from then on: not variables)
+
+The frame pool has mmcheck's size (pages * (processes + 1) + threads + 1), frames taken lowest
+first. UFFDIO_COPY's PTE is writable and dirty (linux-6.8: uffdio_copy_mkdirty, no
+mfill_wrprotect), so a fault on a present PTE is always spurious: the write-protect branches
+(reuse, copy) are unreachable and are errors here.
+
+Checks: no_lost_write (at the end: every present page's frame holds the last value stored),
+refcounts_sane (an invariant on frames and PTEs, and asserts that a store reaches a frame in
+use) and no_deadlock (an invariant: some rule is enabled or every thread is done, so Rumur runs
+with --deadlock-detection off).
+
+Counts: Rumur's "states" and "rules fired" equal mmcheck's `--por off --threads 1` states and
+transitions on every member below (Rumur v2022.08.20 with --deadlock-detection off --threads 1,
+the verifier built as bench.py's run_rumur() builds it; mmcheck on the scenario that
+`family.py --variant copy` writes, `mmcheck check FILE --por off --threads 1`), and Rumur
+finds no error:
+
+  member                   states  transitions
+  fam-copy-N1-K1-P1            28           43
+  fam-copy-N1-K1-P2            55           94
+  fam-copy-N1-K2-P1            30           46
+  fam-copy-N1-K2-P2            79          136
+  fam-copy-N2-K1-P1           214          500
+  fam-copy-N2-K1-P2           419         1061
+  fam-copy-N2-K2-P1           258          602
+  fam-copy-N2-K2-P2           661         1670
+  fam-copy-N3-K1-P1          1760         5541
+  fam-copy-N3-K1-P2          3612        12248
+  fam-copy-N3-K2-P1          2474         7794
+  fam-copy-N3-K2-P2         10566        35765
+  fam-copy-N4-K1-P1         15274        60582
+  fam-copy-N4-K2-P2        103120       430220
+  fam-copy-N5-K1-P1        137396       657783
+  fam-copy-N5-K1-P2        269745      1367382
+  fam-copy-N5-K2-P1        271786      1311698
+  fam-copy-N5-K2-P2       1855329      9377272
+
+Usage:
+  murphi_copy.py -N 3 -K 2 -P 2 [-o FILE]     one member's model (stdout by default)
+"""
+import argparse
+import sys
+
+sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.abspath(__file__)))
+import family  # noqa: E402
+from murphi import cond  # noqa: E402
+
+# writer phases: the access, the retry after handle_userfault (kAccessAfterUserfault), the
+# fault's lock step, its PTL step, its unlock step, handle_userfault's wait step; done
+S_ACCESS, S_UWAIT, S_FLOCK, S_FPTL, S_FUNLOCK, S_FUSERFAULT, S_DONE = range(7)
+# cpu0's phases in one uffdio_copy
+C_LOCK, C_INSTALL, C_UNLOCK = range(3)
+
+
+def model(n, k_stores, pages):
+    ncpu = n + 1
+    nframes = min(32, pages * 2 + ncpu + 1)  # one process: pages * (processes + 1) + threads + 1
+    maxval = 2 + n * k_stores
+    L = []
+    w = L.append
+    w("-- %s: generated by tools/bench/murphi_copy.py -N %d -K %d -P %d; do not edit."
+      % (family.member_name(n, k_stores, pages, "copy"), n, k_stores, pages))
+    w("-- The Murphi twin of the copy variant's member (linux-6.8: per-VMA locks, UFFDIO_COPY).")
+    w("const NCPU: %d; NPAGES: %d; NFRAMES: %d; NOPS: %d;" % (ncpu, pages, nframes, k_stores))
+    w("type")
+    w("  cpu_t: 0..NCPU-1; page_t: 0..NPAGES-1; frame_t: 0..NFRAMES-1; val_t: 0..%d;" % maxval)
+    w("  cnt_t: 0..%d;" % (2 * ncpu + 4))
+    w("  Pte: record present: boolean; write: boolean; dirty: boolean; sd: boolean; pfn: frame_t; end;")
+    w("  Tlb: record valid: boolean; w: boolean; d: boolean; pfn: frame_t; end;")
+    w("  Frame: record inuse: boolean; ae: boolean; rc: cnt_t; mc: cnt_t; content: val_t; end;")
+    w("  Writer: record k: 0..NOPS; st: 0..%d; vl: boolean; end;" % S_DONE)
+    w("var")
+    w("  pte: array[page_t] of Pte;")
+    w("  tlb: array[cpu_t] of array[page_t] of Tlb;")
+    w("  fr: array[frame_t] of Frame;")
+    w("  mmap_readers: cnt_t; mmap_writer: boolean; anon_vma: boolean;")
+    w("  ghost_last: array[page_t] of val_t;")
+    w("  ndone: 0..NCPU;")
+    w("  w: array[1..NCPU-1] of Writer;")
+    w("  ci: 0..NPAGES; cst: 0..%d; cfailed: boolean;" % C_UNLOCK)
+    w("")
+    w("procedure clear_tlb(c: cpu_t; p: page_t); begin")
+    w("  tlb[c][p].valid := false; tlb[c][p].w := false; tlb[c][p].d := false; tlb[c][p].pfn := 0; end;")
+    w("procedure free_frame(f: frame_t); begin")
+    w("  fr[f].inuse := false; fr[f].ae := false; fr[f].rc := 0; fr[f].mc := 0; fr[f].content := 0; end;")
+    w("function alloc_frame(): frame_t; begin")
+    w("  for f: frame_t do if !fr[f].inuse then return f; end; end;")
+    w("  error \"out of frames\"; return 0; end;")
+    w("procedure finished(); begin")
+    w("  ndone := ndone + 1;")
+    w("  if ndone = NCPU then")
+    w("    for p: page_t do")
+    w("      assert (!pte[p].present | ghost_last[p] = 0 | fr[pte[p].pfn].content = ghost_last[p])"
+      " \"no_lost_write at the end\";")
+    w("    end;")
+    w("  end; end;")
+    w("")
+    enabled = []
+    for c in range(1, n + 1):
+        stores = family.writer_stores(c, k_stores, pages)
+        pg = cond(k_stores, [p for p, _ in stores]).replace("C", str(c))
+        val = cond(k_stores, [v for _, v in stores]).replace("C", str(c))
+        W = "w[%d]" % c
+        T = "tlb[%d][%s]" % (c, pg)
+        P = "pte[%s]" % pg
+        done = ("%s.k := %s.k + 1; %s.st := %d; if %s.k = NOPS then %s.st := %d; finished(); end;"
+                % (W, W, W, S_ACCESS, W, W, S_DONE))
+        release = "if %s.vl then %s.vl := false; else mmap_readers := mmap_readers - 1; end;" % (W, W)
+        w("-- cpu%d: stores %s" % (c, ", ".join("page %d value %d" % s for s in stores)))
+        # the access; from S_UWAIT once handle_userfault is woken (the PTE is populated)
+        w("rule \"cpu%d access\" %s.st = %d | (%s.st = %d & %s.present) ==> begin"
+          % (c, W, S_ACCESS, W, S_UWAIT, P))
+        w("  if %s.valid & %s.w & %s.d then" % (T, T, T))
+        w("    assert fr[%s.pfn].inuse \"refcounts_sane: a store reaches a free frame\";" % T)
+        w("    fr[%s.pfn].content := %s; ghost_last[%s] := %s;" % (T, val, pg, val))
+        w("    " + done)
+        w("  elsif %s.present & %s.write then" % (P, P))
+        w("    %s.dirty := true;" % P)
+        w("    %s.valid := true; %s.w := %s.write; %s.d := %s.dirty; %s.pfn := %s.pfn;"
+          % (T, T, P, T, P, T, P))
+        w("    assert fr[%s.pfn].inuse \"refcounts_sane: a store reaches a free frame\";" % P)
+        w("    fr[%s.pfn].content := %s; ghost_last[%s] := %s;" % (P, val, pg, val))
+        w("    " + done)
+        w("  else")
+        w("    clear_tlb(%d, %s); %s.st := %d;" % (c, pg, W, S_FLOCK))
+        w("  end; end;")
+        # lock_vma_under_rcu() gets the VMA lock once A has an anon_vma (vma_all; A is never
+        # write-locked after the setup), else mmap_lock for read
+        w("rule \"cpu%d fault.lock\" %s.st = %d & (!mmap_writer | anon_vma) ==> begin" % (c, W, S_FLOCK))
+        w("  if anon_vma then %s.vl := true; else mmap_readers := mmap_readers + 1; end;" % W)
+        w("  %s.st := %d; end;" % (W, S_FPTL))
+        w("rule \"cpu%d fault.ptl\" %s.st = %d ==> begin" % (c, W, S_FPTL))
+        w("  if !%s.present then" % P)
+        w("    %s.st := %d;" % (W, S_FUSERFAULT))  # fault.userfault_missing
+        w("  elsif %s.write then" % P)
+        w("    %s.st := %d;" % (W, S_FUNLOCK))  # fault.spurious
+        w("  else")
+        w("    error \"a read-only PTE: do_wp_page is not in this model\";")
+        w("  end; end;")
+        w("rule \"cpu%d fault.unlock\" %s.st = %d ==> begin" % (c, W, S_FUNLOCK))
+        w("  %s %s.st := %d; end;" % (release, W, S_ACCESS))
+        w("rule \"cpu%d handle_userfault.wait\" %s.st = %d ==> begin" % (c, W, S_FUSERFAULT))
+        w("  %s %s.st := %d; end;" % (release, W, S_UWAIT))
+        w("")
+        enabled.append("%s.st = %d | (%s.st = %d & %s.present) | (%s.st = %d & (!mmap_writer | anon_vma))"
+                       " | %s.st = %d | %s.st = %d | %s.st = %d"
+                       % (W, S_ACCESS, W, S_UWAIT, P, W, S_FLOCK, W, S_FPTL, W, S_FUNLOCK,
+                          W, S_FUSERFAULT))
+    w("-- cpu0: UFFDIO_COPY of value 1 into page 0, 1, ..., NPAGES-1")
+    w("rule \"cpu0 uffdio_copy.mmap_read_lock\" ci < NPAGES & cst = %d & !mmap_writer ==> begin" % C_LOCK)
+    w("  mmap_readers := mmap_readers + 1; cst := %d; end;" % C_INSTALL)
+    w("rule \"cpu0 uffdio_copy.install\" ci < NPAGES & cst = %d ==> var f: frame_t; begin" % C_INSTALL)
+    w("  if pte[ci].present then")
+    w("    cfailed := true;")  # -EEXIST
+    w("  else")
+    w("    f := alloc_frame();")
+    w("    fr[f].inuse := true; fr[f].rc := 1; fr[f].mc := 1; fr[f].ae := true; fr[f].content := 1;")
+    w("    ghost_last[ci] := 1;")
+    w("    pte[ci].present := true; pte[ci].pfn := f; pte[ci].write := true; pte[ci].dirty := true;"
+      " pte[ci].sd := true;")
+    w("    anon_vma := true;")
+    w("  end;")
+    w("  cst := %d; end;" % C_UNLOCK)
+    w("rule \"cpu0 uffdio_copy.mmap_read_unlock\" ci < NPAGES & cst = %d ==> begin" % C_UNLOCK)
+    w("  mmap_readers := mmap_readers - 1; cfailed := false; cst := %d; ci := ci + 1;" % C_LOCK)
+    w("  if ci = NPAGES then finished(); end; end;")
+    w("")
+    w("invariant \"no_deadlock\" ndone = NCPU")
+    w("  | (ci < NPAGES & (cst != %d | !mmap_writer))" % C_LOCK)
+    for e in enabled:
+        w("  | %s" % e)
+    w("  ;")
+    w("invariant \"refcounts_sane\" forall f: frame_t do")
+    w("    (fr[f].inuse | (forall p: page_t do !(pte[p].present & pte[p].pfn = f) end))")
+    w("    & (!fr[f].inuse | (fr[f].rc >= fr[f].mc")
+    w("        & fr[f].mc >= (exists p: page_t do pte[p].present & pte[p].pfn = f end ? 1 : 0)))")
+    w("  end;")
+    w("")
+    w("startstate begin")
+    w("  for p: page_t do")
+    w("    pte[p].present := false; pte[p].write := false; pte[p].dirty := false; pte[p].sd := false;")
+    w("    pte[p].pfn := 0; ghost_last[p] := 0;")
+    w("    for c: cpu_t do clear_tlb(c, p); end;")
+    w("  end;")
+    w("  for f: frame_t do free_frame(f); end;")
+    w("  mmap_readers := 0; mmap_writer := false; anon_vma := false; ndone := 0;")
+    w("  for c: 1..NCPU-1 do w[c].k := 0; w[c].st := %d; w[c].vl := false; end;" % S_ACCESS)
+    w("  ci := 0; cst := %d; cfailed := false;" % C_LOCK)
+    w("end;")
+    return "\n".join(L) + "\n"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("-N", "--writers", type=int, required=True)
+    ap.add_argument("-K", "--stores", type=int, required=True)
+    ap.add_argument("-P", "--pages", type=int, required=True)
+    ap.add_argument("-o", "--out", help="output file (default stdout)")
+    a = ap.parse_args(argv)
+    text = model(a.writers, a.stores, a.pages)
+    if a.out:
+        with open(a.out, "w") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
