@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "checker/store.hpp"
@@ -49,6 +50,38 @@ struct LevelCursor {
   std::uint64_t key = 0;
   const std::uint8_t* bytes = nullptr;
   std::uint32_t length = 0;
+};
+
+// A new record with its key (parent position << 16 | action position), which sorting compares
+// inline instead of through the record.
+using KeyedRecord = std::pair<std::uint64_t, Record*>;
+
+// A level's new records in number order, without a list of the whole level: each worker's list
+// is sorted by key, and the level is their merge (keys are unique: a parent and an action make
+// one successor). A merge can start anywhere from the lists' positions there (at()).
+class LevelMerge {
+ public:
+  explicit LevelMerge(const std::vector<const std::vector<KeyedRecord>*>& lists) {
+    for (const auto* l : lists) {
+      at_.push_back(l->data());
+      end_.push_back(l->data() + l->size());
+    }
+  }
+  LevelMerge(const KeyedRecord* const* at, const std::vector<const KeyedRecord*>& end)
+      : at_(at, at + end.size()), end_(end) {}
+  // The next record in key order (there must be one).
+  const KeyedRecord& next() {
+    std::size_t best = at_.size();
+    for (std::size_t i = 0; i < at_.size(); ++i)
+      if (at_[i] != end_[i] && (best == at_.size() || at_[i]->first < at_[best]->first)) best = i;
+    return *at_[best]++;
+  }
+  const std::vector<const KeyedRecord*>& at() const { return at_; }
+  const std::vector<const KeyedRecord*>& end() const { return end_; }
+
+ private:
+  std::vector<const KeyedRecord*> at_;
+  std::vector<const KeyedRecord*> end_;
 };
 
 class LevelStore {

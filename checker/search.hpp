@@ -90,7 +90,8 @@ class Search {
   using Clock = std::chrono::steady_clock;
   struct Worker {
     Arena arenas[2];  // records of even and odd levels (fingerprint mode frees old levels)
-    std::vector<Record*> fresh;
+    std::vector<KeyedRecord> fresh;  // the level's new records, each with its key
+    std::size_t fresh_peak = 0;      // the most `fresh` has held
     ByteWriter writer;  // the initial states' encodings; a compressed record's, unfolded to decode
     std::vector<Action> actions;
     std::uint64_t transitions = 0;
@@ -230,9 +231,11 @@ class Search {
   Arena& new_records(Worker& w, std::uint32_t level) const {
     return w.arenas[packed() ? 0 : (level + 1) & 1];
   }
-  // Packs the numbered level `fresh` (its final keys and records, in number order) whose first
-  // state is `first`; the caller frees the records once nothing reads them.
-  void pack_level(std::size_t first, const std::vector<std::pair<std::uint64_t, Record*>>& fresh);
+  // Packs the numbered level of `total` states whose first state is `first`: the merge of
+  // `lists` (each sorted by key), whose runs of kMergeRun states start where merge_starts_
+  // says; the caller frees the records once nothing reads them.
+  void pack_level(std::size_t first, std::size_t total,
+                  const std::vector<const std::vector<KeyedRecord>*>& lists);
 
   // Expands the states [begin, end) of `level`. Returns false when a bound stopped the search.
   // A level that overfills the table is redone after growing it: records made by the first
@@ -337,8 +340,11 @@ class Search {
   bool no_room_to_pack_ = false;       // --max-memory left too little to pack the new level
   std::size_t states_total_ = 0;
   LinkLog links_;
-  std::vector<std::pair<std::uint64_t, Record*>> keyed_;  // close_level's buffer
-  // The numbering's memory at its peak: keyed_ and the workers' lists of new records.
+  // The packed stores: where each run of kMergeRun states of the new level starts in the
+  // workers' sorted lists (a position per list), so that the level is packed in parallel.
+  static constexpr std::size_t kMergeRun = 1024;
+  std::vector<const KeyedRecord*> merge_starts_;
+  // The numbering's memory at its peak: the workers' lists of new records and merge_starts_.
   std::size_t numbering_bytes_ = 0;
   std::size_t level_begin_of_parents_ = 0;
   std::optional<Finding> pending_;

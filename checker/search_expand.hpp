@@ -12,7 +12,7 @@ bool Search<M>::seed_initial_states() {
   MM_ASSERT(!initial.empty(), "a model needs at least one initial state");
   Worker& w = workers_.local();
   links_.begin_level(0, LinkLog::kNoParent);
-  std::vector<std::pair<std::uint64_t, Record*>> fresh;  // the packed stores' level 0
+  std::vector<KeyedRecord> fresh;  // the packed stores' level 0
   for (std::size_t i = 0; i < initial.size(); ++i) {
     canonicalize(initial[i]);
     w.writer.clear();
@@ -40,7 +40,10 @@ bool Search<M>::seed_initial_states() {
   }
   w.fresh.clear();
   if (packed()) {
-    pack_level(0, fresh);
+    // One list, in key order: each run of the merge starts at its place in it.
+    merge_starts_.clear();
+    for (std::size_t i = 0; i < fresh.size(); i += kMergeRun) merge_starts_.push_back(&fresh[i]);
+    pack_level(0, fresh.size(), {&fresh});
     w.arenas[0].reset();  // the records are packed
   }
   return true;
@@ -255,7 +258,7 @@ void Search<M>::expand_batch(std::size_t first, std::size_t last, std::size_t be
       return;
     }
     if (r.outcome == StateTable::Outcome::Inserted) {
-      w.fresh.push_back(r.record);
+      w.fresh.emplace_back(w.keys[j], r.record);
       if (++w.unreported_inserts >= 1024) {
         table_.add_size(w.unreported_inserts);
         w.unreported_inserts = 0;

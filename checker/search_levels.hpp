@@ -27,64 +27,70 @@ bool Search<M>::ids_left() const {
 // Numbers the level's new states by their smallest key; returns the new end of the store.
 template <Model M>
 std::size_t Search<M>::close_level(std::uint32_t level) {
-  // The level's new records with their final keys beside them, so that sorting compares
-  // inline keys instead of chasing a pointer per comparison.
-  std::vector<std::pair<std::uint64_t, Record*>>& fresh = keyed_;
+  // Each worker's new records get their final keys beside them and are sorted by key (inline
+  // keys: no pointer chased per comparison); the level is their merge, never copied into one
+  // list. With one thread a worker's list is in key order already.
+  std::vector<const std::vector<KeyedRecord>*> lists;
   std::size_t total = 0;
-  for (Worker& w : workers_) total += w.fresh.size();
-  fresh.resize(total);
-  std::size_t numbering = fresh.capacity() * sizeof fresh[0];
-  for (const Worker& w : workers_) numbering += w.fresh.capacity() * sizeof(Record*);
-  numbering_bytes_ = std::max(numbering_bytes_, numbering);
-  std::size_t offset = 0;
+  std::size_t numbering = 0;
   for (Worker& w : workers_) {
-    std::vector<Record*>& mine = w.fresh;
-    tbb::parallel_for(
-        tbb::blocked_range<std::size_t>(0, mine.size(), 4096),
-        [&, offset](const tbb::blocked_range<std::size_t>& range) {
-          for (std::size_t i = range.begin(); i != range.end(); ++i)
-            fresh[offset + i] = {mine[i]->key.load(std::memory_order_relaxed), mine[i]};
-        });
-    offset += mine.size();
-    mine.clear();
+    std::vector<KeyedRecord>& mine = w.fresh;
+    // Resident: the most a worker's list has held (a vector's unused capacity is never touched).
+    w.fresh_peak = std::max(w.fresh_peak, mine.size());
+    numbering += w.fresh_peak * sizeof(KeyedRecord);
+    if (mine.empty()) continue;
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, mine.size(), 4096),
+                      [&](const tbb::blocked_range<std::size_t>& range) {
+                        for (std::size_t i = range.begin(); i != range.end(); ++i)
+                          mine[i].first = mine[i].second->key.load(std::memory_order_relaxed);
+                      });
+    tbb::parallel_sort(mine.begin(), mine.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
+    lists.push_back(&mine);
+    total += mine.size();
   }
-  tbb::parallel_sort(fresh.begin(), fresh.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
   std::size_t parent_level_begin = level_begin_of_parents_;
   level_begin_of_parents_ = states_total_;
-  // Numbering and (the packed stores) settling run in parallel; the links are appended in order.
-  std::size_t first = states_total_;
+  const std::size_t first = states_total_;
   const bool pack = packed();
-  if (!pack) records_.extend(first + fresh.size());
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, fresh.size(), 4096),
-                    [&](const tbb::blocked_range<std::size_t>& range) {
-                      for (std::size_t i = range.begin(); i != range.end(); ++i) {
-                        Record* r = fresh[i].second;
-                        r->id = static_cast<std::uint32_t>(first + i);
-                        if (pack)
-                          table_.settle(r);
-                        else
-                          records_[first + i] = r;
-                      }
-                    });
-  // The level just expanded is no longer read: the new one takes its place, packed, when the
-  // room --max-memory leaves holds it (estimated from the last level's bytes a state).
+  // One pass in number order: numbers, the exact store's index, the links; the packed stores
+  // keep where each run of kMergeRun states starts in the lists, so that packing runs in
+  // parallel.
+  if (!pack) records_.extend(first + total);
+  merge_starts_.clear();
+  links_.begin_level(first, static_cast<std::uint32_t>(parent_level_begin));
+  LevelMerge merge(lists);
+  for (std::size_t i = 0; i < total; ++i) {
+    if (pack && i % kMergeRun == 0)
+      merge_starts_.insert(merge_starts_.end(), merge.at().begin(), merge.at().end());
+    const auto& [key, r] = merge.next();
+    r->id = static_cast<std::uint32_t>(first + i);
+    if (!pack) records_[first + i] = r;
+    links_.append(key >> 16, static_cast<std::uint16_t>(key & 0xffff));
+  }
+  numbering += merge_starts_.size() * sizeof(const KeyedRecord*);
+  numbering_bytes_ = std::max(numbering_bytes_, numbering);
   if (pack) {
+    // A settled slot holds the fingerprint (or value) instead of the record: in any order.
+    for (const auto* mine : lists)
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, mine->size(), 4096),
+                        [&](const tbb::blocked_range<std::size_t>& range) {
+                          for (std::size_t i = range.begin(); i != range.end(); ++i)
+                            table_.settle((*mine)[i].second);
+                        });
+    // The level just expanded is no longer read: the new one takes its place, packed, when the
+    // room --max-memory leaves holds it (estimated from the last level's bytes a state).
     std::size_t reserved = 0;
     for (Worker& w : workers_) reserved += w.level_bytes.bytes_reserved();
-    double need =
-        static_cast<double>(fresh.size()) * std::max(packed_bytes_per_state_, 16.0) * 1.25 -
-        static_cast<double>(reserved);
+    double need = static_cast<double>(total) * std::max(packed_bytes_per_state_, 16.0) * 1.25 -
+                  static_cast<double>(reserved);
     if (options_.max_memory != 0 && static_cast<double>(current_rss_bytes()) + std::max(need, 0.0) >
                                         static_cast<double>(options_.max_memory))
       no_room_to_pack_ = true;
     else
-      pack_level(first, fresh);
+      pack_level(first, total, lists);
   }
-  states_total_ += fresh.size();
-  links_.begin_level(first, static_cast<std::uint32_t>(parent_level_begin));
-  for (const auto& [key, r] : fresh)
-    links_.append(key >> 16, static_cast<std::uint16_t>(key & 0xffff));
+  states_total_ += total;
   for (Worker& w : workers_) {
     for (auto& [record, violation] : w.state_findings) {
       std::uint64_t key = record->key.load(std::memory_order_relaxed);
@@ -93,6 +99,7 @@ std::size_t Search<M>::close_level(std::uint32_t level) {
                        static_cast<std::uint16_t>(key & 0xffff), false, std::move(violation)});
     }
     w.state_findings.clear();
+    w.fresh.clear();
   }
   // The packed stores: the new level's records are no longer read.
   if (pack)
@@ -101,46 +108,55 @@ std::size_t Search<M>::close_level(std::uint32_t level) {
 }
 
 template <Model M>
-void Search<M>::pack_level(std::size_t first,
-                           const std::vector<std::pair<std::uint64_t, Record*>>& fresh) {
+void Search<M>::pack_level(std::size_t first, std::size_t total,
+                           const std::vector<const std::vector<KeyedRecord>*>& lists) {
   constexpr std::size_t kBlock = LevelStore::kBlock;
+  static_assert(kMergeRun % kBlock == 0, "a run of the merge starts a block");
   for (Worker& w : workers_) {
     w.level_bytes.reset();
     w.packed_bytes = 0;
   }
-  level_.begin(first, fresh.size());
-  // Block b: its states' entries, sealed, copied into the worker's part of the level.
-  auto pack_block = [&](std::size_t b, Worker& w) {
+  level_.begin(first, total);
+  std::vector<const KeyedRecord*> ends;
+  for (const auto* l : lists) ends.push_back(l->data() + l->size());
+  // Run `run` of the merge (kMergeRun states from where merge_starts_ says), block by block:
+  // each block's states' entries, sealed, copied into the worker's part of the level.
+  auto pack_run = [&](std::size_t run, Worker& w) {
+    LevelMerge merge(merge_starts_.data() + run * lists.size(), ends);
     std::vector<std::uint8_t>& out = w.block_scratch;
-    out.clear();
-    std::uint64_t prev_key = 0;
-    for (std::size_t i = b * kBlock; i < std::min(fresh.size(), (b + 1) * kBlock); ++i) {
-      const auto& [key, r] = fresh[i];
-      std::uint64_t value;  // the compressed store's state
-      const std::uint8_t* bytes = r->bytes();
-      std::uint32_t length = r->length;
-      if (tree_) {
-        value = r->value();
-        bytes = reinterpret_cast<const std::uint8_t*>(&value);
-        length = sizeof value;
+    std::size_t end = std::min(total, (run + 1) * kMergeRun);
+    for (std::size_t b = run * kMergeRun / kBlock; b * kBlock < end; ++b) {
+      out.clear();
+      std::uint64_t prev_key = 0;
+      for (std::size_t i = b * kBlock; i < std::min(end, (b + 1) * kBlock); ++i) {
+        const auto& [key, r] = merge.next();
+        std::uint64_t value;  // the compressed store's state
+        const std::uint8_t* bytes = r->bytes();
+        std::uint32_t length = r->length;
+        if (tree_) {
+          value = r->value();
+          bytes = reinterpret_cast<const std::uint8_t*>(&value);
+          length = sizeof value;
+        }
+        LevelStore::append(out, key, prev_key, bytes, length);
+        prev_key = key;
       }
-      LevelStore::append(out, key, prev_key, bytes, length);
-      prev_key = key;
+      w.packed_bytes += out.size();
+      std::uint8_t* at = w.level_bytes.take(out.size());
+      std::memcpy(at, out.data(), out.size());
+      level_.set_block(b, at);
     }
-    w.packed_bytes += out.size();
-    std::uint8_t* at = w.level_bytes.take(out.size());
-    std::memcpy(at, out.data(), out.size());
-    level_.set_block(b, at);
   };
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, level_.blocks(), 64),
+  std::size_t runs = (total + kMergeRun - 1) / kMergeRun;
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, runs, 1),
                     [&](const tbb::blocked_range<std::size_t>& range) {
                       Worker& w = workers_.local();
-                      for (std::size_t b = range.begin(); b != range.end(); ++b) pack_block(b, w);
+                      for (std::size_t run = range.begin(); run != range.end(); ++run)
+                        pack_run(run, w);
                     });
   std::size_t bytes = 0;
   for (Worker& w : workers_) bytes += w.packed_bytes;
-  if (!fresh.empty())
-    packed_bytes_per_state_ = static_cast<double>(bytes) / static_cast<double>(fresh.size());
+  if (total != 0) packed_bytes_per_state_ = static_cast<double>(bytes) / static_cast<double>(total);
 }
 
 template <Model M>

@@ -17,13 +17,13 @@ What it runs, one process at a time:
   4. If `spin` is installed: SPIN's pan on the Promela twins (--spin-models), compiled as
      bench/spin/run.sh does (gcc -O2 -DSAFETY [-DNOREDUCE] -DMEMLIM=..., ./pan -m100000
      -w26), with the same time limit (SIGINT, so pan still prints its counts).
-  5. If `rumur` is installed (apt-get install rumur): Rumur on the Murphi twin of each base,
-     numa and copy member (tools/bench/murphi.py, murphi_numa.py, murphi_copy.py), one
-     thread, the same time limit (SIGKILL); its states and transitions must equal mmcheck's
-     with POR off.
+  5. If `rumur` is installed (apt-get install rumur): Rumur on the Murphi twin of each member
+     (tools/bench/murphi.py; murphi_numa.py, murphi_fork.py, murphi_copy.py for the variants),
+     one thread, the same time limit (SIGKILL); its states and transitions must equal
+     mmcheck's with POR off.
 The variants (--variants; family.py's numa, fork and copy: a NUMA scan and hinting-fault
 migration, fork against per-VMA-lock faults, UFFDIO_COPY) run beside the base family; SPIN
-has twins of the base members only, Rumur of the base, numa and copy members (fork has none). --members runs just the named members; --compare OLD.json adds each member's
+has twins of the base members only, Rumur of every member. --members runs just the named members; --compare OLD.json adds each member's
 figures as ratios to an earlier run's (a regression past 5% in bold).
 --quick keeps only the members under --quick-states states (about 1 M; a bigger member is
 found by its first run stopping at that cap, and the bigger N of the same K, P are skipped).
@@ -268,7 +268,8 @@ def rumur_version():
 
 
 # The Murphi twins' generators by variant (each module's model(n, k, p)).
-RUMUR_TWINS = {"base": "murphi", "numa": "murphi_numa", "copy": "murphi_copy"}
+RUMUR_TWINS = {"base": "murphi", "numa": "murphi_numa", "fork": "murphi_fork",
+               "copy": "murphi_copy"}
 
 
 def run_rumur(n, k, p, workroot, limit, variant="base"):
@@ -757,7 +758,7 @@ class Bench:
             "yes" if m["features"]["por"] else "no (one mode: the binary's default)",
             "yes" if m["features"]["fingerprint"] else "no (skipped)", m["threads"], m["limit_s"],
             m["mem_limit_mib"], ", members up to %s states" % "{:,}".format(m["quick_states"]) if m["quick"] else ""))
-        w("- Rumur: %s" % (("%s, the Murphi twins of tools/bench/murphi.py (murphi_numa.py, murphi_copy.py for those variants), `rumur --threads 1 "
+        w("- Rumur: %s" % (("%s, the Murphi twins of tools/bench/murphi.py (murphi_numa.py, murphi_fork.py, murphi_copy.py for the variants), `rumur --threads 1 "
                             "--deadlock-detection off`, `cc -O3 -march=native -mcx16`" % m["rumur"])
                            if m.get("rumur") else "not run (apt-get install rumur)"))
         w("- SPIN: %s%s" % (m["spin"] or "not installed (no comparison)",
