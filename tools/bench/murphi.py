@@ -45,6 +45,15 @@ def cond(k_stores, values):
     return e
 
 
+def writer_terms(c, k_stores, pages):
+    """Writer c's stores (family.writer_stores) and its Murphi terms: the page and the value of
+    its current store (expressions of w[c].k), its record, its TLB entry and that page's PTE."""
+    stores = family.writer_stores(c, k_stores, pages)
+    pg = cond(k_stores, [p for p, _ in stores]).replace("C", str(c))
+    val = cond(k_stores, [v for _, v in stores]).replace("C", str(c))
+    return stores, pg, val, "w[%d]" % c, "tlb[%d][%s]" % (c, pg), "pte[%s]" % pg
+
+
 def model(n, k_stores, pages):
     ncpu = n + 1
     nframes = 2 * n + 2 * pages
@@ -91,12 +100,7 @@ def model(n, k_stores, pages):
     w("  end; end;")
     w("")
     for c in range(1, n + 1):
-        stores = family.writer_stores(c, k_stores, pages)
-        pg = cond(k_stores, [p for p, _ in stores]).replace("C", str(c))
-        val = cond(k_stores, [v for _, v in stores]).replace("C", str(c))
-        W = "w[%d]" % c
-        T = "tlb[%d][%s]" % (c, pg)
-        P = "pte[%s]" % pg
+        stores, pg, val, W, T, P = writer_terms(c, k_stores, pages)
         done = ("%s.k := %s.k + 1; if %s.k = NOPS then %s.st := %d; finished(); else %s.st := %d; end;"
                 % (W, W, W, W, S_DONE, W, S_ACCESS))
         w("-- cpu%d: stores %s" % (c, ", ".join("page %d value %d" % s for s in stores)))
@@ -218,31 +222,42 @@ def model(n, k_stores, pages):
     for pg in range(pages):
         c = family.setup_writer(pg, n, k_stores, pages)
         w("  -- page %d: cpu%d stored 1 (do_anonymous_page, TLB fill), then an extra reference" % (pg, c))
-        w("  fr[%d].inuse := true; fr[%d].ae := true; fr[%d].rc := 2; fr[%d].mc := 1; fr[%d].xref := 1;"
-          " fr[%d].content := 1;" % ((pg,) * 6))
-        w("  pte[%d].present := true; pte[%d].write := true; pte[%d].dirty := true; pte[%d].sd := true;"
-          " pte[%d].pfn := %d;" % ((pg,) * 6))
-        w("  tlb[%d][%d].valid := true; tlb[%d][%d].w := true; tlb[%d][%d].d := true; tlb[%d][%d].pfn := %d;"
-          % (c, pg, c, pg, c, pg, c, pg, pg))
+        populated_page(w, pg, c, "  fr[%d].inuse := true; fr[%d].ae := true; fr[%d].rc := 2; fr[%d].mc := 1;"
+                       " fr[%d].xref := 1; fr[%d].content := 1;" % ((pg,) * 6))
         w("  ghost_last[%d] := 1;" % pg)
     w("end;")
     return "\n".join(L) + "\n"
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def populated_page(w, pg, c, fr_line):
+    """The start state's lines of page pg, populated by cpu c's store of 1: the frame (fr_line,
+    the variant's refcounts), the present writable dirty PTE and c's warm TLB entry."""
+    w(fr_line)
+    w("  pte[%d].present := true; pte[%d].write := true; pte[%d].dirty := true; pte[%d].sd := true;"
+      " pte[%d].pfn := %d;" % ((pg,) * 6))
+    w("  tlb[%d][%d].valid := true; tlb[%d][%d].w := true; tlb[%d][%d].d := true; tlb[%d][%d].pfn := %d;"
+      % (c, pg, c, pg, c, pg, c, pg, pg))
+
+
+def cli(model_of, doc, argv=None):
+    """The generators' command line: -N -K -P [-o FILE]; model_of(n, k, p) is the text."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("-N", "--writers", type=int, required=True)
     ap.add_argument("-K", "--stores", type=int, required=True)
     ap.add_argument("-P", "--pages", type=int, required=True)
     ap.add_argument("-o", "--out", help="output file (default stdout)")
     a = ap.parse_args(argv)
-    text = model(a.writers, a.stores, a.pages)
+    text = model_of(a.writers, a.stores, a.pages)
     if a.out:
         with open(a.out, "w") as f:
             f.write(text)
     else:
         sys.stdout.write(text)
     return 0
+
+
+def main(argv=None):
+    return cli(model, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -66,12 +66,11 @@ finds no error:
 Usage:
   murphi_copy.py -N 3 -K 2 -P 2 [-o FILE]     one member's model (stdout by default)
 """
-import argparse
 import sys
 
 sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.abspath(__file__)))
 import family  # noqa: E402
-from murphi import cond  # noqa: E402
+from murphi import cli, cond, writer_terms  # noqa: E402
 
 # writer phases: the access, the retry after handle_userfault (kAccessAfterUserfault), the
 # fault's lock step, its PTL step, its unlock step, handle_userfault's wait step; done
@@ -125,12 +124,7 @@ def model(n, k_stores, pages):
     w("")
     enabled = []
     for c in range(1, n + 1):
-        stores = family.writer_stores(c, k_stores, pages)
-        pg = cond(k_stores, [p for p, _ in stores]).replace("C", str(c))
-        val = cond(k_stores, [v for _, v in stores]).replace("C", str(c))
-        W = "w[%d]" % c
-        T = "tlb[%d][%s]" % (c, pg)
-        P = "pte[%s]" % pg
+        stores, pg, val, W, T, P = writer_terms(c, k_stores, pages)
         done = ("%s.k := %s.k + 1; %s.st := %d; if %s.k = NOPS then %s.st := %d; finished(); end;"
                 % (W, W, W, S_ACCESS, W, W, S_DONE))
         release = "if %s.vl then %s.vl := false; else mmap_readers := mmap_readers - 1; end;" % (W, W)
@@ -219,19 +213,7 @@ def model(n, k_stores, pages):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("-N", "--writers", type=int, required=True)
-    ap.add_argument("-K", "--stores", type=int, required=True)
-    ap.add_argument("-P", "--pages", type=int, required=True)
-    ap.add_argument("-o", "--out", help="output file (default stdout)")
-    a = ap.parse_args(argv)
-    text = model(a.writers, a.stores, a.pages)
-    if a.out:
-        with open(a.out, "w") as f:
-            f.write(text)
-    else:
-        sys.stdout.write(text)
-    return 0
+    return cli(model, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -66,13 +66,12 @@ migrate_unmap here) makes both report refcounts_sane (a store reaches a freed fr
 Usage:
   murphi_numa.py -N 3 -K 2 -P 2 [-o FILE]     one member's model (stdout by default)
 """
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import family  # noqa: E402
-from murphi import cond  # noqa: E402
+from murphi import cli, cond, populated_page, writer_terms  # noqa: E402
 
 # writer steps (models/ops/phases.hpp: kAccess, then the fault's)
 S_ACCESS, S_FLOCK, S_FPTL, S_FUNLOCK, S_FMWAIT, S_FNUNMAP, S_FNREMOVE = range(7)
@@ -199,12 +198,7 @@ def model(n, k_stores, pages):
     w("  return fr[pte[p].pfn].rc != 1; end;")
     w("")
     for c in range(1, n + 1):
-        stores = family.writer_stores(c, k_stores, pages)
-        pg = cond(k_stores, [p for p, _ in stores]).replace("C", str(c))
-        val = cond(k_stores, [v for _, v in stores]).replace("C", str(c))
-        W = "w[%d]" % c
-        T = "tlb[%d][%s]" % (c, pg)
-        P = "pte[%s]" % pg
+        stores, pg, val, W, T, P = writer_terms(c, k_stores, pages)
         V = "vma[%s]" % pg
         done = "%s.k := %s.k + 1; if %s.k = NOPS then finished(); end;" % (W, W, W)
         w("-- cpu%d: stores %s" % (c, ", ".join("page %d value %d" % s for s in stores)))
@@ -344,12 +338,8 @@ def model(n, k_stores, pages):
         c = family.setup_writer(pg, n, k_stores, pages)
         w("  -- page %d: cpu%d stored 1 (do_anonymous_page: an anon_vma for A; then the walk fills"
           " the TLB)" % (pg, c))
-        w("  fr[%d].inuse := true; fr[%d].ae := true; fr[%d].rc := 1; fr[%d].mc := 1; fr[%d].content := 1;"
-          % ((pg,) * 5))
-        w("  pte[%d].present := true; pte[%d].write := true; pte[%d].dirty := true; pte[%d].sd := true;"
-          " pte[%d].pfn := %d;" % ((pg,) * 6))
-        w("  tlb[%d][%d].valid := true; tlb[%d][%d].w := true; tlb[%d][%d].d := true; tlb[%d][%d].pfn := %d;"
-          % (c, pg, c, pg, c, pg, c, pg, pg))
+        populated_page(w, pg, c, "  fr[%d].inuse := true; fr[%d].ae := true; fr[%d].rc := 1;"
+                       " fr[%d].mc := 1; fr[%d].content := 1;" % ((pg,) * 5))
         w("  ghost_last[%d] := 1;" % pg)
     w("  for p: page_t do vma[p].anon_vma := true; end;")
     w("end;")
@@ -357,19 +347,7 @@ def model(n, k_stores, pages):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("-N", "--writers", type=int, required=True)
-    ap.add_argument("-K", "--stores", type=int, required=True)
-    ap.add_argument("-P", "--pages", type=int, required=True)
-    ap.add_argument("-o", "--out", help="output file (default stdout)")
-    a = ap.parse_args(argv)
-    text = model(a.writers, a.stores, a.pages)
-    if a.out:
-        with open(a.out, "w") as f:
-            f.write(text)
-    else:
-        sys.stdout.write(text)
-    return 0
+    return cli(model, __doc__, argv)
 
 
 if __name__ == "__main__":
