@@ -239,6 +239,20 @@ def populated_page(w, pg, c, fr_line):
       % (c, pg, c, pg, c, pg, c, pg, pg))
 
 
+def anon_populated_pages(w, n, k_stores, pages, ghost):
+    """The variants' start lines of A (linux-6.8): each page populated by its setup writer's
+    store of 1 (do_anonymous_page, so A has an anon_vma; the walk fills the writer's TLB), the
+    frame referenced once, `ghost`[page] (the last value stored) 1."""
+    for pg in range(pages):
+        c = family.setup_writer(pg, n, k_stores, pages)
+        w("  -- page %d: cpu%d stored 1 (do_anonymous_page: an anon_vma for A; then the walk fills"
+          " the TLB)" % (pg, c))
+        populated_page(w, pg, c, "  fr[%d].inuse := true; fr[%d].ae := true; fr[%d].rc := 1;"
+                       " fr[%d].mc := 1; fr[%d].content := 1;" % ((pg,) * 5))
+        w("  %s[%d] := 1;" % (ghost, pg))
+    w("  for p: page_t do vma[p].anon_vma := true; end;")
+
+
 def cli(model_of, doc, argv=None):
     """The generators' command line: -N -K -P [-o FILE]; model_of(n, k, p) is the text."""
     ap = argparse.ArgumentParser(description=doc.split("\n")[0])

@@ -96,7 +96,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import family  # noqa: E402
-from murphi import cli, cond, populated_page, writer_terms  # noqa: E402
+from murphi import anon_populated_pages, cli, cond, writer_terms  # noqa: E402
 
 # writer steps (models/ops/phases.hpp: kAccess, then the fault's)
 S_ACCESS, S_FLOCK, S_FPTL, S_FCOPY, S_FINSTALL, S_FUNLOCK = range(6)
@@ -359,14 +359,7 @@ def model(n, k_stores, pages):
     w("    w[c].k := 0; w[c].ph := %d; clear_writer(c);" % S_ACCESS)
     w("  end;")
     w("  fpc := 0; fph := %d; fi := 0; cpc := 0;" % K_LOCK)
-    for pg in range(pages):
-        c = family.setup_writer(pg, n, k_stores, pages)
-        w("  -- page %d: cpu%d stored 1 (do_anonymous_page: an anon_vma for A; then the walk fills"
-          " the TLB)" % (pg, c))
-        populated_page(w, pg, c, "  fr[%d].inuse := true; fr[%d].ae := true; fr[%d].rc := 1;"
-                       " fr[%d].mc := 1; fr[%d].content := 1;" % ((pg,) * 5))
-        w("  pexp[%d] := 1;" % pg)
-    w("  for p: page_t do vma[p].anon_vma := true; end;")
+    anon_populated_pages(w, n, k_stores, pages, "pexp")
     w("end;")
     return "\n".join(L) + "\n"
 

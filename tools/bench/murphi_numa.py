@@ -71,7 +71,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import family  # noqa: E402
-from murphi import cli, cond, populated_page, writer_terms  # noqa: E402
+from murphi import anon_populated_pages, cli, cond, writer_terms  # noqa: E402
 
 # writer steps (models/ops/phases.hpp: kAccess, then the fault's)
 S_ACCESS, S_FLOCK, S_FPTL, S_FUNLOCK, S_FMWAIT, S_FNUNMAP, S_FNREMOVE = range(7)
@@ -334,14 +334,7 @@ def model(n, k_stores, pages):
       % S_ACCESS)
     w("  end;")
     w("  mpc := 0; mph := %d; mi := 0;" % M_LOCK)
-    for pg in range(pages):
-        c = family.setup_writer(pg, n, k_stores, pages)
-        w("  -- page %d: cpu%d stored 1 (do_anonymous_page: an anon_vma for A; then the walk fills"
-          " the TLB)" % (pg, c))
-        populated_page(w, pg, c, "  fr[%d].inuse := true; fr[%d].ae := true; fr[%d].rc := 1;"
-                       " fr[%d].mc := 1; fr[%d].content := 1;" % ((pg,) * 5))
-        w("  ghost_last[%d] := 1;" % pg)
-    w("  for p: page_t do vma[p].anon_vma := true; end;")
+    anon_populated_pages(w, n, k_stores, pages, "ghost_last")
     w("end;")
     return "\n".join(L) + "\n"
 
