@@ -254,6 +254,8 @@ void DistributedSearch<M>::insert_received(const Bytes& received, std::uint32_t 
 template <Model M>
 bool DistributedSearch<M>::close_level(std::uint32_t level) {
   std::vector<std::pair<std::uint64_t, Record*>> mine;
+  std::size_t lists = 0;  // the workers' lists of new records, before they are cleared
+  for (const Worker& w : workers_) lists += w.fresh.size() * sizeof(Record*);
   for (Worker& w : workers_) {
     for (Record* r : w.fresh) mine.emplace_back(r->key.load(std::memory_order_relaxed), r);
     w.fresh.clear();
@@ -273,13 +275,13 @@ bool DistributedSearch<M>::close_level(std::uint32_t level) {
   for (const Bytes& from : all)
     for (std::size_t at = 0; at < from.size(); at += 8) merged.push_back(get_u64(from.data() + at));
   tbb::parallel_sort(merged.begin(), merged.end());
-  // The numbering's memory at its peak: this rank's keyed records, its keys, everyone's keys
-  // (received and merged), the workers' lists of new records and the levels' lists.
-  std::size_t numbering =
-      mine.capacity() * sizeof mine[0] + keys.capacity() + merged.capacity() * sizeof merged[0] +
-      (frontier_.capacity() + std::max(next_.capacity(), mine.size())) * sizeof(Record*);
-  for (const Bytes& from : all) numbering += from.capacity();
-  for (const Worker& w : workers_) numbering += w.fresh.capacity() * sizeof(Record*);
+  // The numbering's memory at its peak, by what the lists hold (as the one-process search
+  // counts): this rank's keyed records, its keys, everyone's keys (received and merged), the
+  // workers' lists of new records and the levels' lists.
+  std::size_t numbering = lists + mine.size() * sizeof mine[0] + keys.size() +
+                          merged.size() * sizeof merged[0] +
+                          (frontier_.size() + mine.size()) * sizeof(Record*);
+  for (const Bytes& from : all) numbering += from.size();
   numbering_bytes_ = std::max(numbering_bytes_, numbering);
   const std::uint64_t first = states_total_;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, mine.size(), 4096),

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "checker/assert.hpp"
 #include "checker/store.hpp"
 
 namespace mmcheck {
@@ -69,15 +70,17 @@ class LevelMerge {
   }
   LevelMerge(const KeyedRecord* const* at, const std::vector<const KeyedRecord*>& end)
       : at_(at, at + end.size()), end_(end) {}
-  // The next record in key order (there must be one).
+  // The next record in key order (there must be one). A linear scan of the lists' heads: as
+  // many lists as threads.
   const KeyedRecord& next() {
     std::size_t best = at_.size();
     for (std::size_t i = 0; i < at_.size(); ++i)
       if (at_[i] != end_[i] && (best == at_.size() || at_[i]->first < at_[best]->first)) best = i;
+    MM_ASSERT(best != at_.size(), "a level's merge read past its last record");
     return *at_[best]++;
   }
+  // Where each list stands (a merge started from these continues this one).
   const std::vector<const KeyedRecord*>& at() const { return at_; }
-  const std::vector<const KeyedRecord*>& end() const { return end_; }
 
  private:
   std::vector<const KeyedRecord*> at_;

@@ -64,8 +64,10 @@ std::size_t Search<M>::close_level(std::uint32_t level) {
     if (pack && i % kMergeRun == 0)
       merge_starts_.insert(merge_starts_.end(), merge.at().begin(), merge.at().end());
     const auto& [key, r] = merge.next();
-    r->id = static_cast<std::uint32_t>(first + i);
-    if (!pack) records_[first + i] = r;
+    if (!pack) {  // a packed level's records are freed once it is packed: nothing reads the id
+      r->id = static_cast<std::uint32_t>(first + i);
+      records_[first + i] = r;
+    }
     links_.append(key >> 16, static_cast<std::uint16_t>(key & 0xffff));
   }
   numbering += merge_starts_.size() * sizeof(const KeyedRecord*);
@@ -232,8 +234,12 @@ void Search<M>::finish_stats() {
     result_.stats.store_bytes += tree_->bytes_used();
     for (Worker& w : workers_) result_.stats.store_bytes += w.tree.leaves.bytes_reserved();
   }
-  // Every store: the numbering's lists are the frontier's too.
-  result_.stats.frontier_bytes = numbering_bytes_;
+  // Every store: the numbering's lists are the frontier's too (a search stopped within a level
+  // has its lists as they stand).
+  std::size_t lists = merge_starts_.size() * sizeof(const KeyedRecord*);
+  for (const Worker& w : workers_)
+    lists += std::max(w.fresh_peak, w.fresh.size()) * sizeof(KeyedRecord);
+  result_.stats.frontier_bytes = std::max(numbering_bytes_, lists);
   if (table_.fingerprint())
     result_.stats.frontier_bytes += arenas + record_index;
   else

@@ -343,8 +343,13 @@ GridWalk::State GridWalk::decode(ByteReader& r) const {
   return s;
 }
 
+std::optional<Violation> GridWalk::check_state(const State& s) const {
+  if (bad && s.position == *bad) return Violation{kNoBad, "the walkers reached the bad cells"};
+  return std::nullopt;
+}
+
 const std::vector<std::string>& GridWalk::property_names() const {
-  static const std::vector<std::string> kNames{"no_deadlock"};
+  static const std::vector<std::string> kNames{"no_deadlock", "no_bad"};
   return kNames;
 }
 

@@ -158,8 +158,11 @@ struct Deadlock {
 struct GridWalk {
   unsigned walkers = 2;
   unsigned length = 3;
+  // When set, reaching these positions (entries past `walkers` zero) violates "no_bad": the
+  // counterexample is the one of the many shortest schedules that the search's numbering picks.
+  std::optional<std::array<std::uint8_t, 32>> bad{};
 
-  enum Property : std::uint32_t { kNoDeadlock };
+  enum Property : std::uint32_t { kNoDeadlock, kNoBad };
   enum Label : std::uint32_t { kStep };
 
   static constexpr unsigned kMaxWalkers = 32;
@@ -172,7 +175,7 @@ struct GridWalk {
   std::vector<State> initial_states() const;
   void enabled_actions(const State& s, std::vector<Action>& out) const;
   StepInfo apply(const State& s, Action a, State& next) const;
-  std::optional<Violation> check_state(const State&) const { return std::nullopt; }
+  std::optional<Violation> check_state(const State& s) const;
   bool finished(const State& s) const;
   std::optional<Violation> check_final(const State&) const { return std::nullopt; }
   void encode(const State& s, ByteWriter& w) const;
