@@ -166,6 +166,15 @@ TEST_CASE("Fingerprint and compressed searches, whose levels are packed, count a
   }
 }
 
+// Store 0: exact, 1: fingerprint, 2: compressed.
+SearchOptions store_options(int store, unsigned threads) {
+  SearchOptions o;
+  o.threads = threads;
+  o.fingerprint = store == 1;
+  o.compress = store == 2;
+  return o;
+}
+
 TEST_CASE("Every store counts the lists a level is numbered with in its frontier", "[store]") {
   // Five walkers of six steps: 7,776 states, the widest level (the tuples summing to 12 or 13)
   // 780 of them. Numbering it takes a key and a pointer per new state in its worker's list: at
@@ -182,11 +191,7 @@ TEST_CASE("Every store counts the lists a level is numbered with in its frontier
   for (int store = 0; store < 3; ++store) {
     for (unsigned threads : {1u, 2u}) {
       CAPTURE(store, threads);
-      SearchOptions o;
-      o.threads = threads;
-      o.fingerprint = store == 1;
-      o.compress = store == 2;
-      auto r = search(model, o);
+      auto r = search(model, store_options(store, threads));
       REQUIRE(r.stats.states == 7776);
       CHECK(r.stats.frontier_bytes >= 16 * widest);
     }
@@ -231,11 +236,7 @@ TEST_CASE("Packed levels of thousands of states give the exact store's counterex
   for (int store = 0; store < 3; ++store) {
     for (unsigned threads : {1u, 2u, 3u}) {
       CAPTURE(store, threads);
-      SearchOptions o;
-      o.threads = threads;
-      o.fingerprint = store == 1;
-      o.compress = store == 2;
-      auto r = search(model, o);
+      auto r = search(model, store_options(store, threads));
       CHECK(r.verdict == Verdict::Violation);
       CHECK(r.actions == e.actions);
       CHECK(r.stats.states == e.stats.states);
