@@ -144,7 +144,7 @@ void Arena::reset() {
 }
 
 void RecordIndex::extend(std::size_t end) {
-  while ((first_chunk_ + chunks_.size()) * kChunk < end) {
+  while (chunks_.size() * kChunk < end) {
     Unmapper deleter;
     auto* chunk = static_cast<Record**>(big_alloc(kChunk * sizeof(Record*), deleter, true));
     chunks_.emplace_back(chunk, deleter);

@@ -129,19 +129,14 @@ class RecordIndex {
  public:
   static constexpr std::size_t kChunkLog2 = 16;
   static constexpr std::size_t kChunk = std::size_t{1} << kChunkLog2;
-  Record*& operator[](std::size_t id) {
-    return chunks_[(id >> kChunkLog2) - first_chunk_][id & (kChunk - 1)];
-  }
-  Record* operator[](std::size_t id) const {
-    return chunks_[(id >> kChunkLog2) - first_chunk_][id & (kChunk - 1)];
-  }
+  Record*& operator[](std::size_t id) { return chunks_[id >> kChunkLog2][id & (kChunk - 1)]; }
+  Record* operator[](std::size_t id) const { return chunks_[id >> kChunkLog2][id & (kChunk - 1)]; }
   // Makes room for every id below `end`.
   void extend(std::size_t end);
   std::size_t bytes() const { return chunks_.size() * kChunk * sizeof(Record*); }
 
  private:
   std::vector<BigArray<Record*>> chunks_;
-  std::size_t first_chunk_ = 0;  // the chunk number of chunks_[0]
 };
 
 class StateTable {
