@@ -4,22 +4,13 @@
 #include <algorithm>
 
 #include "checker/assert.hpp"
+#include "checker/varint.hpp"
 
 namespace mmcheck {
 
 namespace {
 constexpr std::size_t kFirstChunk = std::size_t{64} << 10;
 constexpr std::size_t kMaxChunk = std::size_t{2} << 20;
-
-std::uint64_t get(const std::uint8_t*& at) {
-  std::uint64_t v = 0;
-  for (int shift = 0;; shift += 7) {
-    std::uint8_t b = *at++;
-    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-    if (!(b & 0x80)) return v;
-  }
-}
-
 }  // namespace
 
 std::uint8_t* ByteChunks::take(std::size_t n) {
@@ -46,17 +37,6 @@ std::uint8_t* ByteChunks::take(std::size_t n) {
   return p;
 }
 
-namespace {
-std::uint8_t* put_raw(std::uint8_t* at, std::uint64_t v) {
-  while (v >= 0x80) {
-    *at++ = static_cast<std::uint8_t>(v | 0x80);
-    v >>= 7;
-  }
-  *at++ = static_cast<std::uint8_t>(v);
-  return at;
-}
-}  // namespace
-
 void LevelStore::append(std::vector<std::uint8_t>& out, std::uint64_t key, std::uint64_t prev_key,
                         const std::uint8_t* bytes, std::uint32_t length) {
   MM_ASSERT(key >= prev_key, "a packed level's keys decrease");
@@ -64,18 +44,18 @@ void LevelStore::append(std::vector<std::uint8_t>& out, std::uint64_t key, std::
   out.resize(start + 3 * 10 + length);  // three varints, then the bytes
   std::uint8_t* at = out.data() + start;
   // The key: the growth of its parent position (a level is sorted by key), then its action.
-  at = put_raw(at, (key >> 16) - (prev_key >> 16));
-  at = put_raw(at, key & 0xffff);
-  at = put_raw(at, length);
+  at = varint_put(at, (key >> 16) - (prev_key >> 16));
+  at = varint_put(at, key & 0xffff);
+  at = varint_put(at, length);
   if (length != 0) std::memcpy(at, bytes, length);
   out.resize(static_cast<std::size_t>(at + length - out.data()));
 }
 
 void LevelStore::read_entry(LevelCursor& c, bool first_in_block) {
   const std::uint8_t* at = c.next;
-  std::uint64_t parent = (first_in_block ? 0 : c.key >> 16) + get(at);
-  c.key = parent << 16 | get(at);
-  c.length = static_cast<std::uint32_t>(get(at));
+  std::uint64_t parent = (first_in_block ? 0 : c.key >> 16) + varint_get(at);
+  c.key = parent << 16 | varint_get(at);
+  c.length = static_cast<std::uint32_t>(varint_get(at));
   c.bytes = at;
   c.next = at + c.length;
 }

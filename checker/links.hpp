@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "checker/assert.hpp"
+#include "checker/varint.hpp"
 
 namespace mmcheck {
 
@@ -114,19 +115,14 @@ class LinkLog {
     for (int i = 0; i < 8; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
   }
   void put(std::uint64_t v) {
-    while (v >= 0x80) {
-      bytes_.push_back(static_cast<std::uint8_t>(v | 0x80));
-      v >>= 7;
-    }
-    bytes_.push_back(static_cast<std::uint8_t>(v));
+    std::uint8_t buffer[10];
+    bytes_.insert(bytes_.end(), buffer, varint_put(buffer, v));
   }
   std::uint64_t get(std::size_t& at) const {
-    std::uint64_t v = 0;
-    for (int shift = 0;; shift += 7) {
-      std::uint8_t b = bytes_[at++];
-      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-      if (!(b & 0x80)) return v;
-    }
+    const std::uint8_t* p = bytes_.data() + at;
+    std::uint64_t v = varint_get(p);
+    at = static_cast<std::size_t>(p - bytes_.data());
+    return v;
   }
   std::vector<std::uint8_t> bytes_;
   std::vector<Level> levels_;
